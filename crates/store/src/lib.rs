@@ -5,8 +5,67 @@
 //! change these names or signatures without telling the team.
 //!
 //! sled types never leave this crate.
+//!
+//! # Layout
+//! One sled database per store directory, with the trees `log` (seq big-endian →
+//! envelope JSON), `streams` (stream name, 0x00, version big-endian → seq), `heads`
+//! (stream → version), `idem` (idempotency key → fingerprint + first result), `meta`
+//! (format marker, head seq and hash) and `rm/<name>` per read model.
+//!
+//! Every append goes through one writer thread that takes all queued requests, checks
+//! their expected versions in order, writes the whole batch in one multi-tree
+//! transaction, flushes once and only then answers (group commit). Readers only see
+//! events up to the durable head.
+//!
+//! # Example
+//! ```
+//! use reception_store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path())?;
+//! let event = NewEvent {
+//!     id: uuid::Uuid::now_v7(),
+//!     event_type: "ReceptionRequested".into(),
+//!     schema: 1,
+//!     data: serde_json::json!({ "customer": "ACME" }),
+//!     occurred_at: None,
+//!     actor: Actor { user: "li.na".into(), role: "requester".into() },
+//!     correlation_id: uuid::Uuid::now_v7(),
+//!     causation_id: uuid::Uuid::now_v7(),
+//! };
+//! let appended = store.append_blocking(AppendRequest {
+//!     stream: "visit-1".into(),
+//!     expected: ExpectedVersion::NoStream,
+//!     events: vec![event],
+//!     idempotency: None,
+//! })?;
+//! assert_eq!((appended.version, appended.events[0].seq), (1, 1));
+//!
+//! // Streams and the global log read back as iterators.
+//! let stream: Vec<_> = store.read_stream("visit-1", 1, None).collect::<Result<_, _>>()?;
+//! assert_eq!(stream[0].event_type, "ReceptionRequested");
+//! assert_eq!(stream[0].prev_hash, "0".repeat(64));
+//!
+//! // A subscription catches up from disk, then follows live appends.
+//! let rt = tokio::runtime::Runtime::new()?;
+//! let first = rt.block_on(async { store.subscribe(1).next().await })
+//!     .expect("one event")?;
+//! assert_eq!(first.seq, 1);
+//! assert!(store.verify()?.ok);
+//! store.close()?;
+//! # Ok(())
+//! # }
+//! ```
 
-use std::path::Path;
+pub mod bench;
+mod codec;
+mod read;
+mod read_model;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -107,7 +166,11 @@ pub struct Appended {
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     #[error("version conflict on {stream}: expected {expected:?}, actual {actual}")]
-    Conflict { stream: String, expected: ExpectedVersion, actual: u64 },
+    Conflict {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
     #[error("idempotency key {0} was used before with a different request")]
     IdempotencyKeyReused(String),
     #[error("invalid append: {0}")]
@@ -116,7 +179,7 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("store directory {path} is locked by another process")]
     Locked { path: String },
@@ -155,7 +218,12 @@ pub struct VerifyReport {
 /// subscriptions). Raw reads (`read_all_raw`) used for hashing/replication skip it.
 pub trait Upcaster: Send + Sync + 'static {
     /// Returns the (schema, data) to hand to readers.
-    fn upcast(&self, event_type: &str, schema: u32, data: serde_json::Value) -> (u32, serde_json::Value);
+    fn upcast(
+        &self,
+        event_type: &str,
+        schema: u32,
+        data: serde_json::Value,
+    ) -> (u32, serde_json::Value);
 }
 
 #[derive(Default)]
@@ -166,72 +234,522 @@ pub struct StoreOptions {
 /// Handle to an open store; cheap to clone, `Send + Sync`.
 #[derive(Clone)]
 pub struct Store {
-    // implementation detail
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    trees: writer::Trees,
+    reader: read::Reader,
+    tx: mpsc::Sender<writer::Cmd>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    head_rx: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let (reply, _rx) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(writer::Cmd::Close(reply));
+        if let Some(handle) = self.writer.lock().map(|mut w| w.take()).unwrap_or(None) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Validation done in the caller's thread, before the request reaches the writer.
+fn validate(req: &AppendRequest) -> Result<(), AppendError> {
+    validate_stream(&req.stream).map_err(AppendError::Invalid)?;
+    if req.events.is_empty() {
+        return Err(AppendError::Invalid(
+            "events: an append needs at least one event".into(),
+        ));
+    }
+    for (i, ev) in req.events.iter().enumerate() {
+        let t = &ev.event_type;
+        if t.is_empty()
+            || t.len() > 128
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            return Err(AppendError::Invalid(format!(
+                "events[{i}].event_type: {t:?} must be 1 to 128 ASCII letters, digits, '_' or '.'"
+            )));
+        }
+        if ev.schema == 0 {
+            return Err(AppendError::Invalid(format!(
+                "events[{i}].schema: must be at least 1"
+            )));
+        }
+        if ev.actor.user.is_empty() || ev.actor.role.is_empty() {
+            return Err(AppendError::Invalid(format!(
+                "events[{i}].actor: user and role must not be empty"
+            )));
+        }
+    }
+    if let Some(idem) = &req.idempotency {
+        if idem.key.is_empty() || idem.key.len() > 512 {
+            return Err(AppendError::Invalid(
+                "idempotency.key: must be 1 to 512 bytes".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_stream(stream: &str) -> Result<(), String> {
+    if stream.is_empty() || stream.len() > 256 || stream.chars().any(char::is_control) {
+        return Err(format!(
+            "stream: {stream:?} must be 1 to 256 bytes without control characters"
+        ));
+    }
+    Ok(())
+}
+
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("could not acquire lock") {
+        StoreError::Locked {
+            path: path.display().to_string(),
+        }
+    } else {
+        StoreError::Io(format!("cannot open {}: {text}", path.display()))
+    }
+}
+
+/// Refuses a directory that holds files but no sled database, before sled writes into it.
+fn check_dir(path: &Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_dir() => Err(StoreError::NotAStore {
+            path: shown,
+            reason: "not a directory".into(),
+        }),
+        Ok(_) => {
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(path)
+                .map_err(|e| StoreError::Io(format!("cannot read {shown}: {e}")))?
+            {
+                let entry =
+                    entry.map_err(|e| StoreError::Io(format!("cannot read {shown}: {e}")))?;
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+            let is_sled = names.iter().any(|n| n == "db") && names.iter().any(|n| n == "conf");
+            if !names.is_empty() && !is_sled {
+                return Err(StoreError::NotAStore {
+                    path: shown,
+                    reason: format!("the directory holds other files ({})", names.join(", ")),
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(path)
+            .map_err(|e| StoreError::Io(format!("cannot create {shown}: {e}"))),
+        Err(e) => Err(StoreError::Io(format!("cannot read {shown}: {e}"))),
+    }
 }
 
 impl Store {
     /// Opens (creating if missing) a store directory. Errors, never panics, for a
     /// locked, unreadable or foreign directory.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> { unimplemented!() }
-    pub fn open_with(path: impl AsRef<Path>, opts: StoreOptions) -> Result<Store, StoreError> { unimplemented!() }
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options (the upcaster).
+    pub fn open_with(path: impl AsRef<Path>, opts: StoreOptions) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        check_dir(path)?;
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        let names = db.tree_names();
+        let has_meta = names.iter().any(|n| n.as_ref() == codec::META.as_bytes());
+        let meta = db.open_tree(codec::META).map_err(codec::io_err)?;
+        if has_meta {
+            match meta.get(codec::META_FORMAT).map_err(codec::io_err)? {
+                Some(v) if v.as_ref() == codec::FORMAT_MARKER => {}
+                Some(v) => {
+                    return Err(StoreError::NotAStore {
+                        path: shown,
+                        reason: format!("unknown format marker {:?}", String::from_utf8_lossy(&v)),
+                    })
+                }
+                None => {
+                    return Err(StoreError::NotAStore {
+                        path: shown,
+                        reason: "sled database without a format marker".into(),
+                    })
+                }
+            }
+        } else if names.len() > 1 || !db.is_empty() {
+            return Err(StoreError::NotAStore {
+                path: shown,
+                reason: "a sled database that is not a reception store".into(),
+            });
+        } else {
+            meta.insert(codec::META_FORMAT, codec::FORMAT_MARKER)
+                .map_err(codec::io_err)?;
+            db.flush().map_err(codec::io_err)?;
+        }
+        let open = |name: &str| db.open_tree(name).map_err(codec::io_err);
+        let trees = writer::Trees {
+            log: open(codec::LOG)?,
+            streams: open(codec::STREAMS)?,
+            heads: open(codec::HEADS)?,
+            idem: open(codec::IDEM)?,
+            meta,
+            db: db.clone(),
+        };
+        let (seq, hash) = match trees.meta.get(codec::META_HEAD).map_err(codec::io_err)? {
+            Some(v) => codec::decode_head(&v).ok_or(StoreError::Corrupt {
+                seq: 0,
+                reason: "unreadable head record".into(),
+            })?,
+            None => (0, codec::GENESIS_HASH.to_string()),
+        };
+        let last = trees
+            .log
+            .last()
+            .map_err(codec::io_err)?
+            .and_then(|(k, _)| codec::decode_u64(&k))
+            .unwrap_or(0);
+        if last != seq {
+            return Err(StoreError::Corrupt {
+                seq: last.max(seq),
+                reason: format!("the head record says {seq} but the log ends at {last}"),
+            });
+        }
+        let head = Arc::new(RwLock::new(writer::Head { seq, hash }));
+        let (head_tx, head_rx) = tokio::sync::watch::channel(seq);
+        let (tx, rx) = mpsc::channel();
+        let w = writer::Writer::new(trees.clone(), head.clone(), head_tx);
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || w.run(rx))
+            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        let reader = read::Reader {
+            log: trees.log.clone(),
+            streams: trees.streams.clone(),
+            head,
+            upcaster: opts.upcaster,
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                trees,
+                reader,
+                tx,
+                writer: Mutex::new(Some(handle)),
+                head_rx,
+            }),
+        })
+    }
+
+    /// The directory this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn submit(
+        &self,
+        req: AppendRequest,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<Appended, AppendError>>, AppendError> {
+        validate(&req)?;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .tx
+            .send(writer::Cmd::Append(req, reply))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(rx)
+    }
 
     /// Durable append (group-committed: returns after the batch's flush).
-    pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> { unimplemented!() }
+    pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
+        let rx = self.submit(req)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Same from non-async code.
-    pub fn append_blocking(&self, req: AppendRequest) -> Result<Appended, AppendError> { unimplemented!() }
+    pub fn append_blocking(&self, req: AppendRequest) -> Result<Appended, AppendError> {
+        let rx = self.submit(req)?;
+        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+    }
+
     /// Looks up a stored idempotency result: `Some((fingerprint, appended))`.
-    pub fn idempotency_result(&self, key: &str) -> Result<Option<([u8; 32], Appended)>, StoreError> { unimplemented!() }
+    pub fn idempotency_result(
+        &self,
+        key: &str,
+    ) -> Result<Option<([u8; 32], Appended)>, StoreError> {
+        writer::read_idempotency(&self.inner.trees.idem, key)
+    }
 
     /// Current version of a stream (0 when it does not exist).
-    pub fn stream_version(&self, stream: &str) -> Result<u64, StoreError> { unimplemented!() }
+    pub fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+        match self
+            .inner
+            .trees
+            .heads
+            .get(stream.as_bytes())
+            .map_err(codec::io_err)?
+        {
+            Some(v) => codec::decode_u64(&v)
+                .ok_or_else(|| StoreError::Io(format!("bad head record for stream {stream}"))),
+            None => Ok(0),
+        }
+    }
+
     /// Events of a stream with version >= `from_version`, recorded at or before `as_of` when given.
-    pub fn read_stream(&self, stream: &str, from_version: u64, as_of: Option<DateTime<Utc>>) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static { std::iter::empty() }
+    pub fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        as_of: Option<DateTime<Utc>>,
+    ) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static {
+        self.inner.reader.stream(stream, from_version, as_of)
+    }
+
     /// Global log from `from_seq` (inclusive), at most `limit` events, upcast.
-    pub fn read_all(&self, from_seq: u64, limit: usize) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static { std::iter::empty() }
+    pub fn read_all(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static {
+        self.inner.reader.all(from_seq, limit, true)
+    }
+
     /// Global log as stored (no upcasting): for replication and hashing.
-    pub fn read_all_raw(&self, from_seq: u64, limit: usize) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static { std::iter::empty() }
+    pub fn read_all_raw(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static {
+        self.inner.reader.all(from_seq, limit, false)
+    }
+
     /// Names of all streams whose name starts with `prefix` (e.g. "visit-").
-    pub fn streams(&self, prefix: &str) -> impl Iterator<Item = Result<String, StoreError>> + Send + 'static { std::iter::empty() }
+    pub fn streams(
+        &self,
+        prefix: &str,
+    ) -> impl Iterator<Item = Result<String, StoreError>> + Send + 'static {
+        self.inner
+            .trees
+            .heads
+            .scan_prefix(prefix.as_bytes())
+            .map(|r| {
+                let (k, _) = r.map_err(codec::io_err)?;
+                String::from_utf8(k.to_vec())
+                    .map_err(|_| StoreError::Io("a stream name is not UTF-8".into()))
+            })
+    }
+
     /// Highest seq (0 when empty) and its hash.
-    pub fn head(&self) -> (u64, String) { unimplemented!() }
+    pub fn head(&self) -> (u64, String) {
+        let h = self.inner.reader.head.read().expect("head lock");
+        (h.seq, h.hash.clone())
+    }
+
     /// A watch on the head seq; changes after every durable commit.
-    pub fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> { unimplemented!() }
+    pub fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.head_rx.clone()
+    }
+
     /// Catch-up then live subscription from `from_seq` (inclusive); never blocks appends.
-    pub fn subscribe(&self, from_seq: u64) -> Subscription { unimplemented!() }
+    pub fn subscribe(&self, from_seq: u64) -> Subscription {
+        Subscription {
+            state: read::SubscriptionState::new(
+                self.inner.reader.clone(),
+                from_seq,
+                self.inner.head_rx.clone(),
+            ),
+        }
+    }
+
     /// Walks the chain from seq 1.
-    pub fn verify(&self) -> Result<VerifyReport, StoreError> { unimplemented!() }
+    ///
+    /// Checks for every event: seq continuity, that it parses and is stored in canonical
+    /// form, its `prev_hash` link, its recomputed `hash`, and the stream index entry
+    /// pointing at it; then that the head record matches the last event.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let t = &self.inner.trees;
+        let mut prev = codec::GENESIS_HASH.to_string();
+        let mut checked = 0u64;
+        let bad = |seq: u64, checked: u64, prev: &str| VerifyReport {
+            ok: false,
+            events_checked: checked,
+            head_hash: prev.to_string(),
+            first_bad_seq: Some(seq),
+        };
+        for entry in t.log.iter() {
+            let (key, bytes) = entry.map_err(codec::io_err)?;
+            let expected = checked + 1;
+            if codec::decode_u64(&key) != Some(expected) {
+                return Ok(bad(expected, checked, &prev));
+            }
+            let Ok(env) = codec::decode_envelope(expected, &bytes) else {
+                return Ok(bad(expected, checked, &prev));
+            };
+            let canonical_form = serde_json::to_vec(&env)
+                .map(|v| v == bytes.as_ref())
+                .unwrap_or(false);
+            let hash_ok = codec::canonical_bytes(&env)
+                .map(|c| codec::chain_hash(&prev, &c) == env.hash)
+                .unwrap_or(false);
+            let index_ok = t
+                .streams
+                .get(codec::stream_key(&env.stream, env.version))
+                .map_err(codec::io_err)?
+                .is_some_and(|v| codec::decode_u64(&v) == Some(expected));
+            if env.seq != expected
+                || env.prev_hash != prev
+                || !canonical_form
+                || !hash_ok
+                || !index_ok
+            {
+                return Ok(bad(expected, checked, &prev));
+            }
+            checked = expected;
+            prev = env.hash;
+        }
+        let stored_head = t
+            .meta
+            .get(codec::META_HEAD)
+            .map_err(codec::io_err)?
+            .and_then(|v| codec::decode_head(&v));
+        let head_ok = match stored_head {
+            Some((seq, hash)) => seq == checked && (checked == 0 || hash == prev),
+            None => checked == 0,
+        };
+        if !head_ok {
+            return Ok(bad(checked + 1, checked, &prev));
+        }
+        Ok(VerifyReport {
+            ok: true,
+            events_checked: checked,
+            head_hash: prev,
+            first_bad_seq: None,
+        })
+    }
+
     /// Replica path: append an envelope produced elsewhere; must be head+1 with a
     /// matching prev_hash and a correct hash. Durable when it returns. Appending an
     /// envelope whose seq <= head and equals the stored one is Ok (duplicate skip).
-    pub fn append_replicated(&self, env: &Envelope) -> Result<bool, ReplicateError> { unimplemented!() }
+    ///
+    /// Returns `Ok(true)` when written, `Ok(false)` for a duplicate.
+    pub fn append_replicated(&self, env: &Envelope) -> Result<bool, ReplicateError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .tx
+            .send(writer::Cmd::Replicate(Box::new(env.clone()), reply))
+            .map_err(|_| StoreError::Closed)?;
+        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+    }
+
     /// A projection's read-model keyspace with its checkpoint.
-    pub fn read_model(&self, name: &str) -> Result<ReadModel, StoreError> { unimplemented!() }
+    pub fn read_model(&self, name: &str) -> Result<ReadModel, StoreError> {
+        if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+            return Err(StoreError::Io(format!(
+                "read model name {name:?} must be 1 to 128 bytes without control characters"
+            )));
+        }
+        let tree = self
+            .inner
+            .trees
+            .db
+            .open_tree(format!("{}{name}", codec::READ_MODEL_PREFIX))
+            .map_err(codec::io_err)?;
+        Ok(ReadModel { tree })
+    }
+
     /// Flushes and stops the writer; further appends fail with `Closed`.
-    pub fn close(&self) -> Result<(), StoreError> { unimplemented!() }
+    pub fn close(&self) -> Result<(), StoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let result = match self.inner.tx.send(writer::Cmd::Close(reply)) {
+            Ok(()) => futures::executor::block_on(rx).unwrap_or(Ok(())),
+            Err(_) => Ok(()),
+        };
+        if let Some(handle) = self
+            .inner
+            .writer
+            .lock()
+            .map(|mut w| w.take())
+            .unwrap_or(None)
+        {
+            let _ = handle.join();
+        }
+        result
+    }
+
     /// Bytes on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> { unimplemented!() }
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.inner.trees.db.size_on_disk().map_err(codec::io_err)
+    }
 }
 
 /// Catch-up-then-live reader of the global log.
-pub struct Subscription {}
+pub struct Subscription {
+    state: read::SubscriptionState,
+}
+
 impl Subscription {
     /// Next event in seq order; waits for new appends when caught up. `None` once the store closes.
-    pub async fn next(&mut self) -> Option<Result<Envelope, StoreError>> { unimplemented!() }
+    pub async fn next(&mut self) -> Option<Result<Envelope, StoreError>> {
+        self.state.next().await
+    }
+
     /// Up to `max` events already available, waiting for at least one.
-    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<Envelope>, StoreError>> { unimplemented!() }
+    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<Envelope>, StoreError>> {
+        self.state.next_batch(max).await
+    }
 }
 
 /// A named key-value keyspace for one read model, with its checkpoint kept in the
 /// same keyspace so that `commit` writes both atomically.
+///
+/// Commits are atomic but not flushed one by one (sled flushes in the background
+/// every 500 ms): after a crash a read model is at an older checkpoint, never torn.
 #[derive(Clone)]
-pub struct ReadModel {}
+pub struct ReadModel {
+    tree: sled::Tree,
+}
+
 impl ReadModel {
     /// Last applied seq (0 when new).
-    pub fn checkpoint(&self) -> Result<u64, StoreError> { unimplemented!() }
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> { unimplemented!() }
-    pub fn scan_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'static { std::iter::empty() }
+    pub fn checkpoint(&self) -> Result<u64, StoreError> {
+        read_model::checkpoint(&self.tree)
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        read_model::get(&self.tree, key)
+    }
+
+    /// All (key, value) pairs whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'static {
+        read_model::scan_prefix(&self.tree, prefix)
+    }
+
     /// Atomically applies puts (Some) and deletes (None) and sets the checkpoint.
-    pub fn commit(&self, checkpoint: u64, changes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> { unimplemented!() }
+    pub fn commit(
+        &self,
+        checkpoint: u64,
+        changes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), StoreError> {
+        read_model::commit(&self.tree, checkpoint, changes)
+    }
+
     /// Removes everything including the checkpoint.
-    pub fn clear(&self) -> Result<(), StoreError> { unimplemented!() }
+    pub fn clear(&self) -> Result<(), StoreError> {
+        read_model::clear(&self.tree)
+    }
+
+    /// Flushes this read model to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.tree.flush().map(|_| ()).map_err(codec::io_err)
+    }
 }

@@ -1,0 +1,1 @@
+//! The store benchmark (`reception bench store`): filled in below.

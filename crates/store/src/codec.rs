@@ -1,0 +1,160 @@
+//! Key layouts of the sled trees, envelope (de)serialisation and the hash chain.
+
+use crate::{Envelope, StoreError, Upcaster};
+
+/// The `prev_hash` of seq 1.
+pub(crate) const GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Tree names.
+pub(crate) const LOG: &str = "log";
+pub(crate) const STREAMS: &str = "streams";
+pub(crate) const HEADS: &str = "heads";
+pub(crate) const IDEM: &str = "idem";
+pub(crate) const META: &str = "meta";
+/// Prefix of read-model trees.
+pub(crate) const READ_MODEL_PREFIX: &str = "rm/";
+
+/// `meta` keys and the format marker.
+pub(crate) const META_FORMAT: &[u8] = b"format";
+pub(crate) const META_HEAD: &[u8] = b"head";
+pub(crate) const FORMAT_MARKER: &[u8] = b"reception-store/1";
+
+/// Key of seq in `log`.
+pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Decodes an 8-byte big-endian number.
+pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    let arr: [u8; 8] = bytes.try_into().ok()?;
+    Some(u64::from_be_bytes(arr))
+}
+
+/// `streams` key: stream name, 0x00, version big-endian.
+pub(crate) fn stream_key(stream: &str, version: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 9);
+    k.extend_from_slice(stream.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+/// Exclusive end of a stream's key range in `streams`.
+pub(crate) fn stream_key_end(stream: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 1);
+    k.extend_from_slice(stream.as_bytes());
+    k.push(1);
+    k
+}
+
+/// `meta` head value: seq big-endian then the hash hex.
+pub(crate) fn encode_head(seq: u64, hash: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + hash.len());
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(hash.as_bytes());
+    v
+}
+
+pub(crate) fn decode_head(bytes: &[u8]) -> Option<(u64, String)> {
+    if bytes.len() < 8 {
+        return None;
+    }
+    let seq = decode_u64(&bytes[..8])?;
+    let hash = std::str::from_utf8(&bytes[8..]).ok()?.to_string();
+    Some((seq, hash))
+}
+
+/// Canonical bytes of an envelope for hashing: its serde_json serialisation with
+/// `hash` set to the empty string (field order is the struct's declaration order).
+pub(crate) fn canonical_bytes(env: &Envelope) -> Result<Vec<u8>, serde_json::Error> {
+    if env.hash.is_empty() {
+        return serde_json::to_vec(env);
+    }
+    let mut blank = env.clone();
+    blank.hash.clear();
+    serde_json::to_vec(&blank)
+}
+
+/// blake3(prev_hash hex || canonical bytes), as lowercase hex.
+pub(crate) fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(prev_hash.as_bytes());
+    h.update(canonical);
+    h.finalize().to_hex().to_string()
+}
+
+/// Marker of the blank hash field in canonical bytes. No field before `hash` is a
+/// free-form map and JSON escapes quotes inside strings, so its first occurrence is
+/// the envelope's own field.
+const BLANK_HASH: &[u8] = b",\"hash\":\"\"";
+
+/// Turns canonical bytes (hash blank) into the stored bytes by writing `hash` in.
+pub(crate) fn fill_hash(canonical: &[u8], hash: &str) -> Vec<u8> {
+    let pos = canonical
+        .windows(BLANK_HASH.len())
+        .position(|w| w == BLANK_HASH)
+        .expect("canonical envelope bytes always hold the blank hash field");
+    let split = pos + BLANK_HASH.len() - 1; // just before the closing quote
+    let mut out = Vec::with_capacity(canonical.len() + hash.len());
+    out.extend_from_slice(&canonical[..split]);
+    out.extend_from_slice(hash.as_bytes());
+    out.extend_from_slice(&canonical[split..]);
+    out
+}
+
+/// Parses a stored envelope.
+pub(crate) fn decode_envelope(seq: u64, bytes: &[u8]) -> Result<Envelope, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        seq,
+        reason: format!("stored envelope does not parse: {e}"),
+    })
+}
+
+/// Applies the upcaster, if any, to an envelope read from disk.
+pub(crate) fn upcast(mut env: Envelope, upcaster: Option<&dyn Upcaster>) -> Envelope {
+    if let Some(u) = upcaster {
+        let data = std::mem::take(&mut env.data);
+        let (schema, data) = u.upcast(&env.event_type, env.schema, data);
+        env.schema = schema;
+        env.data = data;
+    }
+    env
+}
+
+pub(crate) fn io_err(e: sled::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_hash_matches_a_full_serialisation() {
+        let env: Envelope = serde_json::from_value(serde_json::json!({
+            "seq": 1, "stream": "s-\"hash\":\"\"", "version": 1,
+            "id": "0190a000-0000-7000-8000-000000000001", "type": "T", "schema": 1,
+            "occurred_at": "2026-11-22T09:30:00+08:00", "recorded_at": "2026-11-22T01:30:00.123Z",
+            "actor": {"user": "u", "role": "r"},
+            "correlation_id": "0190a000-0000-7000-8000-000000000001",
+            "causation_id": "0190a000-0000-7000-8000-000000000001",
+            "prev_hash": GENESIS_HASH, "hash": "", "data": {"hash": ""}
+        }))
+        .unwrap();
+        let canon = canonical_bytes(&env).unwrap();
+        let hash = chain_hash(GENESIS_HASH, &canon);
+        let mut full = env.clone();
+        full.hash = hash.clone();
+        assert_eq!(fill_hash(&canon, &hash), serde_json::to_vec(&full).unwrap());
+        assert_eq!(canonical_bytes(&full).unwrap(), canon);
+    }
+
+    #[test]
+    fn keys_sort_by_stream_then_version() {
+        assert!(stream_key("a", 2) < stream_key("a", 10));
+        assert!(stream_key("a", u64::MAX) < stream_key_end("a"));
+        // another stream sharing the prefix sorts outside "a"'s range
+        assert!(stream_key("ab", 1) > stream_key_end("a"));
+    }
+}

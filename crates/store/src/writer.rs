@@ -1,0 +1,454 @@
+//! The single writer thread: group commit of appends (one transaction, one flush per batch).
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use tokio::sync::{oneshot, watch};
+
+use crate::codec::{self, io_err};
+use crate::{
+    AppendError, AppendRequest, Appended, AppendedEvent, Envelope, ExpectedVersion, ReplicateError,
+    StoreError,
+};
+
+/// Most commands taken into one batch.
+const MAX_BATCH: usize = 4096;
+
+/// A request to the writer.
+pub(crate) enum Cmd {
+    Append(
+        AppendRequest,
+        oneshot::Sender<Result<Appended, AppendError>>,
+    ),
+    Replicate(Box<Envelope>, oneshot::Sender<Result<bool, ReplicateError>>),
+    Close(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The trees the writer writes.
+#[derive(Clone)]
+pub(crate) struct Trees {
+    pub db: sled::Db,
+    pub log: sled::Tree,
+    pub streams: sled::Tree,
+    pub heads: sled::Tree,
+    pub idem: sled::Tree,
+    pub meta: sled::Tree,
+}
+
+/// The durable head, shared with readers: only events up to it are visible.
+pub(crate) struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+pub(crate) struct Writer {
+    trees: Trees,
+    head: Arc<RwLock<Head>>,
+    head_tx: watch::Sender<u64>,
+    seq: u64,
+    hash: String,
+    last_recorded: DateTime<Utc>,
+}
+
+/// What one command of a batch answers once the batch is durable.
+enum Outcome {
+    Append(
+        oneshot::Sender<Result<Appended, AppendError>>,
+        Result<Appended, AppendError>,
+    ),
+    Replicate(
+        oneshot::Sender<Result<bool, ReplicateError>>,
+        Result<bool, ReplicateError>,
+    ),
+}
+
+/// The writes of one batch, built up command by command.
+#[derive(Default)]
+struct Pending {
+    log: Vec<(u64, Vec<u8>)>,
+    streams: Vec<(Vec<u8>, u64)>,
+    heads: HashMap<String, u64>,
+    idem: HashMap<String, ([u8; 32], Appended)>,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        trees: Trees,
+        head: Arc<RwLock<Head>>,
+        head_tx: watch::Sender<u64>,
+    ) -> Writer {
+        let (seq, hash) = {
+            let h = head.read().expect("head lock");
+            (h.seq, h.hash.clone())
+        };
+        Writer {
+            trees,
+            head,
+            head_tx,
+            seq,
+            hash,
+            last_recorded: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+
+    /// Runs until `Close` or until every sender is gone.
+    pub(crate) fn run(mut self, rx: mpsc::Receiver<Cmd>) {
+        let mut batch = Vec::with_capacity(256);
+        while let Ok(first) = rx.recv() {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(c) => batch.push(c),
+                    Err(_) => break,
+                }
+            }
+            if self.process(&mut batch) {
+                return;
+            }
+        }
+        if let Err(e) = self.trees.db.flush() {
+            tracing::error!(error = %e, "final flush of the event store failed");
+        }
+    }
+
+    /// Applies one batch; returns true when the writer must stop.
+    fn process(&mut self, batch: &mut Vec<Cmd>) -> bool {
+        let start_seq = self.seq;
+        let start_hash = self.hash.clone();
+        let mut pending = Pending::default();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut close: Option<oneshot::Sender<Result<(), StoreError>>> = None;
+        let now = Utc::now().max(self.last_recorded);
+        for cmd in batch.drain(..) {
+            match cmd {
+                Cmd::Append(req, reply) => {
+                    let r = if close.is_some() {
+                        Err(AppendError::Store(StoreError::Closed))
+                    } else {
+                        self.prepare_append(req, now, &mut pending)
+                    };
+                    outcomes.push(Outcome::Append(reply, r));
+                }
+                Cmd::Replicate(env, reply) => {
+                    let r = if close.is_some() {
+                        Err(ReplicateError::Store(StoreError::Closed))
+                    } else {
+                        self.prepare_replicate(*env, &mut pending)
+                    };
+                    outcomes.push(Outcome::Replicate(reply, r));
+                }
+                Cmd::Close(reply) => {
+                    if close.is_none() {
+                        close = Some(reply);
+                    } else {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        let wrote = !pending.log.is_empty() || !pending.idem.is_empty();
+        let commit = if wrote { self.commit(&pending) } else { Ok(()) };
+        match &commit {
+            Ok(()) => {
+                if self.seq != start_seq {
+                    {
+                        let mut h = self.head.write().expect("head lock");
+                        h.seq = self.seq;
+                        h.hash = self.hash.clone();
+                    }
+                    self.head_tx.send_replace(self.seq);
+                }
+                self.last_recorded = now;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event store commit failed");
+                self.seq = start_seq;
+                self.hash = start_hash;
+                // Reload what is really on disk in case the failure came after the commit.
+                if let Ok(Some(v)) = self.trees.meta.get(codec::META_HEAD) {
+                    if let Some((s, h)) = codec::decode_head(&v) {
+                        self.seq = s;
+                        self.hash = h;
+                    }
+                }
+            }
+        }
+        for o in outcomes {
+            match o {
+                Outcome::Append(reply, r) => {
+                    let r = match (&commit, r) {
+                        (Err(e), Ok(a)) if !a.replayed => Err(AppendError::Store(e.clone())),
+                        (_, r) => r,
+                    };
+                    let _ = reply.send(r);
+                }
+                Outcome::Replicate(reply, r) => {
+                    let r = match (&commit, r) {
+                        (Err(e), Ok(true)) => Err(ReplicateError::Store(e.clone())),
+                        (_, r) => r,
+                    };
+                    let _ = reply.send(r);
+                }
+            }
+        }
+        if let Some(reply) = close {
+            let r = self.trees.db.flush().map(|_| ()).map_err(io_err);
+            let _ = reply.send(r);
+            return true;
+        }
+        false
+    }
+
+    /// Current version of a stream, seeing this batch's earlier appends.
+    fn version_of(&self, stream: &str, pending: &Pending) -> Result<u64, StoreError> {
+        if let Some(v) = pending.heads.get(stream) {
+            return Ok(*v);
+        }
+        Ok(
+            match self.trees.heads.get(stream.as_bytes()).map_err(io_err)? {
+                Some(v) => codec::decode_u64(&v).ok_or_else(|| {
+                    StoreError::Io(format!("bad head record for stream {stream}"))
+                })?,
+                None => 0,
+            },
+        )
+    }
+
+    fn prepare_append(
+        &mut self,
+        req: AppendRequest,
+        now: DateTime<Utc>,
+        pending: &mut Pending,
+    ) -> Result<Appended, AppendError> {
+        if let Some(idem) = &req.idempotency {
+            let earlier = match pending.idem.get(&idem.key) {
+                Some(found) => Some(found.clone()),
+                None => read_idempotency(&self.trees.idem, &idem.key)?,
+            };
+            if let Some((fingerprint, mut appended)) = earlier {
+                if fingerprint != idem.fingerprint {
+                    return Err(AppendError::IdempotencyKeyReused(idem.key.clone()));
+                }
+                appended.replayed = true;
+                return Ok(appended);
+            }
+        }
+        let actual = self.version_of(&req.stream, pending)?;
+        let ok = match req.expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => actual == 0,
+            ExpectedVersion::Exact(n) => actual == n,
+        };
+        if !ok {
+            return Err(AppendError::Conflict {
+                stream: req.stream,
+                expected: req.expected,
+                actual,
+            });
+        }
+        let recorded_at = now;
+        let occurred_default = now.fixed_offset();
+        let mut events = Vec::with_capacity(req.events.len());
+        let mut version = actual;
+        let mut seq = self.seq;
+        let mut hash = self.hash.clone();
+        let mut log = Vec::with_capacity(req.events.len());
+        for ev in req.events {
+            seq += 1;
+            version += 1;
+            let env = Envelope {
+                seq,
+                stream: req.stream.clone(),
+                version,
+                id: ev.id,
+                event_type: ev.event_type,
+                schema: ev.schema,
+                occurred_at: ev.occurred_at.unwrap_or(occurred_default),
+                recorded_at,
+                actor: ev.actor,
+                correlation_id: ev.correlation_id,
+                causation_id: ev.causation_id,
+                prev_hash: hash,
+                hash: String::new(),
+                data: ev.data,
+            };
+            let canonical = serde_json::to_vec(&env).map_err(|e| {
+                AppendError::Invalid(format!("event {} does not serialise: {e}", env.id))
+            })?;
+            hash = codec::chain_hash(&env.prev_hash, &canonical);
+            log.push((seq, codec::fill_hash(&canonical, &hash)));
+            events.push(AppendedEvent {
+                seq,
+                version,
+                id: env.id,
+                event_type: env.event_type,
+            });
+        }
+        // Nothing can fail from here on: publish this request's writes to the batch.
+        for e in &events {
+            pending
+                .streams
+                .push((codec::stream_key(&req.stream, e.version), e.seq));
+        }
+        pending.log.extend(log);
+        self.seq = seq;
+        self.hash = hash;
+        let appended = Appended {
+            stream: req.stream.clone(),
+            version,
+            events,
+            meta: req
+                .idempotency
+                .as_ref()
+                .map(|i| i.meta.clone())
+                .unwrap_or(serde_json::Value::Null),
+            replayed: false,
+        };
+        pending.heads.insert(req.stream, version);
+        if let Some(idem) = req.idempotency {
+            pending
+                .idem
+                .insert(idem.key, (idem.fingerprint, appended.clone()));
+        }
+        Ok(appended)
+    }
+
+    fn prepare_replicate(
+        &mut self,
+        env: Envelope,
+        pending: &mut Pending,
+    ) -> Result<bool, ReplicateError> {
+        if env.seq <= self.seq {
+            // Possibly a duplicate delivery: fine when identical to what is stored.
+            let stored = if let Some((_, bytes)) = pending.log.iter().find(|(s, _)| *s == env.seq) {
+                Some(codec::decode_envelope(env.seq, bytes)?)
+            } else {
+                match self
+                    .trees
+                    .log
+                    .get(codec::seq_key(env.seq))
+                    .map_err(io_err)?
+                {
+                    Some(bytes) => Some(codec::decode_envelope(env.seq, &bytes)?),
+                    None => None,
+                }
+            };
+            return match stored {
+                Some(s) if s == env => Ok(false),
+                _ => Err(ReplicateError::BadHash {
+                    seq: env.seq,
+                    reason: "differs from the event stored at this seq".into(),
+                }),
+            };
+        }
+        if env.seq != self.seq + 1 {
+            return Err(ReplicateError::Gap {
+                expected: self.seq + 1,
+                got: env.seq,
+            });
+        }
+        if env.prev_hash != self.hash {
+            return Err(ReplicateError::BadHash {
+                seq: env.seq,
+                reason: format!(
+                    "prev_hash {} does not match head hash {}",
+                    env.prev_hash, self.hash
+                ),
+            });
+        }
+        let canonical = codec::canonical_bytes(&env).map_err(|e| ReplicateError::BadHash {
+            seq: env.seq,
+            reason: e.to_string(),
+        })?;
+        let hash = codec::chain_hash(&env.prev_hash, &canonical);
+        if hash != env.hash {
+            return Err(ReplicateError::BadHash {
+                seq: env.seq,
+                reason: format!("hash {} does not match the recomputed {hash}", env.hash),
+            });
+        }
+        let version = self.version_of(&env.stream, pending)?;
+        if env.version != version + 1 {
+            return Err(ReplicateError::BadHash {
+                seq: env.seq,
+                reason: format!(
+                    "stream {} is at version {version}, the event has version {}",
+                    env.stream, env.version
+                ),
+            });
+        }
+        pending
+            .log
+            .push((env.seq, codec::fill_hash(&canonical, &hash)));
+        pending
+            .streams
+            .push((codec::stream_key(&env.stream, env.version), env.seq));
+        pending.heads.insert(env.stream, env.version);
+        self.seq = env.seq;
+        self.hash = hash;
+        Ok(true)
+    }
+
+    /// One multi-tree transaction for the whole batch, then one flush.
+    fn commit(&self, pending: &Pending) -> Result<(), StoreError> {
+        let mut log = sled::Batch::default();
+        for (seq, bytes) in &pending.log {
+            log.insert(&codec::seq_key(*seq), bytes.as_slice());
+        }
+        let mut streams = sled::Batch::default();
+        for (k, seq) in &pending.streams {
+            streams.insert(k.as_slice(), &codec::seq_key(*seq));
+        }
+        let mut heads = sled::Batch::default();
+        for (stream, version) in &pending.heads {
+            heads.insert(stream.as_bytes(), &version.to_be_bytes());
+        }
+        let mut idem = sled::Batch::default();
+        for (key, (fp, appended)) in &pending.idem {
+            let mut v = fp.to_vec();
+            serde_json::to_writer(&mut v, appended).map_err(|e| StoreError::Io(e.to_string()))?;
+            idem.insert(key.as_bytes(), v);
+        }
+        let head = codec::encode_head(self.seq, &self.hash);
+        let t = &self.trees;
+        (&t.log, &t.streams, &t.heads, &t.idem, &t.meta)
+            .transaction(|(l, s, h, i, m)| {
+                l.apply_batch(&log)?;
+                s.apply_batch(&streams)?;
+                h.apply_batch(&heads)?;
+                i.apply_batch(&idem)?;
+                m.insert(codec::META_HEAD, head.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => io_err(e),
+            })?;
+        t.db.flush().map_err(io_err)?;
+        Ok(())
+    }
+}
+
+/// Reads a stored idempotency record.
+pub(crate) fn read_idempotency(
+    idem: &sled::Tree,
+    key: &str,
+) -> Result<Option<([u8; 32], Appended)>, StoreError> {
+    let Some(v) = idem.get(key.as_bytes()).map_err(io_err)? else {
+        return Ok(None);
+    };
+    if v.len() < 32 {
+        return Err(StoreError::Io(format!(
+            "idempotency record {key} is truncated"
+        )));
+    }
+    let mut fp = [0u8; 32];
+    fp.copy_from_slice(&v[..32]);
+    let appended: Appended = serde_json::from_slice(&v[32..])
+        .map_err(|e| StoreError::Io(format!("idempotency record {key} does not parse: {e}")))?;
+    Ok(Some((fp, appended)))
+}
