@@ -240,3 +240,88 @@ pub trait Aggregate: Default + Clone + std::fmt::Debug + Serialize {
     /// Records what happened; must also advance `version()` by one.
     fn evolve(self, event: &Self::Event) -> Self;
 }
+
+/// Free text that is not blank: a name, a reason, a description. Surrounding whitespace
+/// is trimmed when parsed; an empty or all-blank string is refused, so a body field of
+/// this type names itself in the error (`"category: must not be empty"`).
+///
+/// ```
+/// use reception_domain::NonEmptyText;
+/// assert_eq!(NonEmptyText::new("  late car ").unwrap().as_str(), "late car");
+/// assert!(NonEmptyText::new("   ").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NonEmptyText(String);
+
+impl NonEmptyText {
+    /// Trims `text`; refuses it when nothing is left.
+    pub fn new(text: impl Into<String>) -> Result<NonEmptyText, String> {
+        let text: String = text.into();
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(NonEmptyText(trimmed.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for NonEmptyText {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, Self::Error> {
+        NonEmptyText::new(v)
+    }
+}
+
+impl From<NonEmptyText> for String {
+    fn from(t: NonEmptyText) -> String {
+        t.0
+    }
+}
+
+impl std::fmt::Display for NonEmptyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl schemars::JsonSchema for NonEmptyText {
+    fn is_referenceable() -> bool {
+        false
+    }
+    fn schema_name() -> String {
+        "NonEmptyText".into()
+    }
+    fn json_schema(_gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            string: Some(Box::new(schemars::schema::StringValidation { min_length: Some(1), ..Default::default() })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// Parses a command body into `T`, naming the offending field in the error
+/// (`"arrival.at"`, also for a missing field); a missing body (`null`) is read as `{}`.
+pub fn parse_json_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, DomainError> {
+    let body = if body.is_null() { serde_json::Value::Object(Default::default()) } else { body };
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let parent = if path == "." { String::new() } else { path };
+        let field = match inner.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            Some(missing) if parent.is_empty() => missing.to_string(),
+            Some(missing) => format!("{parent}.{missing}"),
+            None if parent.is_empty() => "body".to_string(),
+            None => parent,
+        };
+        DomainError::invalid(&field, format!("{field}: {inner}"))
+    })
+}
