@@ -25,7 +25,9 @@ pub const DEFAULT_POLICY_V1_JSON: &str = include_str!("../../../ops/policy-v1.js
 
 /// A policy level id (`ordinary`, `senior`, `special`, or a company's own): 1–32
 /// characters of lowercase ASCII letters, digits, `_` or `-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct LevelId(String);
 
@@ -34,7 +36,8 @@ impl LevelId {
     pub fn parse(s: &str) -> Result<LevelId, DomainError> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if ok {
             Ok(LevelId(s.to_string()))
         } else {
@@ -88,7 +91,8 @@ impl Cap {
     /// `cap + surcharge × max(0, N − 2)`; `None` only on arithmetic overflow.
     pub fn for_party(&self, party_size: u32) -> Option<Fen> {
         let extra = i64::from(party_size.saturating_sub(2));
-        self.cap_fen.checked_add(self.surcharge_fen.checked_mul(extra)?)
+        self.cap_fen
+            .checked_add(self.surcharge_fen.checked_mul(extra)?)
     }
 }
 
@@ -143,6 +147,9 @@ pub struct LevelPolicy {
     /// `None`: no home reception.
     #[serde(default)]
     pub home_reception: Option<HomeReception>,
+    /// The visit summary also goes to the general manager (V15: the special level).
+    #[serde(default)]
+    pub summary_to_general_manager: bool,
 }
 
 /// What a cap applies to.
@@ -159,8 +166,14 @@ impl LevelPolicy {
     /// `None` when the level does not provide this kind (entertainment for `ordinary`).
     pub fn cap_for(&self, kind: CapKind, party_size: u32) -> Option<Fen> {
         let cap = match kind {
-            CapKind::Lunch => Cap { cap_fen: self.meals.lunch_cap_fen, surcharge_fen: self.meals.surcharge_fen },
-            CapKind::Dinner => Cap { cap_fen: self.meals.dinner_cap_fen, surcharge_fen: self.meals.surcharge_fen },
+            CapKind::Lunch => Cap {
+                cap_fen: self.meals.lunch_cap_fen,
+                surcharge_fen: self.meals.surcharge_fen,
+            },
+            CapKind::Dinner => Cap {
+                cap_fen: self.meals.dinner_cap_fen,
+                surcharge_fen: self.meals.surcharge_fen,
+            },
             CapKind::Entertainment => self.entertainment?,
         };
         cap.for_party(party_size)
@@ -215,28 +228,44 @@ impl Policy {
     /// Checks the policy's own consistency: at least one level, unique ids, sane bounds.
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.version == 0 {
-            return Err(DomainError::invalid("version", "policy versions start at 1"));
+            return Err(DomainError::invalid(
+                "version",
+                "policy versions start at 1",
+            ));
         }
         if self.levels.is_empty() {
-            return Err(DomainError::invalid("levels", "a policy needs at least one level"));
+            return Err(DomainError::invalid(
+                "levels",
+                "a policy needs at least one level",
+            ));
         }
         for (i, level) in self.levels.iter().enumerate() {
             let f = |name: &str| format!("levels[{i}].{name}");
             if self.levels[..i].iter().any(|l| l.id == level.id) {
-                return Err(DomainError::invalid(&f("id"), format!("level id {} appears twice", level.id)));
+                return Err(DomainError::invalid(
+                    &f("id"),
+                    format!("level id {} appears twice", level.id),
+                ));
             }
             let lodging = &level.lodging;
             if let (Some(lo), Some(hi)) = (lodging.min_stars, lodging.max_stars) {
                 if lo > hi {
-                    return Err(DomainError::invalid(&f("lodging.min_stars"), "min_stars exceeds max_stars"));
+                    return Err(DomainError::invalid(
+                        &f("lodging.min_stars"),
+                        "min_stars exceeds max_stars",
+                    ));
                 }
             }
-            if lodging.max_stars.is_some_and(|s| s > 5) || lodging.min_stars.is_some_and(|s| s > 5) {
+            if lodging.max_stars.is_some_and(|s| s > 5) || lodging.min_stars.is_some_and(|s| s > 5)
+            {
                 return Err(DomainError::invalid(&f("lodging"), "stars run from 1 to 5"));
             }
             if let (Some(lo), Some(hi)) = (lodging.min_rate_fen, lodging.max_rate_fen) {
                 if lo > hi {
-                    return Err(DomainError::invalid(&f("lodging.min_rate_fen"), "min_rate_fen exceeds max_rate_fen"));
+                    return Err(DomainError::invalid(
+                        &f("lodging.min_rate_fen"),
+                        "min_rate_fen exceeds max_rate_fen",
+                    ));
                 }
             }
             if lodging.paid_by == PaidBy::Company && lodging.max_rate_fen.is_none() {
@@ -247,7 +276,10 @@ impl Policy {
             }
             if let Some(h) = level.home_reception {
                 if h.min_staff > h.max_staff {
-                    return Err(DomainError::invalid(&f("home_reception"), "min_staff exceeds max_staff"));
+                    return Err(DomainError::invalid(
+                        &f("home_reception"),
+                        "min_staff exceeds max_staff",
+                    ));
                 }
             }
         }
@@ -270,7 +302,9 @@ impl PolicyBook {
     /// A book holding only [`Policy::default_v1`]: what the service uses before any
     /// `PolicyPublished` event exists.
     pub fn with_default() -> PolicyBook {
-        PolicyBook { versions: vec![Policy::default_v1()] }
+        PolicyBook {
+            versions: vec![Policy::default_v1()],
+        }
     }
 
     /// Builds a book from versions; they must be numbered 1, 2, 3, … with
@@ -311,7 +345,10 @@ impl PolicyBook {
         if p.version != expected {
             return Err(DomainError::invalid(
                 "version",
-                format!("the next policy version must be {expected}, not {}", p.version),
+                format!(
+                    "the next policy version must be {expected}, not {}",
+                    p.version
+                ),
             )
             .with_rule("V20"));
         }
@@ -345,11 +382,17 @@ impl DomainCommand for PolicyCommand {
             "publish" => {
                 let p: Policy = serde_path_to_error::deserialize(body).map_err(|e| {
                     let path = e.path().to_string();
-                    DomainError::invalid(if path == "." { "body" } else { &path }, e.inner().to_string())
+                    DomainError::invalid(
+                        if path == "." { "body" } else { &path },
+                        e.inner().to_string(),
+                    )
                 })?;
                 Ok(PolicyCommand::Publish(p))
             }
-            other => Err(DomainError::not_found("command", format!("no policy command named {other:?}"))),
+            other => Err(DomainError::not_found(
+                "command",
+                format!("no policy command named {other:?}"),
+            )),
         }
     }
     fn name(&self) -> &'static str {
@@ -359,7 +402,11 @@ impl DomainCommand for PolicyCommand {
         &[Role::Admin, Role::System]
     }
     fn schemas() -> Vec<NamedSchema> {
-        vec![NamedSchema { name: "publish-policy", version: 1, schema: schemars::schema_for!(Policy) }]
+        vec![NamedSchema {
+            name: "publish-policy",
+            version: 1,
+            schema: schemars::schema_for!(Policy),
+        }]
     }
 }
 
@@ -394,7 +441,11 @@ impl DomainEvent for PolicyEvent {
         None
     }
     fn schemas() -> Vec<NamedSchema> {
-        vec![NamedSchema { name: "PolicyPublished", version: 1, schema: schemars::schema_for!(Policy) }]
+        vec![NamedSchema {
+            name: "PolicyPublished",
+            version: 1,
+            schema: schemars::schema_for!(Policy),
+        }]
     }
 }
 
@@ -430,7 +481,11 @@ impl Aggregate for PolicyState {
     fn exists(&self) -> bool {
         true
     }
-    fn decide(&self, command: PolicyCommand, ctx: &Context) -> Result<Vec<PolicyEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: PolicyCommand,
+        ctx: &Context,
+    ) -> Result<Vec<PolicyEvent>, DomainError> {
         if !command.allowed_roles().contains(&ctx.actor.role) {
             return Err(DomainError::forbidden(format!(
                 "role {} may not publish a policy (admin only)",
