@@ -8,8 +8,10 @@
 pub mod common;
 pub mod complaint;
 pub mod deadlines;
+pub mod escalation;
 pub mod frontdesk;
 pub mod policy;
+pub mod schemas;
 pub mod visit;
 
 pub use common::*;
