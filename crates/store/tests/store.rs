@@ -1,0 +1,687 @@
+//! Integration tests of the event store on real sled in temp dirs.
+
+mod support;
+
+use std::sync::Arc;
+
+use reception_store::{
+    AppendError, Envelope, ExpectedVersion, ReplicateError, Store, StoreError, StoreOptions,
+    Upcaster,
+};
+use serde_json::json;
+use support::{event, idem_req, req};
+
+fn seqs(store: &Store) -> Vec<u64> {
+    store
+        .read_all(1, usize::MAX)
+        .map(|e| e.unwrap().seq)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_exact_appends_one_winner_per_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let contenders = 16;
+    for v in 0..20u64 {
+        let barrier = Arc::new(tokio::sync::Barrier::new(contenders));
+        let mut tasks = Vec::new();
+        for i in 0..contenders {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .append(req(
+                        "visit-a",
+                        ExpectedVersion::Exact(v),
+                        vec![event("T", json!({ "writer": i }))],
+                    ))
+                    .await
+            }));
+        }
+        let mut wins = 0;
+        let mut conflicts = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(a) => {
+                    assert_eq!(a.version, v + 1);
+                    wins += 1;
+                }
+                Err(AppendError::Conflict {
+                    stream,
+                    expected,
+                    actual,
+                }) => {
+                    assert_eq!(
+                        (stream.as_str(), expected, actual),
+                        ("visit-a", ExpectedVersion::Exact(v), v + 1)
+                    );
+                    conflicts += 1;
+                }
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+        assert_eq!((wins, conflicts), (1, contenders - 1), "version {v}");
+    }
+    assert_eq!(store.stream_version("visit-a").unwrap(), 20);
+    assert_eq!(seqs(&store), (1..=20).collect::<Vec<_>>());
+    let versions: Vec<u64> = store
+        .read_stream("visit-a", 1, None)
+        .map(|e| e.unwrap().version)
+        .collect();
+    assert_eq!(versions, (1..=20).collect::<Vec<_>>());
+    assert!(store.verify().unwrap().ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_on_many_streams_get_a_gap_free_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for i in 0..20u64 {
+                let stream = format!("visit-{}", w % 8);
+                let a = store
+                    .append(req(
+                        &stream,
+                        ExpectedVersion::Any,
+                        vec![event("T", json!({ "w": w, "i": i })), event("U", json!({}))],
+                    ))
+                    .await
+                    .unwrap();
+                got.extend(a.events.iter().map(|e| e.seq));
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=32 * 20 * 2).collect::<Vec<_>>());
+    assert_eq!(seqs(&store), all);
+    for s in 0..8 {
+        let versions: Vec<u64> = store
+            .read_stream(&format!("visit-{s}"), 1, None)
+            .map(|e| e.unwrap().version)
+            .collect();
+        assert_eq!(versions, (1..=4 * 20 * 2).collect::<Vec<_>>());
+    }
+    let report = store.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.events_checked, 1280);
+    assert_eq!(store.head(), (1280, report.head_hash));
+}
+
+#[test]
+fn no_stream_and_exact_zero_refuse_an_existing_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .append_blocking(req(
+            "s",
+            ExpectedVersion::NoStream,
+            vec![event("T", json!({}))],
+        ))
+        .unwrap();
+    for expected in [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(0),
+        ExpectedVersion::Exact(2),
+    ] {
+        let err = store
+            .append_blocking(req("s", expected, vec![event("T", json!({}))]))
+            .unwrap_err();
+        assert!(
+            matches!(err, AppendError::Conflict { actual: 1, .. }),
+            "{err}"
+        );
+    }
+    assert_eq!(store.head().0, 1);
+}
+
+#[test]
+fn invalid_appends_name_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let cases = [
+        (req("s", ExpectedVersion::Any, vec![]), "events"),
+        (
+            req("", ExpectedVersion::Any, vec![event("T", json!({}))]),
+            "stream",
+        ),
+        (
+            req("a\0b", ExpectedVersion::Any, vec![event("T", json!({}))]),
+            "stream",
+        ),
+        (
+            req(
+                "s",
+                ExpectedVersion::Any,
+                vec![event("T", json!({})), event("bad type", json!({}))],
+            ),
+            "events[1].event_type",
+        ),
+    ];
+    for (r, field) in cases {
+        match store.append_blocking(r) {
+            Err(AppendError::Invalid(msg)) => {
+                assert!(msg.starts_with(field), "{msg} should name {field}")
+            }
+            other => panic!("expected Invalid for {field}, got {other:?}"),
+        }
+    }
+    assert_eq!(store.head().0, 0);
+}
+
+#[tokio::test]
+async fn idempotency_replays_the_first_result_and_refuses_other_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let first = store
+        .append(idem_req(
+            "visit-1",
+            vec![event("T", json!({"n": 1}))],
+            "k1",
+            7,
+        ))
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.meta, json!({"entity_id": "k1"}));
+    let again = store
+        .append(idem_req(
+            "visit-1",
+            vec![event("T", json!({"n": 1}))],
+            "k1",
+            7,
+        ))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    assert_eq!(again.meta, first.meta);
+    let err = store
+        .append(idem_req(
+            "visit-1",
+            vec![event("T", json!({"n": 2}))],
+            "k1",
+            8,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppendError::IdempotencyKeyReused(k) if k == "k1"),
+        "{err}"
+    );
+    assert_eq!(
+        store.head().0,
+        1,
+        "nothing written by the repeat or the reuse"
+    );
+    let (fp, stored) = store.idempotency_result("k1").unwrap().unwrap();
+    assert_eq!((fp, stored.events), ([7; 32], first.events.clone()));
+    assert!(store.idempotency_result("nope").unwrap().is_none());
+
+    // Survives a reopen.
+    store.close().unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let after = store
+        .append(idem_req(
+            "visit-1",
+            vec![event("T", json!({"n": 1}))],
+            "k1",
+            7,
+        ))
+        .await
+        .unwrap();
+    assert!(after.replayed);
+    assert_eq!(after.events, first.events);
+    assert_eq!(store.head().0, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_holds_for_concurrent_repeats_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(idem_req("visit-2", vec![event("T", json!({}))], "same", 1))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|a| !a.replayed).count(), 1);
+    assert!(results.iter().all(|a| a.events == results[0].events));
+    assert_eq!(store.head().0, 1);
+}
+
+#[test]
+fn as_of_reads_and_occurred_at_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut business = event("T", json!({"n": 1}));
+    business.occurred_at =
+        Some(chrono::DateTime::parse_from_rfc3339("2026-11-22T09:30:00+08:00").unwrap());
+    store
+        .append_blocking(req("v", ExpectedVersion::Any, vec![business]))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let cut = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    store
+        .append_blocking(req(
+            "v",
+            ExpectedVersion::Any,
+            vec![event("T", json!({"n": 2})), event("T", json!({"n": 3}))],
+        ))
+        .unwrap();
+
+    let then: Vec<Envelope> = store
+        .read_stream("v", 1, Some(cut))
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(then.iter().map(|e| e.version).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(
+        then[0].occurred_at.to_rfc3339(),
+        "2026-11-22T09:30:00+08:00"
+    );
+    let now: Vec<Envelope> = store
+        .read_stream("v", 2, None)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        now.iter()
+            .map(|e| e.data["n"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert_eq!(now[0].occurred_at, now[0].recorded_at.fixed_offset());
+    assert_eq!(now[0].occurred_at.offset().local_minus_utc(), 0);
+    assert_eq!(store.read_stream("v", 4, None).count(), 0);
+    assert_eq!(store.read_stream("other", 1, None).count(), 0);
+    assert_eq!(
+        store.streams("").map(Result::unwrap).collect::<Vec<_>>(),
+        vec!["v".to_string()]
+    );
+}
+
+#[test]
+fn read_all_honours_from_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for i in 0..10 {
+        store
+            .append_blocking(req(
+                &format!("visit-{}", i % 3),
+                ExpectedVersion::Any,
+                vec![event("T", json!({ "i": i }))],
+            ))
+            .unwrap();
+    }
+    let got: Vec<u64> = store.read_all(4, 3).map(|e| e.unwrap().seq).collect();
+    assert_eq!(got, vec![4, 5, 6]);
+    assert_eq!(store.read_all(11, 5).count(), 0);
+    assert_eq!(store.read_all(0, 100).count(), 10);
+    let mut names: Vec<String> = store.streams("visit-").map(Result::unwrap).collect();
+    names.sort();
+    assert_eq!(names, vec!["visit-0", "visit-1", "visit-2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn subscription_switches_from_disk_to_live_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for i in 0..300 {
+        store
+            .append(req(
+                "pre",
+                ExpectedVersion::Any,
+                vec![event("T", json!({ "i": i }))],
+            ))
+            .await
+            .unwrap();
+    }
+    let total = 300 + 4 * 150;
+    let mut sub = store.subscribe(1);
+    let mut batched = store.subscribe(250);
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..150 {
+                    store
+                        .append(req(
+                            &format!("live-{w}"),
+                            ExpectedVersion::Any,
+                            vec![event("T", json!({ "i": i }))],
+                        ))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    while seen.len() < total {
+        let env = sub.next().await.unwrap().unwrap();
+        seen.push(env.seq);
+    }
+    assert_eq!(seen, (1..=total as u64).collect::<Vec<_>>());
+    let mut seen_b = Vec::new();
+    while seen_b.len() < total - 249 {
+        seen_b.extend(
+            batched
+                .next_batch(64)
+                .await
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|e| e.seq),
+        );
+    }
+    assert_eq!(seen_b, (250..=total as u64).collect::<Vec<_>>());
+    for w in writers {
+        w.await.unwrap();
+    }
+    // Closing ends a caught-up subscription.
+    store.close().unwrap();
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), sub.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let err = store
+        .append(req("x", ExpectedVersion::Any, vec![event("T", json!({}))]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AppendError::Store(StoreError::Closed)),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_reads_does_not_block_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let _idle = store.subscribe(1);
+    let mut head = store.watch_head();
+    for i in 0..200 {
+        store
+            .append(req(
+                "s",
+                ExpectedVersion::Any,
+                vec![event("T", json!({ "i": i }))],
+            ))
+            .await
+            .unwrap();
+    }
+    assert_eq!(*head.borrow_and_update(), 200);
+    let mut late = store.subscribe(150);
+    assert_eq!(late.next_batch(1000).await.unwrap().unwrap().len(), 51);
+}
+
+#[test]
+fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..10 {
+            store
+                .append_blocking(req(
+                    "s",
+                    ExpectedVersion::Any,
+                    vec![event("T", json!({ "amount_fen": 1000 + i }))],
+                ))
+                .unwrap();
+        }
+        assert!(store.verify().unwrap().ok);
+        store.close().unwrap();
+    }
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let log = db.open_tree("log").unwrap();
+        let mut bytes = log.get(5u64.to_be_bytes()).unwrap().unwrap().to_vec();
+        let pos = bytes.windows(4).position(|w| w == b"1004").unwrap();
+        bytes[pos] = b'9';
+        log.insert(5u64.to_be_bytes(), bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let report = store.verify().unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_seq, Some(5));
+    assert_eq!(report.events_checked, 4);
+}
+
+#[test]
+fn a_removed_event_is_caught_as_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for _ in 0..6 {
+            store
+                .append_blocking(req("s", ExpectedVersion::Any, vec![event("T", json!({}))]))
+                .unwrap();
+        }
+        store.close().unwrap();
+    }
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("log")
+            .unwrap()
+            .remove(3u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.verify().unwrap().first_bad_seq, Some(3));
+    let err = store.read_all(1, 10).find_map(Result::err).unwrap();
+    assert!(matches!(err, StoreError::Corrupt { seq: 3, .. }), "{err}");
+}
+
+#[test]
+fn open_refuses_locked_foreign_and_non_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    match Store::open(dir.path()) {
+        Err(StoreError::Locked { path }) => assert!(path.contains(&*dir.path().to_string_lossy())),
+        other => panic!("expected Locked, got {:?}", other.err()),
+    }
+    store.close().unwrap();
+    drop(store);
+    Store::open(dir.path()).expect("lock released after close and drop");
+
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("notes.txt"), "hello").unwrap();
+    assert!(matches!(
+        Store::open(foreign.path()),
+        Err(StoreError::NotAStore { .. })
+    ));
+    assert!(foreign.path().join("notes.txt").exists() && !foreign.path().join("db").exists());
+
+    let file = foreign.path().join("notes.txt");
+    assert!(matches!(
+        Store::open(&file),
+        Err(StoreError::NotAStore { .. })
+    ));
+
+    let other_sled = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(other_sled.path()).unwrap();
+        db.insert(b"k", b"v").unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(other_sled.path()) {
+        Err(StoreError::NotAStore { reason, .. }) => {
+            assert!(reason.contains("not a reception store"), "{reason}")
+        }
+        other => panic!("expected NotAStore, got {:?}", other.err()),
+    }
+}
+
+struct AddCurrency;
+impl Upcaster for AddCurrency {
+    fn upcast(
+        &self,
+        event_type: &str,
+        schema: u32,
+        mut data: serde_json::Value,
+    ) -> (u32, serde_json::Value) {
+        if event_type == "ExpenseRecorded" && schema == 1 {
+            data["currency"] = json!("CNY");
+            return (2, data);
+        }
+        (schema, data)
+    }
+}
+
+#[tokio::test]
+async fn upcaster_applies_on_reads_but_not_raw_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .append(req(
+                "v",
+                ExpectedVersion::Any,
+                vec![
+                    event("ExpenseRecorded", json!({"amount_fen": 100})),
+                    event("T", json!({})),
+                ],
+            ))
+            .await
+            .unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open_with(
+        dir.path(),
+        StoreOptions {
+            upcaster: Some(Arc::new(AddCurrency)),
+        },
+    )
+    .unwrap();
+    let from_stream = store.read_stream("v", 1, None).next().unwrap().unwrap();
+    let from_all = store.read_all(1, 1).next().unwrap().unwrap();
+    let from_sub = store.subscribe(1).next().await.unwrap().unwrap();
+    for env in [&from_stream, &from_all, &from_sub] {
+        assert_eq!(
+            (env.schema, &env.data),
+            (2, &json!({"amount_fen": 100, "currency": "CNY"}))
+        );
+    }
+    let raw = store.read_all_raw(1, 1).next().unwrap().unwrap();
+    assert_eq!((raw.schema, raw.data), (1, json!({"amount_fen": 100})));
+    assert_eq!(store.read_all(2, 1).next().unwrap().unwrap().schema, 1);
+    assert!(store.verify().unwrap().ok);
+}
+
+#[test]
+fn replica_copies_the_chain_skips_duplicates_and_refuses_gaps_and_bad_hashes() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    for i in 0..5 {
+        a.append_blocking(req(
+            &format!("s{}", i % 2),
+            ExpectedVersion::Any,
+            vec![event("T", json!({ "i": i })), event("U", json!({}))],
+        ))
+        .unwrap();
+    }
+    let events: Vec<Envelope> = a.read_all_raw(1, usize::MAX).map(Result::unwrap).collect();
+    assert!(matches!(
+        b.append_replicated(&events[1]),
+        Err(ReplicateError::Gap {
+            expected: 1,
+            got: 2
+        })
+    ));
+    let mut forged = events[0].clone();
+    forged.data = json!({"i": 99});
+    assert!(matches!(
+        b.append_replicated(&forged),
+        Err(ReplicateError::BadHash { seq: 1, .. })
+    ));
+    for e in &events {
+        assert!(b.append_replicated(e).unwrap());
+    }
+    assert!(
+        !b.append_replicated(&events[3]).unwrap(),
+        "a duplicate is skipped"
+    );
+    assert!(matches!(
+        b.append_replicated(&forged),
+        Err(ReplicateError::BadHash { seq: 1, .. })
+    ));
+    assert_eq!(a.head(), b.head());
+    assert!(b.verify().unwrap().ok);
+    assert_eq!(b.stream_version("s0").unwrap(), 6);
+    let b_stream: Vec<Envelope> = b.read_stream("s1", 1, None).map(Result::unwrap).collect();
+    let a_stream: Vec<Envelope> = a.read_stream("s1", 1, None).map(Result::unwrap).collect();
+    assert_eq!(a_stream, b_stream);
+    // A replica keeps accepting ordinary appends on top of the copied chain.
+    b.append_blocking(req(
+        "s0",
+        ExpectedVersion::Exact(6),
+        vec![event("T", json!({}))],
+    ))
+    .unwrap();
+    assert!(b.verify().unwrap().ok);
+}
+
+#[test]
+fn read_model_commits_data_and_checkpoint_together() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let rm = store.read_model("board").unwrap();
+        assert_eq!(rm.checkpoint().unwrap(), 0);
+        rm.commit(
+            5,
+            vec![
+                (b"visit/1".to_vec(), Some(b"one".to_vec())),
+                (b"visit/2".to_vec(), Some(b"two".to_vec())),
+                (b"other".to_vec(), Some(b"x".to_vec())),
+            ],
+        )
+        .unwrap();
+        rm.commit(7, vec![(b"visit/1".to_vec(), None)]).unwrap();
+        assert_eq!(rm.checkpoint().unwrap(), 7);
+        assert_eq!(rm.get(b"visit/1").unwrap(), None);
+        let other = store.read_model("costs").unwrap();
+        assert_eq!(other.checkpoint().unwrap(), 0, "read models are separate");
+        rm.flush().unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let rm = store.read_model("board").unwrap();
+    assert_eq!(rm.checkpoint().unwrap(), 7);
+    let scanned: Vec<(Vec<u8>, Vec<u8>)> = rm.scan_prefix(b"visit/").map(Result::unwrap).collect();
+    assert_eq!(scanned, vec![(b"visit/2".to_vec(), b"two".to_vec())]);
+    assert_eq!(rm.get(b"other").unwrap(), Some(b"x".to_vec()));
+    rm.clear().unwrap();
+    assert_eq!(rm.checkpoint().unwrap(), 0);
+    assert_eq!(rm.scan_prefix(b"").count(), 0);
+    assert!(
+        store.verify().unwrap().ok,
+        "read models do not disturb the log"
+    );
+}

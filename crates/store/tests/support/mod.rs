@@ -1,0 +1,43 @@
+//! Helpers shared by the store's integration tests: event builders and request shorthands.
+#![allow(dead_code)]
+
+use reception_store::{Actor, AppendRequest, ExpectedVersion, Idempotency, NewEvent};
+use uuid::Uuid;
+
+pub fn event(event_type: &str, data: serde_json::Value) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        event_type: event_type.to_string(),
+        schema: 1,
+        data,
+        occurred_at: None,
+        actor: Actor {
+            user: "li.na".into(),
+            role: "reception".into(),
+        },
+        correlation_id: Uuid::now_v7(),
+        causation_id: Uuid::now_v7(),
+    }
+}
+
+pub fn req(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
+    AppendRequest {
+        stream: stream.to_string(),
+        expected,
+        events,
+        idempotency: None,
+    }
+}
+
+pub fn idem_req(stream: &str, events: Vec<NewEvent>, key: &str, fingerprint: u8) -> AppendRequest {
+    AppendRequest {
+        stream: stream.to_string(),
+        expected: ExpectedVersion::Any,
+        events,
+        idempotency: Some(Idempotency {
+            key: key.into(),
+            fingerprint: [fingerprint; 32],
+            meta: serde_json::json!({"entity_id": key}),
+        }),
+    }
+}
