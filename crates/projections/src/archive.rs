@@ -1,0 +1,440 @@
+//! The customer history archive: per customer company and per visitor, every visit
+//! with its itinerary, people, lodging, dining, gifts, matters, feedback and
+//! complaints; noted preferences; and the "last time" digest for planning the next visit.
+//!
+//! A customer's id is its company name normalized by [`crate::normalize_name`]
+//! (lowercase letters and digits only), so "Huaxin Dealers Ltd" and "huaxin  dealers
+//! ltd" are one customer with id `huaxindealersltd`.
+//!
+//! Phones: visitors' phone numbers are kept for reception staff; every query path that
+//! can reach an analyst takes `redact_phones` and then answers `phone: null`.
+//! Search summaries never carry phones.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+use reception_store::{Envelope, ReadModel};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::docs::Docs;
+use crate::event::{self, normalize_name, Kind};
+use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
+
+/// A visitor of a customer, across visits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisitorRecord {
+    pub name: String,
+    pub title: String,
+    /// `None` when unknown or redacted for analysts.
+    pub phone: Option<String>,
+    pub visit_ids: Vec<String>,
+}
+
+/// One entry of an itinerary, lodging, dining, gift or matter list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// booking, souvenir or matter id when the entry has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The event's payload fields of interest (e.g. `hotel`, `stars`, `venue`, `item`).
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// A visit as remembered by the archive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisitRecord {
+    pub visit_id: String,
+    pub customer_id: String,
+    pub company: String,
+    pub department: String,
+    pub purpose: String,
+    pub headcount: i64,
+    pub visitors: Vec<String>,
+    pub arrival: Option<DateTime<FixedOffset>>,
+    pub departure: Option<DateTime<FixedOffset>>,
+    pub arrived_at: Option<DateTime<FixedOffset>>,
+    pub departed_at: Option<DateTime<FixedOffset>>,
+    pub level: Option<String>,
+    /// `open`, `cancelled` or `closed`.
+    pub status: String,
+    pub itinerary: Vec<Entry>,
+    pub host: Option<String>,
+    pub accompanying: Vec<Value>,
+    pub lodging: Vec<Entry>,
+    pub dining: Vec<Entry>,
+    pub tours_and_meetings: Vec<Entry>,
+    pub gifts: Vec<Entry>,
+    pub matters: Vec<Entry>,
+    /// The return call's feedback (`reached`, `products`, `corporate_image`,
+    /// `reception`, `satisfaction`).
+    pub return_call: Option<BTreeMap<String, Value>>,
+    pub complaint_ids: Vec<String>,
+}
+
+/// A complaint as the archive lists it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintBrief {
+    pub complaint_id: String,
+    pub visit_id: Option<String>,
+    pub severity: String,
+    pub category: String,
+    pub description: String,
+    pub status: String,
+}
+
+/// A noted preference or taboo.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Preference {
+    pub subject: String,
+    pub kind: String,
+    pub text: String,
+    pub visit_id: String,
+    pub noted_at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct CustomerDoc {
+    company: String,
+    country: String,
+    foreign: bool,
+    visit_ids: Vec<String>,
+    /// normalized name → visitor
+    visitors: BTreeMap<String, VisitorRecord>,
+    preferences: Vec<Preference>,
+    complaints: BTreeMap<String, ComplaintBrief>,
+}
+
+/// A search hit (no phone numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    /// The normalized company name; use it with `GET /api/v1/customers/{id}`.
+    pub customer_id: String,
+    pub company: String,
+    pub country: String,
+    pub visits: usize,
+    pub last_arrival: Option<DateTime<FixedOffset>>,
+    /// Visitors whose names matched the query.
+    pub matched_visitors: Vec<String>,
+}
+
+/// The "last time" digest: what the previous visit looked like.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastTime {
+    pub visit_id: String,
+    pub arrival: Option<DateTime<FixedOffset>>,
+    pub level: Option<String>,
+    pub host: Option<String>,
+    pub venues: Vec<String>,
+    pub hotels: Vec<String>,
+    pub gifts: Vec<String>,
+    pub satisfaction: Option<i64>,
+    /// Unconfirmed cooperation matters and unresolved complaints.
+    pub open_issues: Vec<String>,
+}
+
+/// `GET /api/v1/customers/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerProfile {
+    pub customer_id: String,
+    pub company: String,
+    pub country: String,
+    pub foreign: bool,
+    pub visitors: Vec<VisitorRecord>,
+    /// Oldest first.
+    pub visits: Vec<VisitRecord>,
+    pub preferences: Vec<Preference>,
+    pub complaints: Vec<ComplaintBrief>,
+    pub last_time: Option<LastTime>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ComplaintLink {
+    customer_id: String,
+}
+
+pub(crate) struct ArchiveProjection {
+    customers: Docs<CustomerDoc>,
+    visits: Docs<VisitRecord>,
+    complaints: Docs<ComplaintLink>,
+}
+
+fn fields(d: &Value, names: &[&str]) -> BTreeMap<String, Value> {
+    names.iter().filter_map(|n| d.get(*n).map(|v| (n.to_string(), v.clone()))).collect()
+}
+
+fn entry(d: &Value, id_field: &str, names: &[&str], env: &Envelope) -> Entry {
+    let mut f = fields(d, names);
+    f.entry("at".into()).or_insert_with(|| Value::String(env.occurred_at.to_rfc3339()));
+    Entry { id: event::opt_s(d, id_field), fields: f }
+}
+
+impl ArchiveProjection {
+    fn on_visit(&mut self, env: &Envelope, visit_id: &str) {
+        let d = &env.data;
+        if env.event_type == "ReceptionRequested" {
+            let company = event::company(d);
+            let customer_id = normalize_name(&company);
+            let cust = d.get("customer").cloned().unwrap_or(Value::Null);
+            let visitors: Vec<&Value> = d.get("visitors").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+            let c = self.customers.entry(&customer_id);
+            if c.company.is_empty() {
+                c.company = company.clone();
+            }
+            c.country = event::s(&cust, "country").to_string();
+            c.foreign = event::b(&cust, "foreign");
+            if !c.visit_ids.iter().any(|v| v == visit_id) {
+                c.visit_ids.push(visit_id.to_string());
+            }
+            let mut names = Vec::new();
+            for v in &visitors {
+                let name = event::s(v, "name").to_string();
+                let rec = c.visitors.entry(normalize_name(&name)).or_default();
+                rec.name = name.clone();
+                if let Some(t) = event::opt_s(v, "title") {
+                    rec.title = t;
+                }
+                if let Some(p) = event::opt_s(v, "phone") {
+                    rec.phone = Some(p);
+                }
+                if !rec.visit_ids.iter().any(|x| x == visit_id) {
+                    rec.visit_ids.push(visit_id.to_string());
+                }
+                names.push(name);
+            }
+            *self.visits.entry(visit_id) = VisitRecord {
+                visit_id: visit_id.to_string(),
+                customer_id,
+                company,
+                department: event::s(d, "department").to_string(),
+                purpose: event::s(d, "purpose").to_string(),
+                headcount: event::i(d, "headcount"),
+                visitors: names,
+                arrival: d.get("arrival").and_then(|a| event::t(a, "at")),
+                departure: d.get("departure").and_then(|a| event::t(a, "at")),
+                status: "open".into(),
+                ..VisitRecord::default()
+            };
+            return;
+        }
+        if env.event_type == "CustomerPreferenceNoted" {
+            let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else { return };
+            self.customers.entry(&customer_id).preferences.push(Preference {
+                subject: event::s(d, "subject").to_string(),
+                kind: event::s(d, "kind").to_string(),
+                text: event::s(d, "text").to_string(),
+                visit_id: visit_id.to_string(),
+                noted_at: Some(env.occurred_at),
+            });
+            return;
+        }
+        let Some(v) = self.visits.get_mut(visit_id) else { return };
+        match env.event_type.as_str() {
+            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(d, "level"),
+            "PlanDrafted" => {
+                v.itinerary = d
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map(|items| items.iter().map(|i| Entry { id: None, fields: fields(i, &["at", "kind", "title", "place"]) }).collect())
+                    .unwrap_or_default();
+            }
+            "StaffAssigned" => {
+                v.host = event::opt_s(d, "host");
+                v.accompanying = d.get("accompanying").and_then(Value::as_array).cloned().unwrap_or_default();
+            }
+            "HostReassigned" => v.host = event::opt_s(d, "host"),
+            "LodgingBooked" => v.lodging.push(entry(d, "booking_id", &["hotel", "stars", "rooms", "nights", "rate_fen", "paid_by"], env)),
+            "MealBooked" => v.dining.push(entry(d, "booking_id", &["meal", "at", "venue", "party_size", "budget_fen"], env)),
+            "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", &["at", "kind", "party_size", "budget_fen"], env)),
+            "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
+                let mut e = entry(d, "", &["at", "place", "title", "leader", "outcome"], env);
+                e.fields.insert("event".into(), Value::String(env.event_type.clone()));
+                v.tours_and_meetings.push(e);
+            }
+            "SouvenirPlanned" => {
+                let mut e = entry(d, "souvenir_id", &["item", "unit_cost_fen", "quantity"], env);
+                e.fields.insert("handed".into(), Value::Bool(false));
+                v.gifts.push(e);
+            }
+            "SouvenirHanded" => {
+                let id = event::opt_s(d, "souvenir_id");
+                if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
+                    g.fields.insert("handed".into(), Value::Bool(true));
+                }
+            }
+            "CooperationMatterProposed" => {
+                let mut e = entry(d, "matter_id", &["by", "text"], env);
+                e.fields.insert("confirmed".into(), Value::Bool(false));
+                v.matters.push(e);
+            }
+            "CooperationMatterConfirmed" => {
+                let id = event::opt_s(d, "matter_id");
+                if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
+                    m.fields.insert("confirmed".into(), Value::Bool(true));
+                    m.fields.extend(fields(d, &["company_confirmed_by", "visitor_confirmed_by", "record_ref"]));
+                }
+            }
+            "VisitorsArrived" => v.arrived_at = Some(event::at(env)),
+            "VisitorsDeparted" => v.departed_at = Some(event::at(env)),
+            "ReturnCallDone" => {
+                v.return_call = Some(fields(d, &["reached", "products", "corporate_image", "reception", "satisfaction"]));
+            }
+            "VisitCancelled" => v.status = "cancelled".into(),
+            "VisitClosed" => v.status = "closed".into(),
+            _ => {}
+        }
+    }
+
+    fn on_complaint(&mut self, env: &Envelope, complaint_id: &str) {
+        let d = &env.data;
+        if env.event_type == "ComplaintRaised" {
+            let visit_id = event::opt_s(d, "visit_id");
+            let from_visit = visit_id.as_deref().and_then(|v| self.visits.get(v)).map(|v| v.customer_id.clone());
+            let company = event::company(d);
+            let customer_id = from_visit.unwrap_or_else(|| normalize_name(&company));
+            if customer_id.is_empty() {
+                return;
+            }
+            self.complaints.entry(complaint_id).customer_id = customer_id.clone();
+            if let Some(v) = visit_id.as_deref().and_then(|v| self.visits.get_mut(v)) {
+                v.complaint_ids.push(complaint_id.to_string());
+            }
+            let c = self.customers.entry(&customer_id);
+            if c.company.is_empty() {
+                c.company = company;
+            }
+            c.complaints.insert(
+                complaint_id.to_string(),
+                ComplaintBrief {
+                    complaint_id: complaint_id.to_string(),
+                    visit_id,
+                    severity: event::s(d, "severity").to_string(),
+                    category: event::s(d, "category").to_string(),
+                    description: event::s(d, "description").to_string(),
+                    status: "open".into(),
+                },
+            );
+            return;
+        }
+        let Some(customer_id) = self.complaints.get(complaint_id).map(|l| l.customer_id.clone()) else { return };
+        let Some(c) = self.customers.get_mut(&customer_id) else { return };
+        let Some(brief) = c.complaints.get_mut(complaint_id) else { return };
+        match env.event_type.as_str() {
+            "ComplaintEscalated" => brief.severity = "major".into(),
+            "ComplaintResolved" => brief.status = "resolved".into(),
+            "ComplaintClosed" => brief.status = "closed".into(),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn search(&self, q: &str) -> Vec<CustomerSummary> {
+        let q = normalize_name(q);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (id, c) in &self.customers.map {
+            let matched_visitors: Vec<String> =
+                c.visitors.iter().filter(|(k, _)| k.contains(&q)).map(|(_, v)| v.name.clone()).collect();
+            if id.contains(&q) || !matched_visitors.is_empty() {
+                out.push(CustomerSummary {
+                    customer_id: id.clone(),
+                    company: c.company.clone(),
+                    country: c.country.clone(),
+                    visits: c.visit_ids.len(),
+                    last_arrival: c.visit_ids.iter().filter_map(|v| self.visits.get(v)).filter_map(|v| v.arrival).max(),
+                    matched_visitors,
+                });
+            }
+        }
+        out
+    }
+
+    pub(crate) fn customer_ids(&self) -> Vec<String> {
+        self.customers.map.keys().cloned().collect()
+    }
+
+    pub(crate) fn visit_count(&self) -> usize {
+        self.visits.map.len()
+    }
+
+    pub(crate) fn profile(&self, id: &str, redact_phones: bool) -> Option<CustomerProfile> {
+        let c = self.customers.get(id)?;
+        let mut visits: Vec<VisitRecord> = c.visit_ids.iter().filter_map(|v| self.visits.get(v)).cloned().collect();
+        visits.sort_by(|a, b| (a.arrival, &a.visit_id).cmp(&(b.arrival, &b.visit_id)));
+        let visitors = c
+            .visitors
+            .values()
+            .map(|v| VisitorRecord { phone: if redact_phones { None } else { v.phone.clone() }, ..v.clone() })
+            .collect();
+        let complaints: Vec<ComplaintBrief> = c.complaints.values().cloned().collect();
+        let last_time = visits.iter().rev().find(|v| v.status != "cancelled").map(|v| {
+            let strings = |list: &[Entry], key: &str| -> Vec<String> {
+                list.iter().filter_map(|e| e.fields.get(key).and_then(Value::as_str).map(str::to_string)).collect()
+            };
+            let mut open_issues: Vec<String> = v
+                .matters
+                .iter()
+                .filter(|m| m.fields.get("confirmed") != Some(&Value::Bool(true)))
+                .filter_map(|m| m.fields.get("text").and_then(Value::as_str))
+                .map(|t| format!("unconfirmed matter: {t}"))
+                .collect();
+            open_issues.extend(
+                complaints
+                    .iter()
+                    .filter(|b| b.status == "open")
+                    .map(|b| format!("open {} complaint: {}", b.severity, b.description)),
+            );
+            LastTime {
+                visit_id: v.visit_id.clone(),
+                arrival: v.arrived_at.or(v.arrival),
+                level: v.level.clone(),
+                host: v.host.clone(),
+                venues: strings(&v.dining, "venue"),
+                hotels: strings(&v.lodging, "hotel"),
+                gifts: strings(&v.gifts, "item"),
+                satisfaction: v.return_call.as_ref().and_then(|r| r.get("satisfaction")).and_then(Value::as_i64),
+                open_issues,
+            }
+        });
+        Some(CustomerProfile {
+            customer_id: id.to_string(),
+            company: c.company.clone(),
+            country: c.country.clone(),
+            foreign: c.foreign,
+            visitors,
+            visits,
+            preferences: c.preferences.clone(),
+            complaints,
+            last_time,
+        })
+    }
+}
+
+impl Projection for ArchiveProjection {
+    const NAME: &'static str = "archive";
+
+    fn new(_cfg: &ReadSideConfig) -> Self {
+        ArchiveProjection { customers: Docs::new("c/"), visits: Docs::new("v/"), complaints: Docs::new("k/") }
+    }
+
+    fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
+        self.customers.load(rm)?;
+        self.visits.load(rm)?;
+        self.complaints.load(rm)
+    }
+
+    fn apply(&mut self, env: &Envelope) {
+        match event::kind_of(&env.stream) {
+            (Kind::Visit, id) => self.on_visit(env, id),
+            (Kind::Complaint, id) => self.on_complaint(env, id),
+            _ => {}
+        }
+    }
+
+    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
+        self.customers.drain_changes(out)?;
+        self.visits.drain_changes(out)?;
+        self.complaints.drain_changes(out)
+    }
+}

@@ -1,0 +1,382 @@
+//! The live visit board: open visits with stage, host, next step and flags (computed
+//! against `now` at read time), today's timeline in the company's time zone, open
+//! complaints with their clocks, and people on site from the front desk.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono_tz::Tz;
+use reception_domain::deadlines::Due;
+use reception_store::{Envelope, ReadModel};
+use serde::{Deserialize, Serialize};
+
+use crate::complaints::{ComplaintDoc, ComplaintView};
+use crate::docs::Docs;
+use crate::event::{self, Kind};
+use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
+
+/// One line of today's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub at: DateTime<FixedOffset>,
+    pub visit_id: String,
+    pub customer: String,
+    /// `arrival`, `pickup`, `meal`, `entertainment`, `tour`, `leader_meeting`, `talks`,
+    /// `dropoff`, `departure`.
+    pub kind: String,
+    pub title: String,
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Car {
+    leg: String,
+    ready_at: Option<DateTime<FixedOffset>>,
+    /// The domain's own V7 judgement (`late` in the payload).
+    late: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct VisitDoc {
+    customer: String,
+    level: Option<String>,
+    requested_at: Option<DateTime<FixedOffset>>,
+    late: bool,
+    arrival: Option<DateTime<FixedOffset>>,
+    departure: Option<DateTime<FixedOffset>>,
+    arrives_home_at: Option<DateTime<FixedOffset>>,
+    plan_drafted_at: Option<DateTime<FixedOffset>>,
+    plan_approved_at: Option<DateTime<FixedOffset>>,
+    readiness_at: Option<DateTime<FixedOffset>>,
+    host: Option<String>,
+    staff_changed_mid_visit: bool,
+    arrived_at: Option<DateTime<FixedOffset>>,
+    departed_at: Option<DateTime<FixedOffset>>,
+    cars: Vec<Car>,
+    pending_over_cap: BTreeSet<String>,
+    souvenirs_open: BTreeSet<String>,
+    return_attempts: u32,
+    return_call_at: Option<DateTime<FixedOffset>>,
+    summary_at: Option<DateTime<FixedOffset>>,
+    timeline: Vec<TimelineItem>,
+}
+
+/// One open visit on the board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardVisit {
+    pub visit_id: String,
+    pub customer: String,
+    pub level: Option<String>,
+    /// `requested`, `level_assigned`, `plan_drafted`, `plan_approved`, `ready`,
+    /// `on_site`, `departed`.
+    pub stage: String,
+    pub host: Option<String>,
+    /// The item of the earliest unmet deadline (`plan_due`, `plan_approval`,
+    /// `readiness`, `car_ready`, `arrival`, `departure`, `return_call`, `summary`), or
+    /// `close` when every deadline is met.
+    pub next_step: String,
+    pub next_due: Option<DateTime<FixedOffset>>,
+    /// DOMAIN.md's board flags: `late_request`, `plan_overdue`, `readiness_overdue`,
+    /// `car_late`, `over_cap_pending`, `souvenir_not_handed`, `return_call_overdue`,
+    /// `summary_overdue`, `staff_changed_mid_visit`.
+    pub flags: Vec<String>,
+    pub arrival: Option<DateTime<FixedOffset>>,
+    pub departure: Option<DateTime<FixedOffset>>,
+}
+
+/// A person (party) signed in at the front desk and not yet signed out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnSite {
+    pub sign_in_id: String,
+    pub name: String,
+    pub party_size: i64,
+    pub reason: String,
+    pub host: String,
+    pub since: Option<DateTime<FixedOffset>>,
+}
+
+/// `GET /api/v1/board`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Board {
+    pub visits: Vec<BoardVisit>,
+    pub today: Vec<TimelineItem>,
+    pub complaints: Vec<ComplaintView>,
+    pub on_site: Vec<OnSite>,
+}
+
+fn d(item: &str, rule: &str, due_at: DateTime<FixedOffset>, met_at: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>) -> Due {
+    let overdue = match met_at {
+        Some(m) => m > due_at,
+        None => now > due_at,
+    };
+    Due { item: item.into(), rule: rule.into(), due_at, met_at, overdue }
+}
+
+impl VisitDoc {
+    fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Due> {
+        let mut out = Vec::new();
+        if let Some(req) = self.requested_at {
+            out.push(d("plan_due", "V4", req + Duration::hours(24), self.plan_drafted_at, now));
+        }
+        if let Some(arrival) = self.arrival {
+            out.push(d("plan_approval", "V4", arrival, self.plan_approved_at, now));
+            // V5: no later than the day before arrival = before the arrival day starts locally.
+            let local = arrival.with_timezone(tz).date_naive();
+            let start = tz
+                .from_local_datetime(&local.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .earliest()
+                .map(|t| t.fixed_offset())
+                .unwrap_or(arrival);
+            out.push(d("readiness", "V5", start, self.readiness_at, now));
+            out.push(d("arrival", "V13", arrival, self.arrived_at, now));
+        }
+        for car in &self.cars {
+            let leg_time = if car.leg == "dropoff" { self.departure } else { self.arrival };
+            if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
+                let mut due = d("car_ready", "V7", t - Duration::minutes(15), car.ready_at, now);
+                due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
+                out.push(due);
+            }
+        }
+        if let Some(departure) = self.departure {
+            out.push(d("departure", "V13", departure, self.departed_at, now));
+        }
+        let left = self.departed_at.or(self.departure);
+        if let Some(left) = left {
+            let home = self.arrives_home_at.unwrap_or(left + Duration::hours(4));
+            out.push(d("return_call", "V14", home + Duration::hours(24), self.return_call_at, now));
+        }
+        if let Some(departed) = self.departed_at {
+            out.push(d("summary", "V15", departed + Duration::hours(48), self.summary_at, now));
+        }
+        out
+    }
+
+    fn stage(&self) -> &'static str {
+        if self.departed_at.is_some() {
+            "departed"
+        } else if self.arrived_at.is_some() {
+            "on_site"
+        } else if self.readiness_at.is_some() {
+            "ready"
+        } else if self.plan_approved_at.is_some() {
+            "plan_approved"
+        } else if self.plan_drafted_at.is_some() {
+            "plan_drafted"
+        } else if self.level.is_some() {
+            "level_assigned"
+        } else {
+            "requested"
+        }
+    }
+
+    fn view(&self, id: &str, tz: &Tz, now: DateTime<FixedOffset>) -> BoardVisit {
+        let deadlines = self.deadlines(tz, now);
+        let overdue = |item: &str| deadlines.iter().any(|x| x.item == item && x.met_at.is_none() && x.overdue);
+        let mut flags = Vec::new();
+        let mut flag = |cond: bool, name: &str| {
+            if cond {
+                flags.push(name.to_string());
+            }
+        };
+        flag(self.late, "late_request");
+        flag(overdue("plan_due") || overdue("plan_approval"), "plan_overdue");
+        flag(overdue("readiness"), "readiness_overdue");
+        flag(self.cars.iter().any(|c| c.late) || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue), "car_late");
+        flag(!self.pending_over_cap.is_empty(), "over_cap_pending");
+        let gone = self.departed_at.is_some() || self.departure.is_some_and(|t| now > t);
+        flag(!self.souvenirs_open.is_empty() && gone, "souvenir_not_handed");
+        flag(overdue("return_call"), "return_call_overdue");
+        flag(overdue("summary"), "summary_overdue");
+        flag(self.staff_changed_mid_visit, "staff_changed_mid_visit");
+        let next = deadlines.iter().filter(|x| x.met_at.is_none()).min_by_key(|x| x.due_at);
+        BoardVisit {
+            visit_id: id.to_string(),
+            customer: self.customer.clone(),
+            level: self.level.clone(),
+            stage: self.stage().into(),
+            host: self.host.clone(),
+            next_step: next.map_or_else(|| "close".to_string(), |x| x.item.clone()),
+            next_due: next.map(|x| x.due_at),
+            flags,
+            arrival: self.arrival,
+            departure: self.departure,
+        }
+    }
+
+    fn push_timeline(&mut self, visit_id: &str, at: Option<DateTime<FixedOffset>>, kind: &str, title: String, place: String) {
+        if let Some(at) = at {
+            self.timeline.push(TimelineItem { at, visit_id: visit_id.into(), customer: self.customer.clone(), kind: kind.into(), title, place });
+        }
+    }
+}
+
+pub(crate) struct BoardProjection {
+    tz: Tz,
+    visits: Docs<VisitDoc>,
+    complaints: Docs<ComplaintDoc>,
+    on_site: Docs<OnSite>,
+}
+
+impl BoardProjection {
+    fn on_visit(&mut self, env: &Envelope, id: &str) {
+        let data = &env.data;
+        if env.event_type == "ReceptionRequested" {
+            let arrival = data.get("arrival").cloned().unwrap_or_default();
+            let departure = data.get("departure").cloned().unwrap_or_default();
+            let mut v = VisitDoc {
+                customer: event::company(data),
+                requested_at: Some(env.occurred_at),
+                late: event::b(data, "late"),
+                arrival: event::t(&arrival, "at"),
+                departure: event::t(&departure, "at"),
+                arrives_home_at: event::t(&departure, "arrives_home_at"),
+                ..VisitDoc::default()
+            };
+            let (a, dep) = (v.arrival, v.departure);
+            v.push_timeline(id, a, "arrival", event::s(&arrival, "number").to_string(), event::s(&arrival, "place").to_string());
+            v.push_timeline(id, dep, "departure", event::s(&departure, "number").to_string(), event::s(&departure, "place").to_string());
+            *self.visits.entry(id) = v;
+            return;
+        }
+        if matches!(env.event_type.as_str(), "VisitClosed" | "VisitCancelled") {
+            self.visits.remove(id);
+            return;
+        }
+        let Some(v) = self.visits.get_mut(id) else { return };
+        let at = event::at(env);
+        let str_of = |k: &str| event::s(data, k).to_string();
+        match env.event_type.as_str() {
+            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(data, "level"),
+            "PlanDrafted" => {
+                v.plan_drafted_at = Some(env.occurred_at);
+                v.plan_approved_at = None;
+            }
+            "PlanReviewed" => {
+                if event::b(data, "approved") {
+                    v.plan_approved_at = Some(env.occurred_at);
+                } else {
+                    v.plan_drafted_at = None;
+                }
+            }
+            "ReadinessConfirmed" => v.readiness_at = Some(env.occurred_at),
+            "StaffAssigned" => v.host = event::opt_s(data, "host"),
+            "HostReassigned" => {
+                v.host = event::opt_s(data, "host");
+                if v.arrived_at.is_some() || event::b(data, "mid_visit") {
+                    v.staff_changed_mid_visit = true;
+                }
+            }
+            "CarDispatched" => {
+                let leg = str_of("leg");
+                let ready_at = event::t(data, "ready_at");
+                v.cars.push(Car { leg: leg.clone(), ready_at, late: event::b(data, "late") });
+                let title = format!("{} {} {}", str_of("vehicle_class"), str_of("plate"), str_of("number")).trim().to_string();
+                v.push_timeline(id, ready_at, &leg, title, str_of("place"));
+            }
+            "MealBooked" => v.push_timeline(id, event::t(data, "at"), "meal", str_of("meal"), str_of("venue")),
+            "EntertainmentArranged" => v.push_timeline(id, event::t(data, "at"), "entertainment", str_of("kind"), String::new()),
+            "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of("title"), str_of("place")),
+            "LeaderMeetingHeld" => v.push_timeline(id, Some(at), "leader_meeting", str_of("leader"), str_of("place")),
+            "LeadershipTalksHeld" => v.push_timeline(id, Some(at), "talks", str_of("outcome"), String::new()),
+            "SouvenirPlanned" => {
+                v.souvenirs_open.insert(str_of("souvenir_id"));
+            }
+            "SouvenirHanded" => {
+                v.souvenirs_open.remove(event::s(data, "souvenir_id"));
+            }
+            "VisitorsArrived" => v.arrived_at = Some(at),
+            "VisitorsDeparted" => v.departed_at = Some(at),
+            "ReturnCallAttempted" => {
+                v.return_attempts += 1;
+                if v.return_attempts >= 3 && v.return_call_at.is_none() {
+                    v.return_call_at = Some(env.occurred_at);
+                }
+            }
+            "ReturnCallDone" => v.return_call_at = Some(env.occurred_at),
+            "SummaryFiled" => v.summary_at = Some(env.occurred_at),
+            "ExpenseRecorded" => {
+                if event::b(data, "over_cap") && event::opt_s(data, "reverses").is_none() {
+                    v.pending_over_cap.insert(str_of("expense_id"));
+                }
+            }
+            "ExpenseApproved" | "ExpenseRejected" => {
+                v.pending_over_cap.remove(event::s(data, "expense_id"));
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn board(&self, now: DateTime<Utc>) -> Board {
+        let fixed = event::fixed(now);
+        let today = now.with_timezone(&self.tz).date_naive();
+        let mut visits: Vec<BoardVisit> = self.visits.map.iter().map(|(id, v)| v.view(id, &self.tz, fixed)).collect();
+        visits.sort_by(|a, b| (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(b.next_due.is_none(), b.next_due, &b.visit_id)));
+        let mut timeline: Vec<TimelineItem> = self
+            .visits
+            .map
+            .values()
+            .flat_map(|v| v.timeline.iter())
+            .filter(|t| t.at.with_timezone(&self.tz).date_naive() == today)
+            .cloned()
+            .collect();
+        timeline.sort_by(|a, b| (a.at, &a.visit_id, &a.kind).cmp(&(b.at, &b.visit_id, &b.kind)));
+        let mut complaints: Vec<ComplaintView> =
+            self.complaints.map.values().filter(|c| c.is_open()).map(|c| ComplaintView::of(c, fixed)).collect();
+        complaints.sort_by(|a, b| (a.complaint.raised_at, &a.complaint.complaint_id).cmp(&(b.complaint.raised_at, &b.complaint.complaint_id)));
+        let mut on_site: Vec<OnSite> = self.on_site.map.values().cloned().collect();
+        on_site.sort_by(|a, b| (a.since, &a.sign_in_id).cmp(&(b.since, &b.sign_in_id)));
+        Board { visits, today: timeline, complaints, on_site }
+    }
+}
+
+impl Projection for BoardProjection {
+    const NAME: &'static str = "board";
+
+    fn new(cfg: &ReadSideConfig) -> Self {
+        BoardProjection { tz: cfg.tz, visits: Docs::new("v/"), complaints: Docs::new("c/"), on_site: Docs::new("f/") }
+    }
+
+    fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
+        self.visits.load(rm)?;
+        self.complaints.load(rm)?;
+        self.on_site.load(rm)
+    }
+
+    fn apply(&mut self, env: &Envelope) {
+        match event::kind_of(&env.stream) {
+            (Kind::Visit, id) => self.on_visit(env, id),
+            (Kind::Complaint, id) => {
+                if matches!(env.event_type.as_str(), "ComplaintResolved" | "ComplaintClosed") {
+                    self.complaints.remove(id);
+                } else if env.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
+                    self.complaints.entry(id).apply(env, id, |_| None);
+                }
+            }
+            (Kind::FrontDesk, id) => match env.event_type.as_str() {
+                "VisitorSignedIn" => {
+                    let data = &env.data;
+                    *self.on_site.entry(id) = OnSite {
+                        sign_in_id: id.to_string(),
+                        name: event::s(data, "name").to_string(),
+                        party_size: event::i(data, "party_size").max(1),
+                        reason: event::s(data, "reason").to_string(),
+                        host: event::s(data, "host").to_string(),
+                        since: Some(event::at(env)),
+                    };
+                }
+                "VisitorSignedOut" => {
+                    self.on_site.remove(id);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
+        self.visits.drain_changes(out)?;
+        self.complaints.drain_changes(out)?;
+        self.on_site.drain_changes(out)
+    }
+}

@@ -1,0 +1,320 @@
+//! The complaints read model: every complaint with its clocks (C2–C5), the open
+//! list and the monthly analysis of C7.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
+use chrono_tz::Tz;
+use reception_domain::deadlines::Due;
+use reception_store::{Envelope, ReadModel};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{self, Kind};
+use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
+
+/// One complaint as the read side knows it (times are business times).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintDoc {
+    pub complaint_id: String,
+    pub visit_id: Option<String>,
+    pub customer: String,
+    /// Current severity (`minor` / `major`), after any escalation.
+    pub severity: String,
+    /// Severity when raised.
+    pub raised_severity: String,
+    pub category: String,
+    /// The responsible department: from the assignment, else the visit's requesting department.
+    pub department: Option<String>,
+    pub description: String,
+    pub raised_at: Option<DateTime<FixedOffset>>,
+    pub assigned_at: Option<DateTime<FixedOffset>>,
+    pub reported_at: Option<DateTime<FixedOffset>>,
+    pub analysed_at: Option<DateTime<FixedOffset>>,
+    pub feedback_at: Option<DateTime<FixedOffset>>,
+    pub solution_at: Option<DateTime<FixedOffset>>,
+    pub escalated_at: Option<DateTime<FixedOffset>>,
+    /// True when the escalation was the automatic one of C4 (actor `system`).
+    pub escalated_automatically: bool,
+    pub resolved_at: Option<DateTime<FixedOffset>>,
+    pub return_visit_at: Option<DateTime<FixedOffset>>,
+    pub closed_at: Option<DateTime<FixedOffset>>,
+}
+
+fn due(item: &str, rule: &str, due_at: DateTime<FixedOffset>, met_at: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>) -> Due {
+    let overdue = match met_at {
+        Some(m) => m > due_at,
+        None => now > due_at,
+    };
+    Due { item: item.into(), rule: rule.into(), due_at, met_at, overdue }
+}
+
+impl ComplaintDoc {
+    /// Open until resolved (a resolved complaint still owes its return visit, shown in the clocks).
+    pub fn is_open(&self) -> bool {
+        self.resolved_at.is_none() && self.closed_at.is_none()
+    }
+
+    /// `open`, `resolved` or `closed`.
+    pub fn status(&self) -> &'static str {
+        if self.closed_at.is_some() {
+            "closed"
+        } else if self.resolved_at.is_some() {
+            "resolved"
+        } else {
+            "open"
+        }
+    }
+
+    /// Every clock of the complaint against `now`: C2 (major: report within 10 min, solution
+    /// within 12 h, counted from raising or from the escalation), C3 (minor: feedback within
+    /// 24 h, analysis within 1 h of assignment), C4 (escalation 10 days after raising while
+    /// unresolved), C5 (return visit within 24 h of resolution).
+    pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
+        let Some(raised) = self.raised_at else { return Vec::new() };
+        let mut out = Vec::new();
+        if self.severity == "major" {
+            let base = if self.raised_severity == "major" { raised } else { self.escalated_at.unwrap_or(raised) };
+            out.push(due("complaint_report", "C2", base + Duration::minutes(10), self.reported_at, now));
+            out.push(due("complaint_solution", "C2", base + Duration::hours(12), self.solution_at, now));
+        }
+        if self.raised_severity != "major" {
+            out.push(due("complaint_feedback", "C3", raised + Duration::hours(24), self.feedback_at, now));
+            if let Some(assigned) = self.assigned_at {
+                out.push(due("complaint_analysis", "C3", assigned + Duration::hours(1), self.analysed_at, now));
+            }
+            if self.resolved_at.is_none() || self.escalated_at.is_some() {
+                // C4 is "met" by resolving within ten days; a late escalation shows as overdue.
+                let c4 = raised + Duration::days(10);
+                let mut d = due("complaint_escalation", "C4", c4, self.resolved_at.or(self.escalated_at), now);
+                if self.escalated_at.is_some() && self.resolved_at.is_none() {
+                    d.met_at = self.escalated_at;
+                    d.overdue = false;
+                }
+                out.push(d);
+            }
+        }
+        if let Some(resolved) = self.resolved_at {
+            out.push(due("complaint_return_visit", "C5", resolved + Duration::hours(24), self.return_visit_at, now));
+        }
+        out
+    }
+
+    pub(crate) fn apply(&mut self, env: &Envelope, id: &str, visit_department: impl Fn(&str) -> Option<String>) {
+        let d = &env.data;
+        let at = event::at(env);
+        match env.event_type.as_str() {
+            "ComplaintRaised" => {
+                self.complaint_id = id.to_string();
+                self.visit_id = event::opt_s(d, "visit_id");
+                self.customer = event::company(d);
+                self.severity = event::s(d, "severity").to_string();
+                self.raised_severity = self.severity.clone();
+                self.category = event::s(d, "category").to_string();
+                self.description = event::s(d, "description").to_string();
+                self.department = event::opt_s(d, "department")
+                    .or_else(|| self.visit_id.as_deref().and_then(&visit_department));
+                self.raised_at = Some(at);
+            }
+            "ComplaintAssigned" => {
+                self.assigned_at = Some(at);
+                if let Some(dep) = event::opt_s(d, "department") {
+                    self.department = Some(dep);
+                }
+            }
+            "ComplaintReported" => self.reported_at = Some(at),
+            "ComplaintAnalysed" => self.analysed_at = Some(at),
+            "ComplaintFeedbackGiven" => self.feedback_at = Some(at),
+            "ComplaintSolutionAgreed" => self.solution_at = Some(at),
+            "ComplaintEscalated" => {
+                self.severity = "major".into();
+                self.escalated_at = Some(at);
+                self.escalated_automatically = event::b(d, "automatic") || env.actor.role == "system";
+            }
+            "ComplaintResolved" => self.resolved_at = Some(at),
+            "ComplaintReturnVisitDone" => self.return_visit_at = Some(at),
+            "ComplaintClosed" => self.closed_at = Some(at),
+            _ => {}
+        }
+    }
+}
+
+/// A complaint with its clocks, as answered by `GET /api/v1/complaints`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintView {
+    #[serde(flatten)]
+    pub complaint: ComplaintDoc,
+    pub status: &'static str,
+    pub deadlines: Vec<Due>,
+    /// True when any clock is overdue.
+    pub overdue: bool,
+}
+
+impl ComplaintView {
+    pub(crate) fn of(doc: &ComplaintDoc, now: DateTime<FixedOffset>) -> ComplaintView {
+        let deadlines = doc.deadlines(now);
+        let overdue = deadlines.iter().any(|d| d.overdue);
+        ComplaintView { complaint: doc.clone(), status: doc.status(), deadlines, overdue }
+    }
+}
+
+/// The monthly analysis of C7 for complaints raised in one month (company time zone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintReport {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub total: u64,
+    /// Counts by current severity (after escalation).
+    pub by_severity: BTreeMap<String, u64>,
+    pub by_category: BTreeMap<String, u64>,
+    /// `"unassigned"` when no department is known.
+    pub by_department: BTreeMap<String, u64>,
+    /// Escalated to major automatically (C4).
+    pub escalated: u64,
+    /// Deadlines that are decided: met (on time or late) or already past due.
+    pub deadlines_due: u64,
+    pub deadlines_met_on_time: u64,
+    /// `deadlines_met_on_time ÷ deadlines_due` in per mille (1000 when nothing was due).
+    pub deadline_compliance_permille: u64,
+    pub resolved: u64,
+    pub return_visits_done: u64,
+    /// Return visits ÷ resolved complaints in per mille (target 1000; 1000 when none resolved).
+    pub return_visit_rate_permille: u64,
+    /// Mean raised→resolved time over resolved complaints, in whole seconds.
+    pub mean_time_to_resolve_secs: Option<i64>,
+}
+
+/// Per-visit facts the complaints model needs (the department for unassigned complaints).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct VisitDept {
+    pub department: String,
+}
+
+pub(crate) struct ComplaintsProjection {
+    tz: Tz,
+    complaints: crate::docs::Docs<ComplaintDoc>,
+    visits: crate::docs::Docs<VisitDept>,
+    /// (year, month) of raising → complaint ids; derived, not persisted.
+    by_month: BTreeMap<(i32, u32), BTreeSet<String>>,
+}
+
+impl ComplaintsProjection {
+    fn index(&mut self, doc_id: &str) {
+        if let Some(raised) = self.complaints.get(doc_id).and_then(|c| c.raised_at) {
+            let local = raised.with_timezone(&self.tz);
+            self.by_month.entry((local.year(), local.month())).or_default().insert(doc_id.to_string());
+        }
+    }
+
+    pub(crate) fn list(&self, open_only: bool, now: DateTime<Utc>) -> Vec<ComplaintView> {
+        let now = event::fixed(now);
+        let mut out: Vec<ComplaintView> = self
+            .complaints
+            .map
+            .values()
+            .filter(|c| !open_only || c.is_open())
+            .map(|c| ComplaintView::of(c, now))
+            .collect();
+        out.sort_by(|a, b| (a.complaint.raised_at, &a.complaint.complaint_id).cmp(&(b.complaint.raised_at, &b.complaint.complaint_id)));
+        out
+    }
+
+    pub(crate) fn report(&self, year: i32, month: u32, now: DateTime<Utc>) -> ComplaintReport {
+        let now = event::fixed(now);
+        let mut r = ComplaintReport {
+            month: format!("{year:04}-{month:02}"),
+            total: 0,
+            by_severity: BTreeMap::new(),
+            by_category: BTreeMap::new(),
+            by_department: BTreeMap::new(),
+            escalated: 0,
+            deadlines_due: 0,
+            deadlines_met_on_time: 0,
+            deadline_compliance_permille: 1000,
+            resolved: 0,
+            return_visits_done: 0,
+            return_visit_rate_permille: 1000,
+            mean_time_to_resolve_secs: None,
+        };
+        let mut resolve_secs: i64 = 0;
+        for id in self.by_month.get(&(year, month)).into_iter().flatten() {
+            let Some(c) = self.complaints.get(id) else { continue };
+            r.total += 1;
+            *r.by_severity.entry(c.severity.clone()).or_default() += 1;
+            *r.by_category.entry(c.category.clone()).or_default() += 1;
+            *r.by_department.entry(c.department.clone().unwrap_or_else(|| "unassigned".into())).or_default() += 1;
+            if c.escalated_automatically {
+                r.escalated += 1;
+            }
+            for d in c.deadlines(now) {
+                if d.met_at.is_some() || d.overdue {
+                    r.deadlines_due += 1;
+                    if d.met_at.is_some() && !d.overdue {
+                        r.deadlines_met_on_time += 1;
+                    }
+                }
+            }
+            if let (Some(raised), Some(resolved)) = (c.raised_at, c.resolved_at) {
+                r.resolved += 1;
+                resolve_secs += (resolved - raised).num_seconds();
+                if c.return_visit_at.is_some() {
+                    r.return_visits_done += 1;
+                }
+            }
+        }
+        if r.deadlines_due > 0 {
+            r.deadline_compliance_permille = r.deadlines_met_on_time * 1000 / r.deadlines_due;
+        }
+        if r.resolved > 0 {
+            r.return_visit_rate_permille = r.return_visits_done * 1000 / r.resolved;
+            r.mean_time_to_resolve_secs = Some(resolve_secs / r.resolved as i64);
+        }
+        r
+    }
+}
+
+impl Projection for ComplaintsProjection {
+    const NAME: &'static str = "complaints";
+
+    fn new(cfg: &ReadSideConfig) -> Self {
+        ComplaintsProjection {
+            tz: cfg.tz,
+            complaints: crate::docs::Docs::new("c/"),
+            visits: crate::docs::Docs::new("v/"),
+            by_month: BTreeMap::new(),
+        }
+    }
+
+    fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
+        self.complaints.load(rm)?;
+        self.visits.load(rm)?;
+        self.by_month.clear();
+        let ids: Vec<String> = self.complaints.map.keys().cloned().collect();
+        for id in ids {
+            self.index(&id);
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, env: &Envelope) {
+        let (kind, id) = event::kind_of(&env.stream);
+        match kind {
+            Kind::Visit if env.event_type == "ReceptionRequested" => {
+                self.visits.entry(id).department = event::s(&env.data, "department").to_string();
+            }
+            Kind::Complaint => {
+                let visits = &self.visits;
+                let doc = self.complaints.entry(id);
+                doc.apply(env, id, |v| visits.get(v).map(|d| d.department.clone()).filter(|d| !d.is_empty()));
+                if env.event_type == "ComplaintRaised" {
+                    self.index(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
+        self.complaints.drain_changes(out)?;
+        self.visits.drain_changes(out)
+    }
+}

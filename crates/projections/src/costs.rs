@@ -1,0 +1,481 @@
+//! The cost analyses: incremental aggregates per year and per (year, dimension, key),
+//! so a yearly report is a lookup. Reversing expenses net out against the original's
+//! year and groups; over-cap decisions move amounts between pending, approved and rejected.
+
+use chrono::{DateTime, Datelike, FixedOffset};
+use chrono_tz::Tz;
+use reception_store::{Envelope, ReadModel};
+use serde::{Deserialize, Serialize};
+
+use crate::docs::Docs;
+use crate::event::{self, Kind};
+use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
+
+/// What a cost report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostDimension {
+    Level,
+    Month,
+    Department,
+    Customer,
+    Category,
+}
+
+impl CostDimension {
+    /// Every dimension, in report order.
+    pub const ALL: [CostDimension; 5] =
+        [CostDimension::Month, CostDimension::Level, CostDimension::Department, CostDimension::Customer, CostDimension::Category];
+
+    /// The query-string name (`level`, `month`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostDimension::Level => "level",
+            CostDimension::Month => "month",
+            CostDimension::Department => "department",
+            CostDimension::Customer => "customer",
+            CostDimension::Category => "category",
+        }
+    }
+
+    /// Parses `level|month|department|customer|category`.
+    pub fn parse(s: &str) -> Option<CostDimension> {
+        CostDimension::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// Money totals of a set of expenses (reversals count negative).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub total_fen: i64,
+    pub company_paid_fen: i64,
+    pub visitor_paid_fen: i64,
+    pub over_cap_fen: i64,
+    pub within_cap_fen: i64,
+    pub over_cap_pending_fen: i64,
+    pub over_cap_approved_fen: i64,
+    pub over_cap_rejected_fen: i64,
+    /// Expenses net of reversals.
+    pub count: i64,
+}
+
+/// One group of a cost report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostGroup {
+    pub key: String,
+    pub total_fen: i64,
+    pub company_paid_fen: i64,
+    pub visitor_paid_fen: i64,
+    pub over_cap_fen: i64,
+    pub count: i64,
+}
+
+/// `GET /api/v1/costs?year=Y&by=...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostReport {
+    pub year: i32,
+    pub by: CostDimension,
+    pub total_fen: i64,
+    pub groups: Vec<CostGroup>,
+    pub company_paid_fen: i64,
+    pub visitor_paid_fen: i64,
+    pub count: i64,
+    /// Expenses within their cap (or without a cap).
+    pub within_cap_fen: i64,
+    pub over_cap_fen: i64,
+    pub over_cap_pending_fen: i64,
+    pub over_cap_approved_fen: i64,
+    pub over_cap_rejected_fen: i64,
+    /// Spent against capped bookings and the sum of those bookings' caps.
+    pub capped_spent_fen: i64,
+    pub cap_total_fen: i64,
+    /// `capped_spent ÷ cap_total` in per mille; None without capped bookings.
+    pub cap_utilisation_permille: Option<i64>,
+    /// Visitor-days of visits arriving in the year (headcount × days, at least one day).
+    pub visitor_days: i64,
+    /// `total ÷ visitor_days`, rounded down; None without visitor-days.
+    pub cost_per_visitor_day_fen: Option<i64>,
+    pub previous_year_total_fen: i64,
+    /// `(total − previous) ÷ previous` in per mille; None when the previous year is zero.
+    pub change_vs_previous_permille: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct YearDoc {
+    totals: Totals,
+    capped_spent_fen: i64,
+    cap_total_fen: i64,
+    visitor_days: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ExpenseDoc {
+    year: i32,
+    /// `[month, level, department, customer, category]` keys.
+    keys: [String; 5],
+    amount_fen: i64,
+    visitor_paid: bool,
+    over_cap: bool,
+    /// `within`, `pending`, `approved`, `rejected`.
+    status: String,
+    booking_id: Option<String>,
+    reversals: Vec<String>,
+    reverses: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct VisitDoc {
+    company: String,
+    department: String,
+    level: String,
+    headcount: i64,
+    arrival: Option<DateTime<FixedOffset>>,
+    departure: Option<DateTime<FixedOffset>>,
+    arrived: Option<DateTime<FixedOffset>>,
+    departed: Option<DateTime<FixedOffset>>,
+    cancelled_before_arrival: bool,
+    /// (year, visitor-days) currently counted in that year's doc.
+    counted: Option<(i32, i64)>,
+}
+
+impl VisitDoc {
+    fn contribution(&self, tz: &Tz) -> Option<(i32, i64)> {
+        if self.cancelled_before_arrival {
+            return None;
+        }
+        let from = self.arrived.or(self.arrival)?;
+        let to = self.departed.or(self.departure)?;
+        let hours = (to - from).num_hours().max(0);
+        let days = ((hours + 23) / 24).max(1);
+        Some((from.with_timezone(tz).year(), days * self.headcount.max(0)))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct BookingDoc {
+    year: i32,
+    cap_fen: i64,
+}
+
+pub(crate) struct CostsProjection {
+    tz: Tz,
+    years: Docs<YearDoc>,
+    groups: Docs<Totals>,
+    expenses: Docs<ExpenseDoc>,
+    visits: Docs<VisitDoc>,
+    bookings: Docs<BookingDoc>,
+}
+
+fn add_totals(t: &mut Totals, e: &ExpenseDoc, sign: i64) {
+    let a = e.amount_fen * sign;
+    let c = if e.amount_fen < 0 { -sign } else { sign };
+    t.total_fen += a;
+    t.count += c;
+    if e.visitor_paid {
+        t.visitor_paid_fen += a;
+    } else {
+        t.company_paid_fen += a;
+    }
+    if e.over_cap {
+        t.over_cap_fen += a;
+        match e.status.as_str() {
+            "approved" => t.over_cap_approved_fen += a,
+            "rejected" => t.over_cap_rejected_fen += a,
+            _ => t.over_cap_pending_fen += a,
+        }
+    } else {
+        t.within_cap_fen += a;
+    }
+}
+
+fn group_key(year: i32, dim: CostDimension, key: &str) -> String {
+    format!("{year:04}/{}/{key}", dim.as_str())
+}
+
+impl CostsProjection {
+    /// Adds (`sign` 1) or removes (`sign` −1) an expense's contribution everywhere.
+    fn count(&mut self, e: &ExpenseDoc, sign: i64) {
+        add_totals(&mut self.years.entry(&e.year.to_string()).totals, e, sign);
+        for (dim, key) in [CostDimension::Month, CostDimension::Level, CostDimension::Department, CostDimension::Customer, CostDimension::Category]
+            .into_iter()
+            .zip(e.keys.iter())
+        {
+            add_totals(self.groups.entry(&group_key(e.year, dim, key)), e, sign);
+        }
+    }
+
+    fn recount_visit(&mut self, visit_id: &str) {
+        let tz = self.tz;
+        let Some(v) = self.visits.get_mut(visit_id) else { return };
+        let new = v.contribution(&tz);
+        let old = std::mem::replace(&mut v.counted, new);
+        if old == new {
+            return;
+        }
+        if let Some((y, d)) = old {
+            self.years.entry(&y.to_string()).visitor_days -= d;
+        }
+        if let Some((y, d)) = new {
+            self.years.entry(&y.to_string()).visitor_days += d;
+        }
+    }
+
+    fn record_expense(&mut self, env: &Envelope, visit_id: &str) {
+        let d = &env.data;
+        let expense_id = event::s(d, "expense_id").to_string();
+        if expense_id.is_empty() || self.expenses.get(&expense_id).is_some() {
+            return;
+        }
+        let amount = event::i(d, "amount_fen");
+        let reverses = event::opt_s(d, "reverses");
+        let original = reverses.as_deref().and_then(|r| self.expenses.get(r)).cloned();
+        let doc = match original {
+            Some(o) => ExpenseDoc {
+                year: o.year,
+                keys: o.keys.clone(),
+                amount_fen: -amount,
+                visitor_paid: o.visitor_paid,
+                over_cap: o.over_cap,
+                status: o.status.clone(),
+                booking_id: o.booking_id.clone(),
+                reversals: Vec::new(),
+                reverses: reverses.clone(),
+            },
+            None => {
+                let local = env.occurred_at.with_timezone(&self.tz);
+                let visit = self.visits.get(visit_id).cloned().unwrap_or_default();
+                let level = event::opt_s(d, "level").unwrap_or(visit.level);
+                let over_cap = event::b(d, "over_cap");
+                ExpenseDoc {
+                    year: local.year(),
+                    keys: [
+                        format!("{:04}-{:02}", local.year(), local.month()),
+                        level,
+                        visit.department,
+                        visit.company,
+                        event::s(d, "category").to_string(),
+                    ],
+                    amount_fen: if reverses.is_some() { -amount } else { amount },
+                    visitor_paid: event::s(d, "paid_by") == "visitor",
+                    over_cap,
+                    status: if over_cap { "pending".into() } else { "within".into() },
+                    booking_id: event::opt_s(d, "booking_id"),
+                    reversals: Vec::new(),
+                    reverses: reverses.clone(),
+                }
+            }
+        };
+        self.count(&doc, 1);
+        if let Some(booking) = &doc.booking_id {
+            let cap = d.get("cap_fen").and_then(serde_json::Value::as_i64);
+            let year = doc.year;
+            let known = self.bookings.get(booking).cloned();
+            match (known, cap) {
+                (None, Some(cap)) => {
+                    *self.bookings.entry(booking) = BookingDoc { year, cap_fen: cap };
+                    let y = self.years.entry(&year.to_string());
+                    y.cap_total_fen += cap;
+                    y.capped_spent_fen += doc.amount_fen;
+                }
+                (Some(b), _) => {
+                    self.years.entry(&b.year.to_string()).capped_spent_fen += doc.amount_fen;
+                }
+                (None, None) => {}
+            }
+        }
+        if let Some(r) = &reverses {
+            if let Some(o) = self.expenses.get_mut(r) {
+                o.reversals.push(expense_id.clone());
+            }
+        }
+        *self.expenses.entry(&expense_id) = doc;
+    }
+
+    fn decide_expense(&mut self, expense_id: &str, status: &str) {
+        let Some(e) = self.expenses.get(expense_id).cloned() else { return };
+        if !e.over_cap || e.status == status {
+            return;
+        }
+        let mut family = vec![expense_id.to_string()];
+        family.extend(e.reversals.iter().cloned());
+        for id in family {
+            if let Some(old) = self.expenses.get(&id).cloned() {
+                self.count(&old, -1);
+                let mut new = old;
+                new.status = status.to_string();
+                self.count(&new, 1);
+                *self.expenses.entry(&id) = new;
+            }
+        }
+    }
+
+    pub(crate) fn years(&self) -> Vec<i32> {
+        self.years.map.keys().filter_map(|y| y.parse().ok()).collect()
+    }
+
+    pub(crate) fn report(&self, year: i32, by: CostDimension) -> CostReport {
+        let y = self.years.get(&year.to_string()).cloned().unwrap_or_default();
+        let prev = self.years.get(&(year - 1).to_string()).map(|p| p.totals.total_fen).unwrap_or(0);
+        let prefix = group_key(year, by, "");
+        let groups = self
+            .groups
+            .map
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, t)| t.count != 0 || t.total_fen != 0)
+            .map(|(k, t)| CostGroup {
+                key: k[prefix.len()..].to_string(),
+                total_fen: t.total_fen,
+                company_paid_fen: t.company_paid_fen,
+                visitor_paid_fen: t.visitor_paid_fen,
+                over_cap_fen: t.over_cap_fen,
+                count: t.count,
+            })
+            .collect();
+        let t = &y.totals;
+        CostReport {
+            year,
+            by,
+            total_fen: t.total_fen,
+            groups,
+            company_paid_fen: t.company_paid_fen,
+            visitor_paid_fen: t.visitor_paid_fen,
+            count: t.count,
+            within_cap_fen: t.within_cap_fen,
+            over_cap_fen: t.over_cap_fen,
+            over_cap_pending_fen: t.over_cap_pending_fen,
+            over_cap_approved_fen: t.over_cap_approved_fen,
+            over_cap_rejected_fen: t.over_cap_rejected_fen,
+            capped_spent_fen: y.capped_spent_fen,
+            cap_total_fen: y.cap_total_fen,
+            cap_utilisation_permille: (y.cap_total_fen > 0).then(|| y.capped_spent_fen * 1000 / y.cap_total_fen),
+            visitor_days: y.visitor_days,
+            cost_per_visitor_day_fen: (y.visitor_days > 0).then(|| t.total_fen / y.visitor_days),
+            previous_year_total_fen: prev,
+            change_vs_previous_permille: (prev != 0).then(|| (t.total_fen - prev) * 1000 / prev),
+        }
+    }
+
+    pub(crate) fn csv(&self, year: i32) -> Vec<u8> {
+        let mut out = b"\xEF\xBB\xBF".to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut out);
+            let _ = w.write_record([
+                "year",
+                "dimension",
+                "key",
+                "total_fen",
+                "total_yuan",
+                "company_paid_fen",
+                "visitor_paid_fen",
+                "over_cap_fen",
+                "count",
+            ]);
+            for dim in CostDimension::ALL {
+                let r = self.report(year, dim);
+                for g in r.groups {
+                    let _ = w.write_record([
+                        year.to_string(),
+                        dim.as_str().to_string(),
+                        g.key,
+                        g.total_fen.to_string(),
+                        yuan(g.total_fen),
+                        g.company_paid_fen.to_string(),
+                        g.visitor_paid_fen.to_string(),
+                        g.over_cap_fen.to_string(),
+                        g.count.to_string(),
+                    ]);
+                }
+            }
+            let _ = w.flush();
+        }
+        out
+    }
+}
+
+/// Integer fen as a yuan string with two decimals, without floats.
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
+impl Projection for CostsProjection {
+    const NAME: &'static str = "costs";
+
+    fn new(cfg: &ReadSideConfig) -> Self {
+        CostsProjection {
+            tz: cfg.tz,
+            years: Docs::new("y/"),
+            groups: Docs::new("g/"),
+            expenses: Docs::new("x/"),
+            visits: Docs::new("v/"),
+            bookings: Docs::new("b/"),
+        }
+    }
+
+    fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
+        self.years.load(rm)?;
+        self.groups.load(rm)?;
+        self.expenses.load(rm)?;
+        self.visits.load(rm)?;
+        self.bookings.load(rm)
+    }
+
+    fn apply(&mut self, env: &Envelope) {
+        let (kind, visit_id) = event::kind_of(&env.stream);
+        if kind != Kind::Visit {
+            return;
+        }
+        let d = &env.data;
+        match env.event_type.as_str() {
+            "ReceptionRequested" => {
+                let v = self.visits.entry(visit_id);
+                v.company = event::company(d);
+                v.department = event::s(d, "department").to_string();
+                v.headcount = d
+                    .get("headcount")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or_else(|| d.get("visitors").and_then(|v| v.as_array()).map_or(0, |a| a.len() as i64));
+                v.arrival = d.get("arrival").and_then(|a| event::t(a, "at"));
+                v.departure = d.get("departure").and_then(|a| event::t(a, "at"));
+                self.recount_visit(visit_id);
+            }
+            "LevelAssigned" | "LevelChanged" => {
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    v.level = event::s(d, "level").to_string();
+                }
+            }
+            "VisitorsArrived" => {
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    v.arrived = Some(event::at(env));
+                }
+                self.recount_visit(visit_id);
+            }
+            "VisitorsDeparted" => {
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    v.departed = Some(event::at(env));
+                }
+                self.recount_visit(visit_id);
+            }
+            "VisitCancelled" => {
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    v.cancelled_before_arrival = v.arrived.is_none();
+                }
+                self.recount_visit(visit_id);
+            }
+            "ExpenseRecorded" => self.record_expense(env, visit_id),
+            "ExpenseApproved" => self.decide_expense(event::s(d, "expense_id"), "approved"),
+            "ExpenseRejected" => self.decide_expense(event::s(d, "expense_id"), "rejected"),
+            _ => {}
+        }
+    }
+
+    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
+        self.years.drain_changes(out)?;
+        self.groups.drain_changes(out)?;
+        self.expenses.drain_changes(out)?;
+        self.visits.drain_changes(out)?;
+        self.bookings.drain_changes(out)
+    }
+}
+

@@ -1,0 +1,1 @@
+//! Synthetic but valid event streams for tests and benchmarks (placeholder).
