@@ -1,8 +1,11 @@
 //! Deadlines: from an aggregate's state and `now`, every due item and whether it is
 //! overdue. The board and the escalation process use them.
 
+use chrono::Duration;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
+
+use crate::visit::{Leg, PlanStatus, Stage, Visit, CAR_READY_MINUTES};
 
 /// One deadline of a visit or complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,4 +21,264 @@ pub struct Due {
     pub met_at: Option<DateTime<FixedOffset>>,
     /// Not met and `now` is past `due_at`, or met after `due_at`.
     pub overdue: bool,
+}
+
+impl Due {
+    /// A due item; `overdue` is computed from `met_at` and `now`.
+    pub fn new(
+        item: &str,
+        rule: &str,
+        due_at: DateTime<FixedOffset>,
+        met_at: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) -> Due {
+        let overdue = match met_at {
+            Some(m) => m > due_at,
+            None => now > due_at,
+        };
+        Due {
+            item: item.into(),
+            rule: rule.into(),
+            due_at,
+            met_at,
+            overdue,
+        }
+    }
+}
+
+/// True when a car for `leg` was dispatched or recorded as unavailable (V7).
+fn leg_covered(visit: &Visit, leg: Leg) -> bool {
+    visit.cars.iter().any(|c| c.dispatch.leg == leg)
+        || visit.cars_unavailable.iter().any(|c| c.leg == leg)
+}
+
+/// Every due item of a visit at `now` (empty for a cancelled or not-yet-requested one):
+///
+/// - `plan_due` (V4): first draft within 24 h of the request;
+/// - `plan_approved` (V4): approval before the planned arrival;
+/// - `readiness` (V5): confirmed by the start of the arrival day;
+/// - `car_ready` (V7): one per dispatched pickup/drop-off car (met at its `ready_at`,
+///   overdue when that is less than 15 min before arrival/departure), and one per
+///   needed pickup/drop-off with neither a car nor a recorded "no car";
+/// - `return_call` (V14) and `summary` (V15), once departed.
+///
+/// ```
+/// # use reception_domain::{deadlines::visit_deadlines, visit::Visit};
+/// # let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap();
+/// assert!(visit_deadlines(&Visit::default(), now).is_empty());
+/// ```
+pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
+    let Some(req) = visit.request() else {
+        return Vec::new();
+    };
+    if visit.stage == Stage::Cancelled {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(due) = visit.plan_due() {
+        out.push(Due::new(
+            "plan_due",
+            "V4",
+            due,
+            visit.plan.first_drafted_at,
+            now,
+        ));
+    }
+    out.push(Due::new(
+        "plan_approved",
+        "V4",
+        req.arrival.at,
+        visit.plan.approved_at,
+        now,
+    ));
+    if let Some(due) = visit.readiness_due() {
+        out.push(Due::new(
+            "readiness",
+            "V5",
+            due,
+            visit.readiness_confirmed_at,
+            now,
+        ));
+    }
+    let margin = Duration::minutes(CAR_READY_MINUTES);
+    for car in &visit.cars {
+        if let Some(by) = car.dispatch.ready_by {
+            out.push(Due::new(
+                "car_ready",
+                "V7",
+                by,
+                Some(car.dispatch.ready_at),
+                now,
+            ));
+        }
+    }
+    if req.needs.pickup && !leg_covered(visit, Leg::Pickup) && visit.arrived_at.is_none() {
+        out.push(Due::new(
+            "car_ready",
+            "V7",
+            req.arrival.at - margin,
+            None,
+            now,
+        ));
+    }
+    if req.needs.dropoff && !leg_covered(visit, Leg::Dropoff) && visit.departed_at.is_none() {
+        out.push(Due::new(
+            "car_ready",
+            "V7",
+            req.departure.at - margin,
+            None,
+            now,
+        ));
+    }
+    if visit.departed_at.is_some() {
+        if let Some(due) = visit.return_call_due() {
+            let met = visit.return_call.done.as_ref().map(|d| d.at);
+            out.push(Due::new("return_call", "V14", due, met, now));
+        }
+        if let Some(due) = visit.summary_due() {
+            out.push(Due::new(
+                "summary",
+                "V15",
+                due,
+                visit.summary.as_ref().map(|s| s.filed_at),
+                now,
+            ));
+        }
+    }
+    out
+}
+
+/// The board flags of DOMAIN.md's "Read side", as stable snake_case ids, in this order:
+/// `late_request`, `plan_overdue`, `readiness_overdue`, `car_late`, `over_cap_pending`,
+/// `souvenir_not_handed`, `return_call_overdue`, `summary_overdue`,
+/// `staff_changed_mid_visit`. A closed or cancelled visit keeps only the flags that
+/// describe its history (`late_request`, `over_cap_pending`, `staff_changed_mid_visit`).
+pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
+    let Some(req) = visit.request() else {
+        return Vec::new();
+    };
+    let active = !visit.is_finished();
+    let arrived = visit.arrived_at.is_some();
+    let departed = visit.departed_at.is_some();
+    let margin = Duration::minutes(CAR_READY_MINUTES);
+    let mut flags: Vec<&str> = Vec::new();
+    if visit.late {
+        flags.push("late_request");
+    }
+    let plan_approved = visit.plan.status == PlanStatus::Approved;
+    let no_draft_in_time =
+        visit.plan.first_drafted_at.is_none() && visit.plan_due().is_some_and(|d| now > d);
+    if active && !plan_approved && (no_draft_in_time || now > req.arrival.at || arrived) {
+        flags.push("plan_overdue");
+    }
+    if active
+        && !arrived
+        && visit.readiness_confirmed_at.is_none()
+        && visit.readiness_due().is_some_and(|d| now > d)
+    {
+        flags.push("readiness_overdue");
+    }
+    let dispatched_late = visit.cars.iter().any(|c| match c.dispatch.leg {
+        Leg::Pickup => c.dispatch.late && !arrived,
+        Leg::Dropoff => c.dispatch.late && !departed,
+        Leg::Local => false,
+    });
+    let pickup_missing = req.needs.pickup
+        && !arrived
+        && !leg_covered(visit, Leg::Pickup)
+        && now > req.arrival.at - margin;
+    let dropoff_missing = req.needs.dropoff
+        && !departed
+        && !leg_covered(visit, Leg::Dropoff)
+        && now > req.departure.at - margin;
+    if active && (dispatched_late || pickup_missing || dropoff_missing) {
+        flags.push("car_late");
+    }
+    if visit.expenses.iter().any(|e| e.pending_decision()) {
+        flags.push("over_cap_pending");
+    }
+    if active && departed && visit.souvenirs.iter().any(|s| s.handed_at.is_none()) {
+        flags.push("souvenir_not_handed");
+    }
+    if active
+        && departed
+        && visit.return_call.done.is_none()
+        && visit.return_call_due().is_some_and(|d| now > d)
+    {
+        flags.push("return_call_overdue");
+    }
+    if active && visit.summary.is_none() && visit.summary_due().is_some_and(|d| now > d) {
+        flags.push("summary_overdue");
+    }
+    if visit.staff_changed_mid_visit {
+        flags.push("staff_changed_mid_visit");
+    }
+    flags.into_iter().map(String::from).collect()
+}
+
+/// The next step of the process for the board, with its due time when it has one:
+/// `assign_level`, `draft_plan`, `review_plan`, `assign_staff`, `confirm_readiness`,
+/// `dispatch_pickup`, `record_arrival`, `dispatch_dropoff`, `hand_souvenir`,
+/// `record_departure`, `return_call`, `file_summary`, `decide_expense`,
+/// `settle_advance`, `close`. `None` for a closed, cancelled or unknown visit.
+pub fn next_step(
+    visit: &Visit,
+    now: DateTime<FixedOffset>,
+) -> Option<(String, Option<DateTime<FixedOffset>>)> {
+    let _ = now; // the order of steps does not depend on the clock; kept for symmetry.
+    let req = visit.request()?;
+    if visit.is_finished() {
+        return None;
+    }
+    let margin = Duration::minutes(CAR_READY_MINUTES);
+    let arrived = visit.arrived_at.is_some();
+    let departed = visit.departed_at.is_some();
+    let step = |s: &str, due: Option<DateTime<FixedOffset>>| Some((s.to_string(), due));
+    if visit.level.is_none() && !arrived {
+        return step("assign_level", visit.plan_due());
+    }
+    if !arrived {
+        match visit.plan.status {
+            PlanStatus::None => return step("draft_plan", visit.plan_due()),
+            PlanStatus::Returned => return step("draft_plan", Some(req.arrival.at)),
+            PlanStatus::Drafted => return step("review_plan", Some(req.arrival.at)),
+            PlanStatus::Approved => {}
+        }
+        if visit.host.is_none() {
+            return step("assign_staff", visit.readiness_due());
+        }
+        if visit.readiness_confirmed_at.is_none() {
+            return step("confirm_readiness", visit.readiness_due());
+        }
+        if req.needs.pickup && !leg_covered(visit, Leg::Pickup) {
+            return step("dispatch_pickup", Some(req.arrival.at - margin));
+        }
+        return step("record_arrival", Some(req.arrival.at));
+    }
+    if !departed {
+        if req.needs.dropoff && !leg_covered(visit, Leg::Dropoff) {
+            return step("dispatch_dropoff", Some(req.departure.at - margin));
+        }
+        if visit.souvenirs.iter().any(|s| s.handed_at.is_none()) {
+            return step("hand_souvenir", Some(req.departure.at));
+        }
+        return step("record_departure", Some(req.departure.at));
+    }
+    if visit.return_call.done.is_none() {
+        return step("return_call", visit.return_call_due());
+    }
+    if visit.summary.is_none() {
+        return step("file_summary", visit.summary_due());
+    }
+    if visit.expenses.iter().any(|e| e.pending_decision()) {
+        return step("decide_expense", None);
+    }
+    if visit
+        .advance
+        .as_ref()
+        .is_some_and(|a| a.settlement.is_none())
+    {
+        return step("settle_advance", None);
+    }
+    step("close", None)
 }

@@ -57,6 +57,8 @@ pub struct Plan {
     pub status: PlanStatus,
     pub items: Vec<PlanItem>,
     pub draft_no: u32,
+    /// The first draft (V4's deadline is met by it).
+    pub first_drafted_at: Option<DateTime<FixedOffset>>,
     pub drafted_at: Option<DateTime<FixedOffset>>,
     pub approved_at: Option<DateTime<FixedOffset>>,
     pub comments: Option<String>,
@@ -1228,6 +1230,7 @@ impl Aggregate for Visit {
                 self.plan.items = p.items.clone();
                 self.plan.draft_no = p.draft_no;
                 self.plan.drafted_at = Some(p.drafted_at);
+                self.plan.first_drafted_at.get_or_insert(p.drafted_at);
             }
             VisitEvent::PlanReviewed(p) => {
                 self.plan.status = if p.approved {
