@@ -1,1 +1,450 @@
-//! The store benchmark (`reception bench store`): filled in below.
+//! The store benchmark behind `reception bench store`: durable appends (1 and 64
+//! writers) against a raw-sled ceiling, full replay, stream-read latency, disk use.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sled::Transactional;
+
+use crate::codec::io_err;
+use crate::{Actor, AppendError, AppendRequest, ExpectedVersion, NewEvent, Store, StoreError};
+
+/// Sizes of one benchmark run.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Sequential single-event appends by one writer.
+    pub single_writer_events: u64,
+    /// Concurrent writer threads.
+    pub writers: u64,
+    /// Single-event appends per concurrent writer.
+    pub events_per_writer: u64,
+    /// Raw sled: events written one transaction + one flush each.
+    pub raw_single_events: u64,
+    /// Raw sled: batches of 100 events, one transaction + one flush each.
+    pub raw_batches: u64,
+    /// Events in the log for the replay measurement.
+    pub replay_events: u64,
+    /// Reads of one 30-event stream for the latency percentiles.
+    pub stream_reads: u64,
+}
+
+impl BenchConfig {
+    /// The workload with `replay_events` events replayed.
+    pub fn standard(replay_events: u64) -> BenchConfig {
+        BenchConfig {
+            single_writer_events: 2_000,
+            writers: 64,
+            events_per_writer: 500,
+            raw_single_events: 2_000,
+            raw_batches: 300,
+            replay_events,
+            stream_reads: 2_000,
+        }
+    }
+}
+
+/// Runs [`BenchConfig::standard`] in `dir` (which must be empty or missing) and
+/// returns the results as a markdown table.
+pub fn run(dir: &Path, replay_events: u64) -> Result<String, StoreError> {
+    run_with(dir, &BenchConfig::standard(replay_events))
+}
+
+fn append_err(e: AppendError) -> StoreError {
+    match e {
+        AppendError::Store(e) => e,
+        other => StoreError::Io(format!("benchmark append failed: {other}")),
+    }
+}
+
+/// A ~300-byte payload.
+fn payload(i: u64) -> serde_json::Value {
+    serde_json::json!({
+        "visit_id": uuid::Uuid::now_v7(),
+        "customer": "Zhejiang Example Machinery Co., Ltd.",
+        "headcount": 6,
+        "level": "B",
+        "amount_fen": 1_280_000 + i,
+        "note": "Delegation of six arriving on the morning train; lunch at the canteen, plant tour afterwards.",
+        "host": "li.na",
+    })
+}
+
+fn new_event(i: u64) -> NewEvent {
+    NewEvent {
+        id: uuid::Uuid::now_v7(),
+        event_type: "ReceptionRequested".into(),
+        schema: 1,
+        data: payload(i),
+        occurred_at: None,
+        actor: Actor {
+            user: "li.na".into(),
+            role: "reception".into(),
+        },
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: uuid::Uuid::now_v7(),
+    }
+}
+
+fn single(stream: String, i: u64) -> AppendRequest {
+    AppendRequest {
+        stream,
+        expected: ExpectedVersion::Any,
+        events: vec![new_event(i)],
+        idempotency: None,
+    }
+}
+
+struct Row {
+    what: String,
+    events: u64,
+    took: Duration,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.events as f64 / self.took.as_secs_f64()
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Runs the benchmark with explicit sizes.
+pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
+    let store_dir = dir.join("store");
+    let raw_dir = dir.join("raw");
+    let store = Store::open(&store_dir)?;
+
+    // 1 writer, durable single-event appends.
+    let start = Instant::now();
+    for i in 0..cfg.single_writer_events {
+        store
+            .append_blocking(single("bench-single".into(), i))
+            .map_err(append_err)?;
+    }
+    let one = Row {
+        what: "store, 1 writer, single-event appends".into(),
+        events: cfg.single_writer_events,
+        took: start.elapsed(),
+    };
+
+    // 64 writers, durable single-event appends (group commit).
+    let start = Instant::now();
+    let handles: Vec<_> = (0..cfg.writers)
+        .map(|w| {
+            let store = store.clone();
+            let n = cfg.events_per_writer;
+            std::thread::spawn(move || -> Result<(), StoreError> {
+                for i in 0..n {
+                    store
+                        .append_blocking(single(format!("bench-writer-{w}"), i))
+                        .map_err(append_err)?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join()
+            .map_err(|_| StoreError::Io("a benchmark writer panicked".into()))??;
+    }
+    let many = Row {
+        what: format!("store, {} writers, single-event appends", cfg.writers),
+        events: cfg.writers * cfg.events_per_writer,
+        took: start.elapsed(),
+    };
+
+    // A stored envelope as the raw-sled value, so both write the same bytes.
+    let sample = store
+        .inner
+        .trees
+        .log
+        .last()
+        .map_err(io_err)?
+        .map(|(_, v)| v)
+        .ok_or(StoreError::Io("no event written".into()))?;
+    let envelope_bytes = sample.len();
+
+    // Raw sled ceiling.
+    let raw = sled::Config::new().path(&raw_dir).open().map_err(io_err)?;
+    let raw_log = raw.open_tree("log").map_err(io_err)?;
+    let mut key = 0u64;
+    let start = Instant::now();
+    for _ in 0..cfg.raw_single_events {
+        key += 1;
+        let k = key.to_be_bytes();
+        (&raw_log,)
+            .transaction(|(t,)| {
+                t.insert(&k, sample.clone())?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Io(format!("{e:?}")))?;
+        raw.flush().map_err(io_err)?;
+    }
+    let raw_one = Row {
+        what: "raw sled, 1 event per transaction + flush".into(),
+        events: cfg.raw_single_events,
+        took: start.elapsed(),
+    };
+    let start = Instant::now();
+    for _ in 0..cfg.raw_batches {
+        let mut batch = sled::Batch::default();
+        for _ in 0..100 {
+            key += 1;
+            batch.insert(&key.to_be_bytes(), sample.clone());
+        }
+        (&raw_log,)
+            .transaction(|(t,)| {
+                t.apply_batch(&batch)?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Io(format!("{e:?}")))?;
+        raw.flush().map_err(io_err)?;
+    }
+    let raw_batch = Row {
+        what: "raw sled, 100 events per transaction + flush".into(),
+        events: cfg.raw_batches * 100,
+        took: start.elapsed(),
+    };
+
+    // Fill to `replay_events` with 30-event streams, several appenders at once.
+    let fill_start = Instant::now();
+    let have = store.head().0;
+    let todo = cfg.replay_events.saturating_sub(have);
+    let streams = todo / 30;
+    let fillers = 4u64;
+    let handles: Vec<_> = (0..fillers)
+        .map(|f| {
+            let store = store.clone();
+            std::thread::spawn(move || -> Result<(), StoreError> {
+                let mut s = f;
+                while s < streams {
+                    let events = (0..30).map(new_event).collect();
+                    let req = AppendRequest {
+                        stream: format!("visit-{s:08}"),
+                        expected: ExpectedVersion::NoStream,
+                        events,
+                        idempotency: None,
+                    };
+                    store.append_blocking(req).map_err(append_err)?;
+                    s += fillers;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join()
+            .map_err(|_| StoreError::Io("a benchmark filler panicked".into()))??;
+    }
+    let rest = todo - streams * 30;
+    if rest > 0 {
+        let events = (0..rest).map(new_event).collect();
+        store
+            .append_blocking(AppendRequest {
+                stream: "bench-rest".into(),
+                expected: ExpectedVersion::Any,
+                events,
+                idempotency: None,
+            })
+            .map_err(append_err)?;
+    }
+    let fill = Row {
+        what: "fill: 30-event appends, 4 writers".into(),
+        events: todo,
+        took: fill_start.elapsed(),
+    };
+    let total = store.head().0;
+
+    // Copy the same stored bytes into a fresh raw tree for the raw replay ceiling.
+    let raw_replay = raw.open_tree("replay").map_err(io_err)?;
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for kv in store.inner.trees.log.iter() {
+        let (k, v) = kv.map_err(io_err)?;
+        batch.insert(k, v);
+        n += 1;
+        if n % 10_000 == 0 {
+            raw_replay
+                .apply_batch(std::mem::take(&mut batch))
+                .map_err(io_err)?;
+        }
+    }
+    raw_replay.apply_batch(batch).map_err(io_err)?;
+    raw.flush().map_err(io_err)?;
+
+    // Replay: the store's read_all (parse + upcast hook) against raw iteration + parse.
+    let start = Instant::now();
+    let mut count = 0u64;
+    for env in store.read_all(1, usize::MAX) {
+        let env = env?;
+        count += u64::from(env.seq > 0);
+    }
+    let replay = Row {
+        what: "replay, store read_all (deserialise envelopes)".into(),
+        events: count,
+        took: start.elapsed(),
+    };
+    let start = Instant::now();
+    let mut count = 0u64;
+    for kv in raw_replay.iter() {
+        let (_, v) = kv.map_err(io_err)?;
+        let env: crate::Envelope =
+            serde_json::from_slice(&v).map_err(|e| StoreError::Io(e.to_string()))?;
+        count += u64::from(env.seq > 0);
+    }
+    let raw_replay_row = Row {
+        what: "replay, raw sled iter + serde_json".into(),
+        events: count,
+        took: start.elapsed(),
+    };
+
+    // Latency of reading one 30-event stream.
+    let mut lat = Vec::with_capacity(cfg.stream_reads as usize);
+    if streams > 0 {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..cfg.stream_reads {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let s = x % streams;
+            let name = format!("visit-{s:08}");
+            let start = Instant::now();
+            let events: Vec<_> = store
+                .read_stream(&name, 1, None)
+                .collect::<Result<_, _>>()?;
+            lat.push(start.elapsed());
+            if events.len() != 30 {
+                return Err(StoreError::Io(format!(
+                    "stream {name} has {} events, not 30",
+                    events.len()
+                )));
+            }
+        }
+        lat.sort_unstable();
+    }
+
+    store.inner.trees.db.flush().map_err(io_err)?;
+    let disk = store.size_on_disk()?;
+    let raw_disk = raw.size_on_disk().map_err(io_err)?;
+    let verify_start = Instant::now();
+    let report = store.verify()?;
+    let verify_took = verify_start.elapsed();
+    store.close()?;
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Stored envelope: {envelope_bytes} bytes (payload ~300 bytes). Log: {total} events.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| measurement | events | seconds | events/s | ratio | target |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|");
+    let ceiling = raw_batch.rate();
+    let row = |out: &mut String, r: &Row, ratio: Option<(f64, &str)>, target: &str| {
+        let ratio = ratio
+            .map(|(v, of)| format!("{:.0}% of {of}", v * 100.0))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {:.0} | {} | {} |",
+            r.what,
+            r.events,
+            r.took.as_secs_f64(),
+            r.rate(),
+            ratio,
+            target
+        );
+    };
+    row(
+        &mut out,
+        &one,
+        Some((one.rate() / raw_one.rate(), "raw 1/flush")),
+        "",
+    );
+    row(
+        &mut out,
+        &many,
+        Some((many.rate() / ceiling, "raw batch")),
+        ">= 50% of raw batch",
+    );
+    row(&mut out, &raw_one, None, "ceiling (1 per flush)");
+    row(&mut out, &raw_batch, None, "ceiling (batch)");
+    row(
+        &mut out,
+        &fill,
+        Some((fill.rate() / ceiling, "raw batch")),
+        "",
+    );
+    row(
+        &mut out,
+        &replay,
+        Some((replay.rate() / raw_replay_row.rate(), "raw replay")),
+        ">= 60% of raw replay",
+    );
+    row(&mut out, &raw_replay_row, None, "ceiling (replay)");
+    let _ = writeln!(out);
+    if !lat.is_empty() {
+        let _ = writeln!(
+            out,
+            "Reading one 30-event stream ({} reads): p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (target p99 < 1 ms).\n",
+            lat.len(),
+            percentile(&lat, 0.5).as_secs_f64() * 1e6,
+            percentile(&lat, 0.99).as_secs_f64() * 1e6,
+            lat[lat.len() - 1].as_secs_f64() * 1e6,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Disk: store {:.1} MB for {total} events = {:.0} bytes/event (log, stream index, heads, meta); raw sled dir {:.1} MB.\n",
+        disk as f64 / 1e6,
+        disk as f64 / total.max(1) as f64,
+        raw_disk as f64 / 1e6,
+    );
+    let _ = writeln!(
+        out,
+        "verify() of {} events: {:.2} s, ok = {}.",
+        report.events_checked,
+        verify_took.as_secs_f64(),
+        report.ok
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_run_produces_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = BenchConfig {
+            single_writer_events: 20,
+            writers: 4,
+            events_per_writer: 10,
+            raw_single_events: 20,
+            raw_batches: 2,
+            replay_events: 200,
+            stream_reads: 20,
+        };
+        let table = run_with(dir.path(), &cfg).unwrap();
+        for needle in [
+            "1 writer",
+            "4 writers",
+            "raw sled, 100 events",
+            "replay, store",
+            "p99",
+            "bytes/event",
+            "ok = true",
+        ] {
+            assert!(table.contains(needle), "missing {needle} in\n{table}");
+        }
+        assert!(table.contains("Log: 200 events"), "{table}");
+        println!("{table}");
+    }
+}

@@ -1,0 +1,24 @@
+//! Runs the store benchmark: `cargo run -p reception-store --release --example bench -- <dir> [replay_events]`.
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(dir) = args.next() else {
+        eprintln!("usage: bench <empty dir> [replay_events (default 1000000)]");
+        std::process::exit(2);
+    };
+    let replay: u64 = match args.next().map(|s| s.parse()) {
+        None => 1_000_000,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            eprintln!("replay_events: {e}");
+            std::process::exit(2);
+        }
+    };
+    match reception_store::bench::run(std::path::Path::new(&dir), replay) {
+        Ok(table) => println!("{table}"),
+        Err(e) => {
+            eprintln!("benchmark failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
