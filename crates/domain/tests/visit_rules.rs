@@ -39,7 +39,11 @@ fn expense(category: &str, amount: i64, booking: Option<uuid::Uuid>) -> serde_js
 fn v1_headcount_must_equal_the_visitor_list() {
     let mut body = request_body(2);
     body["headcount"] = json!(3);
-    let e = assert_err(Given::nothing().when(Role::Requester, "request", body), ErrorKind::InvalidInput, Some("headcount"));
+    let e = assert_err(
+        Given::nothing().when(Role::Requester, "request", body),
+        ErrorKind::InvalidInput,
+        Some("headcount"),
+    );
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -48,7 +52,11 @@ fn v1_a_request_needs_at_least_one_visitor() {
     let mut body = request_body(1);
     body["visitors"] = json!([]);
     body["headcount"] = json!(1);
-    let e = assert_err(Given::nothing().when(Role::Requester, "request", body), ErrorKind::InvalidInput, Some("visitors"));
+    let e = assert_err(
+        Given::nothing().when(Role::Requester, "request", body),
+        ErrorKind::InvalidInput,
+        Some("visitors"),
+    );
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -56,7 +64,11 @@ fn v1_a_request_needs_at_least_one_visitor() {
 fn v1_arrival_must_be_before_departure() {
     let mut body = request_body(1);
     body["departure"]["at"] = json!(ARRIVAL);
-    let e = assert_err(Given::nothing().when(Role::Requester, "request", body), ErrorKind::InvalidInput, Some("departure.at"));
+    let e = assert_err(
+        Given::nothing().when(Role::Requester, "request", body),
+        ErrorKind::InvalidInput,
+        Some("departure.at"),
+    );
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -64,15 +76,25 @@ fn v1_arrival_must_be_before_departure() {
 fn v1_a_request_needs_a_customer_company() {
     let mut body = request_body(1);
     body["customer"]["company"] = json!("  ");
-    assert_err(Given::nothing().when(Role::Requester, "request", body.clone()), ErrorKind::InvalidInput, Some("customer.company"));
+    assert_err(
+        Given::nothing().when(Role::Requester, "request", body.clone()),
+        ErrorKind::InvalidInput,
+        Some("customer.company"),
+    );
     body["customer"].as_object_mut().unwrap().remove("company");
-    assert_err(Given::nothing().when(Role::Requester, "request", body), ErrorKind::InvalidInput, Some("customer.company"));
+    assert_err(
+        Given::nothing().when(Role::Requester, "request", body),
+        ErrorKind::InvalidInput,
+        Some("customer.company"),
+    );
 }
 
 #[test]
 fn v1_a_valid_request_is_accepted_and_carries_the_whole_request() {
     let ev = single(Given::nothing().when(Role::Requester, "request", request_body(2)));
-    let VisitEvent::ReceptionRequested(p) = &ev else { panic!("{ev:?}") };
+    let VisitEvent::ReceptionRequested(p) = &ev else {
+        panic!("{ev:?}")
+    };
     assert_eq!(p.request.headcount.get(), 2);
     let data = ev.to_data();
     assert_eq!(data["customer"]["company"], "Huaxin Dealers Ltd");
@@ -90,7 +112,9 @@ fn late_for(foreign: bool, arrival: &str, expedited: bool) -> bool {
         body["expedited"] = json!({"reason": "minister's schedule"});
     }
     let ev = single(Given::nothing().when(Role::Requester, "request", body));
-    let VisitEvent::ReceptionRequested(p) = ev else { panic!() };
+    let VisitEvent::ReceptionRequested(p) = ev else {
+        panic!()
+    };
     p.late
 }
 
@@ -121,20 +145,57 @@ fn v2_an_expedited_request_is_not_late_and_a_late_one_is_flagged() {
 #[test]
 fn v3_no_booking_staffing_or_dispatch_before_a_level() {
     let g = Given::requested(2);
-    assert_rule(g.when(Role::Reception, "book-meal", meal("dinner", 2, 10_000)), "V3");
-    assert_rule(g.when(Role::Reception, "assign-staff", json!({"host": "Li Na"})), "V3");
-    assert_rule(g.when(Role::Reception, "dispatch-car", car("pickup", "suv", "2026-11-25T09:00:00+08:00")), "V3");
-    assert_rule(g.when(Role::Reception, "book-lodging", lodging(3, 30_000, "visitor")), "V3");
+    assert_rule(
+        g.when(Role::Reception, "book-meal", meal("dinner", 2, 10_000)),
+        "V3",
+    );
+    assert_rule(
+        g.when(Role::Reception, "assign-staff", json!({"host": "Li Na"})),
+        "V3",
+    );
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "dispatch-car",
+            car("pickup", "suv", "2026-11-25T09:00:00+08:00"),
+        ),
+        "V3",
+    );
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(3, 30_000, "visitor"),
+        ),
+        "V3",
+    );
 }
 
 #[test]
 fn v3_level_changes_before_arrival_with_a_reason_never_after() {
     let g = Given::at_level("ordinary", 2);
-    assert_err(g.when(Role::Reception, "change-level", json!({"level": "senior"})), ErrorKind::InvalidInput, Some("reason"));
-    let ev = single(g.when(Role::Reception, "change-level", json!({"level": "senior", "reason": "CEO joins"})));
-    assert!(matches!(ev, VisitEvent::LevelChanged(ref p) if p.level.as_str() == "senior" && p.policy_version == 1));
+    assert_err(
+        g.when(Role::Reception, "change-level", json!({"level": "senior"})),
+        ErrorKind::InvalidInput,
+        Some("reason"),
+    );
+    let ev = single(g.when(
+        Role::Reception,
+        "change-level",
+        json!({"level": "senior", "reason": "CEO joins"}),
+    ));
+    assert!(
+        matches!(ev, VisitEvent::LevelChanged(ref p) if p.level.as_str() == "senior" && p.policy_version == 1)
+    );
     let arrived = Given::arrived("ordinary", 2);
-    assert_rule(arrived.when(Role::Reception, "change-level", json!({"level": "senior", "reason": "late"})), "V3");
+    assert_rule(
+        arrived.when(
+            Role::Reception,
+            "change-level",
+            json!({"level": "senior", "reason": "late"}),
+        ),
+        "V3",
+    );
 }
 
 #[test]
@@ -151,16 +212,29 @@ fn v3_an_unknown_level_is_refused_naming_the_field() {
 #[test]
 fn v4_a_plan_is_reviewed_only_after_a_draft_and_a_returned_plan_is_redrafted() {
     let g = Given::at_level("senior", 2);
-    assert_rule(g.when(Role::Approver, "review-plan", json!({"approved": true})), "V4");
-    let g = g
-        .ok(Role::Reception, "draft-plan", plan_body())
-        .ok(Role::Approver, "review-plan", json!({"approved": false, "comments": "add a factory tour"}));
-    assert_rule(g.when(Role::Approver, "review-plan", json!({"approved": true})), "V4");
-    let g = g
-        .ok(Role::Reception, "draft-plan", plan_body())
-        .ok(Role::Approver, "review-plan", json!({"approved": true}));
+    assert_rule(
+        g.when(Role::Approver, "review-plan", json!({"approved": true})),
+        "V4",
+    );
+    let g = g.ok(Role::Reception, "draft-plan", plan_body()).ok(
+        Role::Approver,
+        "review-plan",
+        json!({"approved": false, "comments": "add a factory tour"}),
+    );
+    assert_rule(
+        g.when(Role::Approver, "review-plan", json!({"approved": true})),
+        "V4",
+    );
+    let g = g.ok(Role::Reception, "draft-plan", plan_body()).ok(
+        Role::Approver,
+        "review-plan",
+        json!({"approved": true}),
+    );
     assert_eq!(g.visit.plan.draft_no, 2);
-    assert_eq!(g.visit.plan.status, reception_domain::visit::PlanStatus::Approved);
+    assert_eq!(
+        g.visit.plan.status,
+        reception_domain::visit::PlanStatus::Approved
+    );
 }
 
 #[test]
@@ -172,8 +246,12 @@ fn v4_the_plan_is_due_24_hours_after_the_request_and_approved_before_arrival() {
     assert!(plan.overdue);
     assert!(visit_flags(&g.visit, t("2026-11-21T09:00:01+08:00")).contains(&"plan_overdue".into()));
     assert!(!visit_flags(&g.visit, t("2026-11-21T08:59:59+08:00")).contains(&"plan_overdue".into()));
-    let arrived = Given::at_level("senior", 2).ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}));
-    assert_rule(arrived.when(Role::Reception, "draft-plan", plan_body()), "V4");
+    let arrived =
+        Given::at_level("senior", 2).ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}));
+    assert_rule(
+        arrived.when(Role::Reception, "draft-plan", plan_body()),
+        "V4",
+    );
 }
 
 // ---------------------------------------------------------------- V5
@@ -182,24 +260,43 @@ fn v4_the_plan_is_due_24_hours_after_the_request_and_approved_before_arrival() {
 fn v5_readiness_is_due_by_the_day_before_arrival() {
     let g = Given::at_level("senior", 2);
     let due = visit_deadlines(&g.visit, g.now);
-    let r = due.iter().find(|d| d.item == "readiness").expect("readiness");
+    let r = due
+        .iter()
+        .find(|d| d.item == "readiness")
+        .expect("readiness");
     assert_eq!(r.due_at, t("2026-11-25T00:00:00+08:00"));
     let late = g.clone().at("2026-11-25T00:30:00+08:00");
     assert!(visit_flags(&late.visit, late.now).contains(&"readiness_overdue".into()));
-    let ev = single(late.when(Role::Reception, "confirm-readiness", json!({"notes": "all set"})));
+    let ev = single(late.when(
+        Role::Reception,
+        "confirm-readiness",
+        json!({"notes": "all set"}),
+    ));
     assert!(matches!(ev, VisitEvent::ReadinessConfirmed(ref p) if p.late));
-    let on_time = g.at("2026-11-24T17:00:00+08:00").ok(Role::Reception, "confirm-readiness", json!({}));
-    assert!(!visit_flags(&on_time.visit, t("2026-11-25T01:00:00+08:00")).contains(&"readiness_overdue".into()));
+    let on_time =
+        g.at("2026-11-24T17:00:00+08:00")
+            .ok(Role::Reception, "confirm-readiness", json!({}));
+    assert!(!visit_flags(&on_time.visit, t("2026-11-25T01:00:00+08:00"))
+        .contains(&"readiness_overdue".into()));
 }
 
 // ---------------------------------------------------------------- V6
 
 #[test]
 fn v6_exactly_one_host() {
-    let g = Given::at_level("senior", 2).ok(Role::Reception, "assign-staff", json!({"host": "Li Na"}));
-    let e = assert_err(g.when(Role::Reception, "assign-staff", json!({"host": "Wu Fan"})), ErrorKind::InvalidState, None);
+    let g =
+        Given::at_level("senior", 2).ok(Role::Reception, "assign-staff", json!({"host": "Li Na"}));
+    let e = assert_err(
+        g.when(Role::Reception, "assign-staff", json!({"host": "Wu Fan"})),
+        ErrorKind::InvalidState,
+        None,
+    );
     assert_eq!(e.rule.as_deref(), Some("V6"));
-    assert_err(g.when(Role::Reception, "assign-staff", json!({})), ErrorKind::InvalidInput, Some("host"));
+    assert_err(
+        g.when(Role::Reception, "assign-staff", json!({})),
+        ErrorKind::InvalidInput,
+        Some("host"),
+    );
 }
 
 #[test]
@@ -210,17 +307,31 @@ fn v6_accompanying_roles_must_be_the_levels_unless_an_approver_overrides() {
     assert_eq!(e.field.as_deref(), Some("accompanying[1].role"));
     let mut with_override = body.clone();
     with_override["override"] = json!({"reason": "shareholder is an old friend"});
-    assert_err(g.when(Role::Reception, "assign-staff", with_override.clone()), ErrorKind::Forbidden, Some("override"));
+    assert_err(
+        g.when(Role::Reception, "assign-staff", with_override.clone()),
+        ErrorKind::Forbidden,
+        Some("override"),
+    );
     let ev = single(g.when(Role::Approver, "assign-staff", with_override));
     assert!(matches!(ev, VisitEvent::StaffAssigned(ref p) if p.override_.is_some()));
-    assert_eq!(ev.to_data()["override"]["reason"], "shareholder is an old friend");
+    assert_eq!(
+        ev.to_data()["override"]["reason"],
+        "shareholder is an old friend"
+    );
 }
 
 #[test]
 fn v6_a_host_change_after_arrival_needs_a_reason_and_is_flagged() {
     let g = Given::arrived("senior", 2);
-    assert_rule(g.when(Role::Reception, "reassign-host", json!({"host": "Wu Fan"})), "V6");
-    let g = g.ok(Role::Reception, "reassign-host", json!({"host": "Wu Fan", "reason": "Li Na is ill"}));
+    assert_rule(
+        g.when(Role::Reception, "reassign-host", json!({"host": "Wu Fan"})),
+        "V6",
+    );
+    let g = g.ok(
+        Role::Reception,
+        "reassign-host",
+        json!({"host": "Wu Fan", "reason": "Li Na is ill"}),
+    );
     assert!(g.visit.staff_changed_mid_visit);
     assert!(visit_flags(&g.visit, g.now).contains(&"staff_changed_mid_visit".into()));
     let before = Given::at_level("senior", 2)
@@ -234,12 +345,23 @@ fn v6_a_host_change_after_arrival_needs_a_reason_and_is_flagged() {
 #[test]
 fn v7_the_vehicle_class_must_be_the_levels_unless_overridden() {
     let g = Given::at_level("ordinary", 2);
-    let e = assert_rule(g.when(Role::Reception, "dispatch-car", car("pickup", "mpv", "2026-11-25T09:00:00+08:00")), "V7");
+    let e = assert_rule(
+        g.when(
+            Role::Reception,
+            "dispatch-car",
+            car("pickup", "mpv", "2026-11-25T09:00:00+08:00"),
+        ),
+        "V7",
+    );
     assert_eq!(e.field.as_deref(), Some("vehicle_class"));
     let mut body = car("pickup", "mpv", "2026-11-25T09:00:00+08:00");
     body["override"] = json!({"reason": "six suitcases"});
     single(g.when(Role::Approver, "dispatch-car", body));
-    single(g.when(Role::Reception, "dispatch-car", car("pickup", "suv", "2026-11-25T09:00:00+08:00")));
+    single(g.when(
+        Role::Reception,
+        "dispatch-car",
+        car("pickup", "suv", "2026-11-25T09:00:00+08:00"),
+    ));
 }
 
 #[test]
@@ -254,13 +376,24 @@ fn v7_a_pickup_names_the_flight_or_train_number_and_place() {
 #[test]
 fn v7_the_car_is_ready_15_minutes_before_arrival_or_flagged() {
     let g = Given::at_level("ordinary", 2);
-    let on_time = single(g.when(Role::Reception, "dispatch-car", car("pickup", "suv", "2026-11-25T09:45:00+08:00")));
+    let on_time = single(g.when(
+        Role::Reception,
+        "dispatch-car",
+        car("pickup", "suv", "2026-11-25T09:45:00+08:00"),
+    ));
     assert!(matches!(on_time, VisitEvent::CarDispatched(ref p) if !p.late));
-    let g = g.ok(Role::Reception, "dispatch-car", car("pickup", "suv", "2026-11-25T09:45:01+08:00"));
+    let g = g.ok(
+        Role::Reception,
+        "dispatch-car",
+        car("pickup", "suv", "2026-11-25T09:45:01+08:00"),
+    );
     assert!(g.visit.cars[0].dispatch.late);
     assert!(visit_flags(&g.visit, g.now).contains(&"car_late".into()));
     let due = visit_deadlines(&g.visit, g.now);
-    let c = due.iter().find(|d| d.item == "car_ready").expect("car_ready");
+    let c = due
+        .iter()
+        .find(|d| d.item == "car_ready")
+        .expect("car_ready");
     assert_eq!(c.due_at, t("2026-11-25T09:45:00+08:00"));
     assert!(c.overdue);
 }
@@ -268,9 +401,19 @@ fn v7_the_car_is_ready_15_minutes_before_arrival_or_flagged() {
 #[test]
 fn v7_a_drop_off_is_ready_15_minutes_before_departure_and_no_car_records_advice() {
     let g = Given::at_level("senior", 2);
-    let ev = single(g.when(Role::Reception, "dispatch-car", car("dropoff", "mpv", "2026-11-27T14:50:00+08:00")));
-    assert!(matches!(ev, VisitEvent::CarDispatched(ref p) if p.late && p.ready_by == Some(t("2026-11-27T14:45:00+08:00"))));
-    let g = g.ok(Role::Reception, "car-unavailable", json!({"leg": "pickup", "advised_transport": "airport express to Line 2"}));
+    let ev = single(g.when(
+        Role::Reception,
+        "dispatch-car",
+        car("dropoff", "mpv", "2026-11-27T14:50:00+08:00"),
+    ));
+    assert!(
+        matches!(ev, VisitEvent::CarDispatched(ref p) if p.late && p.ready_by == Some(t("2026-11-27T14:45:00+08:00")))
+    );
+    let g = g.ok(
+        Role::Reception,
+        "car-unavailable",
+        json!({"leg": "pickup", "advised_transport": "airport express to Line 2"}),
+    );
     assert_eq!(g.visit.cars_unavailable.len(), 1);
     // The pickup is covered by the advice: no missing-car flag at arrival.
     assert!(!visit_flags(&g.visit, t("2026-11-25T09:50:00+08:00")).contains(&"car_late".into()));
@@ -281,24 +424,64 @@ fn v7_a_drop_off_is_ready_15_minutes_before_departure_and_no_car_records_advice(
 #[test]
 fn v8_company_paid_lodging_where_the_visitor_pays_is_a_violation() {
     let g = Given::at_level("ordinary", 2);
-    let e = assert_rule(g.when(Role::Reception, "book-lodging", lodging(4, 40_000, "company")), "V8");
+    let e = assert_rule(
+        g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(4, 40_000, "company"),
+        ),
+        "V8",
+    );
     assert_eq!(e.field.as_deref(), Some("paid_by"));
-    single(g.when(Role::Reception, "book-lodging", lodging(3, 30_000, "visitor")));
+    single(g.when(
+        Role::Reception,
+        "book-lodging",
+        lodging(3, 30_000, "visitor"),
+    ));
     let mut body = lodging(4, 40_000, "company");
     body["override"] = json!({"reason": "hotel strike"});
     let ev = single(g.when(Role::Approver, "book-lodging", body));
-    assert!(matches!(ev, VisitEvent::LodgingBooked(ref p) if p.over_cap && p.cap_fen.map(|f| f.fen()) == Some(0)));
+    assert!(
+        matches!(ev, VisitEvent::LodgingBooked(ref p) if p.over_cap && p.cap_fen.map(|f| f.fen()) == Some(0))
+    );
 }
 
 #[test]
 fn v8_special_lodging_is_4_stars_or_better_at_400_to_700_yuan() {
     let g = Given::at_level("special", 2);
-    assert_rule(g.when(Role::Reception, "book-lodging", lodging(3, 50_000, "company")), "V8");
-    assert_rule(g.when(Role::Reception, "book-lodging", lodging(4, 70_001, "company")), "V8");
-    assert_rule(g.when(Role::Reception, "book-lodging", lodging(5, 39_999, "company")), "V8");
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(3, 50_000, "company"),
+        ),
+        "V8",
+    );
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(4, 70_001, "company"),
+        ),
+        "V8",
+    );
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(5, 39_999, "company"),
+        ),
+        "V8",
+    );
     for (stars, rate) in [(4, 40_000), (5, 70_000)] {
-        let ev = single(g.when(Role::Reception, "book-lodging", lodging(stars, rate, "company")));
-        let VisitEvent::LodgingBooked(p) = ev else { panic!() };
+        let ev = single(g.when(
+            Role::Reception,
+            "book-lodging",
+            lodging(stars, rate, "company"),
+        ));
+        let VisitEvent::LodgingBooked(p) = ev else {
+            panic!()
+        };
         assert!(!p.over_cap);
         // cap = 700 yuan × 2 rooms × 2 nights
         assert_eq!(p.cap_fen.unwrap().fen(), 280_000);
@@ -312,8 +495,13 @@ fn v8_special_lodging_is_4_stars_or_better_at_400_to_700_yuan() {
 fn v9_ordinary_dinner_for_four_is_capped_at_500_yuan() {
     let g = Given::at_level("ordinary", 4);
     let ev = single(g.when(Role::Reception, "book-meal", meal("dinner", 4, 50_000)));
-    assert!(matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == 50_000 && !p.over_cap));
-    let e = assert_rule(g.when(Role::Reception, "book-meal", meal("dinner", 4, 50_001)), "V9");
+    assert!(
+        matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == 50_000 && !p.over_cap)
+    );
+    let e = assert_rule(
+        g.when(Role::Reception, "book-meal", meal("dinner", 4, 50_001)),
+        "V9",
+    );
     assert_eq!(e.field.as_deref(), Some("budget_fen"));
     assert!(e.message.contains("500.00 yuan"), "{}", e.message);
 }
@@ -321,11 +509,16 @@ fn v9_ordinary_dinner_for_four_is_capped_at_500_yuan() {
 #[test]
 fn v9_entertainment_only_where_the_level_provides_it() {
     let g = Given::at_level("ordinary", 2);
-    assert_rule(g.when(Role::Reception, "arrange-entertainment", fun(2, 1)), "V9");
+    assert_rule(
+        g.when(Role::Reception, "arrange-entertainment", fun(2, 1)),
+        "V9",
+    );
     let mut body = fun(2, 10_000);
     body["override"] = json!({"reason": "customer's birthday"});
     let ev = single(g.when(Role::Approver, "arrange-entertainment", body));
-    assert!(matches!(ev, VisitEvent::EntertainmentArranged(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0));
+    assert!(
+        matches!(ev, VisitEvent::EntertainmentArranged(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0)
+    );
 }
 
 #[test]
@@ -337,7 +530,10 @@ fn v9_an_over_cap_booking_with_an_approvers_override_is_kept_with_the_reason() {
     let b = &g.visit.bookings.meals[0];
     assert!(b.over_cap);
     assert_eq!(b.cap_fen.unwrap().fen(), 60_000);
-    assert_eq!(b.override_.as_ref().unwrap().reason.as_str(), "partner delegation");
+    assert_eq!(
+        b.override_.as_ref().unwrap().reason.as_str(),
+        "partner delegation"
+    );
 }
 
 /// Caps from DOMAIN.md's table (yuan): (level, lunch, dinner, meal surcharge,
@@ -354,22 +550,36 @@ fn v9_cap_edges_for_every_level_and_party_size() {
         for n in [1u32, 2, 3, 10] {
             let extra = i64::from(n.saturating_sub(2));
             let g = Given::at_level(level, n as usize);
-            let kinds: Vec<(&str, i64)> = vec![("lunch", lunch + meal_s * extra), ("dinner", dinner + meal_s * extra)];
+            let kinds: Vec<(&str, i64)> = vec![
+                ("lunch", lunch + meal_s * extra),
+                ("dinner", dinner + meal_s * extra),
+            ];
             for (kind, cap_yuan) in kinds {
                 let cap = cap_yuan * 100;
                 let ev = single(g.when(Role::Reception, "book-meal", meal(kind, n, cap)));
-                assert!(matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == cap && !p.over_cap),
-                    "{level} {kind} for {n} at cap {cap}");
-                assert_rule(g.when(Role::Reception, "book-meal", meal(kind, n, cap + 1)), "V9");
+                assert!(
+                    matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == cap && !p.over_cap),
+                    "{level} {kind} for {n} at cap {cap}"
+                );
+                assert_rule(
+                    g.when(Role::Reception, "book-meal", meal(kind, n, cap + 1)),
+                    "V9",
+                );
             }
             match ent {
                 None => {
-                    assert_rule(g.when(Role::Reception, "arrange-entertainment", fun(n, 0)), "V9");
+                    assert_rule(
+                        g.when(Role::Reception, "arrange-entertainment", fun(n, 0)),
+                        "V9",
+                    );
                 }
                 Some((c, s)) => {
                     let cap = (c + s * extra) * 100;
                     single(g.when(Role::Reception, "arrange-entertainment", fun(n, cap)));
-                    assert_rule(g.when(Role::Reception, "arrange-entertainment", fun(n, cap + 1)), "V9");
+                    assert_rule(
+                        g.when(Role::Reception, "arrange-entertainment", fun(n, cap + 1)),
+                        "V9",
+                    );
                 }
             }
         }
@@ -384,8 +594,12 @@ fn souvenir() -> serde_json::Value {
 
 #[test]
 fn v10_souvenirs_only_where_the_level_allows_them() {
-    assert_rule(Given::at_level("ordinary", 2).when(Role::Reception, "plan-souvenir", souvenir()), "V10");
-    let ev = single(Given::at_level("senior", 2).when(Role::Reception, "plan-souvenir", souvenir()));
+    assert_rule(
+        Given::at_level("ordinary", 2).when(Role::Reception, "plan-souvenir", souvenir()),
+        "V10",
+    );
+    let ev =
+        single(Given::at_level("senior", 2).when(Role::Reception, "plan-souvenir", souvenir()));
     assert!(matches!(ev, VisitEvent::SouvenirPlanned(ref p) if p.total_fen.fen() == 40_000));
 }
 
@@ -393,14 +607,30 @@ fn v10_souvenirs_only_where_the_level_allows_them() {
 fn v10_a_souvenir_not_handed_by_departure_is_flagged() {
     let g = Given::arrived("senior", 2).ok(Role::Reception, "plan-souvenir", souvenir());
     let sid = g.last_id;
-    let left = g.clone().ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}));
+    let left = g.clone().ok(
+        Role::Reception,
+        "record-departure",
+        json!({"at": DEPARTURE}),
+    );
     assert!(visit_flags(&left.visit, left.now).contains(&"souvenir_not_handed".into()));
     let handed = g
-        .ok(Role::Reception, "hand-souvenir", json!({"souvenir_id": sid}))
-        .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}));
+        .ok(
+            Role::Reception,
+            "hand-souvenir",
+            json!({"souvenir_id": sid}),
+        )
+        .ok(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        );
     assert!(!visit_flags(&handed.visit, handed.now).contains(&"souvenir_not_handed".into()));
     assert_err(
-        handed.when(Role::Reception, "hand-souvenir", json!({"souvenir_id": uuid::Uuid::nil()})),
+        handed.when(
+            Role::Reception,
+            "hand-souvenir",
+            json!({"souvenir_id": uuid::Uuid::nil()}),
+        ),
         ErrorKind::NotFound,
         Some("souvenir_id"),
     );
@@ -410,7 +640,11 @@ fn v10_a_souvenir_not_handed_by_departure_is_flagged() {
 
 #[test]
 fn v11_a_matter_is_confirmed_by_both_sides_with_a_written_record() {
-    let g = Given::arrived("senior", 2).ok(Role::Reception, "propose-matter", json!({"by": "visitor", "text": "exclusive region"}));
+    let g = Given::arrived("senior", 2).ok(
+        Role::Reception,
+        "propose-matter",
+        json!({"by": "visitor", "text": "exclusive region"}),
+    );
     let mid = g.last_id;
     let all = json!({"matter_id": mid, "company_confirmed_by": "Zhang (sales VP)", "visitor_confirmed_by": "Wang Lei", "record_ref": "MEMO-7"});
     for missing in ["company_confirmed_by", "visitor_confirmed_by", "record_ref"] {
@@ -424,7 +658,11 @@ fn v11_a_matter_is_confirmed_by_both_sides_with_a_written_record() {
 
 #[test]
 fn v12_leadership_talks_only_after_a_confirmed_matter() {
-    let g = Given::arrived("senior", 2).ok(Role::Reception, "propose-matter", json!({"by": "company", "text": "joint showroom"}));
+    let g = Given::arrived("senior", 2).ok(
+        Role::Reception,
+        "propose-matter",
+        json!({"by": "company", "text": "joint showroom"}),
+    );
     let talks = json!({"at": "2026-11-26T10:00:00+08:00", "outcome": "signed"});
     assert_rule(g.when(Role::Reception, "hold-talks", talks.clone()), "V12");
     let mid = g.last_id;
@@ -441,11 +679,29 @@ fn v12_leadership_talks_only_after_a_confirmed_matter() {
 #[test]
 fn v13_departure_only_after_arrival() {
     let g = Given::at_level("senior", 2);
-    assert_rule(g.when(Role::Reception, "record-departure", json!({"at": DEPARTURE})), "V13");
+    assert_rule(
+        g.when(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        ),
+        "V13",
+    );
     let g = g.ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}));
-    let e = assert_rule(g.when(Role::Reception, "record-departure", json!({"at": "2026-11-25T09:00:00+08:00"})), "V13");
+    let e = assert_rule(
+        g.when(
+            Role::Reception,
+            "record-departure",
+            json!({"at": "2026-11-25T09:00:00+08:00"}),
+        ),
+        "V13",
+    );
     assert_eq!(e.field.as_deref(), Some("at"));
-    let g = g.ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}));
+    let g = g.ok(
+        Role::Reception,
+        "record-departure",
+        json!({"at": DEPARTURE}),
+    );
     assert_eq!(g.visit.stage, Stage::Departed);
 }
 
@@ -453,20 +709,42 @@ fn v13_departure_only_after_arrival() {
 
 #[test]
 fn v14_the_return_call_follows_departure_and_is_due_24_hours_after_home() {
-    assert_rule(Given::arrived("senior", 2).when(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 5})), "V14");
+    assert_rule(
+        Given::arrived("senior", 2).when(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 5}),
+        ),
+        "V14",
+    );
     let g = Given::departed("senior", 2);
     let due = visit_deadlines(&g.visit, g.now);
-    let rc = due.iter().find(|d| d.item == "return_call").expect("return_call");
+    let rc = due
+        .iter()
+        .find(|d| d.item == "return_call")
+        .expect("return_call");
     assert_eq!(rc.due_at, t("2026-11-28T18:00:00+08:00")); // arrives home 18:00 + 24 h
-    assert!(visit_flags(&g.visit, t("2026-11-28T18:00:01+08:00")).contains(&"return_call_overdue".into()));
+    assert!(visit_flags(&g.visit, t("2026-11-28T18:00:01+08:00"))
+        .contains(&"return_call_overdue".into()));
     // Without a known home time: departure + 4 h + 24 h.
     let mut body = request_body(1);
     body["departure"]["arrives_home_at"] = json!(null);
     let g2 = Given::nothing().ok(Role::Requester, "request", body);
-    assert_eq!(g2.visit.return_call_due(), Some(t("2026-11-28T19:00:00+08:00")));
-    assert_err(g.when(Role::Reception, "return-call", json!({"reached": true})), ErrorKind::InvalidInput, Some("satisfaction"));
+    assert_eq!(
+        g2.visit.return_call_due(),
+        Some(t("2026-11-28T19:00:00+08:00"))
+    );
     assert_err(
-        g.when(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 6})),
+        g.when(Role::Reception, "return-call", json!({"reached": true})),
+        ErrorKind::InvalidInput,
+        Some("satisfaction"),
+    );
+    assert_err(
+        g.when(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 6}),
+        ),
         ErrorKind::InvalidInput,
         Some("satisfaction"),
     );
@@ -479,7 +757,9 @@ fn v14_three_failed_attempts_count_as_done() {
         g = g.ok(Role::Reception, "return-call", json!({"reached": false}));
         assert!(g.visit.return_call.done.is_none(), "attempt {i}");
     }
-    let events = g.when(Role::Reception, "return-call", json!({"reached": false})).unwrap();
+    let events = g
+        .when(Role::Reception, "return-call", json!({"reached": false}))
+        .unwrap();
     assert_eq!(events.len(), 2);
     assert!(matches!(events[1], VisitEvent::ReturnCallDone(ref p) if p.unreachable && !p.reached));
 }
@@ -492,16 +772,27 @@ fn summary() -> serde_json::Value {
 
 #[test]
 fn v15_the_summary_is_due_48_hours_after_departure_and_goes_to_the_gm_for_special() {
-    assert_rule(Given::arrived("special", 2).when(Role::Reception, "file-summary", summary()), "V15");
+    assert_rule(
+        Given::arrived("special", 2).when(Role::Reception, "file-summary", summary()),
+        "V15",
+    );
     let special = Given::departed("special", 2);
-    assert_eq!(special.visit.summary_due(), Some(t("2026-11-29T15:00:00+08:00")));
-    assert!(visit_flags(&special.visit, t("2026-11-29T15:00:01+08:00")).contains(&"summary_overdue".into()));
+    assert_eq!(
+        special.visit.summary_due(),
+        Some(t("2026-11-29T15:00:00+08:00"))
+    );
+    assert!(visit_flags(&special.visit, t("2026-11-29T15:00:01+08:00"))
+        .contains(&"summary_overdue".into()));
     let ev = single(special.when(Role::Reception, "file-summary", summary()));
-    let VisitEvent::SummaryFiled(p) = ev else { panic!() };
+    let VisitEvent::SummaryFiled(p) = ev else {
+        panic!()
+    };
     assert!(p.to_general_manager);
     assert!(p.recipients.iter().any(|r| r.as_str() == "general_manager"));
     let ev = single(Given::departed("senior", 2).when(Role::Reception, "file-summary", summary()));
-    let VisitEvent::SummaryFiled(p) = ev else { panic!() };
+    let VisitEvent::SummaryFiled(p) = ev else {
+        panic!()
+    };
     assert!(!p.to_general_manager);
     assert_eq!(p.recipients.len(), 1);
 }
@@ -510,39 +801,88 @@ fn v15_the_summary_is_due_48_hours_after_departure_and_goes_to_the_gm_for_specia
 
 #[test]
 fn v16_a_visit_closes_only_when_everything_is_done() {
-    let g = Given::departed("senior", 2).ok(Role::Finance, "record-expense", expense("car", 30_000, None));
+    let g = Given::departed("senior", 2).ok(
+        Role::Finance,
+        "record-expense",
+        expense("car", 30_000, None),
+    );
     let e = assert_rule(g.when(Role::Reception, "close", json!({})), "V16");
-    assert!(e.message.contains("return call") && e.message.contains("summary"), "{}", e.message);
+    assert!(
+        e.message.contains("return call") && e.message.contains("summary"),
+        "{}",
+        e.message
+    );
     let g = g
-        .ok(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 4}))
+        .ok(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 4}),
+        )
         .ok(Role::Reception, "file-summary", summary());
     let ev = single(g.when(Role::Reception, "close", serde_json::Value::Null));
     assert!(matches!(ev, VisitEvent::VisitClosed(_)));
     // a pending over-cap expense blocks closing until an approver decides it
-    let g3 = Given::arrived("senior", 2).ok(Role::Reception, "book-meal", meal("dinner", 2, 50_000));
+    let g3 =
+        Given::arrived("senior", 2).ok(Role::Reception, "book-meal", meal("dinner", 2, 50_000));
     let bid = g3.last_id;
-    let g3 = g3.ok(Role::Finance, "record-expense", expense("meal", 50_001, Some(bid)));
+    let g3 = g3.ok(
+        Role::Finance,
+        "record-expense",
+        expense("meal", 50_001, Some(bid)),
+    );
     let eid = g3.last_id;
     let g3 = g3
-        .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}))
-        .ok(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 4}))
+        .ok(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        )
+        .ok(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 4}),
+        )
         .ok(Role::Reception, "file-summary", summary());
     let e = assert_rule(g3.when(Role::Reception, "close", json!({})), "V16");
     assert!(e.message.contains("over-cap"), "{}", e.message);
-    let g3 = g3.ok(Role::Approver, "decide-expense", json!({"expense_id": eid, "approved": true}));
+    let g3 = g3.ok(
+        Role::Approver,
+        "decide-expense",
+        json!({"expense_id": eid, "approved": true}),
+    );
     single(g3.when(Role::Reception, "close", json!({})));
 }
 
 #[test]
 fn v16_an_unsettled_advance_blocks_closing() {
     let g = Given::at_level("senior", 2)
-        .ok(Role::Finance, "issue-advance", json!({"amount_fen": 100_000}))
+        .ok(
+            Role::Finance,
+            "issue-advance",
+            json!({"amount_fen": 100_000}),
+        )
         .ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}))
-        .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}))
-        .ok(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 5}))
+        .ok(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        )
+        .ok(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 5}),
+        )
         .ok(Role::Reception, "file-summary", summary());
-    assert!(assert_rule(g.when(Role::Reception, "close", json!({})), "V16").message.contains("advance"));
-    let g = g.ok(Role::Finance, "settle-advance", json!({"receipts_fen": 80_000, "cash_returned_fen": 20_000}));
+    assert!(
+        assert_rule(g.when(Role::Reception, "close", json!({})), "V16")
+            .message
+            .contains("advance")
+    );
+    let g = g.ok(
+        Role::Finance,
+        "settle-advance",
+        json!({"receipts_fen": 80_000, "cash_returned_fen": 20_000}),
+    );
     single(g.when(Role::Reception, "close", json!({})));
 }
 
@@ -551,17 +891,37 @@ fn v16_an_unsettled_advance_blocks_closing() {
 #[test]
 fn v17_an_expense_has_a_positive_amount_and_names_its_booking() {
     let g = Given::arrived("senior", 2);
-    let e = assert_err(g.when(Role::Finance, "record-expense", expense("car", 0, None)), ErrorKind::InvalidInput, Some("amount_fen"));
-    assert_eq!(e.rule.as_deref(), Some("V17"));
-    assert_err(g.when(Role::Finance, "record-expense", expense("car", -5, None)), ErrorKind::InvalidInput, Some("amount_fen"));
-    let e = assert_err(g.when(Role::Finance, "record-expense", expense("meal", 100, None)), ErrorKind::InvalidInput, Some("booking_id"));
+    let e = assert_err(
+        g.when(Role::Finance, "record-expense", expense("car", 0, None)),
+        ErrorKind::InvalidInput,
+        Some("amount_fen"),
+    );
     assert_eq!(e.rule.as_deref(), Some("V17"));
     assert_err(
-        g.when(Role::Finance, "record-expense", expense("meal", 100, Some(uuid::Uuid::nil()))),
+        g.when(Role::Finance, "record-expense", expense("car", -5, None)),
+        ErrorKind::InvalidInput,
+        Some("amount_fen"),
+    );
+    let e = assert_err(
+        g.when(Role::Finance, "record-expense", expense("meal", 100, None)),
+        ErrorKind::InvalidInput,
+        Some("booking_id"),
+    );
+    assert_eq!(e.rule.as_deref(), Some("V17"));
+    assert_err(
+        g.when(
+            Role::Finance,
+            "record-expense",
+            expense("meal", 100, Some(uuid::Uuid::nil())),
+        ),
         ErrorKind::NotFound,
         Some("booking_id"),
     );
-    let ev = single(g.when(Role::Reception, "record-expense", expense("car", 12_000, None)));
+    let ev = single(g.when(
+        Role::Reception,
+        "record-expense",
+        expense("car", 12_000, None),
+    ));
     assert!(matches!(ev, VisitEvent::ExpenseRecorded(ref p) if p.cap_fen.is_none() && !p.over_cap));
 }
 
@@ -570,9 +930,17 @@ fn v17_an_over_cap_expense_is_stored_flagged_and_decided_by_an_approver() {
     let g = Given::arrived("senior", 4).ok(Role::Reception, "book-meal", meal("dinner", 4, 60_000));
     let bid = g.last_id;
     // cap: 500 + 100 × 2 = 700 yuan; 400 + 300.01 = over
-    let g = g.ok(Role::Finance, "record-expense", expense("meal", 40_000, Some(bid)));
+    let g = g.ok(
+        Role::Finance,
+        "record-expense",
+        expense("meal", 40_000, Some(bid)),
+    );
     assert!(!g.visit.expenses[0].recorded.over_cap);
-    let g = g.ok(Role::Finance, "record-expense", expense("meal", 30_001, Some(bid)));
+    let g = g.ok(
+        Role::Finance,
+        "record-expense",
+        expense("meal", 30_001, Some(bid)),
+    );
     let eid = g.last_id;
     let x = &g.visit.expenses[1].recorded;
     assert!(x.over_cap);
@@ -581,50 +949,125 @@ fn v17_an_over_cap_expense_is_stored_flagged_and_decided_by_an_approver() {
     assert_eq!(x.policy_version, Some(1));
     assert!(visit_flags(&g.visit, g.now).contains(&"over_cap_pending".into()));
     assert_err(
-        g.when(Role::Reception, "decide-expense", json!({"expense_id": eid, "approved": true})),
+        g.when(
+            Role::Reception,
+            "decide-expense",
+            json!({"expense_id": eid, "approved": true}),
+        ),
         ErrorKind::Forbidden,
         None,
     );
     let first = g.visit.expenses[0].recorded.expense_id;
-    assert_err(g.when(Role::Approver, "decide-expense", json!({"expense_id": first, "approved": true})), ErrorKind::InvalidState, None);
-    let rejected = g.clone().ok(Role::Approver, "decide-expense", json!({"expense_id": eid, "approved": false, "comments": "host pays back"}));
-    assert!(matches!(rejected.events.last(), Some(VisitEvent::ExpenseRejected(_))));
+    assert_err(
+        g.when(
+            Role::Approver,
+            "decide-expense",
+            json!({"expense_id": first, "approved": true}),
+        ),
+        ErrorKind::InvalidState,
+        None,
+    );
+    let rejected = g.clone().ok(
+        Role::Approver,
+        "decide-expense",
+        json!({"expense_id": eid, "approved": false, "comments": "host pays back"}),
+    );
+    assert!(matches!(
+        rejected.events.last(),
+        Some(VisitEvent::ExpenseRejected(_))
+    ));
     assert!(!visit_flags(&rejected.visit, rejected.now).contains(&"over_cap_pending".into()));
 }
 
 #[test]
 fn v17_company_paid_lodging_where_the_visitor_should_pay_is_over_cap() {
-    let g = Given::arrived("senior", 2).ok(Role::Reception, "book-lodging", lodging(3, 30_000, "visitor"));
+    let g = Given::arrived("senior", 2).ok(
+        Role::Reception,
+        "book-lodging",
+        lodging(3, 30_000, "visitor"),
+    );
     let bid = g.last_id;
-    let ev = single(g.when(Role::Finance, "record-expense", expense("lodging", 120_000, Some(bid))));
-    assert!(matches!(ev, VisitEvent::ExpenseRecorded(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0));
-    assert_err(g.when(Role::Finance, "record-expense", expense("meal", 100, Some(bid))), ErrorKind::InvalidInput, Some("booking_id"));
+    let ev = single(g.when(
+        Role::Finance,
+        "record-expense",
+        expense("lodging", 120_000, Some(bid)),
+    ));
+    assert!(
+        matches!(ev, VisitEvent::ExpenseRecorded(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0)
+    );
+    assert_err(
+        g.when(
+            Role::Finance,
+            "record-expense",
+            expense("meal", 100, Some(bid)),
+        ),
+        ErrorKind::InvalidInput,
+        Some("booking_id"),
+    );
 }
 
 #[test]
 fn v17_a_correction_is_a_reversing_expense() {
-    let g = Given::arrived("senior", 2).ok(Role::Finance, "record-expense", expense("car", 12_000, None));
+    let g = Given::arrived("senior", 2).ok(
+        Role::Finance,
+        "record-expense",
+        expense("car", 12_000, None),
+    );
     let orig = g.last_id;
     let mut rev = expense("car", 11_000, None);
     rev["reverses"] = json!(orig);
-    assert_err(g.when(Role::Finance, "record-expense", rev.clone()), ErrorKind::InvalidInput, Some("amount_fen"));
+    assert_err(
+        g.when(Role::Finance, "record-expense", rev.clone()),
+        ErrorKind::InvalidInput,
+        Some("amount_fen"),
+    );
     rev["amount_fen"] = json!(12_000);
     let g = g.ok(Role::Finance, "record-expense", rev.clone());
     assert_eq!(g.visit.expenses[0].reversed_by, Some(g.last_id));
-    assert_eq!(g.visit.expenses[0].recorded.amount_fen.fen(), 12_000, "never edited");
-    assert_err(g.when(Role::Finance, "record-expense", rev), ErrorKind::InvalidInput, Some("reverses"));
+    assert_eq!(
+        g.visit.expenses[0].recorded.amount_fen.fen(),
+        12_000,
+        "never edited"
+    );
+    assert_err(
+        g.when(Role::Finance, "record-expense", rev),
+        ErrorKind::InvalidInput,
+        Some("reverses"),
+    );
 }
 
 // ---------------------------------------------------------------- V18
 
 #[test]
 fn v18_the_advance_is_issued_before_the_visit_and_settles_to_the_fen() {
-    let g = Given::at_level("senior", 2).ok(Role::Finance, "issue-advance", json!({"amount_fen": 100_000}));
-    assert_rule(g.when(Role::Finance, "settle-advance", json!({"receipts_fen": 100_000, "cash_returned_fen": 0})), "V18");
+    let g = Given::at_level("senior", 2).ok(
+        Role::Finance,
+        "issue-advance",
+        json!({"amount_fen": 100_000}),
+    );
+    assert_rule(
+        g.when(
+            Role::Finance,
+            "settle-advance",
+            json!({"receipts_fen": 100_000, "cash_returned_fen": 0}),
+        ),
+        "V18",
+    );
     let g = g
         .ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}))
-        .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}));
-    let e = assert_rule(g.when(Role::Finance, "settle-advance", json!({"receipts_fen": 80_000, "cash_returned_fen": 19_999})), "V18");
+        .ok(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        );
+    let e = assert_rule(
+        g.when(
+            Role::Finance,
+            "settle-advance",
+            json!({"receipts_fen": 80_000, "cash_returned_fen": 19_999}),
+        ),
+        "V18",
+    );
     assert!(e.message.contains("999.99 yuan"), "{}", e.message);
     let ev = single(g.when(
         Role::Finance,
@@ -632,17 +1075,42 @@ fn v18_the_advance_is_issued_before_the_visit_and_settles_to_the_fen() {
         json!({"receipts_fen": 80_000, "cash_returned_fen": 20_000, "returned_items": ["2 bottles of baijiu"]}),
     ));
     assert!(matches!(ev, VisitEvent::AdvanceSettled(ref p) if p.returned_items.len() == 1));
-    assert_rule(Given::arrived("senior", 2).when(Role::Finance, "issue-advance", json!({"amount_fen": 100})), "V18");
-    assert_rule(Given::departed("senior", 2).when(Role::Finance, "settle-advance", json!({"receipts_fen": 0, "cash_returned_fen": 0})), "V18");
+    assert_rule(
+        Given::arrived("senior", 2).when(
+            Role::Finance,
+            "issue-advance",
+            json!({"amount_fen": 100}),
+        ),
+        "V18",
+    );
+    assert_rule(
+        Given::departed("senior", 2).when(
+            Role::Finance,
+            "settle-advance",
+            json!({"receipts_fen": 0, "cash_returned_fen": 0}),
+        ),
+        "V18",
+    );
 }
 
 // ---------------------------------------------------------------- V19
 
 #[test]
 fn v19_a_visit_is_cancelled_before_departure_with_a_reason_and_keeps_its_expenses() {
-    assert_rule(Given::departed("senior", 2).when(Role::Reception, "cancel", json!({"reason": "too late"})), "V19");
-    let g = Given::arrived("senior", 2).ok(Role::Finance, "record-expense", expense("car", 5_000, None));
-    assert_err(g.when(Role::Reception, "cancel", json!({})), ErrorKind::InvalidInput, Some("reason"));
+    assert_rule(
+        Given::departed("senior", 2).when(Role::Reception, "cancel", json!({"reason": "too late"})),
+        "V19",
+    );
+    let g = Given::arrived("senior", 2).ok(
+        Role::Finance,
+        "record-expense",
+        expense("car", 5_000, None),
+    );
+    assert_err(
+        g.when(Role::Reception, "cancel", json!({})),
+        ErrorKind::InvalidInput,
+        Some("reason"),
+    );
     let g = g.ok(Role::Reception, "cancel", json!({"reason": "typhoon"}));
     assert_eq!(g.visit.stage, Stage::Cancelled);
     assert_eq!(g.visit.expenses.len(), 1);
@@ -664,13 +1132,26 @@ fn v2_policy() -> Policy {
 fn v20_a_visit_is_judged_by_the_version_stamped_at_level_assignment() {
     let book = PolicyBook::from_versions(vec![Policy::default_v1(), v2_policy()]).unwrap();
     // assigned in November under v1: ordinary dinner for 2 capped at 400 even in December
-    let g = Given::requested(2).with_policies(book.clone()).ok(Role::Reception, "assign-level", json!({"level": "ordinary"}));
+    let g = Given::requested(2).with_policies(book.clone()).ok(
+        Role::Reception,
+        "assign-level",
+        json!({"level": "ordinary"}),
+    );
     assert_eq!(g.visit.policy_version, Some(1));
     let dec = g.at("2026-12-02T09:00:00+08:00");
-    assert_rule(dec.when(Role::Reception, "book-meal", meal("dinner", 2, 40_001)), "V9");
+    assert_rule(
+        dec.when(Role::Reception, "book-meal", meal("dinner", 2, 40_001)),
+        "V9",
+    );
     // assigned in December: v2 is in force, dinner cap 800
-    let g2 = Given::requested(2).with_policies(book).at("2026-12-01T00:00:00+08:00");
-    let g2 = g2.ok(Role::Reception, "assign-level", json!({"level": "ordinary"}));
+    let g2 = Given::requested(2)
+        .with_policies(book)
+        .at("2026-12-01T00:00:00+08:00");
+    let g2 = g2.ok(
+        Role::Reception,
+        "assign-level",
+        json!({"level": "ordinary"}),
+    );
     assert_eq!(g2.visit.policy_version, Some(2));
     let ev = single(g2.when(Role::Reception, "book-meal", meal("dinner", 2, 80_000)));
     assert!(matches!(ev, VisitEvent::MealBooked(ref p) if p.policy_version == 2 && !p.over_cap));
@@ -680,21 +1161,47 @@ fn v20_a_visit_is_judged_by_the_version_stamped_at_level_assignment() {
 
 #[test]
 fn v21_a_closed_or_cancelled_visit_rejects_commands_except_expense_decisions() {
-    let cancelled = Given::arrived("senior", 2).ok(Role::Reception, "book-meal", meal("dinner", 2, 50_000));
+    let cancelled =
+        Given::arrived("senior", 2).ok(Role::Reception, "book-meal", meal("dinner", 2, 50_000));
     let bid = cancelled.last_id;
     let cancelled = cancelled
-        .ok(Role::Finance, "record-expense", expense("meal", 60_000, Some(bid)))
+        .ok(
+            Role::Finance,
+            "record-expense",
+            expense("meal", 60_000, Some(bid)),
+        )
         .ok(Role::Reception, "cancel", json!({"reason": "typhoon"}));
     let eid = cancelled.visit.expenses[0].recorded.expense_id;
-    assert_rule(cancelled.when(Role::Reception, "book-meal", meal("dinner", 2, 100)), "V21");
-    assert_rule(cancelled.when(Role::Finance, "record-expense", expense("car", 100, None)), "V21");
-    single(cancelled.when(Role::Approver, "decide-expense", json!({"expense_id": eid, "approved": true})));
+    assert_rule(
+        cancelled.when(Role::Reception, "book-meal", meal("dinner", 2, 100)),
+        "V21",
+    );
+    assert_rule(
+        cancelled.when(Role::Finance, "record-expense", expense("car", 100, None)),
+        "V21",
+    );
+    single(cancelled.when(
+        Role::Approver,
+        "decide-expense",
+        json!({"expense_id": eid, "approved": true}),
+    ));
     let closed = Given::departed("senior", 2)
-        .ok(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 5}))
+        .ok(
+            Role::Reception,
+            "return-call",
+            json!({"reached": true, "satisfaction": 5}),
+        )
         .ok(Role::Reception, "file-summary", summary())
         .ok(Role::Reception, "close", json!({}));
     assert_eq!(closed.visit.stage, Stage::Closed);
-    assert_rule(closed.when(Role::Reception, "note-preference", json!({"subject": "Wang", "kind": "diet", "text": "no pork"})), "V21");
+    assert_rule(
+        closed.when(
+            Role::Reception,
+            "note-preference",
+            json!({"subject": "Wang", "kind": "diet", "text": "no pork"}),
+        ),
+        "V21",
+    );
     assert_rule(closed.when(Role::Reception, "close", json!({})), "V21");
     assert_eq!(next_step(&closed.visit, closed.now), None);
 }
@@ -704,13 +1211,41 @@ fn v21_a_closed_or_cancelled_visit_rejects_commands_except_expense_decisions() {
 #[test]
 fn roles_follow_the_api_table_and_admin_may_do_everything() {
     let g = Given::requested(1);
-    assert_err(g.when(Role::Requester, "assign-level", json!({"level": "senior"})), ErrorKind::Forbidden, None);
-    assert_err(g.when(Role::Auditor, "assign-level", json!({"level": "senior"})), ErrorKind::Forbidden, None);
-    assert_err(g.when(Role::Analyst, "note-preference", json!({"subject": "W", "kind": "diet", "text": "x"})), ErrorKind::Forbidden, None);
+    assert_err(
+        g.when(Role::Requester, "assign-level", json!({"level": "senior"})),
+        ErrorKind::Forbidden,
+        None,
+    );
+    assert_err(
+        g.when(Role::Auditor, "assign-level", json!({"level": "senior"})),
+        ErrorKind::Forbidden,
+        None,
+    );
+    assert_err(
+        g.when(
+            Role::Analyst,
+            "note-preference",
+            json!({"subject": "W", "kind": "diet", "text": "x"}),
+        ),
+        ErrorKind::Forbidden,
+        None,
+    );
     single(g.when(Role::Admin, "assign-level", json!({"level": "senior"})));
-    single(g.when(Role::Requester, "note-preference", json!({"subject": "W", "kind": "diet", "text": "halal"})));
-    assert_err(g.when(Role::Reception, "issue-advance", json!({"amount_fen": 100})), ErrorKind::Forbidden, None);
-    assert_err(Given::nothing().when(Role::Frontdesk, "request", request_body(1)), ErrorKind::Forbidden, None);
+    single(g.when(
+        Role::Requester,
+        "note-preference",
+        json!({"subject": "W", "kind": "diet", "text": "halal"}),
+    ));
+    assert_err(
+        g.when(Role::Reception, "issue-advance", json!({"amount_fen": 100})),
+        ErrorKind::Forbidden,
+        None,
+    );
+    assert_err(
+        Given::nothing().when(Role::Frontdesk, "request", request_body(1)),
+        ErrorKind::Forbidden,
+        None,
+    );
     for name in VisitCommand::NAMES {
         let cmd = VisitCommand::parse(name, serde_json::Value::Null);
         if let Ok(c) = cmd {
@@ -722,21 +1257,49 @@ fn roles_follow_the_api_table_and_admin_may_do_everything() {
 
 #[test]
 fn commands_on_a_missing_visit_are_not_found() {
-    assert_err(Given::nothing().when(Role::Reception, "assign-level", json!({"level": "senior"})), ErrorKind::NotFound, Some("visit"));
-    assert_err(Given::requested(1).when(Role::Requester, "request", request_body(1)), ErrorKind::InvalidState, None);
+    assert_err(
+        Given::nothing().when(Role::Reception, "assign-level", json!({"level": "senior"})),
+        ErrorKind::NotFound,
+        Some("visit"),
+    );
+    assert_err(
+        Given::requested(1).when(Role::Requester, "request", request_body(1)),
+        ErrorKind::InvalidState,
+        None,
+    );
 }
 
 #[test]
 fn parse_errors_name_the_field_path_and_unknown_commands_are_not_found() {
-    assert_err(VisitCommand::parse("fly-to-moon", json!({})), ErrorKind::NotFound, Some("command"));
+    assert_err(
+        VisitCommand::parse("fly-to-moon", json!({})),
+        ErrorKind::NotFound,
+        Some("command"),
+    );
     let mut body = request_body(1);
     body["arrival"]["at"] = json!("tomorrow");
-    assert_err(VisitCommand::parse("request", body), ErrorKind::InvalidInput, Some("arrival.at"));
+    assert_err(
+        VisitCommand::parse("request", body),
+        ErrorKind::InvalidInput,
+        Some("arrival.at"),
+    );
     let mut body = request_body(1);
     body["arrival"].as_object_mut().unwrap().remove("at");
-    assert_err(VisitCommand::parse("request", body), ErrorKind::InvalidInput, Some("arrival.at"));
-    assert_err(VisitCommand::parse("book-meal", json!({"meal": "brunch"})), ErrorKind::InvalidInput, Some("meal"));
-    assert_err(VisitCommand::parse("request", json!([1])), ErrorKind::InvalidInput, None);
+    assert_err(
+        VisitCommand::parse("request", body),
+        ErrorKind::InvalidInput,
+        Some("arrival.at"),
+    );
+    assert_err(
+        VisitCommand::parse("book-meal", json!({"meal": "brunch"})),
+        ErrorKind::InvalidInput,
+        Some("meal"),
+    );
+    assert_err(
+        VisitCommand::parse("request", json!([1])),
+        ErrorKind::InvalidInput,
+        None,
+    );
     assert_eq!(VisitCommand::NAMES.len(), 32);
 }
 
@@ -746,8 +1309,11 @@ fn every_event_type_round_trips_through_its_stored_form_and_has_a_schema() {
     assert_eq!(schemas.len(), VisitEvent::TYPES.len());
     assert_eq!(schemas.len(), 34);
     assert_eq!(<VisitCommand as DomainCommand>::schemas().len(), 32);
-    let g = Given::departed("special", 2)
-        .ok(Role::Reception, "return-call", json!({"reached": true, "satisfaction": 5, "products": "good"}));
+    let g = Given::departed("special", 2).ok(
+        Role::Reception,
+        "return-call",
+        json!({"reached": true, "satisfaction": 5, "products": "good"}),
+    );
     for e in &g.events {
         let back = VisitEvent::from_stored(e.event_type(), &e.to_data()).unwrap();
         assert_eq!(&back, e);

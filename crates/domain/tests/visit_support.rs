@@ -38,8 +38,21 @@ pub fn request_body(n: usize) -> Value {
 }
 
 /// Builds a decision context.
-pub fn ctx_with(role: Role, now: DateTime<FixedOffset>, policies: PolicyBook, entity: Uuid) -> Context {
-    Context { now, actor: Actor { user: format!("{}.user", role.as_str()), role }, policies, entity_id: entity }
+pub fn ctx_with(
+    role: Role,
+    now: DateTime<FixedOffset>,
+    policies: PolicyBook,
+    entity: Uuid,
+) -> Context {
+    Context {
+        now,
+        actor: Actor {
+            user: format!("{}.user", role.as_str()),
+            role,
+        },
+        policies,
+        entity_id: entity,
+    }
 }
 
 /// A visit built from events, with the clock and policies the next command sees.
@@ -90,11 +103,21 @@ impl Given {
 
     /// The context the next command gets.
     pub fn ctx(&self, role: Role) -> Context {
-        ctx_with(role, self.now, self.policies.clone(), Uuid::from_u128(self.next_id))
+        ctx_with(
+            role,
+            self.now,
+            self.policies.clone(),
+            Uuid::from_u128(self.next_id),
+        )
     }
 
     /// When: decides `name` with `body` as `role`, without changing the given state.
-    pub fn when(&self, role: Role, name: &str, body: Value) -> Result<Vec<VisitEvent>, DomainError> {
+    pub fn when(
+        &self,
+        role: Role,
+        name: &str,
+        body: Value,
+    ) -> Result<Vec<VisitEvent>, DomainError> {
         let cmd = VisitCommand::parse(name, body)?;
         self.visit.decide(cmd, &self.ctx(role))
     }
@@ -113,21 +136,52 @@ impl Given {
         self
     }
 
+    /// Applies a command when accepted; on rejection leaves everything as it was.
+    pub fn try_cmd(
+        &mut self,
+        role: Role,
+        name: &str,
+        body: Value,
+    ) -> Result<Vec<VisitEvent>, DomainError> {
+        let events = self.when(role, name, body)?;
+        self.last_id = Uuid::from_u128(self.next_id);
+        self.next_id += 1;
+        for e in &events {
+            self.visit = self.visit.clone().evolve(e);
+            self.events.push(e.clone());
+        }
+        Ok(events)
+    }
+
     /// A visit arrived (level assigned, plan approved, staff assigned).
     pub fn arrived(level: &str, n: usize) -> Given {
         Given::at_level(level, n)
             .ok(Role::Reception, "draft-plan", plan_body())
-            .ok(Role::Approver, "review-plan", json!({"approved": true, "comments": "fine"}))
-            .ok(Role::Reception, "assign-staff", json!({"host": "Li Na", "accompanying": []}))
+            .ok(
+                Role::Approver,
+                "review-plan",
+                json!({"approved": true, "comments": "fine"}),
+            )
+            .ok(
+                Role::Reception,
+                "assign-staff",
+                json!({"host": "Li Na", "accompanying": []}),
+            )
             .at("2026-11-25T10:05:00+08:00")
-            .ok(Role::Reception, "record-arrival", json!({"at": "2026-11-25T10:05:00+08:00"}))
+            .ok(
+                Role::Reception,
+                "record-arrival",
+                json!({"at": "2026-11-25T10:05:00+08:00"}),
+            )
     }
 
     /// A visit whose visitors departed at [`DEPARTURE`].
     pub fn departed(level: &str, n: usize) -> Given {
-        Given::arrived(level, n)
-            .at(DEPARTURE)
-            .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}))
+        Given::arrived(level, n).at(DEPARTURE).ok(
+            Role::Reception,
+            "record-departure",
+            json!({"at": DEPARTURE}),
+        )
     }
 }
 
@@ -150,7 +204,11 @@ pub fn assert_rule<T: std::fmt::Debug>(res: Result<T, DomainError>, rule: &str) 
 
 /// Then: the command was refused with this kind (and field, when given).
 #[track_caller]
-pub fn assert_err<T: std::fmt::Debug>(res: Result<T, DomainError>, kind: ErrorKind, field: Option<&str>) -> DomainError {
+pub fn assert_err<T: std::fmt::Debug>(
+    res: Result<T, DomainError>,
+    kind: ErrorKind,
+    field: Option<&str>,
+) -> DomainError {
     match res {
         Ok(v) => panic!("expected a {kind:?} rejection, got accepted: {v:?}"),
         Err(e) => {
