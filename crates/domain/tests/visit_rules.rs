@@ -538,7 +538,9 @@ fn v9_an_over_cap_booking_with_an_approvers_override_is_kept_with_the_reason() {
 
 /// Caps from DOMAIN.md's table (yuan): (level, lunch, dinner, meal surcharge,
 /// entertainment cap and surcharge).
-const TABLE: [(&str, i64, i64, i64, Option<(i64, i64)>); 3] = [
+/// (level, lunch, dinner, meal surcharge, entertainment (cap, surcharge)).
+type Row = (&'static str, i64, i64, i64, Option<(i64, i64)>);
+const TABLE: [Row; 3] = [
     ("ordinary", 300, 400, 50, None),
     ("senior", 500, 500, 100, Some((700, 200))),
     ("special", 1000, 1000, 100, Some((1200, 250))),
