@@ -403,7 +403,7 @@ impl DomainCommand for PolicyCommand {
     }
     fn schemas() -> Vec<NamedSchema> {
         vec![NamedSchema {
-            name: "publish-policy",
+            name: "publish",
             version: 1,
             schema: schemars::schema_for!(Policy),
         }]
