@@ -46,7 +46,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{
-    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema, NonEmptyText, Role,
+    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema,
+    NonEmptyText, Role,
 };
 use crate::deadlines::Due;
 
@@ -72,7 +73,20 @@ type Time = DateTime<FixedOffset>;
 // ---------------------------------------------------------------------------
 
 /// C1: how serious a complaint is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     #[default]
@@ -107,7 +121,9 @@ pub struct CustomerRef(NonEmptyText);
 
 impl CustomerRef {
     pub fn new(company: impl Into<String>) -> Result<CustomerRef, DomainError> {
-        NonEmptyText::new(company).map(CustomerRef).map_err(|m| DomainError::invalid("customer", format!("customer: {m}")))
+        NonEmptyText::new(company)
+            .map(CustomerRef)
+            .map_err(|m| DomainError::invalid("customer", format!("customer: {m}")))
     }
     pub fn company(&self) -> &str {
         self.0.as_str()
@@ -128,13 +144,21 @@ impl<'de> Deserialize<'de> for CustomerRef {
             Name(String),
             Object { company: String },
         }
-        let raw = Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected the customer company's name, or an object with a \"company\" name")
+        let raw = Raw::deserialize(d).map_err(|e: D::Error| {
+            if e.to_string().starts_with("missing field") {
+                e // the whole `customer` is missing: keep serde's wording, which names it
+            } else {
+                serde::de::Error::custom(
+                    "expected the customer company's name, or an object with a \"company\" name",
+                )
+            }
         })?;
         let name = match raw {
             Raw::Name(n) | Raw::Object { company: n } => n,
         };
-        NonEmptyText::new(name).map(CustomerRef).map_err(serde::de::Error::custom)
+        NonEmptyText::new(name)
+            .map(CustomerRef)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -312,7 +336,12 @@ pub enum ComplaintCommand {
     Close(CloseComplaint),
 }
 
-const RAISERS: &[Role] = &[Role::Reception, Role::Requester, Role::Frontdesk, Role::Admin];
+const RAISERS: &[Role] = &[
+    Role::Reception,
+    Role::Requester,
+    Role::Frontdesk,
+    Role::Admin,
+];
 const HANDLERS: &[Role] = &[Role::Reception, Role::Admin];
 const ESCALATORS: &[Role] = &[Role::Reception, Role::Admin, Role::System];
 
@@ -348,7 +377,10 @@ impl DomainCommand for ComplaintCommand {
             other => {
                 return Err(DomainError::not_found(
                     "command",
-                    format!("no complaint command {other:?}; expected one of {}", Self::NAMES.join(", ")),
+                    format!(
+                        "no complaint command {other:?}; expected one of {}",
+                        Self::NAMES.join(", ")
+                    ),
                 ))
             }
         })
@@ -379,7 +411,11 @@ impl DomainCommand for ComplaintCommand {
 
     fn schemas() -> Vec<NamedSchema> {
         fn cmd<T: JsonSchema>(name: &'static str) -> NamedSchema {
-            NamedSchema { name, version: 1, schema: schema_for!(T) }
+            NamedSchema {
+                name,
+                version: 1,
+                schema: schema_for!(T),
+            }
         }
         vec![
             cmd::<RaiseComplaint>("raise"),
@@ -557,7 +593,10 @@ impl DomainEvent for ComplaintEvent {
     }
 
     fn from_stored(event_type: &str, data: &serde_json::Value) -> Result<Self, String> {
-        fn de<T: serde::de::DeserializeOwned>(t: &str, data: &serde_json::Value) -> Result<T, String> {
+        fn de<T: serde::de::DeserializeOwned>(
+            t: &str,
+            data: &serde_json::Value,
+        ) -> Result<T, String> {
             T::deserialize(data).map_err(|e| format!("{t} payload: {e}"))
         }
         Ok(match event_type {
@@ -565,11 +604,17 @@ impl DomainEvent for ComplaintEvent {
             "ComplaintAssigned" => ComplaintEvent::ComplaintAssigned(de(event_type, data)?),
             "ComplaintReported" => ComplaintEvent::ComplaintReported(de(event_type, data)?),
             "ComplaintAnalysed" => ComplaintEvent::ComplaintAnalysed(de(event_type, data)?),
-            "ComplaintFeedbackGiven" => ComplaintEvent::ComplaintFeedbackGiven(de(event_type, data)?),
-            "ComplaintSolutionAgreed" => ComplaintEvent::ComplaintSolutionAgreed(de(event_type, data)?),
+            "ComplaintFeedbackGiven" => {
+                ComplaintEvent::ComplaintFeedbackGiven(de(event_type, data)?)
+            }
+            "ComplaintSolutionAgreed" => {
+                ComplaintEvent::ComplaintSolutionAgreed(de(event_type, data)?)
+            }
             "ComplaintEscalated" => ComplaintEvent::ComplaintEscalated(de(event_type, data)?),
             "ComplaintResolved" => ComplaintEvent::ComplaintResolved(de(event_type, data)?),
-            "ComplaintReturnVisitDone" => ComplaintEvent::ComplaintReturnVisitDone(de(event_type, data)?),
+            "ComplaintReturnVisitDone" => {
+                ComplaintEvent::ComplaintReturnVisitDone(de(event_type, data)?)
+            }
             "ComplaintClosed" => ComplaintEvent::ComplaintClosed(de(event_type, data)?),
             other => return Err(format!("unknown complaint event type {other:?}")),
         })
@@ -581,7 +626,11 @@ impl DomainEvent for ComplaintEvent {
 
     fn schemas() -> Vec<NamedSchema> {
         fn ev<T: JsonSchema>(name: &'static str) -> NamedSchema {
-            NamedSchema { name, version: 1, schema: schema_for!(T) }
+            NamedSchema {
+                name,
+                version: 1,
+                schema: schema_for!(T),
+            }
         }
         vec![
             ev::<ComplaintRaised>("ComplaintRaised"),
@@ -676,7 +725,8 @@ impl Complaint {
 
     /// C4: when the automatic escalation falls due (raised + 10 days).
     pub fn escalation_due_at(&self) -> Option<Time> {
-        self.raised_at.map(|t| t + Duration::days(ESCALATE_AFTER_DAYS))
+        self.raised_at
+            .map(|t| t + Duration::days(ESCALATE_AFTER_DAYS))
     }
 
     fn require_open(&self, what: &str) -> Result<(), DomainError> {
@@ -703,7 +753,11 @@ impl Aggregate for Complaint {
         self.id.is_some()
     }
 
-    fn decide(&self, command: ComplaintCommand, ctx: &Context) -> Result<Vec<ComplaintEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: ComplaintCommand,
+        ctx: &Context,
+    ) -> Result<Vec<ComplaintEvent>, DomainError> {
         let role = ctx.actor.role;
         if !command.allowed_roles().contains(&role) {
             let allowed: Vec<&str> = command.allowed_roles().iter().map(|r| r.as_str()).collect();
@@ -731,7 +785,10 @@ impl Aggregate for Complaint {
             })]);
         }
         if !self.exists() {
-            return Err(DomainError::not_found("complaint", "no such complaint: raise it first"));
+            return Err(DomainError::not_found(
+                "complaint",
+                "no such complaint: raise it first",
+            ));
         }
         if self.status() == ComplaintStatus::Closed {
             return Err(DomainError::state(format!(
@@ -751,7 +808,10 @@ impl Aggregate for Complaint {
             }
             ComplaintCommand::Report(b) => {
                 self.require_open("be reported")?;
-                ComplaintEvent::ComplaintReported(ComplaintReported { to: b.to.into_string(), at: now })
+                ComplaintEvent::ComplaintReported(ComplaintReported {
+                    to: b.to.into_string(),
+                    at: now,
+                })
             }
             ComplaintCommand::Analyse(b) => {
                 self.require_open("be analysed")?;
@@ -761,11 +821,17 @@ impl Aggregate for Complaint {
                         "the responsible department analyses a complaint once it is assigned: assign it first",
                     ));
                 }
-                ComplaintEvent::ComplaintAnalysed(ComplaintAnalysed { analysis: b.analysis.into_string(), at: now })
+                ComplaintEvent::ComplaintAnalysed(ComplaintAnalysed {
+                    analysis: b.analysis.into_string(),
+                    at: now,
+                })
             }
             ComplaintCommand::Feedback(b) => {
                 self.require_open("get feedback")?;
-                ComplaintEvent::ComplaintFeedbackGiven(ComplaintFeedbackGiven { text: b.text.into_string(), at: now })
+                ComplaintEvent::ComplaintFeedbackGiven(ComplaintFeedbackGiven {
+                    text: b.text.into_string(),
+                    at: now,
+                })
             }
             ComplaintCommand::AgreeSolution(b) => {
                 self.require_open("get a solution")?;
@@ -777,11 +843,15 @@ impl Aggregate for Complaint {
             ComplaintCommand::Escalate(b) => {
                 self.require_open("be escalated")?;
                 if self.severity == Severity::Major {
-                    return Err(DomainError::state("the complaint is already major; there is nothing to escalate"));
+                    return Err(DomainError::state(
+                        "the complaint is already major; there is nothing to escalate",
+                    ));
                 }
                 let automatic = role == Role::System;
                 if automatic {
-                    let due = self.escalation_due_at().expect("raised complaints have raised_at");
+                    let due = self
+                        .escalation_due_at()
+                        .expect("raised complaints have raised_at");
                     if now < due {
                         return Err(DomainError::rule(
                             "C4",
@@ -825,18 +895,29 @@ impl Aggregate for Complaint {
                         }
                     }
                 }
-                ComplaintEvent::ComplaintResolved(ComplaintResolved { resolution: b.resolution.into_string(), at: now })
+                ComplaintEvent::ComplaintResolved(ComplaintResolved {
+                    resolution: b.resolution.into_string(),
+                    at: now,
+                })
             }
             ComplaintCommand::ReturnVisit(b) => {
                 if self.resolved_at.is_none() {
-                    return Err(DomainError::rule("C5", "the return visit follows the resolution: resolve the complaint first"));
+                    return Err(DomainError::rule(
+                        "C5",
+                        "the return visit follows the resolution: resolve the complaint first",
+                    ));
                 }
                 if self.return_visit_at.is_some() {
-                    return Err(DomainError::state("the return visit has already been recorded"));
+                    return Err(DomainError::state(
+                        "the return visit has already been recorded",
+                    ));
                 }
                 if self.severity == Severity::Major && b.mode != ReturnVisitMode::InPerson {
-                    return Err(DomainError::rule("C5", "a major complaint's return visit is made in person")
-                        .with_field("mode"));
+                    return Err(DomainError::rule(
+                        "C5",
+                        "a major complaint's return visit is made in person",
+                    )
+                    .with_field("mode"));
                 }
                 ComplaintEvent::ComplaintReturnVisitDone(ComplaintReturnVisitDone {
                     mode: b.mode,
@@ -846,15 +927,25 @@ impl Aggregate for Complaint {
             }
             ComplaintCommand::Close(_) => {
                 if self.resolved_at.is_none() {
-                    return Err(DomainError::state("the complaint is not resolved yet: resolve it before closing"));
+                    return Err(DomainError::state(
+                        "the complaint is not resolved yet: resolve it before closing",
+                    ));
                 }
                 if self.return_visit_at.is_none() {
-                    return Err(DomainError::rule("C5", "the return visit must be made before the complaint is closed"));
+                    return Err(DomainError::rule(
+                        "C5",
+                        "the return visit must be made before the complaint is closed",
+                    ));
                 }
                 let retain_until = now
                     .checked_add_months(Months::new(RETAIN_MONTHS))
-                    .ok_or_else(|| DomainError::invalid("now", "the retention date is out of range"))?;
-                ComplaintEvent::ComplaintClosed(ComplaintClosed { retain_until, at: now })
+                    .ok_or_else(|| {
+                        DomainError::invalid("now", "the retention date is out of range")
+                    })?;
+                ComplaintEvent::ComplaintClosed(ComplaintClosed {
+                    retain_until,
+                    at: now,
+                })
             }
         };
         Ok(vec![event])
@@ -928,7 +1019,13 @@ fn due(item: &str, rule: &str, due_at: Time, met_at: Option<Time>, now: Time) ->
         Some(met) => met > due_at,
         None => now > due_at,
     };
-    Due { item: item.into(), rule: rule.into(), due_at, met_at, overdue }
+    Due {
+        item: item.into(),
+        rule: rule.into(),
+        due_at,
+        met_at,
+        overdue,
+    }
 }
 
 /// Every deadline of a complaint as of `now`, in the order they fall due:
@@ -946,7 +1043,13 @@ pub fn complaint_deadlines(c: &Complaint, now: Time) -> Vec<Due> {
     };
     let mut out = Vec::new();
     if let Some(since) = c.major_since() {
-        out.push(due("complaint_report", "C2", since + Duration::minutes(REPORT_WITHIN_MINUTES), c.reported_at, now));
+        out.push(due(
+            "complaint_report",
+            "C2",
+            since + Duration::minutes(REPORT_WITHIN_MINUTES),
+            c.reported_at,
+            now,
+        ));
         out.push(due(
             "complaint_solution",
             "C2",
@@ -1046,18 +1149,28 @@ fn permille(part: u32, whole: u32) -> Option<u32> {
 /// complaint's own offset), as of `now` (which decides what is overdue). Complaints
 /// raised in other months, and empty ones, are ignored, so the whole set may be passed.
 pub fn monthly_analysis(complaints: &[Complaint], month: YearMonth, now: Time) -> ComplaintReport {
-    let mut r = ComplaintReport { month: month.to_string(), ..Default::default() };
+    let mut r = ComplaintReport {
+        month: month.to_string(),
+        ..Default::default()
+    };
     let mut resolve_secs: Vec<i64> = Vec::new();
     let mut seen: BTreeSet<Uuid> = BTreeSet::new();
     for c in complaints {
-        let (Some(id), Some(raised_at)) = (c.id, c.raised_at) else { continue };
+        let (Some(id), Some(raised_at)) = (c.id, c.raised_at) else {
+            continue;
+        };
         if !month.contains(raised_at) || !seen.insert(id) {
             continue;
         }
         r.total += 1;
-        *r.by_severity.entry(c.severity.as_str().to_string()).or_default() += 1;
+        *r.by_severity
+            .entry(c.severity.as_str().to_string())
+            .or_default() += 1;
         *r.by_category.entry(c.category.clone()).or_default() += 1;
-        let dept = c.department.clone().unwrap_or_else(|| "unassigned".to_string());
+        let dept = c
+            .department
+            .clone()
+            .unwrap_or_else(|| "unassigned".to_string());
         *r.by_department.entry(dept).or_default() += 1;
         if c.escalated_at.is_some() {
             r.escalated += 1;
@@ -1088,11 +1201,15 @@ pub fn monthly_analysis(complaints: &[Complaint], month: YearMonth, now: Time) -
             }
         }
     }
-    let (due, on_time) = r.deadlines.values().fold((0, 0), |(d, o), c| (d + c.due, o + c.on_time));
+    let (due, on_time) = r
+        .deadlines
+        .values()
+        .fold((0, 0), |(d, o), c| (d + c.due, o + c.on_time));
     r.deadline_compliance_permille = permille(on_time, due);
     r.return_visit_rate_permille = permille(r.return_visits_done, r.resolved);
     if !resolve_secs.is_empty() {
-        r.mean_time_to_resolve_secs = Some(resolve_secs.iter().sum::<i64>() / resolve_secs.len() as i64);
+        r.mean_time_to_resolve_secs =
+            Some(resolve_secs.iter().sum::<i64>() / resolve_secs.len() as i64);
     }
     r
 }

@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{
-    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema, NonEmptyText, Role,
+    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema,
+    NonEmptyText, Role,
 };
 
 type Time = DateTime<FixedOffset>;
@@ -150,8 +151,16 @@ impl DomainCommand for SignInCommand {
 
     fn schemas() -> Vec<NamedSchema> {
         vec![
-            NamedSchema { name: "sign-in", version: 1, schema: schema_for!(SignInVisitor) },
-            NamedSchema { name: "sign-out", version: 1, schema: schema_for!(SignOutVisitor) },
+            NamedSchema {
+                name: "sign-in",
+                version: 1,
+                schema: schema_for!(SignInVisitor),
+            },
+            NamedSchema {
+                name: "sign-out",
+                version: 1,
+                schema: schema_for!(SignOutVisitor),
+            },
         ]
     }
 }
@@ -205,8 +214,12 @@ impl DomainEvent for SignInEvent {
     fn from_stored(event_type: &str, data: &serde_json::Value) -> Result<Self, String> {
         let bad = |e: serde_json::Error| format!("{event_type} payload: {e}");
         match event_type {
-            "VisitorSignedIn" => Ok(SignInEvent::VisitorSignedIn(VisitorSignedIn::deserialize(data).map_err(bad)?)),
-            "VisitorSignedOut" => Ok(SignInEvent::VisitorSignedOut(VisitorSignedOut::deserialize(data).map_err(bad)?)),
+            "VisitorSignedIn" => Ok(SignInEvent::VisitorSignedIn(
+                VisitorSignedIn::deserialize(data).map_err(bad)?,
+            )),
+            "VisitorSignedOut" => Ok(SignInEvent::VisitorSignedOut(
+                VisitorSignedOut::deserialize(data).map_err(bad)?,
+            )),
             other => Err(format!("unknown front-desk event type {other:?}")),
         }
     }
@@ -220,8 +233,16 @@ impl DomainEvent for SignInEvent {
 
     fn schemas() -> Vec<NamedSchema> {
         vec![
-            NamedSchema { name: "VisitorSignedIn", version: 1, schema: schema_for!(VisitorSignedIn) },
-            NamedSchema { name: "VisitorSignedOut", version: 1, schema: schema_for!(VisitorSignedOut) },
+            NamedSchema {
+                name: "VisitorSignedIn",
+                version: 1,
+                schema: schema_for!(VisitorSignedIn),
+            },
+            NamedSchema {
+                name: "VisitorSignedOut",
+                version: 1,
+                schema: schema_for!(VisitorSignedOut),
+            },
         ]
     }
 }
@@ -248,7 +269,10 @@ impl SignIn {
 
 fn not_in_future(at: Time, now: Time) -> Result<Time, DomainError> {
     if at > now + Duration::minutes(MAX_CLOCK_SKEW_MINUTES) {
-        return Err(DomainError::invalid("at", format!("at: {at} is in the future (server time {now})")));
+        return Err(DomainError::invalid(
+            "at",
+            format!("at: {at} is in the future (server time {now})"),
+        ));
     }
     Ok(at)
 }
@@ -266,7 +290,11 @@ impl Aggregate for SignIn {
         self.id.is_some()
     }
 
-    fn decide(&self, command: SignInCommand, ctx: &Context) -> Result<Vec<SignInEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: SignInCommand,
+        ctx: &Context,
+    ) -> Result<Vec<SignInEvent>, DomainError> {
         if !command.allowed_roles().contains(&ctx.actor.role) {
             return Err(DomainError::forbidden(format!(
                 "role {} may not {} (allowed: frontdesk, admin)",
@@ -294,7 +322,10 @@ impl Aggregate for SignIn {
                     return Err(DomainError::not_found("id", "no such sign-in"));
                 };
                 if let Some(out) = self.signed_out_at {
-                    return Err(DomainError::rule("F1", format!("this visitor already signed out at {out}")));
+                    return Err(DomainError::rule(
+                        "F1",
+                        format!("this visitor already signed out at {out}"),
+                    ));
                 }
                 let at = not_in_future(b.at.unwrap_or(ctx.now), ctx.now)?;
                 if at < signed_in_at {

@@ -1,0 +1,954 @@
+//! Given/when/then tests of the complaint rules C1–C7, the complaint roles, body
+//! parsing, and a property test of the C4 escalation process.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use proptest::prelude::*;
+use reception_domain::complaint::*;
+use reception_domain::escalation::{due_escalations, needs_escalation};
+use reception_domain::policy::PolicyBook;
+use reception_domain::{
+    Actor, Aggregate, Context, DomainCommand, DomainError, DomainEvent, ErrorKind, Role,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+type Time = DateTime<FixedOffset>;
+
+fn t0() -> Time {
+    "2026-11-02T09:00:00+08:00".parse().unwrap()
+}
+fn mins(m: i64) -> Time {
+    t0() + Duration::minutes(m)
+}
+fn hours(h: i64) -> Time {
+    t0() + Duration::hours(h)
+}
+
+fn ctx(role: Role, now: Time) -> Context {
+    Context {
+        now,
+        actor: Actor {
+            user: format!("{}.user", role.as_str()),
+            role,
+        },
+        policies: PolicyBook::default(),
+        entity_id: Uuid::from_u128(0xC0),
+    }
+}
+
+fn raise_body(severity: &str) -> Value {
+    json!({"customer": "Huaxin Dealers Ltd", "severity": severity, "category": "transport",
+           "description": "pickup car did not come after three calls"})
+}
+
+/// A complaint's history, built by running real commands through `decide`.
+#[derive(Clone)]
+struct Given {
+    events: Vec<ComplaintEvent>,
+}
+
+fn given_raised(severity: &str, at: Time) -> Given {
+    Given { events: vec![] }.and(Role::Reception, at, "raise", raise_body(severity))
+}
+
+impl Given {
+    fn state(&self) -> Complaint {
+        self.events
+            .iter()
+            .fold(Complaint::default(), |c, e| c.evolve(e))
+    }
+    /// Runs a command that must be accepted and keeps its events.
+    fn and(mut self, role: Role, at: Time, name: &str, body: Value) -> Given {
+        let events = self
+            .when(role, at, name, body)
+            .unwrap_or_else(|e| panic!("given {name}: {e:?}"));
+        self.events.extend(events);
+        self
+    }
+    fn when(
+        &self,
+        role: Role,
+        at: Time,
+        name: &str,
+        body: Value,
+    ) -> Result<Vec<ComplaintEvent>, DomainError> {
+        let command = ComplaintCommand::parse(name, body)?;
+        self.state().decide(command, &ctx(role, at))
+    }
+}
+
+fn assert_rule(result: Result<Vec<ComplaintEvent>, DomainError>, rule: &str) -> DomainError {
+    let err = result.expect_err("the command should have been rejected");
+    assert_eq!(err.kind, ErrorKind::RuleViolation, "{err:?}");
+    assert_eq!(err.rule.as_deref(), Some(rule), "{err:?}");
+    err
+}
+
+fn deadline(c: &Complaint, now: Time, item: &str) -> reception_domain::deadlines::Due {
+    complaint_deadlines(c, now)
+        .into_iter()
+        .find(|d| d.item == item)
+        .unwrap_or_else(|| panic!("no {item} deadline in {:?}", complaint_deadlines(c, now)))
+}
+
+fn has_deadline(c: &Complaint, now: Time, item: &str) -> bool {
+    complaint_deadlines(c, now).iter().any(|d| d.item == item)
+}
+
+// --- C1 -------------------------------------------------------------------
+
+#[test]
+fn c1_a_complaint_is_raised_minor_or_major_and_nothing_else() {
+    // when raised with an unknown severity: refused, naming the field
+    let err = ComplaintCommand::parse("raise", raise_body("critical")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidInput);
+    assert_eq!(err.field.as_deref(), Some("severity"));
+
+    // when raised major: then ComplaintRaised carries the severity and the new id
+    let events = Given { events: vec![] }
+        .when(Role::Reception, t0(), "raise", raise_body("major"))
+        .unwrap();
+    let [ComplaintEvent::ComplaintRaised(raised)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(raised.severity, Severity::Major);
+    assert_eq!(raised.complaint_id, Uuid::from_u128(0xC0));
+    assert_eq!(raised.at, t0());
+    assert_eq!(raised.customer, "Huaxin Dealers Ltd");
+}
+
+#[test]
+fn c1_escalating_a_minor_complaint_makes_it_major_once() {
+    let given = given_raised("minor", t0());
+    let events = given
+        .when(
+            Role::Reception,
+            hours(2),
+            "escalate",
+            json!({"reason": "customer injured on the tour"}),
+        )
+        .unwrap();
+    let [ComplaintEvent::ComplaintEscalated(e)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (e.from, e.to, e.automatic),
+        (Severity::Minor, Severity::Major, false)
+    );
+    let given = given.and(
+        Role::Reception,
+        hours(2),
+        "escalate",
+        json!({"reason": "injury"}),
+    );
+    assert_eq!(given.state().severity, Severity::Major);
+    // then: a major complaint has nothing to escalate
+    let err = given
+        .when(
+            Role::Admin,
+            hours(3),
+            "escalate",
+            json!({"reason": "again"}),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidState);
+}
+
+// --- C2 -------------------------------------------------------------------
+
+#[test]
+fn c2_major_complaint_is_reported_to_the_head_of_department_within_ten_minutes() {
+    let given = given_raised("major", t0());
+    let c = given.state();
+    let report = deadline(&c, mins(5), "complaint_report");
+    assert_eq!(report.rule, "C2");
+    assert_eq!(report.due_at, mins(10));
+    assert!(!report.overdue, "not late at minute 5");
+    assert!(
+        deadline(&c, mins(11), "complaint_report").overdue,
+        "late at minute 11 when unreported"
+    );
+
+    let in_time = given.clone().and(
+        Role::Reception,
+        mins(9),
+        "report",
+        json!({"to": "Head of Transport"}),
+    );
+    let met = deadline(&in_time.state(), hours(5), "complaint_report");
+    assert_eq!(met.met_at, Some(mins(9)));
+    assert!(!met.overdue);
+    let late = given.and(
+        Role::Reception,
+        mins(11),
+        "report",
+        json!({"to": "Head of Transport"}),
+    );
+    assert!(
+        deadline(&late.state(), mins(12), "complaint_report").overdue,
+        "reported at minute 11 is late"
+    );
+}
+
+#[test]
+fn c2_major_complaint_solution_is_agreed_within_twelve_hours() {
+    let given = given_raised("major", t0());
+    assert_eq!(
+        deadline(&given.state(), t0(), "complaint_solution").due_at,
+        hours(12)
+    );
+    assert!(!deadline(&given.state(), hours(12), "complaint_solution").overdue);
+    assert!(
+        deadline(
+            &given.state(),
+            hours(12) + Duration::seconds(1),
+            "complaint_solution"
+        )
+        .overdue
+    );
+    let solved = given.and(
+        Role::Reception,
+        hours(11),
+        "agree-solution",
+        json!({"solution": "refund the taxi"}),
+    );
+    let d = deadline(&solved.state(), hours(13), "complaint_solution");
+    assert_eq!((d.met_at, d.overdue), (Some(hours(11)), false));
+}
+
+#[test]
+fn c2_major_complaint_is_not_resolved_before_report_and_agreed_solution() {
+    let given = given_raised("major", t0());
+    let resolve = json!({"resolution": "driver replaced"});
+    let err = assert_rule(
+        given.when(Role::Reception, hours(1), "resolve", resolve.clone()),
+        "C2",
+    );
+    assert!(
+        err.message.contains("head of department"),
+        "{}",
+        err.message
+    );
+    let reported = given.and(
+        Role::Reception,
+        mins(5),
+        "report",
+        json!({"to": "Head of Transport"}),
+    );
+    let err = assert_rule(
+        reported.when(Role::Reception, hours(1), "resolve", resolve.clone()),
+        "C2",
+    );
+    assert!(err.message.contains("solution"), "{}", err.message);
+    let solved = reported.and(
+        Role::Reception,
+        hours(2),
+        "agree-solution",
+        json!({"solution": "refund"}),
+    );
+    assert!(solved
+        .when(Role::Reception, hours(3), "resolve", resolve)
+        .is_ok());
+}
+
+#[test]
+fn c2_an_escalated_complaint_gets_the_major_clocks_from_its_escalation() {
+    let given = given_raised("minor", t0());
+    assert!(
+        !has_deadline(&given.state(), t0(), "complaint_report"),
+        "a minor complaint has no C2 clock"
+    );
+    let escalated = given.and(
+        Role::Reception,
+        hours(30),
+        "escalate",
+        json!({"reason": "repeated failure"}),
+    );
+    let c = escalated.state();
+    assert_eq!(
+        deadline(&c, hours(30), "complaint_report").due_at,
+        hours(30) + Duration::minutes(10)
+    );
+    assert_eq!(
+        deadline(&c, hours(30), "complaint_solution").due_at,
+        hours(42)
+    );
+}
+
+// --- C3 -------------------------------------------------------------------
+
+#[test]
+fn c3_minor_complaint_gets_feedback_within_24_hours() {
+    let given = given_raised("minor", t0());
+    let d = deadline(&given.state(), hours(23), "complaint_feedback");
+    assert_eq!(
+        (d.rule.as_str(), d.due_at, d.overdue),
+        ("C3", hours(24), false)
+    );
+    assert!(deadline(&given.state(), hours(25), "complaint_feedback").overdue);
+    let fed = given.and(
+        Role::Reception,
+        hours(20),
+        "feedback",
+        json!({"text": "we apologised and explained"}),
+    );
+    let d = deadline(&fed.state(), hours(40), "complaint_feedback");
+    assert_eq!((d.met_at, d.overdue), (Some(hours(20)), false));
+    assert!(!has_deadline(
+        &given_raised("major", t0()).state(),
+        t0(),
+        "complaint_feedback"
+    ));
+}
+
+#[test]
+fn c3_assigned_department_analyses_within_one_hour() {
+    let given = given_raised("minor", t0());
+    assert!(
+        !has_deadline(&given.state(), t0(), "complaint_analysis"),
+        "no analysis clock before assignment"
+    );
+    let assigned = given.and(
+        Role::Reception,
+        hours(2),
+        "assign",
+        json!({"department": "motor-pool", "assignee": "zhou.qiang"}),
+    );
+    let d = deadline(
+        &assigned.state(),
+        hours(2) + Duration::minutes(30),
+        "complaint_analysis",
+    );
+    assert_eq!((d.due_at, d.overdue), (hours(3), false));
+    assert!(
+        deadline(
+            &assigned.state(),
+            hours(3) + Duration::minutes(1),
+            "complaint_analysis"
+        )
+        .overdue
+    );
+    let late = assigned.and(
+        Role::Reception,
+        hours(4),
+        "analyse",
+        json!({"analysis": "dispatcher missed it"}),
+    );
+    let d = deadline(&late.state(), hours(4), "complaint_analysis");
+    assert_eq!((d.met_at, d.overdue), (Some(hours(4)), true));
+}
+
+#[test]
+fn c3_analysis_needs_an_assigned_department() {
+    let given = given_raised("minor", t0());
+    assert_rule(
+        given.when(
+            Role::Reception,
+            mins(30),
+            "analyse",
+            json!({"analysis": "x"}),
+        ),
+        "C3",
+    );
+}
+
+#[test]
+fn c3_minor_complaint_is_not_resolved_without_feedback_to_the_customer() {
+    let given = given_raised("minor", t0());
+    assert_rule(
+        given.when(
+            Role::Reception,
+            hours(5),
+            "resolve",
+            json!({"resolution": "fixed"}),
+        ),
+        "C3",
+    );
+    let fed = given.and(
+        Role::Reception,
+        hours(4),
+        "feedback",
+        json!({"text": "sorry"}),
+    );
+    assert!(fed
+        .when(
+            Role::Reception,
+            hours(5),
+            "resolve",
+            json!({"resolution": "fixed"})
+        )
+        .is_ok());
+}
+
+// --- C4 -------------------------------------------------------------------
+
+#[test]
+fn c4_complaint_unresolved_for_ten_days_is_escalated_by_the_system() {
+    let id = Uuid::from_u128(0xC0);
+    let given = given_raised("minor", t0());
+    let c = given.state();
+    // given ten days have passed, when the process runs, then it orders one escalation by the system
+    let ten_days = t0() + Duration::days(10);
+    let orders = due_escalations([(id, &c)], ten_days);
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].complaint_id, id);
+    assert_eq!(orders[0].actor, Actor::system());
+    let events = c
+        .decide(orders[0].command.clone(), &ctx(Role::System, ten_days))
+        .unwrap();
+    let [ComplaintEvent::ComplaintEscalated(e)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert!(e.automatic);
+    assert_eq!(
+        (e.from, e.to, e.at),
+        (Severity::Minor, Severity::Major, ten_days)
+    );
+    assert!(e.reason.contains("C4"));
+    // and the deadline item shows the escalation as overdue
+    assert!(deadline(&c, ten_days + Duration::seconds(1), "complaint_escalation").overdue);
+}
+
+#[test]
+fn c4_no_escalation_before_ten_days() {
+    let c = given_raised("minor", t0()).state();
+    let almost = t0() + Duration::days(10) - Duration::seconds(1);
+    assert!(due_escalations([(Uuid::nil(), &c)], almost).is_empty());
+    assert!(!needs_escalation(&c, almost));
+    // and the system itself is refused before the ten days
+    let cmd = ComplaintCommand::parse("escalate", json!({"reason": "C4"})).unwrap();
+    assert_rule(c.decide(cmd, &ctx(Role::System, almost)), "C4");
+    assert_eq!(
+        deadline(&c, almost, "complaint_escalation").due_at,
+        t0() + Duration::days(10)
+    );
+}
+
+#[test]
+fn c4_resolved_complaint_is_not_escalated() {
+    let resolved = given_raised("minor", t0())
+        .and(
+            Role::Reception,
+            hours(1),
+            "feedback",
+            json!({"text": "sorry"}),
+        )
+        .and(
+            Role::Reception,
+            hours(2),
+            "resolve",
+            json!({"resolution": "done"}),
+        );
+    let c = resolved.state();
+    assert!(due_escalations([(Uuid::nil(), &c)], t0() + Duration::days(30)).is_empty());
+    let d = deadline(&c, t0() + Duration::days(30), "complaint_escalation");
+    assert_eq!((d.met_at, d.overdue), (Some(hours(2)), false));
+}
+
+// --- C5 -------------------------------------------------------------------
+
+fn resolved_minor() -> Given {
+    given_raised("minor", t0())
+        .and(
+            Role::Reception,
+            hours(1),
+            "feedback",
+            json!({"text": "sorry"}),
+        )
+        .and(
+            Role::Reception,
+            hours(2),
+            "resolve",
+            json!({"resolution": "new driver"}),
+        )
+}
+
+#[test]
+fn c5_return_visit_is_due_within_24_hours_after_resolution() {
+    let given = resolved_minor();
+    let d = deadline(&given.state(), hours(3), "complaint_return_visit");
+    assert_eq!(
+        (d.rule.as_str(), d.due_at, d.overdue),
+        ("C5", hours(26), false)
+    );
+    assert!(deadline(&given.state(), hours(27), "complaint_return_visit").overdue);
+    let visited = given.and(
+        Role::Reception,
+        hours(20),
+        "return-visit",
+        json!({"mode": "phone", "notes": "happy"}),
+    );
+    let d = deadline(&visited.state(), hours(40), "complaint_return_visit");
+    assert_eq!((d.met_at, d.overdue), (Some(hours(20)), false));
+    assert!(!has_deadline(
+        &given_raised("minor", t0()).state(),
+        t0(),
+        "complaint_return_visit"
+    ));
+}
+
+#[test]
+fn c5_major_complaint_return_visit_is_made_in_person() {
+    let given = given_raised("major", t0())
+        .and(Role::Reception, mins(5), "report", json!({"to": "head"}))
+        .and(
+            Role::Reception,
+            hours(1),
+            "agree-solution",
+            json!({"solution": "refund"}),
+        )
+        .and(
+            Role::Reception,
+            hours(2),
+            "resolve",
+            json!({"resolution": "refunded"}),
+        );
+    let err = assert_rule(
+        given.when(
+            Role::Reception,
+            hours(3),
+            "return-visit",
+            json!({"mode": "phone"}),
+        ),
+        "C5",
+    );
+    assert_eq!(err.field.as_deref(), Some("mode"));
+    assert_rule(
+        given.when(
+            Role::Reception,
+            hours(3),
+            "return-visit",
+            json!({"mode": "message"}),
+        ),
+        "C5",
+    );
+    assert!(given
+        .when(
+            Role::Reception,
+            hours(3),
+            "return-visit",
+            json!({"mode": "in_person"})
+        )
+        .is_ok());
+    // a minor one may be a phone call or a message
+    assert!(resolved_minor()
+        .when(
+            Role::Reception,
+            hours(3),
+            "return-visit",
+            json!({"mode": "message"})
+        )
+        .is_ok());
+}
+
+#[test]
+fn c5_return_visit_follows_resolution_and_precedes_closing() {
+    let open = given_raised("minor", t0());
+    assert_rule(
+        open.when(
+            Role::Reception,
+            hours(1),
+            "return-visit",
+            json!({"mode": "phone"}),
+        ),
+        "C5",
+    );
+    let err = open
+        .when(Role::Reception, hours(1), "close", json!({}))
+        .unwrap_err();
+    assert_eq!(
+        err.kind,
+        ErrorKind::InvalidState,
+        "closing an unresolved complaint: {err:?}"
+    );
+    assert_rule(
+        resolved_minor().when(Role::Reception, hours(3), "close", Value::Null),
+        "C5",
+    );
+}
+
+// --- C6 -------------------------------------------------------------------
+
+#[test]
+fn c6_a_closed_complaint_is_kept_at_least_two_years() {
+    let closed_at: Time = "2026-11-20T18:00:00+08:00".parse().unwrap();
+    let closed = resolved_minor()
+        .and(
+            Role::Reception,
+            hours(5),
+            "return-visit",
+            json!({"mode": "phone"}),
+        )
+        .and(Role::Reception, closed_at, "close", json!({}));
+    let Some(ComplaintEvent::ComplaintClosed(e)) = closed.events.last() else {
+        panic!()
+    };
+    let two_years: Time = "2028-11-20T18:00:00+08:00".parse().unwrap();
+    assert_eq!(e.retain_until, two_years);
+    assert_eq!(closed.state().retain_until, Some(two_years));
+    assert_eq!(closed.state().status(), ComplaintStatus::Closed);
+    // and nothing more happens to a closed record
+    let err = closed
+        .when(
+            Role::Admin,
+            closed_at,
+            "assign",
+            json!({"department": "x", "assignee": "y"}),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidState);
+}
+
+// --- C7 -------------------------------------------------------------------
+
+#[test]
+fn c7_monthly_analysis_counts_severity_category_department_deadlines_return_visits_and_resolve_time(
+) {
+    let mut n = 0u128;
+    let mut raise = |severity: &str, category: &str, at: Time| {
+        n += 1;
+        let body = json!({"customer": "Acme", "severity": severity, "category": category,
+                          "description": "d", "department": "motor-pool"});
+        let mut c = ctx(Role::Frontdesk, at);
+        c.entity_id = Uuid::from_u128(n);
+        let events = Complaint::default()
+            .decide(ComplaintCommand::parse("raise", body).unwrap(), &c)
+            .unwrap();
+        Given { events }
+    };
+    // 1: minor transport, feedback in time, resolved after 10 h, return visit done
+    let a = raise("minor", "transport", t0())
+        .and(
+            Role::Reception,
+            hours(1),
+            "feedback",
+            json!({"text": "sorry"}),
+        )
+        .and(
+            Role::Reception,
+            hours(10),
+            "resolve",
+            json!({"resolution": "ok"}),
+        )
+        .and(
+            Role::Reception,
+            hours(12),
+            "return-visit",
+            json!({"mode": "phone"}),
+        );
+    // 2: major meals, reported late (minute 20), solution in time, resolved after 6 h, no return visit
+    let b = raise("major", "meals", t0())
+        .and(Role::Reception, mins(20), "report", json!({"to": "head"}))
+        .and(
+            Role::Reception,
+            hours(2),
+            "agree-solution",
+            json!({"solution": "s"}),
+        )
+        .and(
+            Role::Reception,
+            hours(6),
+            "resolve",
+            json!({"resolution": "ok"}),
+        );
+    // 3: minor meals, still open, no department, feedback overdue at the report time
+    let c = Given { events: vec![] }.and(
+        Role::Reception,
+        hours(1),
+        "raise",
+        json!({"customer": "Acme", "severity": "minor", "category": "meals", "description": "d"}),
+    );
+    // 4: raised in October: ignored
+    let d = raise(
+        "minor",
+        "transport",
+        "2026-10-30T10:00:00+08:00".parse().unwrap(),
+    );
+    let all: Vec<Complaint> = [a, b, c, d].iter().map(Given::state).collect();
+
+    let report = monthly_analysis(&all, YearMonth::parse("2026-11").unwrap(), hours(48));
+    assert_eq!(report.month, "2026-11");
+    assert_eq!(report.total, 3);
+    assert_eq!(report.by_severity.get("minor"), Some(&2));
+    assert_eq!(report.by_severity.get("major"), Some(&1));
+    assert_eq!(report.by_category.get("meals"), Some(&2));
+    assert_eq!(report.by_category.get("transport"), Some(&1));
+    assert_eq!(report.by_department.get("motor-pool"), Some(&2));
+    assert_eq!(report.by_department.get("unassigned"), Some(&1));
+    assert_eq!(report.resolved, 2);
+    assert_eq!(report.return_visits_done, 1);
+    assert_eq!(report.return_visit_rate_permille, Some(500));
+    assert_eq!(report.mean_time_to_resolve_secs, Some(8 * 3600));
+    let report_dl = &report.deadlines["complaint_report"];
+    assert_eq!(
+        (report_dl.due, report_dl.on_time, report_dl.missed),
+        (1, 0, 1)
+    );
+    let feedback = &report.deadlines["complaint_feedback"];
+    assert_eq!((feedback.due, feedback.on_time, feedback.missed), (2, 1, 1));
+    // return visit of b (due hour 30) is missed at hour 48; a's was on time
+    let rv = &report.deadlines["complaint_return_visit"];
+    assert_eq!((rv.due, rv.on_time, rv.missed), (2, 1, 1));
+    // all due items: report 0/1, solution 1/1, feedback 1/2, escalation a 1/1 (c still running), return 1/2
+    assert_eq!(report.deadline_compliance_permille, Some(4 * 1000 / 7));
+
+    let october = monthly_analysis(&all, YearMonth::parse("2026-10").unwrap(), hours(48));
+    assert_eq!(october.total, 1);
+    assert!(YearMonth::parse("2026-13").is_err());
+    assert!(YearMonth::parse("2026-1").is_err());
+}
+
+// --- roles, existence, parsing ---------------------------------------------
+
+#[test]
+fn auditors_and_analysts_never_write_complaints() {
+    let given = given_raised("minor", t0());
+    for role in [Role::Auditor, Role::Analyst, Role::Approver, Role::Finance] {
+        let err = Given { events: vec![] }
+            .when(role, t0(), "raise", raise_body("minor"))
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{role:?} raise");
+        let err = given
+            .when(role, t0(), "feedback", json!({"text": "x"}))
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{role:?} feedback");
+    }
+}
+
+#[test]
+fn requester_and_frontdesk_raise_complaints_but_only_reception_and_admin_handle_them() {
+    for role in [
+        Role::Reception,
+        Role::Requester,
+        Role::Frontdesk,
+        Role::Admin,
+    ] {
+        assert!(
+            Given { events: vec![] }
+                .when(role, t0(), "raise", raise_body("minor"))
+                .is_ok(),
+            "{role:?}"
+        );
+    }
+    let given = given_raised("minor", t0());
+    for role in [Role::Requester, Role::Frontdesk, Role::System] {
+        let err = given
+            .when(
+                role,
+                t0(),
+                "assign",
+                json!({"department": "d", "assignee": "a"}),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{role:?}");
+    }
+    assert!(given
+        .when(
+            Role::Admin,
+            t0(),
+            "assign",
+            json!({"department": "d", "assignee": "a"})
+        )
+        .is_ok());
+}
+
+#[test]
+fn commands_on_a_complaint_never_raised_are_not_found_and_raising_twice_is_refused() {
+    let err = Given { events: vec![] }
+        .when(Role::Reception, t0(), "feedback", json!({"text": "x"}))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    let err = given_raised("minor", t0())
+        .when(Role::Reception, t0(), "raise", raise_body("minor"))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidState);
+}
+
+#[test]
+fn bad_bodies_name_the_field() {
+    let field = |name: &str, body: Value| ComplaintCommand::parse(name, body).unwrap_err().field;
+    assert_eq!(
+        field(
+            "raise",
+            json!({"severity": "minor", "category": "c", "description": "d"})
+        )
+        .as_deref(),
+        Some("customer")
+    );
+    assert_eq!(
+        field(
+            "raise",
+            json!({"customer": "A", "severity": "minor", "category": "  ", "description": "d"})
+        )
+        .as_deref(),
+        Some("category")
+    );
+    assert_eq!(field("raise", json!({"customer": {"country": "CN"}, "severity": "minor", "category": "c", "description": "d"})).as_deref(), Some("customer"));
+    assert_eq!(
+        field("return-visit", json!({"mode": "carrier-pigeon"})).as_deref(),
+        Some("mode")
+    );
+    assert_eq!(
+        field("assign", json!({"department": "d"})).as_deref(),
+        Some("assignee")
+    );
+    assert_eq!(
+        field("close", json!({"extra": 1})).as_deref(),
+        Some("extra")
+    );
+    let err = ComplaintCommand::parse("delete", json!({})).unwrap_err();
+    assert_eq!(
+        (err.kind, err.field.as_deref()),
+        (ErrorKind::NotFound, Some("command"))
+    );
+    // the visit-style customer object is accepted
+    let ComplaintCommand::Raise(r) = ComplaintCommand::parse(
+        "raise",
+        json!({"customer": {"company": "Huaxin", "country": "CN", "foreign": false},
+               "severity": "minor", "category": "c", "description": "d", "visit_id": Uuid::nil()}),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.customer.company(), "Huaxin");
+}
+
+#[test]
+fn every_complaint_event_round_trips_through_its_stored_form() {
+    let history = given_raised("minor", t0())
+        .and(
+            Role::Reception,
+            mins(1),
+            "assign",
+            json!({"department": "d", "assignee": "a"}),
+        )
+        .and(Role::Reception, mins(2), "report", json!({"to": "head"}))
+        .and(
+            Role::Reception,
+            mins(3),
+            "analyse",
+            json!({"analysis": "a"}),
+        )
+        .and(Role::Reception, mins(4), "feedback", json!({"text": "f"}))
+        .and(Role::Reception, mins(5), "escalate", json!({"reason": "r"}))
+        .and(
+            Role::Reception,
+            mins(6),
+            "agree-solution",
+            json!({"solution": "s"}),
+        )
+        .and(
+            Role::Reception,
+            mins(7),
+            "resolve",
+            json!({"resolution": "r"}),
+        )
+        .and(
+            Role::Reception,
+            mins(8),
+            "return-visit",
+            json!({"mode": "in_person", "notes": "n"}),
+        )
+        .and(Role::Reception, mins(9), "close", json!({}));
+    assert_eq!(history.events.len(), 10);
+    for e in &history.events {
+        assert_eq!(e.schema(), 1);
+        let back = ComplaintEvent::from_stored(e.event_type(), &e.to_data()).unwrap();
+        assert_eq!(&back, e);
+        assert_eq!(e.occurred_at(), Some(e.at()));
+    }
+    assert_eq!(history.state().version(), 10);
+    assert!(ComplaintEvent::from_stored("ComplaintDeleted", &json!({})).is_err());
+}
+
+// --- the C4 process as a property ------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Spec {
+    major: bool,
+    raised_after_h: i64,
+    resolved_after_h: Option<i64>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (any::<bool>(), 0i64..400, proptest::option::of(1i64..400)).prop_map(
+        |(major, raised_after_h, resolved_after_h)| Spec {
+            major,
+            raised_after_h,
+            resolved_after_h,
+        },
+    )
+}
+
+proptest! {
+    /// Whatever the complaints and however often the process runs (with the same
+    /// complaint listed twice), each complaint is escalated at most once, only when C4
+    /// says so, and a rerun over the updated states issues nothing new.
+    #[test]
+    fn c4_the_escalation_process_escalates_each_complaint_at_most_once(
+        specs in proptest::collection::vec(spec(), 1..12),
+        mut runs_h in proptest::collection::vec(0i64..800, 1..8),
+    ) {
+        runs_h.sort();
+        let mut complaints: Vec<(Uuid, Complaint, Vec<i64>)> = Vec::new();
+        for (i, s) in specs.iter().enumerate() {
+            let raised_at = hours(s.raised_after_h);
+            let mut c = ctx(Role::Reception, raised_at);
+            c.entity_id = Uuid::from_u128(i as u128 + 1);
+            let body = raise_body(if s.major { "major" } else { "minor" });
+            let events = Complaint::default().decide(ComplaintCommand::parse("raise", body).unwrap(), &c).unwrap();
+            let state = events.iter().fold(Complaint::default(), |c, e| c.evolve(e));
+            complaints.push((c.entity_id, state, Vec::new()));
+        }
+        for &run in &runs_h {
+            let now = hours(run);
+            // resolve the complaints whose resolution time has come (to the extent the rules allow)
+            for (i, s) in specs.iter().enumerate() {
+                let (_, state, _) = &mut complaints[i];
+                if let Some(after) = s.resolved_after_h {
+                    let at = hours(s.raised_after_h + after);
+                    if at <= now && state.status() == ComplaintStatus::Open {
+                        for (name, body) in [
+                            ("report", json!({"to": "head"})),
+                            ("agree-solution", json!({"solution": "s"})),
+                            ("feedback", json!({"text": "f"})),
+                            ("resolve", json!({"resolution": "r"})),
+                        ] {
+                            let cmd = ComplaintCommand::parse(name, body).unwrap();
+                            let events = state.decide(cmd, &ctx(Role::Reception, at)).unwrap();
+                            *state = events.iter().fold(state.clone(), |c, e| c.evolve(e));
+                        }
+                    }
+                }
+            }
+            let listed: Vec<(Uuid, &Complaint)> =
+                complaints.iter().flat_map(|(id, c, _)| [(*id, c), (*id, c)]).collect();
+            let orders = due_escalations(listed, now);
+            let mut ids: Vec<Uuid> = orders.iter().map(|o| o.complaint_id).collect();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), orders.len(), "one order per complaint per run");
+            for order in orders {
+                prop_assert_eq!(&order.actor, &Actor::system());
+                let (_, state, escalations) = complaints.iter_mut().find(|(id, _, _)| *id == order.complaint_id).unwrap();
+                prop_assert!(now >= state.raised_at.unwrap() + Duration::days(10));
+                let events = state.decide(order.command, &ctx(Role::System, now)).unwrap();
+                *state = events.iter().fold(state.clone(), |c, e| c.evolve(e));
+                escalations.push(run);
+            }
+            // a rerun at the same moment issues nothing
+            let rerun = due_escalations(complaints.iter().map(|(id, c, _)| (*id, c)), now);
+            prop_assert!(rerun.is_empty(), "rerun issued {:?}", rerun);
+        }
+        let last = *runs_h.last().unwrap();
+        for ((_, state, escalations), s) in complaints.iter().zip(&specs) {
+            prop_assert!(escalations.len() <= 1);
+            // exactly the minor complaints still unresolved ten days after raising, at some run, were escalated
+            let resolved_at = s.resolved_after_h.map(|a| s.raised_after_h + a);
+            let due_h = s.raised_after_h + 240;
+            let should = !s.major
+                && runs_h.iter().any(|&r| r >= due_h && resolved_at.is_none_or(|res| res > r))
+                && last >= due_h;
+            prop_assert_eq!(escalations.len() == 1, should, "spec {:?} state {:?}", s, state.severity);
+        }
+    }
+}
