@@ -48,6 +48,28 @@ pub(crate) fn stream_key_end(stream: &str) -> Vec<u8> {
     k
 }
 
+/// A stream's version from the `streams` index: the highest version whose seq is at
+/// most `max_seq` (0 when the stream has none).
+pub(crate) fn version_from_index(
+    streams: &sled::Tree,
+    stream: &str,
+    max_seq: u64,
+) -> Result<u64, StoreError> {
+    for entry in streams
+        .range(stream_key(stream, 0)..stream_key_end(stream))
+        .rev()
+    {
+        let (k, v) = entry.map_err(io_err)?;
+        let seq = decode_u64(&v)
+            .ok_or_else(|| StoreError::Io(format!("bad stream index entry for {stream}")))?;
+        if seq <= max_seq {
+            return decode_u64(&k[k.len() - 8..])
+                .ok_or_else(|| StoreError::Io(format!("bad stream index key for {stream}")));
+        }
+    }
+    Ok(0)
+}
+
 /// `meta` head value: seq big-endian then the hash hex.
 pub(crate) fn encode_head(seq: u64, hash: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + hash.len());

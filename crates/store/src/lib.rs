@@ -9,7 +9,7 @@
 //! # Layout
 //! One sled database per store directory, with the trees `log` (seq big-endian →
 //! envelope JSON), `streams` (stream name, 0x00, version big-endian → seq), `heads`
-//! (stream → version), `idem` (idempotency key → fingerprint + first result), `meta`
+//! (stream → seq of its first event: the stream registry, written once), `idem` (idempotency key → fingerprint + first result), `meta`
 //! (format marker, head seq and hash) and `rm/<name>` per read model.
 //!
 //! Every append goes through one writer thread that takes all queued requests, checks
@@ -488,17 +488,11 @@ impl Store {
 
     /// Current version of a stream (0 when it does not exist).
     pub fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
-        match self
-            .inner
-            .trees
-            .heads
-            .get(stream.as_bytes())
-            .map_err(codec::io_err)?
-        {
-            Some(v) => codec::decode_u64(&v)
-                .ok_or_else(|| StoreError::Io(format!("bad head record for stream {stream}"))),
-            None => Ok(0),
-        }
+        codec::version_from_index(
+            &self.inner.trees.streams,
+            stream,
+            self.inner.reader.durable_seq(),
+        )
     }
 
     /// Events of a stream with version >= `from_version`, recorded at or before `as_of` when given.

@@ -43,6 +43,7 @@ impl Reader {
         let reader = self.clone();
         let limit = self.durable_seq();
         let mut done = false;
+        let mut run: Option<(sled::Iter, u64)> = None;
         std::iter::from_fn(move || {
             if done {
                 return None;
@@ -57,10 +58,22 @@ impl Reader {
                 if seq > limit {
                     return Ok(None);
                 }
-                let env = reader.get(seq)?.ok_or(StoreError::Corrupt {
+                // Events appended together sit next to each other in the log: read
+                // such runs with one log iterator instead of one lookup each.
+                if run.as_ref().is_none_or(|(_, next)| *next != seq) {
+                    run = Some((reader.log.range(codec::seq_key(seq)..), seq));
+                }
+                let (it, next) = run.as_mut().expect("run set above");
+                *next = seq + 1;
+                let missing = || StoreError::Corrupt {
                     seq,
                     reason: "indexed by its stream but missing from the log".into(),
-                })?;
+                };
+                let (k, bytes) = it.next().ok_or_else(missing)?.map_err(io_err)?;
+                if codec::decode_u64(&k) != Some(seq) {
+                    return Err(missing());
+                }
+                let env = codec::decode_envelope(seq, &bytes)?;
                 if as_of.is_some_and(|t| env.recorded_at > t) {
                     // recorded_at never decreases along the log, so nothing later qualifies.
                     return Ok(None);
@@ -79,14 +92,6 @@ impl Reader {
                 }
             }
         })
-    }
-
-    /// The stored envelope at `seq`, not upcast.
-    pub(crate) fn get(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
-        match self.log.get(codec::seq_key(seq)).map_err(io_err)? {
-            Some(bytes) => Ok(Some(codec::decode_envelope(seq, &bytes)?)),
-            None => Ok(None),
-        }
     }
 
     /// The global log from `from_seq`, at most `limit` events, up to the durable head.

@@ -17,6 +17,8 @@ use crate::{
 
 /// Most commands taken into one batch.
 const MAX_BATCH: usize = 4096;
+/// Most stream versions kept in the writer's cache.
+const VERSION_CACHE: usize = 200_000;
 
 /// A request to the writer.
 pub(crate) enum Cmd {
@@ -52,6 +54,7 @@ pub(crate) struct Writer {
     seq: u64,
     hash: String,
     last_recorded: DateTime<Utc>,
+    versions: HashMap<String, u64>,
 }
 
 /// What one command of a batch answers once the batch is durable.
@@ -72,6 +75,8 @@ struct Pending {
     log: Vec<(u64, Vec<u8>)>,
     streams: Vec<(Vec<u8>, u64)>,
     heads: HashMap<String, u64>,
+    /// Streams created by this batch, with their first seq (the `heads` registry).
+    created: Vec<(String, u64)>,
     idem: HashMap<String, ([u8; 32], Appended)>,
 }
 
@@ -85,13 +90,22 @@ impl Writer {
             let h = head.read().expect("head lock");
             (h.seq, h.hash.clone())
         };
+        // recorded_at never goes backwards along the log, even if the clock does.
+        let last_recorded = trees
+            .log
+            .last()
+            .ok()
+            .flatten()
+            .and_then(|(_, v)| serde_json::from_slice::<Envelope>(&v).ok())
+            .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded_at);
         Writer {
             trees,
             head,
             head_tx,
             seq,
             hash,
-            last_recorded: DateTime::<Utc>::MIN_UTC,
+            last_recorded,
+            versions: HashMap::new(),
         }
     }
 
@@ -162,12 +176,16 @@ impl Writer {
                     }
                     self.head_tx.send_replace(self.seq);
                 }
-                self.last_recorded = now;
+                self.last_recorded = self.last_recorded.max(now);
+                for (stream, version) in pending.heads.drain() {
+                    self.versions.insert(stream, version);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "event store commit failed");
                 self.seq = start_seq;
                 self.hash = start_hash;
+                self.versions.clear();
                 // Reload what is really on disk in case the failure came after the commit.
                 if let Ok(Some(v)) = self.trees.meta.get(codec::META_HEAD) {
                     if let Some((s, h)) = codec::decode_head(&v) {
@@ -203,19 +221,21 @@ impl Writer {
         false
     }
 
-    /// Current version of a stream, seeing this batch's earlier appends.
-    fn version_of(&self, stream: &str, pending: &Pending) -> Result<u64, StoreError> {
+    /// Current version of a stream, seeing this batch's earlier appends. The writer is
+    /// the only one to change versions, so its cache is authoritative.
+    fn version_of(&mut self, stream: &str, pending: &Pending) -> Result<u64, StoreError> {
         if let Some(v) = pending.heads.get(stream) {
             return Ok(*v);
         }
-        Ok(
-            match self.trees.heads.get(stream.as_bytes()).map_err(io_err)? {
-                Some(v) => codec::decode_u64(&v).ok_or_else(|| {
-                    StoreError::Io(format!("bad head record for stream {stream}"))
-                })?,
-                None => 0,
-            },
-        )
+        if let Some(v) = self.versions.get(stream) {
+            return Ok(*v);
+        }
+        let v = codec::version_from_index(&self.trees.streams, stream, u64::MAX)?;
+        if self.versions.len() >= VERSION_CACHE {
+            self.versions.clear();
+        }
+        self.versions.insert(stream.to_string(), v);
+        Ok(v)
     }
 
     fn prepare_append(
@@ -308,6 +328,11 @@ impl Writer {
                 .unwrap_or(serde_json::Value::Null),
             replayed: false,
         };
+        if actual == 0 {
+            pending
+                .created
+                .push((req.stream.clone(), self.seq - (version - actual) + 1));
+        }
         pending.heads.insert(req.stream, version);
         if let Some(idem) = req.idempotency {
             pending
@@ -387,6 +412,10 @@ impl Writer {
         pending
             .streams
             .push((codec::stream_key(&env.stream, env.version), env.seq));
+        self.last_recorded = self.last_recorded.max(env.recorded_at);
+        if version == 0 {
+            pending.created.push((env.stream.clone(), env.seq));
+        }
         pending.heads.insert(env.stream, env.version);
         self.seq = env.seq;
         self.hash = hash;
@@ -404,8 +433,8 @@ impl Writer {
             streams.insert(k.as_slice(), &codec::seq_key(*seq));
         }
         let mut heads = sled::Batch::default();
-        for (stream, version) in &pending.heads {
-            heads.insert(stream.as_bytes(), &version.to_be_bytes());
+        for (stream, first_seq) in &pending.created {
+            heads.insert(stream.as_bytes(), &first_seq.to_be_bytes());
         }
         let mut idem = sled::Batch::default();
         for (key, (fp, appended)) in &pending.idem {
