@@ -1,1 +1,118 @@
-//! reception-nats
+//! reception-nats: the outbox relay (write node → JetStream) and the replica consumer
+//! (JetStream → local log on a read node). The only crate that names async-nats.
+//!
+//! # Data flow
+//!
+//! ```text
+//! write node: Store ──read_all_raw──▶ Relay ──publish (Nats-Msg-Id = event id)──▶ stream RECEPTION
+//! read node : stream RECEPTION ──durable pull consumer──▶ Replica ──append_replicated──▶ Store
+//! ```
+//!
+//! * Every envelope is published as its exact stored JSON (the [`Envelope`] serde form)
+//!   on `reception.events.<kind>`, where `<kind>` is the stream name before its first
+//!   `-` (see [`subject_for`]).
+//! * The relay only ever reads the log: appends never wait for NATS.
+//! * The replica checks sequence continuity and the hash chain through
+//!   [`Store::append_replicated`]; anything that does not continue the chain is refused
+//!   and reported, never applied.
+//!
+//! Invariant: this crate never writes to a write node's log; it only reads it (relay) or
+//! extends a replica's log with envelopes that continue its hash chain (replica).
+//!
+//! [`Envelope`]: reception_store::Envelope
+//! [`Store::append_replicated`]: reception_store::Store::append_replicated
+
+mod bench;
+mod relay;
+mod replica;
+mod stream;
+
+pub use bench::bench;
+pub use relay::{Relay, RelayConfig, RelayHandle, RelayStatus};
+pub use replica::{
+    default_consumer_name, Rejection, Replica, ReplicaConfig, ReplicaHandle, ReplicaState,
+    ReplicaStatus,
+};
+pub use stream::{check_jetstream, subject_for, StreamSettings};
+
+use std::time::Duration;
+
+/// Errors of this crate. Transient ones (NATS down) are retried by the background tasks
+/// and only shown in their status; [`check_jetstream`] returns them to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    /// The TCP/NATS connection could not be made.
+    #[error("cannot connect to NATS at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    /// The server answers but has no JetStream (start it with `-js` or a `jetstream {}` block).
+    #[error(
+        "JetStream is not enabled on the NATS server at {url}: start nats-server with -js \
+         (or a jetstream {{}} block in its config)"
+    )]
+    JetStreamNotEnabled { url: String },
+    /// The stream exists with settings this crate cannot work with.
+    #[error("JetStream stream {stream} has incompatible settings: {reason}")]
+    StreamMismatch { stream: String, reason: String },
+    /// Any other JetStream API failure (timeouts, permission errors, ...).
+    #[error("JetStream error ({op}): {reason}")]
+    JetStream { op: &'static str, reason: String },
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] reception_store::StoreError),
+}
+
+impl NatsError {
+    pub(crate) fn js(op: &'static str, err: impl std::fmt::Display) -> Self {
+        NatsError::JetStream {
+            op,
+            reason: err.to_string(),
+        }
+    }
+}
+
+/// Exponential backoff between reconnect attempts of the background tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First delay.
+    pub min: Duration,
+    /// Ceiling.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            min: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before attempt number `attempt` (0-based): `min * 2^attempt`, capped at `max`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = reception_nats::Backoff { min: Duration::from_millis(100), max: Duration::from_secs(1) };
+    /// assert_eq!(b.delay(0), Duration::from_millis(100));
+    /// assert_eq!(b.delay(2), Duration::from_millis(400));
+    /// assert_eq!(b.delay(10), Duration::from_secs(1));
+    /// ```
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
+        self.min.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// Connects a client with a short connect timeout and a quick reconnect schedule.
+pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
+    async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .reconnect_delay_callback(|n| Backoff::default().delay(n as u32))
+        .connect(url)
+        .await
+        .map_err(|e| NatsError::Connect {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+}
