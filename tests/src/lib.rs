@@ -1,1 +1,218 @@
-//! Shared support for the integration tests.
+//! Shared support for the integration tests: a real server (the real router on a free
+//! loopback port, a real sled store in a temp dir), a reqwest client, tokens per role
+//! and a settable business clock.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, FixedOffset};
+use reception_app::{App, AppConfig};
+use reception_domain::Role;
+use reception_store::Store;
+use serde_json::{json, Value};
+
+/// The business clock the server decides with; tests move it.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<DateTime<FixedOffset>>>);
+
+impl TestClock {
+    /// A clock standing at `at`.
+    pub fn at(at: &str) -> TestClock {
+        TestClock(Arc::new(Mutex::new(t(at))))
+    }
+    /// Now.
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        *self.0.lock().expect("clock lock")
+    }
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: DateTime<FixedOffset>) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let mut g = self.0.lock().expect("clock lock");
+        *g += by;
+    }
+}
+
+/// Parses an RFC 3339 time (test input, known good).
+pub fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("bad test time {s:?}: {e}"))
+}
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The data dir (store in `store/`, `admin.token`).
+    pub dir: PathBuf,
+    /// The bootstrap admin token.
+    pub admin: String,
+    pub clock: TestClock,
+    pub client: reqwest::Client,
+    store: Store,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+/// An HTTP answer: status and JSON body (`Null` when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// `error.code` of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    /// Asserts the status, printing the body on failure.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+        self.body
+    }
+}
+
+impl Server {
+    /// A fresh server in a new temp dir, clock at 2026-11-02 09:00 +08:00.
+    pub async fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Server::start_in(&dir, TestClock::at("2026-11-02T09:00:00+08:00")).await;
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// A server on an existing data dir (restart), with the given clock.
+    pub async fn start_in(dir: &Path, clock: TestClock) -> Server {
+        let store = Store::open(dir.join("store")).expect("open store");
+        let c = clock.clone();
+        let config = AppConfig { tz: chrono_tz::Asia::Shanghai, clock: Some(Arc::new(move || c.now())) };
+        let app = App::new(store.clone(), config);
+        let boot = app.clone();
+        let boot_dir = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || boot.bootstrap(&boot_dir)).await.expect("join").expect("bootstrap");
+        let admin = std::fs::read_to_string(dir.join("admin.token")).expect("admin.token").trim().to_string();
+        tokio::spawn(app.clone().follow_tokens());
+        let state = reception_api::AppState::new(app);
+        let router = reception_api::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server");
+        });
+        Server {
+            base: format!("http://{addr}"),
+            dir: dir.to_path_buf(),
+            admin,
+            clock,
+            client: reqwest::Client::new(),
+            store,
+            stop: Some(tx),
+            task: Some(task),
+            _tmp: None,
+        }
+    }
+
+    /// Graceful stop: finishes requests, closes the store. Keeps the temp dir alive in
+    /// the returned guard so that a restart can reuse it.
+    pub async fn stop(mut self) -> (PathBuf, TestClock, Option<tempfile::TempDir>) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.store.close().expect("close store");
+        (self.dir.clone(), self.clock.clone(), self._tmp.take())
+    }
+
+    /// The store (for reading the log directly).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Issues a token for `role` (user `<role>.user`).
+    pub async fn token(&self, role: Role) -> String {
+        self.token_for(&format!("{}.user", role.as_str()), role).await
+    }
+
+    /// Issues a token for a user in a role.
+    pub async fn token_for(&self, user: &str, role: Role) -> String {
+        let a = self.post(&self.admin, "/api/v1/tokens", json!({ "user": user, "role": role })).await;
+        let body = a.expect(201);
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// POST with a bearer token and a JSON body.
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Answer {
+        self.post_with(token, path, body.to_string(), &[]).await
+    }
+
+    /// POST raw text with extra headers.
+    pub async fn post_with(&self, token: &str, path: &str, body: String, headers: &[(&str, &str)]) -> Answer {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
+    /// GET with a bearer token (empty: none).
+    pub async fn get(&self, token: &str, path: &str) -> Answer {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
+    /// Seq of the last event in the global log.
+    pub fn head(&self) -> u64 {
+        self.store.head().0
+    }
+}
+
+async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, body }
+}
+
+/// A visit request body per API.md, arriving `arrive_in_days` after `now`.
+pub fn visit_request(now: DateTime<FixedOffset>, arrive_in_days: i64, visitors: usize) -> Value {
+    let arrival = now + Duration::days(arrive_in_days);
+    let departure = arrival + Duration::days(2);
+    let visitors: Vec<Value> = (0..visitors)
+        .map(|i| json!({ "name": format!("Visitor {i}"), "title": "General Manager", "phone": format!("+86 138 0000 {i:04}") }))
+        .collect();
+    json!({
+        "customer": { "company": "Huaxin Dealers Ltd", "country": "CN", "foreign": false },
+        "department": "east-sales",
+        "visitors": visitors,
+        "headcount": visitors.len(),
+        "purpose": "dealership renewal",
+        "arrival": { "at": arrival, "mode": "flight", "number": "MU5101", "origin": "Shanghai", "place": "airport" },
+        "departure": { "at": departure, "mode": "train", "number": "G7", "place": "station",
+                       "arrives_home_at": departure + Duration::hours(5) },
+        "needs": { "pickup": true, "dropoff": true, "lodging": true, "meeting_room": true },
+        "expedited": null
+    })
+}

@@ -1,1 +1,421 @@
-//! reception-app
+//! The command service: load an aggregate from the store, let the domain decide, append
+//! the events with an expected version and answer; plus tokens, bootstrap and the C4
+//! escalation process. Knows no HTTP.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use reception_app::{App, AppConfig, ExecOptions, Target};
+//! use reception_domain::{policy::PolicyState, Actor};
+//! let store = reception_store::Store::open("./data")?;
+//! let app = App::new(store, AppConfig::default());
+//! app.bootstrap(std::path::Path::new("./data"))?;
+//! let answer = app
+//!     .execute::<PolicyState>(Target::Singleton, "publish", serde_json::json!({}), &Actor::system(), ExecOptions::default())
+//!     .await;
+//! # let _ = answer; Ok(()) }
+//! ```
+
+mod canonical;
+mod error;
+pub mod escalation;
+mod outcome;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use reception_domain::policy::{Policy, PolicyBook, PolicyEvent, PolicyState};
+use reception_domain::{Actor, Aggregate, Context, DomainCommand, DomainEvent};
+use reception_store::{AppendError, AppendRequest, Envelope, ExpectedVersion, Idempotency, NewEvent, Store};
+use tracing::instrument;
+use uuid::Uuid;
+
+pub use canonical::{canonical_json, fingerprint};
+pub use error::AppError;
+pub use outcome::{CommandOutcome, OutcomeEvent};
+pub use tokens::{TokenRegistry, TOKENS_STREAM};
+
+/// The server's clock: returns "now" with the configured offset. Injectable for tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
+
+/// How many times a command is re-decided after a concurrent append (no `If-Match`).
+const CONFLICT_RETRIES: usize = 32;
+
+/// Settings of the service.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// Business time zone: `now` carries its offset.
+    pub tz: chrono_tz::Tz,
+    /// Overrides the wall clock (tests, demo data).
+    pub clock: Option<Clock>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { tz: chrono_tz::Asia::Shanghai, clock: None }
+    }
+}
+
+/// Which stream a command goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A new aggregate with a fresh uuid v7 (`POST /api/v1/visits`).
+    Create,
+    /// An existing aggregate `<KIND>-<id>`; a missing one is `NotFound`.
+    Id(Uuid),
+    /// The single stream named `KIND` (the policy).
+    Singleton,
+}
+
+/// Per-request options of [`App::execute`].
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// `Idempotency-Key`: a repeat with the same fingerprint answers the first outcome.
+    pub idempotency_key: Option<String>,
+    /// `If-Match`: the stream's current version must equal it, else `VersionConflict`.
+    pub if_match: Option<u64>,
+    /// What identifies "the same request" besides user and body, e.g. `"POST /api/v1/visits"`.
+    /// Defaults to `"<KIND>/<command>"`.
+    pub route: Option<String>,
+    /// Decide as of this time instead of the clock (demo data in the past); events then
+    /// carry it as `occurred_at`.
+    pub now: Option<DateTime<FixedOffset>>,
+}
+
+/// An aggregate loaded from its stream.
+#[derive(Debug, Clone)]
+pub struct Loaded<A> {
+    pub stream: String,
+    pub state: A,
+    pub events: Vec<Envelope>,
+}
+
+/// The command service; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    tz: chrono_tz::Tz,
+    tokens: TokenRegistry,
+    /// Cached policy book and the policy stream version it was built from.
+    policy: Mutex<(u64, PolicyBook)>,
+}
+
+impl App {
+    /// Wraps an open store. Loads the token registry from the `tokens` stream.
+    pub fn new(store: Store, config: AppConfig) -> App {
+        let tz = config.tz;
+        let clock = config.clock.unwrap_or_else(|| Arc::new(move || Utc::now().with_timezone(&tz).fixed_offset()));
+        let tokens = TokenRegistry::new();
+        let inner = Inner { store, clock, tz, tokens, policy: Mutex::new((0, PolicyBook::with_default())) };
+        let app = App { inner: Arc::new(inner) };
+        if let Err(e) = app.inner.tokens.load(&app.inner.store) {
+            tracing::error!(error = %e, "could not load the token registry");
+        }
+        app
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The token registry (verification, issue, revoke).
+    pub fn tokens(&self) -> &TokenRegistry {
+        &self.inner.tokens
+    }
+
+    /// The clock reading now, in the business time zone.
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        (self.inner.clock)()
+    }
+
+    /// The business time zone.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.inner.tz
+    }
+
+    /// Keeps the token registry following the log (for tokens that arrive by replication).
+    /// Runs until the store closes; spawn it.
+    pub async fn follow_tokens(self) {
+        let from = self.inner.store.head().0 + 1;
+        self.inner.tokens.follow(self.inner.store.clone(), from).await;
+    }
+
+    /// First start on an empty store: publishes `Policy::default_v1()` as the system and
+    /// creates an admin token written to `<data_dir>/admin.token` (mode 0600). Returns the
+    /// token file's path when one was created.
+    pub fn bootstrap(&self, data_dir: &Path) -> Result<Option<PathBuf>, AppError> {
+        let store = &self.inner.store;
+        if store.stream_version(PolicyState::KIND)? == 0 {
+            let ev = PolicyEvent::PolicyPublished(Policy::default_v1());
+            let id = Uuid::now_v7();
+            let req = AppendRequest {
+                stream: PolicyState::KIND.into(),
+                expected: ExpectedVersion::NoStream,
+                events: vec![NewEvent {
+                    id,
+                    event_type: ev.event_type().into(),
+                    schema: ev.schema(),
+                    data: ev.to_data(),
+                    occurred_at: None,
+                    actor: store_actor(&Actor::system()),
+                    correlation_id: id,
+                    causation_id: id,
+                }],
+                idempotency: None,
+            };
+            match store.append_blocking(req) {
+                Ok(_) | Err(AppendError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if self.inner.tokens.has_admin() {
+            return Ok(None);
+        }
+        let token = self.inner.tokens.issue_blocking(store, "admin", reception_domain::Role::Admin, &Actor::system())?;
+        let path = data_dir.join("admin.token");
+        write_secret(&path, &token)?;
+        Ok(Some(path))
+    }
+
+    /// The policy book in force for decisions (cached by policy stream version).
+    pub fn policies(&self) -> Result<PolicyBook, AppError> {
+        let v = self.inner.store.stream_version(PolicyState::KIND)?;
+        {
+            let cached = self.inner.policy.lock().expect("policy cache lock");
+            if cached.0 == v && v > 0 {
+                return Ok(cached.1.clone());
+            }
+        }
+        let loaded = self.load::<PolicyState>(PolicyState::KIND, None)?;
+        let book = loaded.state.book_or_default();
+        *self.inner.policy.lock().expect("policy cache lock") = (v, book.clone());
+        Ok(book)
+    }
+
+    /// Loads a stream and folds it, up to `as_of` (recorded time) when given.
+    pub fn load<A: Aggregate>(&self, stream: &str, as_of: Option<DateTime<Utc>>) -> Result<Loaded<A>, AppError> {
+        let mut state = A::default();
+        let mut events = Vec::new();
+        for env in self.inner.store.read_stream(stream, 1, as_of) {
+            let env = env?;
+            let ev = A::Event::from_stored(&env.event_type, &env.data)
+                .map_err(|e| AppError::Internal(format!("stored event {} of {stream} unreadable: {e}", env.seq)))?;
+            state = state.evolve(&ev);
+            events.push(env);
+        }
+        Ok(Loaded { stream: stream.to_string(), state, events })
+    }
+
+    /// `history(stream, as_of)`: the envelopes recorded up to `as_of` and the state they
+    /// produce; `NotFound` when the stream has no event (at that time).
+    pub fn history<A: Aggregate>(&self, stream: &str, as_of: Option<DateTime<Utc>>) -> Result<Loaded<A>, AppError> {
+        let loaded = self.load::<A>(stream, as_of)?;
+        if loaded.events.is_empty() {
+            return Err(AppError::NotFound(format!("{stream} not found")));
+        }
+        Ok(loaded)
+    }
+
+    /// Stream name of an aggregate id.
+    pub fn stream_name<A: Aggregate>(id: Uuid) -> String {
+        format!("{}-{}", A::KIND, id)
+    }
+
+    /// Runs one command: idempotency check, load, decide, append with the expected version.
+    #[instrument(name = "execute", skip(self, body, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
+    pub async fn execute<A: Aggregate>(
+        &self,
+        target: Target,
+        command_name: &str,
+        body: serde_json::Value,
+        actor: &Actor,
+        opts: ExecOptions,
+    ) -> Result<CommandOutcome, AppError> {
+        let result = self.execute_inner::<A>(target, command_name, body, actor, opts).await;
+        let outcome = match &result {
+            Ok(o) if o.replayed => "replayed",
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        metrics::counter!("reception_commands_total", "kind" => A::KIND, "command" => command_name.to_string(), "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    /// [`App::execute`] deciding as of `now` (demo data in the past).
+    pub async fn execute_at<A: Aggregate>(
+        &self,
+        now: DateTime<FixedOffset>,
+        target: Target,
+        command_name: &str,
+        body: serde_json::Value,
+        actor: &Actor,
+        mut opts: ExecOptions,
+    ) -> Result<CommandOutcome, AppError> {
+        opts.now = Some(now);
+        self.execute::<A>(target, command_name, body, actor, opts).await
+    }
+
+    async fn execute_inner<A: Aggregate>(
+        &self,
+        target: Target,
+        command_name: &str,
+        body: serde_json::Value,
+        actor: &Actor,
+        opts: ExecOptions,
+    ) -> Result<CommandOutcome, AppError> {
+        let route = opts.route.clone().unwrap_or_else(|| format!("{}/{}", A::KIND, command_name));
+        let target_part = match target {
+            Target::Id(id) => id.to_string(),
+            Target::Create => "new".into(),
+            Target::Singleton => A::KIND.into(),
+        };
+        let idem = opts.idempotency_key.as_ref().map(|key| {
+            let fp = fingerprint(&format!("{route} {target_part} {command_name}"), &actor.user, &body);
+            (key.clone(), fp)
+        });
+        if let Some((key, fp)) = &idem {
+            if let Some(prev) = self.replay(key, fp)? {
+                return Ok(prev);
+            }
+        }
+        let (id, stream) = match target {
+            Target::Create => {
+                let id = Uuid::now_v7();
+                (id, Self::stream_name::<A>(id))
+            }
+            Target::Id(id) => (id, Self::stream_name::<A>(id)),
+            Target::Singleton => (Uuid::nil(), A::KIND.to_string()),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let loaded = self.load::<A>(&stream, None)?;
+            let version = loaded.state.version();
+            if matches!(target, Target::Id(_)) && !loaded.state.exists() {
+                return Err(AppError::NotFound(format!("{} {id} not found", A::KIND)));
+            }
+            if let Some(expected) = opts.if_match {
+                if expected != version {
+                    return Err(AppError::VersionConflict { expected, actual: version });
+                }
+            }
+            let command = A::Command::parse(command_name, body.clone())?;
+            let creates_entity = command.creates_entity();
+            let now = match opts.now {
+                Some(t) => t,
+                None => self.now(),
+            };
+            // A created aggregate's id is its stream's uuid; otherwise a fresh id for whatever
+            // the command creates inside the stream.
+            let entity_id = if matches!(target, Target::Create) { id } else { Uuid::now_v7() };
+            let ctx = Context { now, actor: actor.clone(), policies: self.policies()?, entity_id };
+            let events = loaded.state.decide(command, &ctx)?;
+            let created = version == 0 && !events.is_empty();
+            let late = if created {
+                events.first().and_then(|e| e.to_data().get("late").and_then(|l| l.as_bool()))
+            } else {
+                None
+            };
+            let entity_id = creates_entity.then_some(ctx.entity_id);
+            if events.is_empty() {
+                return Ok(CommandOutcome {
+                    stream,
+                    id,
+                    version,
+                    events: vec![],
+                    entity_id,
+                    late,
+                    created: false,
+                    replayed: false,
+                });
+            }
+            let command_id = Uuid::now_v7();
+            let new_events: Vec<NewEvent> = events
+                .iter()
+                .map(|e| NewEvent {
+                    id: Uuid::now_v7(),
+                    event_type: e.event_type().to_string(),
+                    schema: e.schema(),
+                    data: e.to_data(),
+                    occurred_at: e.occurred_at().or(opts.now),
+                    actor: store_actor(actor),
+                    correlation_id: command_id,
+                    causation_id: command_id,
+                })
+                .collect();
+            let meta = serde_json::json!({ "id": id, "entity_id": entity_id, "late": late, "created": created });
+            let req = AppendRequest {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(version),
+                events: new_events,
+                idempotency: idem.as_ref().map(|(key, fp)| Idempotency { key: key.clone(), fingerprint: *fp, meta }),
+            };
+            let started = Instant::now();
+            let res = self.inner.store.append(req).await;
+            metrics::histogram!("reception_append_seconds").record(started.elapsed().as_secs_f64());
+            match res {
+                Ok(appended) => {
+                    if !appended.replayed {
+                        metrics::counter!("reception_events_total").increment(appended.events.len() as u64);
+                    }
+                    return Ok(CommandOutcome::from_appended(appended));
+                }
+                Err(AppendError::Conflict { actual, .. }) => {
+                    if opts.if_match.is_some() || attempt > CONFLICT_RETRIES {
+                        return Err(AppError::VersionConflict { expected: version, actual });
+                    }
+                    tracing::debug!(attempt, "concurrent append, deciding again");
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The stored answer of an earlier command with this key, if the fingerprint matches.
+    fn replay(&self, key: &str, fp: &[u8; 32]) -> Result<Option<CommandOutcome>, AppError> {
+        match self.inner.store.idempotency_result(key)? {
+            Some((stored, _)) if &stored != fp => Err(AppError::IdempotencyKeyReused(key.to_string())),
+            Some((_, appended)) => {
+                let mut o = CommandOutcome::from_appended(appended);
+                o.replayed = true;
+                Ok(Some(o))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The store's actor record of a domain actor.
+pub fn store_actor(actor: &Actor) -> reception_store::Actor {
+    reception_store::Actor { user: actor.user.clone(), role: actor.role.as_str().to_string() }
+}
+
+/// Writes a secret file readable by its owner only.
+fn write_secret(path: &Path, content: &str) -> Result<(), AppError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path).map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    writeln!(f, "{content}").map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    f.sync_all().map_err(|e| AppError::Internal(format!("cannot sync {}: {e}", path.display())))?;
+    Ok(())
+}

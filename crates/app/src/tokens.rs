@@ -1,0 +1,192 @@
+//! Bearer tokens: issuance and revocation are events in the `tokens` stream carrying only
+//! `blake3(token)` in hex, the user and the role, so replicas learn them from the log.
+//! An in-memory registry follows the log; verification compares in constant time.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use rand::RngCore;
+use reception_domain::{Actor, Role};
+use reception_store::{AppendRequest, Envelope, ExpectedVersion, NewEvent, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::AppError;
+
+/// The stream holding token events.
+pub const TOKENS_STREAM: &str = "tokens";
+/// Event type of an issued token.
+pub const TOKEN_ISSUED: &str = "TokenIssued";
+/// Event type of a revoked token.
+pub const TOKEN_REVOKED: &str = "TokenRevoked";
+
+/// Payload of `TokenIssued` (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenIssued {
+    /// `blake3(token)` in hex.
+    pub token_hash: String,
+    pub user: String,
+    pub role: Role,
+}
+
+/// Payload of `TokenRevoked`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRevoked {
+    pub token_hash: String,
+}
+
+#[derive(Default)]
+struct Entries {
+    active: HashMap<String, (String, Role)>,
+    /// Revocation is final; kept so that an issue seen late never resurrects a token.
+    revoked: HashSet<String>,
+}
+
+/// Who holds which token hash; follows the `tokens` stream.
+#[derive(Default)]
+pub struct TokenRegistry {
+    entries: RwLock<Entries>,
+}
+
+/// `blake3(token)` in hex.
+pub fn token_hash(token: &str) -> String {
+    blake3::hash(token.as_bytes()).to_hex().to_string()
+}
+
+impl TokenRegistry {
+    /// An empty registry.
+    pub fn new() -> TokenRegistry {
+        TokenRegistry::default()
+    }
+
+    /// Reads the whole `tokens` stream.
+    pub fn load(&self, store: &Store) -> Result<(), StoreError> {
+        for env in store.read_stream(TOKENS_STREAM, 1, None) {
+            self.apply(&env?);
+        }
+        Ok(())
+    }
+
+    /// Applies envelopes of the global log from `from_seq` on, until the store closes.
+    pub async fn follow(&self, store: Store, from_seq: u64) {
+        let mut sub = store.subscribe(from_seq);
+        while let Some(next) = sub.next().await {
+            match next {
+                Ok(env) => self.apply(&env),
+                Err(e) => {
+                    tracing::warn!(error = %e, "token registry stopped following the log");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Applies one envelope (ignored unless it is a token event).
+    pub fn apply(&self, env: &Envelope) {
+        if env.stream != TOKENS_STREAM {
+            return;
+        }
+        match env.event_type.as_str() {
+            TOKEN_ISSUED => match serde_json::from_value::<TokenIssued>(env.data.clone()) {
+                Ok(t) => self.insert(t),
+                Err(e) => tracing::error!(seq = env.seq, error = %e, "unreadable TokenIssued"),
+            },
+            TOKEN_REVOKED => match serde_json::from_value::<TokenRevoked>(env.data.clone()) {
+                Ok(t) => self.remove(&t.token_hash),
+                Err(e) => tracing::error!(seq = env.seq, error = %e, "unreadable TokenRevoked"),
+            },
+            _ => {}
+        }
+    }
+
+    fn insert(&self, t: TokenIssued) {
+        let mut e = self.entries.write().expect("token registry lock");
+        if !e.revoked.contains(&t.token_hash) {
+            e.active.insert(t.token_hash, (t.user, t.role));
+        }
+    }
+
+    fn remove(&self, hash: &str) {
+        let mut e = self.entries.write().expect("token registry lock");
+        e.active.remove(hash);
+        e.revoked.insert(hash.to_string());
+    }
+
+    /// The actor a presented token stands for, if it is active.
+    pub fn verify(&self, token: &str) -> Option<Actor> {
+        let presented = token_hash(token);
+        let e = self.entries.read().expect("token registry lock");
+        let (stored_hash, (user, role)) = e.active.get_key_value(&presented)?;
+        if bool::from(stored_hash.as_bytes().ct_eq(presented.as_bytes())) {
+            Some(Actor { user: user.clone(), role: *role })
+        } else {
+            None
+        }
+    }
+
+    /// True when at least one admin token is active.
+    pub fn has_admin(&self) -> bool {
+        self.entries.read().expect("token registry lock").active.values().any(|(_, r)| *r == Role::Admin)
+    }
+
+    /// Creates a token for `user` in `role`; stores only its hash. Returns the token.
+    pub async fn issue(&self, store: &Store, user: &str, role: Role, by: &Actor) -> Result<String, AppError> {
+        let (token, req, issued) = issue_request(user, role, by)?;
+        store.append(req).await?;
+        self.insert(issued);
+        Ok(token)
+    }
+
+    /// [`TokenRegistry::issue`] from non-async code.
+    pub fn issue_blocking(&self, store: &Store, user: &str, role: Role, by: &Actor) -> Result<String, AppError> {
+        let (token, req, issued) = issue_request(user, role, by)?;
+        store.append_blocking(req)?;
+        self.insert(issued);
+        Ok(token)
+    }
+
+    /// Revokes a token by its hash.
+    pub async fn revoke(&self, store: &Store, hash: &str, by: &Actor) -> Result<(), AppError> {
+        let data = serde_json::to_value(TokenRevoked { token_hash: hash.to_string() })
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        store.append(token_request(TOKEN_REVOKED, data, by)).await?;
+        self.remove(hash);
+        Ok(())
+    }
+}
+
+fn issue_request(user: &str, role: Role, by: &Actor) -> Result<(String, AppendRequest, TokenIssued), AppError> {
+    let user = user.trim();
+    if user.is_empty() || user.len() > 100 {
+        return Err(reception_domain::DomainError::invalid("user", "user must be 1 to 100 characters").into());
+    }
+    if role == Role::System {
+        return Err(reception_domain::DomainError::invalid("role", "tokens are for people; role system is reserved").into());
+    }
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = format!("rcp_{}", hex::encode(raw));
+    let issued = TokenIssued { token_hash: token_hash(&token), user: user.to_string(), role };
+    let data = serde_json::to_value(&issued).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((token, token_request(TOKEN_ISSUED, data, by), issued))
+}
+
+fn token_request(event_type: &str, data: serde_json::Value, by: &Actor) -> AppendRequest {
+    let id = Uuid::now_v7();
+    AppendRequest {
+        stream: TOKENS_STREAM.into(),
+        expected: ExpectedVersion::Any,
+        events: vec![NewEvent {
+            id,
+            event_type: event_type.into(),
+            schema: 1,
+            data,
+            occurred_at: None,
+            actor: crate::store_actor(by),
+            correlation_id: id,
+            causation_id: id,
+        }],
+        idempotency: None,
+    }
+}
