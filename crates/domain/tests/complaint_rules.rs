@@ -952,3 +952,64 @@ proptest! {
         }
     }
 }
+
+fn any_command(i: usize) -> (&'static str, Value) {
+    match i % 11 {
+        0 => ("assign", json!({"department": "d", "assignee": "a"})),
+        1 => ("report", json!({"to": "head"})),
+        2 => ("analyse", json!({"analysis": "a"})),
+        3 => ("feedback", json!({"text": "f"})),
+        4 => ("agree-solution", json!({"solution": "s"})),
+        5 => ("escalate", json!({"reason": "r"})),
+        6 => ("resolve", json!({"resolution": "r"})),
+        7 => ("return-visit", json!({"mode": "phone"})),
+        8 => ("return-visit", json!({"mode": "in_person"})),
+        9 => ("close", json!({})),
+        _ => ("raise", raise_body("minor")),
+    }
+}
+
+proptest! {
+    /// Any sequence of commands, by any role, at increasing times: the accepted ones,
+    /// stored and replayed through `evolve`, give the same complaint; a closed complaint
+    /// accepts nothing more and was resolved and visited first (C5), kept two years (C6).
+    #[test]
+    fn accepted_complaint_commands_replay_to_the_same_state(
+        major in any::<bool>(),
+        steps in proptest::collection::vec((0usize..11, 0usize..9, 0i64..600), 0..40),
+    ) {
+        let mut given = given_raised(if major { "major" } else { "minor" }, t0());
+        let mut now = t0();
+        let roles = [Role::Admin, Role::Requester, Role::Reception, Role::Approver, Role::Finance,
+                     Role::Frontdesk, Role::Auditor, Role::Analyst, Role::System];
+        for (cmd, role, gap) in steps {
+            now += Duration::minutes(gap);
+            let (name, body) = any_command(cmd);
+            let before = given.state();
+            if let Ok(events) = given.when(roles[role], now, name, body) {
+                prop_assert!(before.status() != ComplaintStatus::Closed, "a closed complaint accepted {}", name);
+                prop_assert!(![Role::Auditor, Role::Analyst].contains(&roles[role]));
+                given.events.extend(events);
+            }
+        }
+        let state = given.state();
+        let replayed = given
+            .events
+            .iter()
+            .map(|e| ComplaintEvent::from_stored(e.event_type(), &e.to_data()).unwrap())
+            .fold(Complaint::default(), |c, e| c.evolve(&e));
+        prop_assert_eq!(&replayed, &state);
+        prop_assert_eq!(state.version(), given.events.len() as u64);
+        if let Some(closed_at) = state.closed_at {
+            prop_assert!(state.resolved_at.is_some() && state.return_visit_at.is_some());
+            prop_assert!(state.retain_until.unwrap() >= closed_at + Duration::days(730));
+            for i in 0..11 {
+                let (name, body) = any_command(i);
+                prop_assert!(given.when(Role::Admin, now, name, body).is_err());
+            }
+        }
+        if state.severity == Severity::Major && state.resolved_at.is_some() {
+            prop_assert!(state.reported_at.is_some() && state.solution_agreed_at.is_some());
+        }
+    }
+}
