@@ -11,7 +11,20 @@ use uuid::Uuid;
 use crate::policy::PolicyBook;
 
 /// Money in integer fen (1 yuan = 100 fen). Never negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(try_from = "i64", into = "i64")]
 pub struct Fen(i64);
 
@@ -110,7 +123,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { user: "system".into(), role: Role::System }
+        Actor {
+            user: "system".into(),
+            role: Role::System,
+        }
     }
 }
 
@@ -155,19 +171,44 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        DomainError { kind: ErrorKind::InvalidInput, rule: None, field: Some(field.into()), message: message.into() }
+        DomainError {
+            kind: ErrorKind::InvalidInput,
+            rule: None,
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
     pub fn rule(rule: &str, message: impl Into<String>) -> Self {
-        DomainError { kind: ErrorKind::RuleViolation, rule: Some(rule.into()), field: None, message: message.into() }
+        DomainError {
+            kind: ErrorKind::RuleViolation,
+            rule: Some(rule.into()),
+            field: None,
+            message: message.into(),
+        }
     }
     pub fn state(message: impl Into<String>) -> Self {
-        DomainError { kind: ErrorKind::InvalidState, rule: None, field: None, message: message.into() }
+        DomainError {
+            kind: ErrorKind::InvalidState,
+            rule: None,
+            field: None,
+            message: message.into(),
+        }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
-        DomainError { kind: ErrorKind::Forbidden, rule: None, field: None, message: message.into() }
+        DomainError {
+            kind: ErrorKind::Forbidden,
+            rule: None,
+            field: None,
+            message: message.into(),
+        }
     }
     pub fn not_found(field: &str, message: impl Into<String>) -> Self {
-        DomainError { kind: ErrorKind::NotFound, rule: None, field: Some(field.into()), message: message.into() }
+        DomainError {
+            kind: ErrorKind::NotFound,
+            rule: None,
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
     pub fn with_rule(mut self, rule: &str) -> Self {
         self.rule = Some(rule.into());
@@ -236,7 +277,11 @@ pub trait Aggregate: Default + Clone + std::fmt::Debug + Serialize {
     fn version(&self) -> u64;
     /// True once created (a command on a missing aggregate that does not create it is `NotFound`).
     fn exists(&self) -> bool;
-    fn decide(&self, command: Self::Command, ctx: &Context) -> Result<Vec<Self::Event>, DomainError>;
+    fn decide(
+        &self,
+        command: Self::Command,
+        ctx: &Context,
+    ) -> Result<Vec<Self::Event>, DomainError>;
     /// Records what happened; must also advance `version()` by one.
     fn evolve(self, event: &Self::Event) -> Self;
 }
@@ -301,7 +346,10 @@ impl schemars::JsonSchema for NonEmptyText {
     fn json_schema(_gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
         schemars::schema::SchemaObject {
             instance_type: Some(schemars::schema::InstanceType::String.into()),
-            string: Some(Box::new(schemars::schema::StringValidation { min_length: Some(1), ..Default::default() })),
+            string: Some(Box::new(schemars::schema::StringValidation {
+                min_length: Some(1),
+                ..Default::default()
+            })),
             ..Default::default()
         }
         .into()
@@ -310,13 +358,22 @@ impl schemars::JsonSchema for NonEmptyText {
 
 /// Parses a command body into `T`, naming the offending field in the error
 /// (`"arrival.at"`, also for a missing field); a missing body (`null`) is read as `{}`.
-pub fn parse_json_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, DomainError> {
-    let body = if body.is_null() { serde_json::Value::Object(Default::default()) } else { body };
+pub fn parse_json_body<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+) -> Result<T, DomainError> {
+    let body = if body.is_null() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        body
+    };
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let parent = if path == "." { String::new() } else { path };
-        let field = match inner.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+        let field = match inner
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
             Some(missing) if parent.is_empty() => missing.to_string(),
             Some(missing) => format!("{parent}.{missing}"),
             None if parent.is_empty() => "body".to_string(),
