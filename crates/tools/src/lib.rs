@@ -5,3 +5,4 @@
 //! path (the domain judges every command), the load generator through the HTTP API.
 
 pub mod demo;
+pub mod load;

@@ -1,0 +1,122 @@
+//! The HTTP load generator against the real API router on a free loopback port, with a
+//! real sled store in a temp dir: its commands are accepted and durable, its figures
+//! add up, and a wrong admin token is a clear error.
+
+use std::time::Duration;
+
+use reception_app::{App, AppConfig};
+use reception_store::Store;
+use reception_tools::load::{run, LoadError, LoadOptions};
+
+struct Server {
+    _dir: tempfile::TempDir,
+    store: Store,
+    url: String,
+    admin: String,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path().join("store")).expect("open store");
+    let app = App::new(store.clone(), AppConfig::default());
+    let token_file = app
+        .bootstrap(dir.path())
+        .expect("bootstrap")
+        .expect("a fresh store gets an admin token");
+    let admin = std::fs::read_to_string(token_file)
+        .expect("admin token")
+        .trim()
+        .to_string();
+    let router = reception_api::router(reception_api::AppState::new(app));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Server {
+        _dir: dir,
+        store,
+        url,
+        admin,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_accepted_durable_and_counted() {
+    let s = server().await;
+    let head_before = s.store.head().0;
+    let opts = LoadOptions {
+        connections: 4,
+        duration: Duration::from_millis(700),
+    };
+    let report = run(&s.url, &s.admin, opts).await.expect("load run");
+    assert_eq!(report.phases.len(), 3);
+    let commands = &report.phases[0];
+    assert_eq!(commands.name, "commands");
+    assert!(
+        commands.ok >= 11,
+        "at least one visit with its follow-ups: {commands:?}"
+    );
+    assert_eq!(
+        commands.errors, 0,
+        "every generated command is accepted: {:?}",
+        commands.error_samples
+    );
+    assert!(
+        commands.p50_us > 0
+            && commands.p50_us <= commands.p99_us
+            && commands.p99_us <= commands.max_us
+    );
+    // Each accepted command appended at least one event, and they are all in the store.
+    let appended = s.store.head().0 - head_before;
+    assert!(
+        appended >= commands.ok,
+        "{appended} events for {} commands",
+        commands.ok
+    );
+    let visits = s.store.streams("visit-").count() as u64;
+    assert!(
+        visits >= 1 && visits <= commands.ok,
+        "one visit per round of commands"
+    );
+    // The query phases ran (this router has no read side, so they may all be errors).
+    for p in &report.phases[1..] {
+        assert!(p.ok + p.errors > 0, "{p:?}");
+    }
+    let md = report.to_markdown();
+    for row in ["| commands |", "| board |", "| costs |"] {
+        assert!(md.contains(row), "{md}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_admin_token_is_refused_clearly() {
+    let s = server().await;
+    let err = run(
+        &s.url,
+        "not-a-token",
+        LoadOptions {
+            connections: 1,
+            duration: Duration::from_millis(100),
+        },
+    )
+    .await
+    .expect_err("wrong token");
+    assert!(matches!(err, LoadError::Token { .. }), "{err}");
+    assert!(err.to_string().contains("401"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_options_are_refused() {
+    let err = run(
+        "http://127.0.0.1:9",
+        "x",
+        LoadOptions {
+            connections: 0,
+            duration: Duration::from_secs(1),
+        },
+    )
+    .await
+    .expect_err("zero connections");
+    assert!(err.to_string().contains("connections"), "{err}");
+}
