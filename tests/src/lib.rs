@@ -53,6 +53,7 @@ pub struct Server {
     store: Store,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    follow: Option<tokio::task::JoinHandle<()>>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -88,18 +89,40 @@ impl Server {
 
     /// A server on an existing data dir (restart), with the given clock.
     pub async fn start_in(dir: &Path, clock: TestClock) -> Server {
-        let store = Store::open(dir.join("store")).expect("open store");
+        // A stopped server's last handles may take a moment to drop.
+        let mut tries = 0;
+        let store = loop {
+            match Store::open(dir.join("store")) {
+                Ok(s) => break s,
+                Err(reception_store::StoreError::Locked { .. }) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("open store: {e}"),
+            }
+        };
         let c = clock.clone();
-        let config = AppConfig { tz: chrono_tz::Asia::Shanghai, clock: Some(Arc::new(move || c.now())) };
+        let config = AppConfig {
+            tz: chrono_tz::Asia::Shanghai,
+            clock: Some(Arc::new(move || c.now())),
+        };
         let app = App::new(store.clone(), config);
         let boot = app.clone();
         let boot_dir = dir.to_path_buf();
-        tokio::task::spawn_blocking(move || boot.bootstrap(&boot_dir)).await.expect("join").expect("bootstrap");
-        let admin = std::fs::read_to_string(dir.join("admin.token")).expect("admin.token").trim().to_string();
-        tokio::spawn(app.clone().follow_tokens());
+        tokio::task::spawn_blocking(move || boot.bootstrap(&boot_dir))
+            .await
+            .expect("join")
+            .expect("bootstrap");
+        let admin = std::fs::read_to_string(dir.join("admin.token"))
+            .expect("admin.token")
+            .trim()
+            .to_string();
+        let follow = tokio::spawn(app.clone().follow_tokens());
         let state = reception_api::AppState::new(app);
         let router = reception_api::router(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -119,6 +142,7 @@ impl Server {
             store,
             stop: Some(tx),
             task: Some(task),
+            follow: Some(follow),
             _tmp: None,
         }
     }
@@ -132,6 +156,10 @@ impl Server {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(follow) = self.follow.take() {
+            follow.abort();
+            let _ = follow.await;
+        }
         self.store.close().expect("close store");
         (self.dir.clone(), self.clock.clone(), self._tmp.take())
     }
@@ -143,12 +171,19 @@ impl Server {
 
     /// Issues a token for `role` (user `<role>.user`).
     pub async fn token(&self, role: Role) -> String {
-        self.token_for(&format!("{}.user", role.as_str()), role).await
+        self.token_for(&format!("{}.user", role.as_str()), role)
+            .await
     }
 
     /// Issues a token for a user in a role.
     pub async fn token_for(&self, user: &str, role: Role) -> String {
-        let a = self.post(&self.admin, "/api/v1/tokens", json!({ "user": user, "role": role })).await;
+        let a = self
+            .post(
+                &self.admin,
+                "/api/v1/tokens",
+                json!({ "user": user, "role": role }),
+            )
+            .await;
         let body = a.expect(201);
         body["token"].as_str().expect("token").to_string()
     }
@@ -159,7 +194,13 @@ impl Server {
     }
 
     /// POST raw text with extra headers.
-    pub async fn post_with(&self, token: &str, path: &str, body: String, headers: &[(&str, &str)]) -> Answer {
+    pub async fn post_with(
+        &self,
+        token: &str,
+        path: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut req = self
             .client
             .post(format!("{}{path}", self.base))

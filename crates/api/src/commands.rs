@@ -26,20 +26,29 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/complaints/{id}/{command}", post(complaint_command))
         .route("/api/v1/frontdesk/sign-in", post(sign_in))
         .route("/api/v1/frontdesk/{id}/sign-out", post(sign_out))
-        .route("/api/v1/policy", post(publish_policy).get(crate::queries::get_policy))
+        .route(
+            "/api/v1/policy",
+            post(publish_policy).get(crate::queries::get_policy),
+        )
         .route("/api/v1/tokens", post(issue_token))
 }
 
 /// 201 when the command created its stream, else 200; the body is the outcome.
 fn answer(outcome: CommandOutcome) -> Response {
-    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     (status, Json(outcome)).into_response()
 }
 
 /// Parses a path id; a malformed one is 404 (no such resource can exist).
 pub(crate) fn parse_id(kind: &str, raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse::<Uuid>()
-        .map_err(|_| ApiError::NotFound { message: format!("no {kind} with id {raw:?}"), field: Some("id".into()) })
+    raw.parse::<Uuid>().map_err(|_| ApiError::NotFound {
+        message: format!("no {kind} with id {raw:?}"),
+        field: Some("id".into()),
+    })
 }
 
 async fn run<A: Aggregate>(
@@ -52,10 +61,15 @@ async fn run<A: Aggregate>(
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
     if let Some(writer) = &state.read_replica_of {
-        return Err(ApiError::ReadReplica(format!("this is a read replica; send commands to the write node {writer}")));
+        return Err(ApiError::ReadReplica(format!(
+            "this is a read replica; send commands to the write node {writer}"
+        )));
     }
     if matches!(caller.0.role, Role::Auditor | Role::Analyst) {
-        return Err(ApiError::Forbidden(format!("role {} is read-only", caller.0.role.as_str())));
+        return Err(ApiError::Forbidden(format!(
+            "role {} is read-only",
+            caller.0.role.as_str()
+        )));
     }
     let opts = ExecOptions {
         idempotency_key: headers.idempotency_key,
@@ -63,7 +77,10 @@ async fn run<A: Aggregate>(
         route: Some(route),
         now: None,
     };
-    let outcome = state.app.execute::<A>(target, command, body, &caller.0, opts).await?;
+    let outcome = state
+        .app
+        .execute::<A>(target, command, body, &caller.0, opts)
+        .await?;
     Ok(answer(outcome))
 }
 
@@ -73,7 +90,16 @@ async fn file_visit(
     headers: CommandHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    run::<Visit>(&state, &caller, Target::Create, "request", "POST /api/v1/visits".into(), headers, body).await
+    run::<Visit>(
+        &state,
+        &caller,
+        Target::Create,
+        "request",
+        "POST /api/v1/visits".into(),
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn visit_command(
@@ -91,7 +117,16 @@ async fn visit_command(
         });
     }
     let route = format!("POST /api/v1/visits/{{id}}/{command}");
-    run::<Visit>(&state, &caller, Target::Id(id), &command, route, headers, body).await
+    run::<Visit>(
+        &state,
+        &caller,
+        Target::Id(id),
+        &command,
+        route,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn raise_complaint(
@@ -100,7 +135,16 @@ async fn raise_complaint(
     headers: CommandHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    run::<Complaint>(&state, &caller, Target::Create, "raise", "POST /api/v1/complaints".into(), headers, body).await
+    run::<Complaint>(
+        &state,
+        &caller,
+        Target::Create,
+        "raise",
+        "POST /api/v1/complaints".into(),
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn complaint_command(
@@ -118,7 +162,16 @@ async fn complaint_command(
         });
     }
     let route = format!("POST /api/v1/complaints/{{id}}/{command}");
-    run::<Complaint>(&state, &caller, Target::Id(id), &command, route, headers, body).await
+    run::<Complaint>(
+        &state,
+        &caller,
+        Target::Id(id),
+        &command,
+        route,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn sign_in(
@@ -128,7 +181,16 @@ async fn sign_in(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let route = "POST /api/v1/frontdesk/sign-in".to_string();
-    run::<SignIn>(&state, &caller, Target::Create, "sign-in", route, headers, body).await
+    run::<SignIn>(
+        &state,
+        &caller,
+        Target::Create,
+        "sign-in",
+        route,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn sign_out(
@@ -140,7 +202,16 @@ async fn sign_out(
 ) -> Result<Response, ApiError> {
     let id = parse_id("sign-in", &id)?;
     let route = "POST /api/v1/frontdesk/{id}/sign-out".to_string();
-    run::<SignIn>(&state, &caller, Target::Id(id), "sign-out", route, headers, body).await
+    run::<SignIn>(
+        &state,
+        &caller,
+        Target::Id(id),
+        "sign-out",
+        route,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn publish_policy(
@@ -150,7 +221,16 @@ async fn publish_policy(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let route = "POST /api/v1/policy".to_string();
-    run::<PolicyState>(&state, &caller, Target::Singleton, "publish", route, headers, body).await
+    run::<PolicyState>(
+        &state,
+        &caller,
+        Target::Singleton,
+        "publish",
+        route,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// `POST /api/v1/tokens` body.
@@ -178,7 +258,9 @@ async fn issue_token(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     if let Some(writer) = &state.read_replica_of {
-        return Err(ApiError::ReadReplica(format!("this is a read replica; send commands to the write node {writer}")));
+        return Err(ApiError::ReadReplica(format!(
+            "this is a read replica; send commands to the write node {writer}"
+        )));
     }
     caller.require(&[Role::Admin], "issue tokens (admin only)")?;
     if headers.idempotency_key.is_some() {
@@ -188,6 +270,18 @@ async fn issue_token(
         ));
     }
     let req: TokenRequest = typed(body)?;
-    let token = state.app.tokens().issue(state.app.store(), &req.user, req.role, &caller.0).await?;
-    Ok((StatusCode::CREATED, Json(TokenResponse { token, user: req.user.trim().to_string(), role: req.role })).into_response())
+    let token = state
+        .app
+        .tokens()
+        .issue(state.app.store(), &req.user, req.role, &caller.0)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse {
+            token,
+            user: req.user.trim().to_string(),
+            role: req.role,
+        }),
+    )
+        .into_response())
 }

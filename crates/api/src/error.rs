@@ -30,7 +30,11 @@ pub struct ErrorBody {
 pub enum ApiError {
     /// 400 `invalid_input`: malformed JSON, wrong types, missing or invalid fields, V1.
     #[error("{message}")]
-    InvalidInput { message: String, field: Option<String>, rule: Option<String> },
+    InvalidInput {
+        message: String,
+        field: Option<String>,
+        rule: Option<String>,
+    },
     /// 401 `unauthenticated`: no or unknown bearer token.
     #[error("a valid bearer token is required")]
     Unauthenticated,
@@ -39,13 +43,23 @@ pub enum ApiError {
     Forbidden(String),
     /// 404 `not_found`.
     #[error("{message}")]
-    NotFound { message: String, field: Option<String> },
+    NotFound {
+        message: String,
+        field: Option<String>,
+    },
     /// 409 `rule_violation` naming the rule.
     #[error("{message}")]
-    RuleViolation { rule: String, message: String, field: Option<String> },
+    RuleViolation {
+        rule: String,
+        message: String,
+        field: Option<String>,
+    },
     /// 409 `invalid_state`: the command does not fit the aggregate's state.
     #[error("{message}")]
-    InvalidState { message: String, rule: Option<String> },
+    InvalidState {
+        message: String,
+        rule: Option<String>,
+    },
     /// 412 `version_conflict`: `If-Match` did not match.
     #[error("{0}")]
     VersionConflict(String),
@@ -72,12 +86,19 @@ pub enum ApiError {
 impl ApiError {
     /// 400 naming a field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError::InvalidInput { message: message.into(), field: Some(field.into()), rule: None }
+        ApiError::InvalidInput {
+            message: message.into(),
+            field: Some(field.into()),
+            rule: None,
+        }
     }
 
     /// 404 naming what was not found.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::NotFound { message: message.into(), field: None }
+        ApiError::NotFound {
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// HTTP status of this error.
@@ -126,7 +147,14 @@ impl ApiError {
             ApiError::InvalidState { rule, .. } => (rule.clone(), None),
             _ => (None, None),
         };
-        ErrorBody { error: ErrorDetail { code: self.code().into(), message: self.to_string(), rule, field } }
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message: self.to_string(),
+                rule,
+                field,
+            },
+        }
     }
 }
 
@@ -141,12 +169,28 @@ impl IntoResponse for ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        let DomainError { kind, rule, field, message } = e;
+        let DomainError {
+            kind,
+            rule,
+            field,
+            message,
+        } = e;
         match kind {
-            ErrorKind::InvalidInput => ApiError::InvalidInput { message, field, rule },
+            ErrorKind::InvalidInput => ApiError::InvalidInput {
+                message,
+                field,
+                rule,
+            },
             ErrorKind::RuleViolation => match rule {
-                Some(rule) => ApiError::RuleViolation { rule, message, field },
-                None => ApiError::InvalidState { message, rule: None },
+                Some(rule) => ApiError::RuleViolation {
+                    rule,
+                    message,
+                    field,
+                },
+                None => ApiError::InvalidState {
+                    message,
+                    rule: None,
+                },
             },
             ErrorKind::InvalidState => ApiError::InvalidState { message, rule },
             ErrorKind::Forbidden => ApiError::Forbidden(message),
@@ -159,7 +203,10 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Domain(d) => d.into(),
-            AppError::NotFound(m) => ApiError::NotFound { message: m, field: None },
+            AppError::NotFound(m) => ApiError::NotFound {
+                message: m,
+                field: None,
+            },
             AppError::VersionConflict { expected, actual } => ApiError::VersionConflict(format!(
                 "version conflict: expected version {expected}, the stream is at {actual}"
             )),

@@ -24,7 +24,10 @@ impl Caller {
         if roles.contains(&self.0.role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("role {} may not {what}", self.0.role.as_str())))
+            Err(ApiError::Forbidden(format!(
+                "role {} may not {what}",
+                self.0.role.as_str()
+            )))
         }
     }
 
@@ -37,7 +40,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -48,7 +54,12 @@ impl FromRequestParts<AppState> for Caller {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthenticated)?;
-        state.app.tokens().verify(token).map(Caller).ok_or(ApiError::Unauthenticated)
+        state
+            .app
+            .tokens()
+            .verify(token)
+            .map(Caller)
+            .ok_or(ApiError::Unauthenticated)
     }
 }
 
@@ -77,10 +88,20 @@ pub fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
         return Ok(serde_json::Value::Object(Default::default()));
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::invalid("body", format!("malformed JSON at line {} column {}: {e}", e.line(), e.column()))
+        ApiError::invalid(
+            "body",
+            format!(
+                "malformed JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     if depth(&value) > MAX_JSON_DEPTH {
-        return Err(ApiError::invalid("body", format!("JSON nested deeper than {MAX_JSON_DEPTH} levels")));
+        return Err(ApiError::invalid(
+            "body",
+            format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+        ));
     }
     Ok(value)
 }
@@ -97,7 +118,11 @@ fn depth(v: &serde_json::Value) -> usize {
 pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         ApiError::invalid(field, e.inner().to_string())
     })
 }
@@ -116,9 +141,14 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
         let idempotency_key = match parts.headers.get("idempotency-key") {
             None => None,
             Some(v) => {
-                let s = v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+                let s = v
+                    .to_str()
+                    .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
                 if s.is_empty() || s.len() > 200 {
-                    return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 200 characters"));
+                    return Err(ApiError::invalid(
+                        "Idempotency-Key",
+                        "must be 1 to 200 characters",
+                    ));
                 }
                 Some(s.to_string())
             }
@@ -129,12 +159,18 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
                 let s = v.to_str().unwrap_or("").trim();
                 let s = s.strip_prefix("W/").unwrap_or(s);
                 let n = s.trim_matches('"').parse::<u64>().map_err(|_| {
-                    ApiError::invalid("If-Match", "If-Match must be a quoted stream version like \"3\"")
+                    ApiError::invalid(
+                        "If-Match",
+                        "If-Match must be a quoted stream version like \"3\"",
+                    )
                 })?;
                 Some(n)
             }
         };
-        Ok(CommandHeaders { idempotency_key, if_match })
+        Ok(CommandHeaders {
+            idempotency_key,
+            if_match,
+        })
     }
 }
 
@@ -156,7 +192,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .map(|axum::extract::Query(v)| Query(v))
             .map_err(|rej| {
                 let text = rej.body_text();
-                let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_string();
+                let detail = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text)
+                    .to_string();
                 // serde_urlencoded reports "field: reason"; name the field when it does.
                 let field = detail
                     .split_once(':')
@@ -175,7 +214,10 @@ mod tests {
     #[test]
     fn json_depth_is_limited() {
         let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
-        assert!(matches!(parse_json(deep.as_bytes()), Err(ApiError::InvalidInput { .. })));
+        assert!(matches!(
+            parse_json(deep.as_bytes()),
+            Err(ApiError::InvalidInput { .. })
+        ));
         assert!(parse_json(b"{\"a\": [1, {\"b\": 2}]}").is_ok());
         assert_eq!(parse_json(b"  ").unwrap(), serde_json::json!({}));
     }

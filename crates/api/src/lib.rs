@@ -16,8 +16,8 @@ mod commands;
 mod error;
 pub mod extract;
 pub mod metrics;
-mod ops;
 pub mod openapi;
+mod ops;
 mod queries;
 pub mod sse;
 
@@ -88,6 +88,8 @@ pub fn router(state: AppState) -> Router {
 /// metrics and tracing as everything else.
 pub fn router_with(state: AppState, read_side: Router<AppState>) -> Router {
     let timeout = state.request_timeout;
+    // Install the process's metrics recorder before the first request is counted.
+    metrics::handle();
     let api = Router::new()
         .merge(commands::router())
         .merge(queries::router())
@@ -97,16 +99,21 @@ pub fn router_with(state: AppState, read_side: Router<AppState>) -> Router {
         .fallback(ops::fallback);
     api.layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                let route = req
-                    .extensions()
-                    .get::<axum::extract::MatchedPath>()
-                    .map(|m| m.as_str().to_string())
-                    .unwrap_or_else(|| "unmatched".into());
-                tracing::info_span!("http", method = %req.method(), route = %route)
-            }),
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<_>| {
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_else(|| "unmatched".into());
+                    tracing::info_span!("http", method = %req.method(), route = %route)
+                },
+            ),
         )
         .with_state(state)
 }

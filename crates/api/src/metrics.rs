@@ -15,21 +15,40 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
                 .expect("static buckets are valid");
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("a metrics recorder was already installed; /metrics shows only this one's data");
+                tracing::warn!(
+                    "a metrics recorder was already installed; /metrics shows only this one's data"
+                );
             }
-            metrics::describe_counter!("reception_http_requests_total", "HTTP requests by matched route and status");
-            metrics::describe_histogram!("reception_http_request_seconds", "HTTP request latency by matched route");
-            metrics::describe_histogram!("reception_append_seconds", "Store append latency (durable)");
+            metrics::describe_counter!(
+                "reception_http_requests_total",
+                "HTTP requests by matched route and status"
+            );
+            metrics::describe_histogram!(
+                "reception_http_request_seconds",
+                "HTTP request latency by matched route"
+            );
+            metrics::describe_histogram!(
+                "reception_append_seconds",
+                "Store append latency (durable)"
+            );
             metrics::describe_counter!("reception_events_total", "Events appended by commands");
-            metrics::describe_counter!("reception_commands_total", "Commands by kind, command and outcome");
-            metrics::describe_gauge!("reception_projection_lag", "Sequences the read side is behind the log head");
+            metrics::describe_counter!(
+                "reception_commands_total",
+                "Commands by kind, command and outcome"
+            );
+            metrics::describe_gauge!(
+                "reception_projection_lag",
+                "Sequences the read side is behind the log head"
+            );
             handle
         })
         .clone()
@@ -37,7 +56,10 @@ pub fn handle() -> PrometheusHandle {
 
 /// Middleware: counts requests by matched route and status, and times them.
 pub async fn track_requests(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let method = req.method().to_string();
     let started = Instant::now();
     let res = next.run(req).await;
@@ -45,6 +67,7 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
     let status = res.status().as_u16().to_string();
     metrics::counter!("reception_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!("reception_http_request_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("reception_http_request_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
     res
 }

@@ -33,7 +33,10 @@ impl Components {
         let mut v = serde_json::to_value(root).unwrap_or_else(|_| json!({}));
         let obj = v.as_object_mut().expect("a root schema is an object");
         obj.remove("$schema");
-        let defs = obj.remove("definitions").and_then(|d| d.as_object().cloned()).unwrap_or_default();
+        let defs = obj
+            .remove("definitions")
+            .and_then(|d| d.as_object().cloned())
+            .unwrap_or_default();
         let mut renames = std::collections::HashMap::new();
         for (name, def) in &defs {
             let target = match self.schemas.get(name) {
@@ -63,7 +66,10 @@ fn rewrite_refs(v: &mut Value, renames: &std::collections::HashMap<String, Strin
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref") {
                 if let Some(name) = r.strip_prefix("#/definitions/") {
-                    let target = renames.get(name).cloned().unwrap_or_else(|| name.to_string());
+                    let target = renames
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| name.to_string());
                     *r = format!("#/components/schemas/{target}");
                 }
             }
@@ -106,7 +112,11 @@ fn query_param(name: &str, ty: &str, description: &str) -> Value {
 }
 
 fn min_seq() -> Value {
-    query_param("min_seq", "integer", "Read-your-writes: wait up to 5 s until this seq is applied, else 503 not_caught_up")
+    query_param(
+        "min_seq",
+        "integer",
+        "Read-your-writes: wait up to 5 s until this seq is applied, else 503 not_caught_up",
+    )
 }
 
 fn command_headers() -> Vec<Value> {
@@ -123,7 +133,9 @@ struct PathSet(Map<String, Value>);
 impl PathSet {
     fn add(&mut self, method: &str, path: &str, op: Value) {
         let item = self.0.entry(path.to_string()).or_insert_with(|| json!({}));
-        item.as_object_mut().expect("path item").insert(method.to_string(), op);
+        item.as_object_mut()
+            .expect("path item")
+            .insert(method.to_string(), op);
     }
 }
 
@@ -162,9 +174,18 @@ fn command_op(
     })
 }
 
-fn query_op(tag: &str, summary: &str, params: Vec<Value>, response: Value, content_type: &str) -> Value {
+fn query_op(
+    tag: &str,
+    summary: &str,
+    params: Vec<Value>,
+    response: Value,
+    content_type: &str,
+) -> Value {
     let mut responses = error_responses(&[400, 401, 403, 404, 503]);
-    responses.insert("200".into(), json!({ "description": summary, "content": { content_type: { "schema": response } } }));
+    responses.insert(
+        "200".into(),
+        json!({ "description": summary, "content": { content_type: { "schema": response } } }),
+    );
     json!({ "tags": [tag], "summary": summary, "security": [{ "bearer": [] }], "parameters": params, "responses": responses })
 }
 
@@ -178,8 +199,13 @@ fn commands_of<A: Aggregate>() -> Vec<NamedSchema> {
 }
 
 fn build() -> Value {
-    let mut c = Components { schemas: Map::new() };
-    let outcome = c.named("CommandOutcome", &schemars::schema_for!(reception_app::CommandOutcome));
+    let mut c = Components {
+        schemas: Map::new(),
+    };
+    let outcome = c.named(
+        "CommandOutcome",
+        &schemars::schema_for!(reception_app::CommandOutcome),
+    );
     let _ = c.named("ErrorBody", &schemars::schema_for!(ErrorBody));
     let token_req = c.named("TokenRequest", &schemars::schema_for!(TokenRequest));
     let token_resp = c.named("TokenResponse", &schemars::schema_for!(TokenResponse));
@@ -195,16 +221,42 @@ fn build() -> Value {
 
     // Commands: one path per command so that each has its exact body schema.
     for (kind, base, create, schemas) in [
-        ("visits", "/api/v1/visits", "request", commands_of::<Visit>()),
-        ("complaints", "/api/v1/complaints", "raise", commands_of::<Complaint>()),
+        (
+            "visits",
+            "/api/v1/visits",
+            "request",
+            commands_of::<Visit>(),
+        ),
+        (
+            "complaints",
+            "/api/v1/complaints",
+            "raise",
+            commands_of::<Complaint>(),
+        ),
     ] {
         for s in schemas {
             let body = c.add_root(s.name, &s.schema);
             if s.name == create {
-                let op = command_op(kind, format!("{} ({kind})", s.name), "as API.md lists; enforced by the domain (403 otherwise)", body, false, true, &outcome);
+                let op = command_op(
+                    kind,
+                    format!("{} ({kind})", s.name),
+                    "as API.md lists; enforced by the domain (403 otherwise)",
+                    body,
+                    false,
+                    true,
+                    &outcome,
+                );
                 p.add("post", base, op);
             } else {
-                let op = command_op(kind, s.name.to_string(), "as API.md lists; enforced by the domain (403 otherwise)", body, true, false, &outcome);
+                let op = command_op(
+                    kind,
+                    s.name.to_string(),
+                    "as API.md lists; enforced by the domain (403 otherwise)",
+                    body,
+                    true,
+                    false,
+                    &outcome,
+                );
                 p.add("post", &format!("{base}/{{id}}/{}", s.name), op);
             }
         }
@@ -212,14 +264,50 @@ fn build() -> Value {
     for s in commands_of::<SignIn>() {
         let body = c.add_root(s.name, &s.schema);
         if s.name == "sign-in" {
-            p.add("post", "/api/v1/frontdesk/sign-in", command_op("frontdesk", "sign-in".into(), "frontdesk, reception", body, false, true, &outcome));
+            p.add(
+                "post",
+                "/api/v1/frontdesk/sign-in",
+                command_op(
+                    "frontdesk",
+                    "sign-in".into(),
+                    "frontdesk, reception",
+                    body,
+                    false,
+                    true,
+                    &outcome,
+                ),
+            );
         } else {
-            p.add("post", "/api/v1/frontdesk/{id}/sign-out", command_op("frontdesk", s.name.into(), "frontdesk, reception", body, true, false, &outcome));
+            p.add(
+                "post",
+                "/api/v1/frontdesk/{id}/sign-out",
+                command_op(
+                    "frontdesk",
+                    s.name.into(),
+                    "frontdesk, reception",
+                    body,
+                    true,
+                    false,
+                    &outcome,
+                ),
+            );
         }
     }
     for s in commands_of::<PolicyState>() {
         let body = c.add_root(s.name, &s.schema);
-        p.add("post", "/api/v1/policy", command_op("policy", "publish a new policy version".into(), "admin", body, false, false, &outcome));
+        p.add(
+            "post",
+            "/api/v1/policy",
+            command_op(
+                "policy",
+                "publish a new policy version".into(),
+                "admin",
+                body,
+                false,
+                false,
+                &outcome,
+            ),
+        );
     }
     let mut tok = error_responses(&[400, 401, 403, 413]);
     tok.insert("201".into(), json!({ "description": "the new token (shown once; only its hash is stored)", "content": json_content(token_resp) }));
@@ -230,18 +318,92 @@ fn build() -> Value {
     // Queries answered from the log.
     let history = json!({ "type": "object", "properties": { "stream": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date-time"},
         "events": { "type": "array", "items": envelope_ref.clone() }, "state": any_object.clone() } });
-    p.add("get", "/api/v1/policy", query_op("policy", "the policy in force and every version", vec![min_seq()], any_object.clone(), "application/json"));
-    p.add("get", "/api/v1/visits/{id}", query_op("visits", "a visit's current state with flags, deadlines and next step", vec![id_param(), min_seq()], any_object.clone(), "application/json"));
-    let as_of = query_param("as_of", "string", "RFC 3339 time: events recorded up to it and the state they produce");
-    p.add("get", "/api/v1/visits/{id}/history", query_op("audit", "a visit's events and state, as of a time", vec![id_param(), as_of.clone(), min_seq()], history.clone(), "application/json"));
-    p.add("get", "/api/v1/complaints/{id}", query_op("complaints", "a complaint's events and state", vec![id_param(), as_of.clone(), min_seq()], history.clone(), "application/json"));
-    p.add("get", "/api/v1/frontdesk/{id}", query_op("frontdesk", "a sign-in's events and state", vec![id_param(), as_of, min_seq()], history, "application/json"));
+    p.add(
+        "get",
+        "/api/v1/policy",
+        query_op(
+            "policy",
+            "the policy in force and every version",
+            vec![min_seq()],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/visits/{id}",
+        query_op(
+            "visits",
+            "a visit's current state with flags, deadlines and next step",
+            vec![id_param(), min_seq()],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
+    let as_of = query_param(
+        "as_of",
+        "string",
+        "RFC 3339 time: events recorded up to it and the state they produce",
+    );
+    p.add(
+        "get",
+        "/api/v1/visits/{id}/history",
+        query_op(
+            "audit",
+            "a visit's events and state, as of a time",
+            vec![id_param(), as_of.clone(), min_seq()],
+            history.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/complaints/{id}",
+        query_op(
+            "complaints",
+            "a complaint's events and state",
+            vec![id_param(), as_of.clone(), min_seq()],
+            history.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/frontdesk/{id}",
+        query_op(
+            "frontdesk",
+            "a sign-in's events and state",
+            vec![id_param(), as_of, min_seq()],
+            history,
+            "application/json",
+        ),
+    );
     p.add("get", "/api/v1/events", query_op("audit", "the global feed, in order",
         vec![query_param("after", "integer", "seq to start after (default 0)"), query_param("limit", "integer", "1 to 1000 (default 100)"), min_seq()],
         json!({ "type": "object", "properties": { "events": { "type": "array", "items": envelope_ref }, "next_after": {"type": "integer"}, "head": {"type": "integer"} } }),
         "application/json"));
-    p.add("get", "/api/v1/audit/verify", query_op("audit", "walk the hash chain", vec![min_seq()], json!({ "$ref": "#/components/schemas/VerifyReport" }), "application/json"));
-    p.add("get", "/api/v1/board/stream", query_op("board", "Server-Sent Events: one `board` event per board change", vec![], json!({ "type": "string" }), "text/event-stream"));
+    p.add(
+        "get",
+        "/api/v1/audit/verify",
+        query_op(
+            "audit",
+            "walk the hash chain",
+            vec![min_seq()],
+            json!({ "$ref": "#/components/schemas/VerifyReport" }),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/board/stream",
+        query_op(
+            "board",
+            "Server-Sent Events: one `board` event per board change",
+            vec![],
+            json!({ "type": "string" }),
+            "text/event-stream",
+        ),
+    );
 
     // Read-side queries (served by the projections).
     p.add("get", "/api/v1/board", query_op("board", "the live visit board", vec![min_seq()], json!({ "type": "object",
@@ -253,18 +415,109 @@ fn build() -> Value {
         json!({ "type": "object", "properties": { "year": {"type": "integer"}, "total_fen": {"type": "integer"}, "groups": { "type": "array", "items": { "type": "object",
             "properties": { "key": {"type": "string"}, "total_fen": {"type": "integer"}, "company_paid_fen": {"type": "integer"}, "visitor_paid_fen": {"type": "integer"},
                             "over_cap_fen": {"type": "integer"}, "count": {"type": "integer"} } } } } }), "application/json"));
-    p.add("get", "/api/v1/costs/export.csv", query_op("costs", "every expense of a year as CSV", vec![year, min_seq()], json!({ "type": "string" }), "text/csv"));
-    p.add("get", "/api/v1/customers", query_op("customers", "search the customer archive", vec![query_param("q", "string", "company or visitor name"), min_seq()], any_object.clone(), "application/json"));
-    p.add("get", "/api/v1/customers/{id}", query_op("customers", "one customer's archive", vec![id_param(), min_seq()], any_object.clone(), "application/json"));
-    p.add("get", "/api/v1/complaints", query_op("complaints", "complaints by status", vec![query_param("status", "string", "open | closed | all"), min_seq()], any_object.clone(), "application/json"));
-    p.add("get", "/api/v1/complaints/report", query_op("complaints", "monthly complaint analysis (C7)", vec![query_param("month", "string", "YYYY-MM"), min_seq()], any_object.clone(), "application/json"));
+    p.add(
+        "get",
+        "/api/v1/costs/export.csv",
+        query_op(
+            "costs",
+            "every expense of a year as CSV",
+            vec![year, min_seq()],
+            json!({ "type": "string" }),
+            "text/csv",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/customers",
+        query_op(
+            "customers",
+            "search the customer archive",
+            vec![
+                query_param("q", "string", "company or visitor name"),
+                min_seq(),
+            ],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/customers/{id}",
+        query_op(
+            "customers",
+            "one customer's archive",
+            vec![id_param(), min_seq()],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/complaints",
+        query_op(
+            "complaints",
+            "complaints by status",
+            vec![
+                query_param("status", "string", "open | closed | all"),
+                min_seq(),
+            ],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
+    p.add(
+        "get",
+        "/api/v1/complaints/report",
+        query_op(
+            "complaints",
+            "monthly complaint analysis (C7)",
+            vec![query_param("month", "string", "YYYY-MM"), min_seq()],
+            any_object.clone(),
+            "application/json",
+        ),
+    );
 
     // Operations (no token).
-    p.add("get", "/healthz", public_op("ops", "process up", "application/json", any_object.clone()));
-    p.add("get", "/readyz", public_op("ops", "store open and projections caught up (503 otherwise)", "application/json", any_object.clone()));
-    p.add("get", "/metrics", public_op("ops", "Prometheus metrics", "text/plain", json!({ "type": "string" })));
-    p.add("get", "/api/openapi.json", public_op("ops", "this document", "application/json", any_object));
-    p.add("get", "/", public_op("ops", "the dashboard page", "text/html", json!({ "type": "string" })));
+    p.add(
+        "get",
+        "/healthz",
+        public_op("ops", "process up", "application/json", any_object.clone()),
+    );
+    p.add(
+        "get",
+        "/readyz",
+        public_op(
+            "ops",
+            "store open and projections caught up (503 otherwise)",
+            "application/json",
+            any_object.clone(),
+        ),
+    );
+    p.add(
+        "get",
+        "/metrics",
+        public_op(
+            "ops",
+            "Prometheus metrics",
+            "text/plain",
+            json!({ "type": "string" }),
+        ),
+    );
+    p.add(
+        "get",
+        "/api/openapi.json",
+        public_op("ops", "this document", "application/json", any_object),
+    );
+    p.add(
+        "get",
+        "/",
+        public_op(
+            "ops",
+            "the dashboard page",
+            "text/html",
+            json!({ "type": "string" }),
+        ),
+    );
 
     json!({
         "openapi": "3.1.0",

@@ -37,7 +37,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "lag": probe.as_ref().map(|p| p.lag),
         "details": probe.as_ref().map(|p| p.details.clone()),
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 

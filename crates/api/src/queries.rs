@@ -54,7 +54,9 @@ async fn visit_state(
 ) -> Result<Response, ApiError> {
     let id = parse_id("visit", &id)?;
     wait_for_head(&state.app, q.min_seq).await?;
-    let loaded = state.app.history::<Visit>(&reception_app::App::stream_name::<Visit>(id), None)?;
+    let loaded = state
+        .app
+        .history::<Visit>(&reception_app::App::stream_name::<Visit>(id), None)?;
     let now = state.app.now();
     let visit = &loaded.state;
     let mut body = to_json(visit)?;
@@ -64,7 +66,10 @@ async fn visit_state(
         obj.insert("flags".into(), to_json(&visit_flags(visit, now))?);
         obj.insert("deadlines".into(), to_json(&visit_deadlines(visit, now))?);
         obj.insert("next_step".into(), json!(next.as_ref().map(|(s, _)| s)));
-        obj.insert("next_due".into(), json!(next.as_ref().and_then(|(_, d)| *d)));
+        obj.insert(
+            "next_due".into(),
+            json!(next.as_ref().and_then(|(_, d)| *d)),
+        );
         obj.insert("now".into(), json!(now));
     }
     Ok(answer(&caller, body))
@@ -78,8 +83,12 @@ struct HistoryQuery {
 }
 
 fn parse_time(field: &str, raw: &str) -> Result<DateTime<FixedOffset>, ApiError> {
-    DateTime::parse_from_rfc3339(raw)
-        .map_err(|e| ApiError::invalid(field, format!("{field} must be an RFC 3339 time with offset: {e}")))
+    DateTime::parse_from_rfc3339(raw).map_err(|e| {
+        ApiError::invalid(
+            field,
+            format!("{field} must be an RFC 3339 time with offset: {e}"),
+        )
+    })
 }
 
 async fn history_of<A: Aggregate>(
@@ -88,9 +97,15 @@ async fn history_of<A: Aggregate>(
     stream: &str,
     q: HistoryQuery,
 ) -> Result<Response, ApiError> {
-    let as_of = q.as_of.as_deref().map(|t| parse_time("as_of", t)).transpose()?;
+    let as_of = q
+        .as_of
+        .as_deref()
+        .map(|t| parse_time("as_of", t))
+        .transpose()?;
     wait_for_head(&state.app, q.min_seq).await?;
-    let loaded = state.app.history::<A>(stream, as_of.map(|t| t.with_timezone(&Utc)))?;
+    let loaded = state
+        .app
+        .history::<A>(stream, as_of.map(|t| t.with_timezone(&Utc)))?;
     let body = json!({ "stream": stream, "as_of": as_of, "events": to_json(&loaded.events)?, "state": to_json(&loaded.state)? });
     Ok(answer(caller, body))
 }
@@ -103,7 +118,13 @@ async fn visit_history(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("visit", &id)?;
-    history_of::<Visit>(&state, &caller, &reception_app::App::stream_name::<Visit>(id), q).await
+    history_of::<Visit>(
+        &state,
+        &caller,
+        &reception_app::App::stream_name::<Visit>(id),
+        q,
+    )
+    .await
 }
 
 /// `GET /api/v1/complaints/{id}`: one complaint's history and state (extension).
@@ -114,7 +135,13 @@ async fn complaint_state(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("complaint", &id)?;
-    history_of::<Complaint>(&state, &caller, &reception_app::App::stream_name::<Complaint>(id), q).await
+    history_of::<Complaint>(
+        &state,
+        &caller,
+        &reception_app::App::stream_name::<Complaint>(id),
+        q,
+    )
+    .await
 }
 
 /// `GET /api/v1/frontdesk/{id}`: one sign-in's history and state (extension).
@@ -125,7 +152,13 @@ async fn sign_in_state(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("sign-in", &id)?;
-    history_of::<SignIn>(&state, &caller, &reception_app::App::stream_name::<SignIn>(id), q).await
+    history_of::<SignIn>(
+        &state,
+        &caller,
+        &reception_app::App::stream_name::<SignIn>(id),
+        q,
+    )
+    .await
 }
 
 /// `?after=SEQ&limit=N&min_seq=S`.
@@ -137,16 +170,25 @@ struct EventsQuery {
 }
 
 /// `GET /api/v1/events?after=SEQ&limit=N`: `{"events": [...], "next_after": S, "head": H}`.
-async fn events(State(state): State<AppState>, caller: Caller, Query(q): Query<EventsQuery>) -> Result<Response, ApiError> {
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_EVENTS_PAGE {
-        return Err(ApiError::invalid("limit", format!("limit must be 1 to {MAX_EVENTS_PAGE}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be 1 to {MAX_EVENTS_PAGE}"),
+        ));
     }
     wait_for_head(&state.app, q.min_seq).await?;
     let after = q.after.unwrap_or(0);
     let store = state.app.store().clone();
     let events: Vec<Envelope> = tokio::task::spawn_blocking(move || {
-        store.read_all(after.saturating_add(1), limit).collect::<Result<Vec<_>, _>>()
+        store
+            .read_all(after.saturating_add(1), limit)
+            .collect::<Result<Vec<_>, _>>()
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -157,7 +199,11 @@ async fn events(State(state): State<AppState>, caller: Caller, Query(q): Query<E
 }
 
 /// `GET /api/v1/audit/verify`.
-async fn audit_verify(State(state): State<AppState>, _caller: Caller, Query(q): Query<MinSeq>) -> Result<Response, ApiError> {
+async fn audit_verify(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<MinSeq>,
+) -> Result<Response, ApiError> {
     wait_for_head(&state.app, q.min_seq).await?;
     let store = state.app.store().clone();
     let report = tokio::task::spawn_blocking(move || store.verify())
@@ -187,9 +233,14 @@ pub(crate) async fn get_policy(
 
 /// `GET /api/v1/board/stream`: Server-Sent Events, one `board` event per change.
 /// Board entries carry no phone numbers, so every role gets the same events.
-async fn board_stream(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+async fn board_stream(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Response, ApiError> {
     let Some(tx) = &state.board_changes else {
-        return Err(ApiError::Unavailable("the board stream is not available on this node".into()));
+        return Err(ApiError::Unavailable(
+            "the board stream is not available on this node".into(),
+        ));
     };
     let rx = tx.subscribe();
     Ok(crate::sse::from_broadcast(None::<serde_json::Value>, rx, "board").into_response())

@@ -42,5 +42,6 @@ where
             Err(broadcast::error::RecvError::Closed) => None,
         }
     });
-    Sse::new(futures::StreamExt::chain(head, tail)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    Sse::new(futures::StreamExt::chain(head, tail))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }

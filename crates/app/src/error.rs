@@ -58,7 +58,9 @@ impl From<StoreError> for AppError {
 impl From<AppendError> for AppError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::Conflict { expected, actual, .. } => {
+            AppendError::Conflict {
+                expected, actual, ..
+            } => {
                 let expected = match expected {
                     reception_store::ExpectedVersion::Exact(v) => v,
                     _ => 0,

@@ -28,12 +28,20 @@ impl App {
         let mut states = Vec::new();
         for stream in self.store().streams("complaint-") {
             let stream = stream?;
-            let Some(id) = stream.strip_prefix("complaint-").and_then(|s| s.parse::<Uuid>().ok()) else { continue };
+            let Some(id) = stream
+                .strip_prefix("complaint-")
+                .and_then(|s| s.parse::<Uuid>().ok())
+            else {
+                continue;
+            };
             let loaded = self.load::<Complaint>(&stream, None)?;
             states.push((id, loaded.state));
         }
         let orders = due_escalations(states.iter().map(|(id, c)| (*id, c)), now);
-        let mut pass = EscalationPass { checked: states.len(), escalated: Vec::new() };
+        let mut pass = EscalationPass {
+            checked: states.len(),
+            escalated: Vec::new(),
+        };
         for order in orders {
             let name = order.command.name();
             // The command serialises as {"command": name, "body": {...}}.
@@ -46,11 +54,22 @@ impl App {
                 route: Some("process C4".into()),
                 ..ExecOptions::default()
             };
-            match self.execute::<Complaint>(Target::Id(order.complaint_id), name, body, &order.actor, opts).await {
+            match self
+                .execute::<Complaint>(
+                    Target::Id(order.complaint_id),
+                    name,
+                    body,
+                    &order.actor,
+                    opts,
+                )
+                .await
+            {
                 Ok(o) if !o.replayed => pass.escalated.push(order.complaint_id),
                 Ok(_) => {}
                 // Escalated meanwhile by a person, or state moved on: nothing to do.
-                Err(AppError::Domain(e)) => tracing::debug!(complaint = %order.complaint_id, error = %e, "escalation not applicable"),
+                Err(AppError::Domain(e)) => {
+                    tracing::debug!(complaint = %order.complaint_id, error = %e, "escalation not applicable")
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -66,7 +85,11 @@ impl App {
             tick.tick().await;
             match self.run_escalations().await {
                 Ok(p) if !p.escalated.is_empty() => {
-                    tracing::info!(escalated = p.escalated.len(), checked = p.checked, "C4 escalations issued")
+                    tracing::info!(
+                        escalated = p.escalated.len(),
+                        checked = p.checked,
+                        "C4 escalations issued"
+                    )
                 }
                 Ok(_) => {}
                 Err(AppError::Unavailable(_)) => return,

@@ -28,7 +28,9 @@ use std::time::Instant;
 use chrono::{DateTime, FixedOffset, Utc};
 use reception_domain::policy::{Policy, PolicyBook, PolicyEvent, PolicyState};
 use reception_domain::{Actor, Aggregate, Context, DomainCommand, DomainEvent};
-use reception_store::{AppendError, AppendRequest, Envelope, ExpectedVersion, Idempotency, NewEvent, Store};
+use reception_store::{
+    AppendError, AppendRequest, Envelope, ExpectedVersion, Idempotency, NewEvent, Store,
+};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -54,7 +56,10 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { tz: chrono_tz::Asia::Shanghai, clock: None }
+        AppConfig {
+            tz: chrono_tz::Asia::Shanghai,
+            clock: None,
+        }
     }
 }
 
@@ -111,10 +116,20 @@ impl App {
     /// Wraps an open store. Loads the token registry from the `tokens` stream.
     pub fn new(store: Store, config: AppConfig) -> App {
         let tz = config.tz;
-        let clock = config.clock.unwrap_or_else(|| Arc::new(move || Utc::now().with_timezone(&tz).fixed_offset()));
+        let clock = config
+            .clock
+            .unwrap_or_else(|| Arc::new(move || Utc::now().with_timezone(&tz).fixed_offset()));
         let tokens = TokenRegistry::new();
-        let inner = Inner { store, clock, tz, tokens, policy: Mutex::new((0, PolicyBook::with_default())) };
-        let app = App { inner: Arc::new(inner) };
+        let inner = Inner {
+            store,
+            clock,
+            tz,
+            tokens,
+            policy: Mutex::new((0, PolicyBook::with_default())),
+        };
+        let app = App {
+            inner: Arc::new(inner),
+        };
         if let Err(e) = app.inner.tokens.load(&app.inner.store) {
             tracing::error!(error = %e, "could not load the token registry");
         }
@@ -145,7 +160,10 @@ impl App {
     /// Runs until the store closes; spawn it.
     pub async fn follow_tokens(self) {
         let from = self.inner.store.head().0 + 1;
-        self.inner.tokens.follow(self.inner.store.clone(), from).await;
+        self.inner
+            .tokens
+            .follow(self.inner.store.clone(), from)
+            .await;
     }
 
     /// First start on an empty store: publishes `Policy::default_v1()` as the system and
@@ -179,7 +197,12 @@ impl App {
         if self.inner.tokens.has_admin() {
             return Ok(None);
         }
-        let token = self.inner.tokens.issue_blocking(store, "admin", reception_domain::Role::Admin, &Actor::system())?;
+        let token = self.inner.tokens.issue_blocking(
+            store,
+            "admin",
+            reception_domain::Role::Admin,
+            &Actor::system(),
+        )?;
         let path = data_dir.join("admin.token");
         write_secret(&path, &token)?;
         Ok(Some(path))
@@ -201,22 +224,38 @@ impl App {
     }
 
     /// Loads a stream and folds it, up to `as_of` (recorded time) when given.
-    pub fn load<A: Aggregate>(&self, stream: &str, as_of: Option<DateTime<Utc>>) -> Result<Loaded<A>, AppError> {
+    pub fn load<A: Aggregate>(
+        &self,
+        stream: &str,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Loaded<A>, AppError> {
         let mut state = A::default();
         let mut events = Vec::new();
         for env in self.inner.store.read_stream(stream, 1, as_of) {
             let env = env?;
-            let ev = A::Event::from_stored(&env.event_type, &env.data)
-                .map_err(|e| AppError::Internal(format!("stored event {} of {stream} unreadable: {e}", env.seq)))?;
+            let ev = A::Event::from_stored(&env.event_type, &env.data).map_err(|e| {
+                AppError::Internal(format!(
+                    "stored event {} of {stream} unreadable: {e}",
+                    env.seq
+                ))
+            })?;
             state = state.evolve(&ev);
             events.push(env);
         }
-        Ok(Loaded { stream: stream.to_string(), state, events })
+        Ok(Loaded {
+            stream: stream.to_string(),
+            state,
+            events,
+        })
     }
 
     /// `history(stream, as_of)`: the envelopes recorded up to `as_of` and the state they
     /// produce; `NotFound` when the stream has no event (at that time).
-    pub fn history<A: Aggregate>(&self, stream: &str, as_of: Option<DateTime<Utc>>) -> Result<Loaded<A>, AppError> {
+    pub fn history<A: Aggregate>(
+        &self,
+        stream: &str,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Loaded<A>, AppError> {
         let loaded = self.load::<A>(stream, as_of)?;
         if loaded.events.is_empty() {
             return Err(AppError::NotFound(format!("{stream} not found")));
@@ -239,7 +278,9 @@ impl App {
         actor: &Actor,
         opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
-        let result = self.execute_inner::<A>(target, command_name, body, actor, opts).await;
+        let result = self
+            .execute_inner::<A>(target, command_name, body, actor, opts)
+            .await;
         let outcome = match &result {
             Ok(o) if o.replayed => "replayed",
             Ok(_) => "ok",
@@ -261,7 +302,8 @@ impl App {
         mut opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
         opts.now = Some(now);
-        self.execute::<A>(target, command_name, body, actor, opts).await
+        self.execute::<A>(target, command_name, body, actor, opts)
+            .await
     }
 
     async fn execute_inner<A: Aggregate>(
@@ -272,14 +314,21 @@ impl App {
         actor: &Actor,
         opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
-        let route = opts.route.clone().unwrap_or_else(|| format!("{}/{}", A::KIND, command_name));
+        let route = opts
+            .route
+            .clone()
+            .unwrap_or_else(|| format!("{}/{}", A::KIND, command_name));
         let target_part = match target {
             Target::Id(id) => id.to_string(),
             Target::Create => "new".into(),
             Target::Singleton => A::KIND.into(),
         };
         let idem = opts.idempotency_key.as_ref().map(|key| {
-            let fp = fingerprint(&format!("{route} {target_part} {command_name}"), &actor.user, &body);
+            let fp = fingerprint(
+                &format!("{route} {target_part} {command_name}"),
+                &actor.user,
+                &body,
+            );
             (key.clone(), fp)
         });
         if let Some((key, fp)) = &idem {
@@ -305,7 +354,10 @@ impl App {
             }
             if let Some(expected) = opts.if_match {
                 if expected != version {
-                    return Err(AppError::VersionConflict { expected, actual: version });
+                    return Err(AppError::VersionConflict {
+                        expected,
+                        actual: version,
+                    });
                 }
             }
             let command = A::Command::parse(command_name, body.clone())?;
@@ -316,12 +368,23 @@ impl App {
             };
             // A created aggregate's id is its stream's uuid; otherwise a fresh id for whatever
             // the command creates inside the stream.
-            let entity_id = if matches!(target, Target::Create) { id } else { Uuid::now_v7() };
-            let ctx = Context { now, actor: actor.clone(), policies: self.policies()?, entity_id };
+            let entity_id = if matches!(target, Target::Create) {
+                id
+            } else {
+                Uuid::now_v7()
+            };
+            let ctx = Context {
+                now,
+                actor: actor.clone(),
+                policies: self.policies()?,
+                entity_id,
+            };
             let events = loaded.state.decide(command, &ctx)?;
             let created = version == 0 && !events.is_empty();
             let late = if created {
-                events.first().and_then(|e| e.to_data().get("late").and_then(|l| l.as_bool()))
+                events
+                    .first()
+                    .and_then(|e| e.to_data().get("late").and_then(|l| l.as_bool()))
             } else {
                 None
             };
@@ -357,7 +420,11 @@ impl App {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(version),
                 events: new_events,
-                idempotency: idem.as_ref().map(|(key, fp)| Idempotency { key: key.clone(), fingerprint: *fp, meta }),
+                idempotency: idem.as_ref().map(|(key, fp)| Idempotency {
+                    key: key.clone(),
+                    fingerprint: *fp,
+                    meta,
+                }),
             };
             let started = Instant::now();
             let res = self.inner.store.append(req).await;
@@ -365,13 +432,27 @@ impl App {
             match res {
                 Ok(appended) => {
                     if !appended.replayed {
-                        metrics::counter!("reception_events_total").increment(appended.events.len() as u64);
+                        metrics::counter!("reception_events_total")
+                            .increment(appended.events.len() as u64);
                     }
-                    return Ok(CommandOutcome::from_appended(appended));
+                    let replayed = appended.replayed;
+                    let mut outcome = CommandOutcome::from_appended(appended);
+                    if !replayed {
+                        // The meta is only stored with an idempotency key; answer from
+                        // what this decision made either way.
+                        outcome.id = id;
+                        outcome.created = created;
+                        outcome.entity_id = entity_id;
+                        outcome.late = late;
+                    }
+                    return Ok(outcome);
                 }
                 Err(AppendError::Conflict { actual, .. }) => {
                     if opts.if_match.is_some() || attempt > CONFLICT_RETRIES {
-                        return Err(AppError::VersionConflict { expected: version, actual });
+                        return Err(AppError::VersionConflict {
+                            expected: version,
+                            actual,
+                        });
                     }
                     tracing::debug!(attempt, "concurrent append, deciding again");
                     tokio::task::yield_now().await;
@@ -384,7 +465,9 @@ impl App {
     /// The stored answer of an earlier command with this key, if the fingerprint matches.
     fn replay(&self, key: &str, fp: &[u8; 32]) -> Result<Option<CommandOutcome>, AppError> {
         match self.inner.store.idempotency_result(key)? {
-            Some((stored, _)) if &stored != fp => Err(AppError::IdempotencyKeyReused(key.to_string())),
+            Some((stored, _)) if &stored != fp => {
+                Err(AppError::IdempotencyKeyReused(key.to_string()))
+            }
             Some((_, appended)) => {
                 let mut o = CommandOutcome::from_appended(appended);
                 o.replayed = true;
@@ -397,7 +480,10 @@ impl App {
 
 /// The store's actor record of a domain actor.
 pub fn store_actor(actor: &Actor) -> reception_store::Actor {
-    reception_store::Actor { user: actor.user.clone(), role: actor.role.as_str().to_string() }
+    reception_store::Actor {
+        user: actor.user.clone(),
+        role: actor.role.as_str().to_string(),
+    }
 }
 
 /// Writes a secret file readable by its owner only.
@@ -409,13 +495,17 @@ fn write_secret(path: &Path, content: &str) -> Result<(), AppError> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts.open(path).map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = f.set_permissions(std::fs::Permissions::from_mode(0o600));
     }
-    writeln!(f, "{content}").map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    f.sync_all().map_err(|e| AppError::Internal(format!("cannot sync {}: {e}", path.display())))?;
+    writeln!(f, "{content}")
+        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    f.sync_all()
+        .map_err(|e| AppError::Internal(format!("cannot sync {}: {e}", path.display())))?;
     Ok(())
 }

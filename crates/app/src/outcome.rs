@@ -46,10 +46,22 @@ impl CommandOutcome {
         CommandOutcome {
             id,
             version: a.version,
-            events: a.events.iter().map(|e| OutcomeEvent { seq: e.seq, event_type: e.event_type.clone() }).collect(),
-            entity_id: meta.get("entity_id").and_then(|v| serde_json::from_value(v.clone()).ok()),
+            events: a
+                .events
+                .iter()
+                .map(|e| OutcomeEvent {
+                    seq: e.seq,
+                    event_type: e.event_type.clone(),
+                })
+                .collect(),
+            entity_id: meta
+                .get("entity_id")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
             late: meta.get("late").and_then(|v| v.as_bool()),
-            created: meta.get("created").and_then(|v| v.as_bool()).unwrap_or(false),
+            created: meta
+                .get("created")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
             replayed: a.replayed,
             stream: a.stream,
         }
@@ -63,5 +75,8 @@ impl CommandOutcome {
 
 /// The uuid part of `kind-<uuid>`, nil for singletons.
 pub fn stream_id(stream: &str) -> Uuid {
-    stream.split_once('-').and_then(|(_, s)| s.parse().ok()).unwrap_or_else(Uuid::nil)
+    stream
+        .split_once('-')
+        .and_then(|(_, s)| s.parse().ok())
+        .unwrap_or_else(Uuid::nil)
 }

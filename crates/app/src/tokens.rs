@@ -119,7 +119,10 @@ impl TokenRegistry {
         let e = self.entries.read().expect("token registry lock");
         let (stored_hash, (user, role)) = e.active.get_key_value(&presented)?;
         if bool::from(stored_hash.as_bytes().ct_eq(presented.as_bytes())) {
-            Some(Actor { user: user.clone(), role: *role })
+            Some(Actor {
+                user: user.clone(),
+                role: *role,
+            })
         } else {
             None
         }
@@ -127,11 +130,22 @@ impl TokenRegistry {
 
     /// True when at least one admin token is active.
     pub fn has_admin(&self) -> bool {
-        self.entries.read().expect("token registry lock").active.values().any(|(_, r)| *r == Role::Admin)
+        self.entries
+            .read()
+            .expect("token registry lock")
+            .active
+            .values()
+            .any(|(_, r)| *r == Role::Admin)
     }
 
     /// Creates a token for `user` in `role`; stores only its hash. Returns the token.
-    pub async fn issue(&self, store: &Store, user: &str, role: Role, by: &Actor) -> Result<String, AppError> {
+    pub async fn issue(
+        &self,
+        store: &Store,
+        user: &str,
+        role: Role,
+        by: &Actor,
+    ) -> Result<String, AppError> {
         let (token, req, issued) = issue_request(user, role, by)?;
         store.append(req).await?;
         self.insert(issued);
@@ -139,7 +153,13 @@ impl TokenRegistry {
     }
 
     /// [`TokenRegistry::issue`] from non-async code.
-    pub fn issue_blocking(&self, store: &Store, user: &str, role: Role, by: &Actor) -> Result<String, AppError> {
+    pub fn issue_blocking(
+        &self,
+        store: &Store,
+        user: &str,
+        role: Role,
+        by: &Actor,
+    ) -> Result<String, AppError> {
         let (token, req, issued) = issue_request(user, role, by)?;
         store.append_blocking(req)?;
         self.insert(issued);
@@ -148,26 +168,44 @@ impl TokenRegistry {
 
     /// Revokes a token by its hash.
     pub async fn revoke(&self, store: &Store, hash: &str, by: &Actor) -> Result<(), AppError> {
-        let data = serde_json::to_value(TokenRevoked { token_hash: hash.to_string() })
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let data = serde_json::to_value(TokenRevoked {
+            token_hash: hash.to_string(),
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
         store.append(token_request(TOKEN_REVOKED, data, by)).await?;
         self.remove(hash);
         Ok(())
     }
 }
 
-fn issue_request(user: &str, role: Role, by: &Actor) -> Result<(String, AppendRequest, TokenIssued), AppError> {
+fn issue_request(
+    user: &str,
+    role: Role,
+    by: &Actor,
+) -> Result<(String, AppendRequest, TokenIssued), AppError> {
     let user = user.trim();
     if user.is_empty() || user.len() > 100 {
-        return Err(reception_domain::DomainError::invalid("user", "user must be 1 to 100 characters").into());
+        return Err(reception_domain::DomainError::invalid(
+            "user",
+            "user must be 1 to 100 characters",
+        )
+        .into());
     }
     if role == Role::System {
-        return Err(reception_domain::DomainError::invalid("role", "tokens are for people; role system is reserved").into());
+        return Err(reception_domain::DomainError::invalid(
+            "role",
+            "tokens are for people; role system is reserved",
+        )
+        .into());
     }
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = format!("rcp_{}", hex::encode(raw));
-    let issued = TokenIssued { token_hash: token_hash(&token), user: user.to_string(), role };
+    let issued = TokenIssued {
+        token_hash: token_hash(&token),
+        user: user.to_string(),
+        role,
+    };
     let data = serde_json::to_value(&issued).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((token, token_request(TOKEN_ISSUED, data, by), issued))
 }

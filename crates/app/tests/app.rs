@@ -18,11 +18,20 @@ fn t(s: &str) -> DateTime<FixedOffset> {
 
 fn app_on(store: Store, clock: &Clock) -> App {
     let c = clock.clone();
-    App::new(store, AppConfig { tz: chrono_tz::Asia::Shanghai, clock: Some(Arc::new(move || *c.lock().unwrap())) })
+    App::new(
+        store,
+        AppConfig {
+            tz: chrono_tz::Asia::Shanghai,
+            clock: Some(Arc::new(move || *c.lock().unwrap())),
+        },
+    )
 }
 
 fn reception() -> Actor {
-    Actor { user: "li.na".into(), role: Role::Reception }
+    Actor {
+        user: "li.na".into(),
+        role: Role::Reception,
+    }
 }
 
 fn request(now: DateTime<FixedOffset>) -> Value {
@@ -42,17 +51,29 @@ async fn bootstrap_publishes_the_default_policy_and_one_private_admin_token() {
     let dir = tempfile::tempdir().unwrap();
     let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
     let app = app_on(Store::open(dir.path().join("store")).unwrap(), &clock);
-    let path = app.bootstrap(dir.path()).unwrap().expect("a token file on an empty store");
+    let path = app
+        .bootstrap(dir.path())
+        .unwrap()
+        .expect("a token file on an empty store");
     let token = std::fs::read_to_string(&path).unwrap().trim().to_string();
-    assert_eq!(app.tokens().verify(&token).map(|a| a.role), Some(Role::Admin));
+    assert_eq!(
+        app.tokens().verify(&token).map(|a| a.role),
+        Some(Role::Admin)
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert_eq!(app.store().stream_version("policy").unwrap(), 1);
     assert_eq!(app.policies().unwrap().latest().unwrap().version, 1);
-    assert!(app.bootstrap(dir.path()).unwrap().is_none(), "bootstrap runs once");
+    assert!(
+        app.bootstrap(dir.path()).unwrap().is_none(),
+        "bootstrap runs once"
+    );
     assert_eq!(app.store().stream_version("policy").unwrap(), 1);
 }
 
@@ -63,24 +84,70 @@ async fn idempotent_repeats_replay_and_reused_keys_fail() {
     let app = app_on(Store::open(dir.path()).unwrap(), &clock);
     app.bootstrap(dir.path()).unwrap();
     let now = *clock.lock().unwrap();
-    let opts = || ExecOptions { idempotency_key: Some("k1".into()), ..Default::default() };
-    let first = app.execute::<Visit>(Target::Create, "request", request(now), &reception(), opts()).await.unwrap();
+    let opts = || ExecOptions {
+        idempotency_key: Some("k1".into()),
+        ..Default::default()
+    };
+    let first = app
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now),
+            &reception(),
+            opts(),
+        )
+        .await
+        .unwrap();
     assert!(first.created && !first.replayed);
     assert_eq!(first.late, Some(false));
-    assert_eq!(first.entity_id, Some(first.id), "a created visit's id is its stream's uuid");
+    assert_eq!(
+        first.entity_id,
+        Some(first.id),
+        "a created visit's id is its stream's uuid"
+    );
     let head = app.store().head().0;
-    let again = app.execute::<Visit>(Target::Create, "request", request(now), &reception(), opts()).await.unwrap();
+    let again = app
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now),
+            &reception(),
+            opts(),
+        )
+        .await
+        .unwrap();
     assert!(again.replayed);
-    assert_eq!((again.id, again.version, &again.events, again.late, again.created), (first.id, first.version, &first.events, first.late, true));
+    assert_eq!(
+        (
+            again.id,
+            again.version,
+            &again.events,
+            again.late,
+            again.created
+        ),
+        (first.id, first.version, &first.events, first.late, true)
+    );
     assert_eq!(app.store().head().0, head);
     let err = app
-        .execute::<Visit>(Target::Create, "request", request(now + Duration::hours(1)), &reception(), opts())
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now + Duration::hours(1)),
+            &reception(),
+            opts(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::IdempotencyKeyReused(_)), "{err:?}");
     // Another user with the same key and body is another request.
-    let other = Actor { user: "wang".into(), role: Role::Reception };
-    let err = app.execute::<Visit>(Target::Create, "request", request(now), &other, opts()).await.unwrap_err();
+    let other = Actor {
+        user: "wang".into(),
+        role: Role::Reception,
+    };
+    let err = app
+        .execute::<Visit>(Target::Create, "request", request(now), &other, opts())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::IdempotencyKeyReused(_)));
 }
 
@@ -91,13 +158,29 @@ async fn concurrent_commands_without_if_match_are_retried_and_all_land() {
     let app = app_on(Store::open(dir.path()).unwrap(), &clock);
     app.bootstrap(dir.path()).unwrap();
     let now = *clock.lock().unwrap();
-    let v = app.execute::<Visit>(Target::Create, "request", request(now), &reception(), Default::default()).await.unwrap();
+    let v = app
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for i in 0..8 {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
             let body = json!({"subject": "Wang Lei", "kind": "diet", "text": format!("note {i}")});
-            app.execute::<Visit>(Target::Id(v.id), "note-preference", body, &reception(), Default::default()).await
+            app.execute::<Visit>(
+                Target::Id(v.id),
+                "note-preference",
+                body,
+                &reception(),
+                Default::default(),
+            )
+            .await
         }));
     }
     for t in tasks {
@@ -108,9 +191,30 @@ async fn concurrent_commands_without_if_match_are_retried_and_all_land() {
     assert_eq!(loaded.state.preferences.len(), 8);
     // With If-Match a stale version is a conflict, not a retry.
     let body = json!({"subject": "Wang Lei", "kind": "diet", "text": "late"});
-    let opts = ExecOptions { if_match: Some(3), ..Default::default() };
-    let err = app.execute::<Visit>(Target::Id(v.id), "note-preference", body, &reception(), opts).await.unwrap_err();
-    assert!(matches!(err, AppError::VersionConflict { expected: 3, actual: 9 }), "{err:?}");
+    let opts = ExecOptions {
+        if_match: Some(3),
+        ..Default::default()
+    };
+    let err = app
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            body,
+            &reception(),
+            opts,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::VersionConflict {
+                expected: 3,
+                actual: 9
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -121,21 +225,43 @@ async fn c4_escalates_once_across_passes_and_restarts() {
     let app = app_on(store.clone(), &clock);
     app.bootstrap(dir.path()).unwrap();
     let body = json!({"customer": "Huaxin", "severity": "minor", "category": "meals", "description": "cold soup"});
-    let c = app.execute::<Complaint>(Target::Create, "raise", body, &reception(), Default::default()).await.unwrap();
+    let c = app
+        .execute::<Complaint>(
+            Target::Create,
+            "raise",
+            body,
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     *clock.lock().unwrap() += Duration::days(9);
-    assert!(app.run_escalations().await.unwrap().escalated.is_empty(), "not before 10 days");
+    assert!(
+        app.run_escalations().await.unwrap().escalated.is_empty(),
+        "not before 10 days"
+    );
     *clock.lock().unwrap() += Duration::days(1);
     let pass = app.run_escalations().await.unwrap();
     assert_eq!(pass.escalated, vec![c.id]);
-    assert!(app.run_escalations().await.unwrap().escalated.is_empty(), "never twice");
+    assert!(
+        app.run_escalations().await.unwrap().escalated.is_empty(),
+        "never twice"
+    );
     store.close().unwrap();
     drop(app);
     drop(store);
 
     let app = app_on(Store::open(dir.path()).unwrap(), &clock);
-    assert!(app.run_escalations().await.unwrap().escalated.is_empty(), "not after a restart either");
+    assert!(
+        app.run_escalations().await.unwrap().escalated.is_empty(),
+        "not after a restart either"
+    );
     let loaded = app.load::<Complaint>(&c.stream, None).unwrap();
-    let escalations: Vec<_> = loaded.events.iter().filter(|e| e.event_type == "ComplaintEscalated").collect();
+    let escalations: Vec<_> = loaded
+        .events
+        .iter()
+        .filter(|e| e.event_type == "ComplaintEscalated")
+        .collect();
     assert_eq!(escalations.len(), 1);
     assert_eq!(escalations[0].actor.role, "system");
 }
@@ -146,12 +272,32 @@ async fn tokens_verify_by_hash_and_revocation_sticks_across_reloads() {
     let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
     let store = Store::open(dir.path()).unwrap();
     let app = app_on(store.clone(), &clock);
-    let admin = Actor { user: "admin".into(), role: Role::Admin };
-    let tok = app.tokens().issue(&store, "li.na", Role::Finance, &admin).await.unwrap();
-    assert_eq!(app.tokens().verify(&tok), Some(Actor { user: "li.na".into(), role: Role::Finance }));
+    let admin = Actor {
+        user: "admin".into(),
+        role: Role::Admin,
+    };
+    let tok = app
+        .tokens()
+        .issue(&store, "li.na", Role::Finance, &admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.tokens().verify(&tok),
+        Some(Actor {
+            user: "li.na".into(),
+            role: Role::Finance
+        })
+    );
     assert_eq!(app.tokens().verify(&format!("{tok}x")), None);
-    let keep = app.tokens().issue(&store, "wang", Role::Analyst, &admin).await.unwrap();
-    app.tokens().revoke(&store, &reception_app::tokens::token_hash(&tok), &admin).await.unwrap();
+    let keep = app
+        .tokens()
+        .issue(&store, "wang", Role::Analyst, &admin)
+        .await
+        .unwrap();
+    app.tokens()
+        .revoke(&store, &reception_app::tokens::token_hash(&tok), &admin)
+        .await
+        .unwrap();
     assert_eq!(app.tokens().verify(&tok), None);
     // A fresh registry built from the log agrees.
     let again = reception_app::TokenRegistry::new();

@@ -14,10 +14,20 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "reception", version, about, long_about = None)]
 pub struct Cli {
     /// Directory holding the store (`store/`) and `admin.token`.
-    #[arg(long, global = true, env = "RECEPTION_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "RECEPTION_DATA_DIR",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
     /// Business time zone (IANA name): times without an explicit offset, "today" on the board.
-    #[arg(long, global = true, env = "RECEPTION_TZ", default_value = "Asia/Shanghai")]
+    #[arg(
+        long,
+        global = true,
+        env = "RECEPTION_TZ",
+        default_value = "Asia/Shanghai"
+    )]
     pub tz: String,
     /// Always log JSON (the default when stdout is not a terminal).
     #[arg(long, global = true, env = "RECEPTION_LOG_JSON")]
@@ -144,7 +154,9 @@ mod tests {
     fn serve_defaults_follow_api_md() {
         let cli = Cli::try_parse_from(["reception", "serve"]).unwrap();
         assert_eq!(cli.data_dir, PathBuf::from("./data"));
-        let Command::Serve(args) = cli.command else { panic!("not serve") };
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
         assert_eq!(args.listen.to_string(), "127.0.0.1:8080");
         assert!(args.nats.is_none());
     }

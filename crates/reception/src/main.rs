@@ -29,7 +29,10 @@ const EXIT_FAILURE: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -50,7 +53,9 @@ fn main() -> ExitCode {
 fn init_tracing(force_json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if force_json || !std::io::stdout().is_terminal() {
         builder.json().flatten_event(true).init();
     } else {
@@ -66,15 +71,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&data_dir),
         Command::Backup { out } => backup(&data_dir, &out),
         Command::Restore { from } => restore(&data_dir, &from),
-        Command::Bench { target: BenchTarget::Store { dir, replay_events } } => {
+        Command::Bench {
+            target: BenchTarget::Store { dir, replay_events },
+        } => {
             let dir = dir.unwrap_or_else(|| data_dir.join("bench-store"));
-            let report = tokio::task::spawn_blocking(move || reception_store::bench::run(&dir, replay_events)).await??;
+            let report = tokio::task::spawn_blocking(move || {
+                reception_store::bench::run(&dir, replay_events)
+            })
+            .await??;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         // Provided by the integrator (read side, demo data, NATS replica).
         Command::Rebuild { .. } => not_in_this_build("rebuild"),
-        Command::Export { what: ExportWhat::Costs { .. } } => not_in_this_build("export costs"),
+        Command::Export {
+            what: ExportWhat::Costs { .. },
+        } => not_in_this_build("export costs"),
         Command::Demo { .. } => not_in_this_build("demo"),
         Command::ReadNode { .. } => not_in_this_build("read-node"),
     }
@@ -86,12 +98,15 @@ fn not_in_this_build(what: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    Store::open(data_dir.join("store")).with_context(|| format!("opening the store in {}", data_dir.display()))
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    Store::open(data_dir.join("store"))
+        .with_context(|| format!("opening the store in {}", data_dir.display()))
 }
 
 fn parse_tz(tz: &str) -> anyhow::Result<chrono_tz::Tz> {
-    tz.parse::<chrono_tz::Tz>().map_err(|e| anyhow::anyhow!("--tz {tz:?} is not an IANA time zone: {e}"))
+    tz.parse::<chrono_tz::Tz>()
+        .map_err(|e| anyhow::anyhow!("--tz {tz:?} is not an IANA time zone: {e}"))
 }
 
 async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -115,12 +130,17 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
     }
     reception_api::metrics::handle();
     let follow = tokio::spawn(app.clone().follow_tokens());
-    let escalation = tokio::spawn(app.clone().escalation_loop(Duration::from_secs(args.escalation_interval.max(1))));
+    let escalation = tokio::spawn(
+        app.clone()
+            .escalation_loop(Duration::from_secs(args.escalation_interval.max(1))),
+    );
 
     let mut state = reception_api::AppState::new(app.clone());
     state.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     let router = reception_api::router(state);
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "reception listening");
     println!("listening on http://{addr}");
@@ -134,7 +154,10 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
             .await
     });
     shutdown_signal().await;
-    tracing::info!(deadline_s = args.shutdown_deadline, "shutting down: finishing in-flight requests");
+    tracing::info!(
+        deadline_s = args.shutdown_deadline,
+        "shutting down: finishing in-flight requests"
+    );
     let _ = stop_tx.send(());
     match tokio::time::timeout(Duration::from_secs(args.shutdown_deadline), server).await {
         Ok(Ok(Ok(()))) => {}
@@ -171,15 +194,34 @@ async fn shutdown_signal() {
     }
 }
 
-fn history(data_dir: &Path, visit: &str, as_of: Option<&str>, tz: &str) -> anyhow::Result<ExitCode> {
-    let id: uuid::Uuid = visit.parse().with_context(|| format!("--visit {visit:?} is not a visit id (uuid)"))?;
+fn history(
+    data_dir: &Path,
+    visit: &str,
+    as_of: Option<&str>,
+    tz: &str,
+) -> anyhow::Result<ExitCode> {
+    let id: uuid::Uuid = visit
+        .parse()
+        .with_context(|| format!("--visit {visit:?} is not a visit id (uuid)"))?;
     let as_of = as_of
-        .map(|t| chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--as-of {t:?} is not RFC 3339")))
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .with_context(|| format!("--as-of {t:?} is not RFC 3339"))
+        })
         .transpose()?;
     let store = open_store(data_dir)?;
-    let app = App::new(store.clone(), AppConfig { tz: parse_tz(tz)?, clock: None });
+    let app = App::new(
+        store.clone(),
+        AppConfig {
+            tz: parse_tz(tz)?,
+            clock: None,
+        },
+    );
     let stream = App::stream_name::<reception_domain::visit::Visit>(id);
-    let loaded = app.history::<reception_domain::visit::Visit>(&stream, as_of.map(|t| t.with_timezone(&chrono::Utc)))?;
+    let loaded = app.history::<reception_domain::visit::Visit>(
+        &stream,
+        as_of.map(|t| t.with_timezone(&chrono::Utc)),
+    )?;
     let out = serde_json::json!({ "stream": stream, "as_of": as_of, "events": loaded.events, "state": loaded.state });
     println!("{}", serde_json::to_string_pretty(&out)?);
     store.close()?;
@@ -191,15 +233,21 @@ fn verify(data_dir: &Path) -> anyhow::Result<ExitCode> {
     let report = store.verify()?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     store.close()?;
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_TAMPERED) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_TAMPERED)
+    })
 }
 
 fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -234,7 +282,11 @@ fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     w.get_ref().sync_all()?;
     bar.finish();
     store.close()?;
-    eprintln!("backed up {} events (head hash {head_hash}) to {}", next - 1, out.display());
+    eprintln!(
+        "backed up {} events (head hash {head_hash}) to {}",
+        next - 1,
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -244,7 +296,10 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
     let size = file.metadata()?.len();
     let store = open_store(data_dir)?;
     if store.head().0 != 0 {
-        bail!("{} already holds events; restore needs an empty data dir", data_dir.display());
+        bail!(
+            "{} already holds events; restore needs an empty data dir",
+            data_dir.display()
+        );
     }
     let bar = progress(size, "restore (bytes)");
     let reader = std::io::BufReader::new(file);
@@ -256,13 +311,17 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let env: Envelope =
-            serde_json::from_str(&line).with_context(|| format!("line {} of {} is not an envelope", i + 1, from.display()))?;
-        store
-            .append_replicated(&env)
-            .with_context(|| format!("line {} (seq {}) does not continue the chain", i + 1, env.seq))?;
+        let env: Envelope = serde_json::from_str(&line)
+            .with_context(|| format!("line {} of {} is not an envelope", i + 1, from.display()))?;
+        store.append_replicated(&env).with_context(|| {
+            format!(
+                "line {} (seq {}) does not continue the chain",
+                i + 1,
+                env.seq
+            )
+        })?;
         count += 1;
-        if count % 1000 == 0 {
+        if count.is_multiple_of(1000) {
             bar.set_position(read.min(size));
         }
     }
@@ -270,5 +329,9 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
     let report = store.verify()?;
     store.close()?;
     eprintln!("restored {count} events; chain ok: {}", report.ok);
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_TAMPERED) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_TAMPERED)
+    })
 }
