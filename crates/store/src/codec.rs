@@ -1,28 +1,56 @@
 //! Key layouts of the sled trees, envelope (de)serialisation and the hash chain.
 
-use crate::{Envelope, StoreError, Upcaster};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Actor, Envelope, StoreError, Upcaster};
 
 /// The `prev_hash` of seq 1.
 pub(crate) const GENESIS_HASH: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Tree names.
-pub(crate) const LOG: &str = "log";
-pub(crate) const STREAMS: &str = "streams";
-pub(crate) const HEADS: &str = "heads";
-pub(crate) const IDEM: &str = "idem";
-pub(crate) const META: &str = "meta";
+/// The one tree holding the log, the stream index, the stream registry, the
+/// idempotency records and the meta records, each under its own one-byte key prefix,
+/// so that a group-commit batch is one atomic `apply_batch` on one tree.
+pub(crate) const EVENTS: &str = "events";
+/// The `meta` tree of format 1 (five trees and a multi-tree transaction); recognised
+/// only to name it in the error.
+pub(crate) const OLD_META: &str = "meta";
 /// Prefix of read-model trees.
 pub(crate) const READ_MODEL_PREFIX: &str = "rm/";
 
-/// `meta` keys and the format marker.
-pub(crate) const META_FORMAT: &[u8] = b"format";
-pub(crate) const META_HEAD: &[u8] = b"head";
-pub(crate) const FORMAT_MARKER: &[u8] = b"reception-store/1";
+/// Key prefixes inside [`EVENTS`].
+pub(crate) const P_LOG: u8 = b'l';
+pub(crate) const P_STREAM: u8 = b's';
+pub(crate) const P_HEAD: u8 = b'h';
+pub(crate) const P_IDEM: u8 = b'i';
 
-/// Key of seq in `log`.
-pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
-    seq.to_be_bytes()
+/// Meta keys and the format marker.
+pub(crate) const META_FORMAT: &[u8] = b"mformat";
+pub(crate) const META_HEAD: &[u8] = b"mhead";
+pub(crate) const FORMAT_MARKER: &[u8] = b"reception-store/2";
+/// Format 1's marker (kept in its own `meta` tree under `format`).
+pub(crate) const OLD_FORMAT_MARKER: &[u8] = b"reception-store/1";
+
+/// Key of seq in the log: `l`, seq big-endian.
+pub(crate) fn log_key(seq: u64) -> [u8; 9] {
+    let mut k = [P_LOG; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The seq of a log key (`None` for anything that is not one).
+pub(crate) fn decode_log_key(key: &[u8]) -> Option<u64> {
+    match key.split_first() {
+        Some((&P_LOG, rest)) => decode_u64(rest),
+        _ => None,
+    }
+}
+
+/// The range of every log key.
+pub(crate) fn log_range() -> std::ops::RangeInclusive<[u8; 9]> {
+    log_key(0)..=log_key(u64::MAX)
 }
 
 /// Decodes an 8-byte big-endian number.
@@ -31,20 +59,39 @@ pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(arr))
 }
 
-/// `streams` key: stream name, 0x00, version big-endian.
+/// Stream index key: `s`, stream name, 0x00, version big-endian.
 pub(crate) fn stream_key(stream: &str, version: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(stream.len() + 9);
+    let mut k = Vec::with_capacity(stream.len() + 10);
+    k.push(P_STREAM);
     k.extend_from_slice(stream.as_bytes());
     k.push(0);
     k.extend_from_slice(&version.to_be_bytes());
     k
 }
 
-/// Exclusive end of a stream's key range in `streams`.
+/// Exclusive end of a stream's key range in the stream index.
 pub(crate) fn stream_key_end(stream: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(stream.len() + 1);
+    let mut k = Vec::with_capacity(stream.len() + 2);
+    k.push(P_STREAM);
     k.extend_from_slice(stream.as_bytes());
     k.push(1);
+    k
+}
+
+/// Stream registry key: `h`, stream name (value: seq of its first event).
+pub(crate) fn head_key(stream: &str) -> Vec<u8> {
+    prefixed(P_HEAD, stream.as_bytes())
+}
+
+/// Idempotency record key: `i`, the caller's key.
+pub(crate) fn idem_key(key: &str) -> Vec<u8> {
+    prefixed(P_IDEM, key.as_bytes())
+}
+
+fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(rest.len() + 1);
+    k.push(prefix);
+    k.extend_from_slice(rest);
     k
 }
 
@@ -123,6 +170,54 @@ pub(crate) fn fill_hash(canonical: &[u8], hash: &str) -> Vec<u8> {
     out.extend_from_slice(hash.as_bytes());
     out.extend_from_slice(&canonical[split..]);
     out
+}
+
+/// Every field of an [`Envelope`] before `data`, borrowed, in the same order and with
+/// the same serde names, `hash` blank: serialised, then `data` appended, it gives
+/// exactly the canonical bytes of the envelope (`data` is the last field).
+#[derive(Serialize)]
+pub(crate) struct Header<'a> {
+    pub seq: u64,
+    pub stream: &'a str,
+    pub version: u64,
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: &'a str,
+    pub schema: u32,
+    pub occurred_at: DateTime<FixedOffset>,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: &'a Actor,
+    pub correlation_id: Uuid,
+    pub causation_id: Uuid,
+    pub prev_hash: &'a str,
+    pub hash: &'static str,
+}
+
+/// Builds a new envelope from its header and its already serialised `data` (compact
+/// serde_json, as the caller's thread produced it): the canonical bytes go through
+/// `canonical` (a reused buffer), the stored bytes (hash filled in) into `stored`
+/// (also reused). Returns the hash.
+pub(crate) fn encode_new(
+    header: &Header<'_>,
+    data: &[u8],
+    canonical: &mut Vec<u8>,
+    stored: &mut Vec<u8>,
+) -> Result<String, serde_json::Error> {
+    canonical.clear();
+    serde_json::to_writer(&mut *canonical, header)?;
+    // The header ends with `"hash":""}`: the blank hash's closing quote is at len - 2.
+    debug_assert!(canonical.ends_with(b"\"hash\":\"\"}"));
+    let split = canonical.len() - 2;
+    canonical.pop();
+    canonical.extend_from_slice(b",\"data\":");
+    canonical.extend_from_slice(data);
+    canonical.push(b'}');
+    let hash = chain_hash(header.prev_hash, canonical);
+    stored.clear();
+    stored.extend_from_slice(&canonical[..split]);
+    stored.extend_from_slice(hash.as_bytes());
+    stored.extend_from_slice(&canonical[split..]);
+    Ok(hash)
 }
 
 /// Parses a stored envelope.

@@ -6,16 +6,25 @@
 //!
 //! sled types never leave this crate.
 //!
-//! # Layout
-//! One sled database per store directory, with the trees `log` (seq big-endian →
-//! envelope JSON), `streams` (stream name, 0x00, version big-endian → seq), `heads`
-//! (stream → seq of its first event: the stream registry, written once), `idem` (idempotency key → fingerprint + first result), `meta`
-//! (format marker, head seq and hash) and `rm/<name>` per read model.
+//! # Layout (format `reception-store/2`)
+//! One sled database per store directory. Everything the writer writes lives in ONE
+//! tree, `events`, under one-byte key prefixes:
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `l` | seq big-endian | the envelope's JSON (the log) |
+//! | `s` | stream name, 0x00, version big-endian | seq (the stream index) |
+//! | `h` | stream name | seq of its first event (the stream registry, written once) |
+//! | `i` | idempotency key | fingerprint + the first result |
+//! | `m` | `mformat`, `mhead` | format marker; head seq and hash |
+//!
+//! Read models have a tree each, `rm/<name>`.
 //!
 //! Every append goes through one writer thread that takes all queued requests, checks
-//! their expected versions in order, writes the whole batch in one multi-tree
-//! transaction, flushes once and only then answers (group commit). Readers only see
-//! events up to the durable head.
+//! their expected versions in order, writes the whole batch with one `apply_batch` on
+//! the `events` tree (atomic in sled, also across a crash), flushes once and only then
+//! answers (group commit). The writer is the only writer of that tree, so it needs no
+//! transaction. Readers only see events up to the durable head.
 //!
 //! # Example
 //! ```
@@ -226,10 +235,32 @@ pub trait Upcaster: Send + Sync + 'static {
     ) -> (u32, serde_json::Value);
 }
 
+/// Options for [`Store::open_with`]; `StoreOptions::default()` is what [`Store::open`] uses.
+///
+/// ```
+/// # use reception_store::{Store, StoreOptions};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let store = Store::open_with(
+///     dir.path(),
+///     StoreOptions { cache_capacity: Some(64 << 20), ..StoreOptions::default() },
+/// )?;
+/// # store.close()?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Default)]
 pub struct StoreOptions {
     pub upcaster: Option<std::sync::Arc<dyn Upcaster>>,
+    /// sled's page cache in bytes; `None` means [`DEFAULT_CACHE_CAPACITY`]. Stream reads
+    /// stay fast while the hot part of the store fits in it.
+    pub cache_capacity: Option<u64>,
 }
+
+/// The page cache a store gets unless [`StoreOptions::cache_capacity`] says otherwise:
+/// 2 GiB (sled's own default is 1 GiB). sled fills it only as pages are read, so a
+/// small store uses little of it.
+pub const DEFAULT_CACHE_CAPACITY: u64 = 2 << 30;
 
 /// Handle to an open store; cheap to clone, `Send + Sync`.
 #[derive(Clone)]
@@ -363,13 +394,14 @@ impl Store {
         check_dir(path)?;
         let db = sled::Config::new()
             .path(path)
+            .cache_capacity(opts.cache_capacity.unwrap_or(DEFAULT_CACHE_CAPACITY))
             .open()
             .map_err(|e| open_error(path, e))?;
         let names = db.tree_names();
-        let has_meta = names.iter().any(|n| n.as_ref() == codec::META.as_bytes());
-        let meta = db.open_tree(codec::META).map_err(codec::io_err)?;
-        if has_meta {
-            match meta.get(codec::META_FORMAT).map_err(codec::io_err)? {
+        let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+        if has(codec::EVENTS) {
+            let events = db.open_tree(codec::EVENTS).map_err(codec::io_err)?;
+            match events.get(codec::META_FORMAT).map_err(codec::io_err)? {
                 Some(v) if v.as_ref() == codec::FORMAT_MARKER => {}
                 Some(v) => {
                     return Err(StoreError::NotAStore {
@@ -384,26 +416,38 @@ impl Store {
                     })
                 }
             }
+        } else if has(codec::OLD_META)
+            && db
+                .open_tree(codec::OLD_META)
+                .and_then(|m| m.get(b"format"))
+                .map_err(codec::io_err)?
+                .is_some_and(|v| v.as_ref() == codec::OLD_FORMAT_MARKER)
+        {
+            return Err(StoreError::NotAStore {
+                path: shown,
+                reason: format!(
+                    "a reception store of the older format {} (five trees); this build reads {}: replay it into a new store",
+                    String::from_utf8_lossy(codec::OLD_FORMAT_MARKER),
+                    String::from_utf8_lossy(codec::FORMAT_MARKER),
+                ),
+            });
         } else if names.len() > 1 || !db.is_empty() {
             return Err(StoreError::NotAStore {
                 path: shown,
                 reason: "a sled database that is not a reception store".into(),
             });
         } else {
-            meta.insert(codec::META_FORMAT, codec::FORMAT_MARKER)
+            let events = db.open_tree(codec::EVENTS).map_err(codec::io_err)?;
+            events
+                .insert(codec::META_FORMAT, codec::FORMAT_MARKER)
                 .map_err(codec::io_err)?;
             db.flush().map_err(codec::io_err)?;
         }
-        let open = |name: &str| db.open_tree(name).map_err(codec::io_err);
         let trees = writer::Trees {
-            log: open(codec::LOG)?,
-            streams: open(codec::STREAMS)?,
-            heads: open(codec::HEADS)?,
-            idem: open(codec::IDEM)?,
-            meta,
+            events: db.open_tree(codec::EVENTS).map_err(codec::io_err)?,
             db: db.clone(),
         };
-        let (seq, hash) = match trees.meta.get(codec::META_HEAD).map_err(codec::io_err)? {
+        let (seq, hash) = match trees.events.get(codec::META_HEAD).map_err(codec::io_err)? {
             Some(v) => codec::decode_head(&v).ok_or(StoreError::Corrupt {
                 seq: 0,
                 reason: "unreadable head record".into(),
@@ -411,10 +455,12 @@ impl Store {
             None => (0, codec::GENESIS_HASH.to_string()),
         };
         let last = trees
-            .log
-            .last()
+            .events
+            .range(codec::log_range())
+            .next_back()
+            .transpose()
             .map_err(codec::io_err)?
-            .and_then(|(k, _)| codec::decode_u64(&k))
+            .and_then(|(k, _)| codec::decode_log_key(&k))
             .unwrap_or(0);
         if last != seq {
             return Err(StoreError::Corrupt {
@@ -431,8 +477,7 @@ impl Store {
             .spawn(move || w.run(rx))
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         let reader = read::Reader {
-            log: trees.log.clone(),
-            streams: trees.streams.clone(),
+            events: trees.events.clone(),
             head,
             upcaster: opts.upcaster,
         };
@@ -458,10 +503,11 @@ impl Store {
         req: AppendRequest,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<Appended, AppendError>>, AppendError> {
         validate(&req)?;
+        let prepared = writer::Prepared::new(req)?;
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.inner
             .tx
-            .send(writer::Cmd::Append(req, reply))
+            .send(writer::Cmd::Append(prepared, reply))
             .map_err(|_| StoreError::Closed)?;
         Ok(rx)
     }
@@ -483,13 +529,13 @@ impl Store {
         &self,
         key: &str,
     ) -> Result<Option<([u8; 32], Appended)>, StoreError> {
-        writer::read_idempotency(&self.inner.trees.idem, key)
+        writer::read_idempotency(&self.inner.trees.events, key)
     }
 
     /// Current version of a stream (0 when it does not exist).
     pub fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
         codec::version_from_index(
-            &self.inner.trees.streams,
+            &self.inner.trees.events,
             stream,
             self.inner.reader.durable_seq(),
         )
@@ -530,11 +576,11 @@ impl Store {
     ) -> impl Iterator<Item = Result<String, StoreError>> + Send + 'static {
         self.inner
             .trees
-            .heads
-            .scan_prefix(prefix.as_bytes())
+            .events
+            .scan_prefix(codec::head_key(prefix))
             .map(|r| {
                 let (k, _) = r.map_err(codec::io_err)?;
-                String::from_utf8(k.to_vec())
+                String::from_utf8(k[1..].to_vec())
                     .map_err(|_| StoreError::Io("a stream name is not UTF-8".into()))
             })
     }
@@ -576,10 +622,10 @@ impl Store {
             head_hash: prev.to_string(),
             first_bad_seq: Some(seq),
         };
-        for entry in t.log.iter() {
+        for entry in t.events.range(codec::log_range()) {
             let (key, bytes) = entry.map_err(codec::io_err)?;
             let expected = checked + 1;
-            if codec::decode_u64(&key) != Some(expected) {
+            if codec::decode_log_key(&key) != Some(expected) {
                 return Ok(bad(expected, checked, &prev));
             }
             let Ok(env) = codec::decode_envelope(expected, &bytes) else {
@@ -592,7 +638,7 @@ impl Store {
                 .map(|c| codec::chain_hash(&prev, &c) == env.hash)
                 .unwrap_or(false);
             let index_ok = t
-                .streams
+                .events
                 .get(codec::stream_key(&env.stream, env.version))
                 .map_err(codec::io_err)?
                 .is_some_and(|v| codec::decode_u64(&v) == Some(expected));
@@ -608,7 +654,7 @@ impl Store {
             prev = env.hash;
         }
         let stored_head = t
-            .meta
+            .events
             .get(codec::META_HEAD)
             .map_err(codec::io_err)?
             .and_then(|v| codec::decode_head(&v));

@@ -13,8 +13,8 @@ use crate::{Envelope, StoreError, Upcaster};
 /// What a reader needs: the trees, the durable head and the upcaster.
 #[derive(Clone)]
 pub(crate) struct Reader {
-    pub log: sled::Tree,
-    pub streams: sled::Tree,
+    /// The one event tree (log, stream index, ...; see `codec`).
+    pub events: sled::Tree,
     pub head: Arc<RwLock<Head>>,
     pub upcaster: Option<Arc<dyn Upcaster>>,
 }
@@ -33,7 +33,7 @@ impl Reader {
     ) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static {
         let valid = !stream.is_empty() && !stream.contains('\0');
         let range = if valid {
-            Some(self.streams.range(
+            Some(self.events.range(
                 codec::stream_key(stream, from_version.max(1))..codec::stream_key_end(stream),
             ))
         } else {
@@ -61,7 +61,7 @@ impl Reader {
                 // Events appended together sit next to each other in the log: read
                 // such runs with one log iterator instead of one lookup each.
                 if run.as_ref().is_none_or(|(_, next)| *next != seq) {
-                    run = Some((reader.log.range(codec::seq_key(seq)..), seq));
+                    run = Some((reader.events.range(codec::log_key(seq)..), seq));
                 }
                 let (it, next) = run.as_mut().expect("run set above");
                 *next = seq + 1;
@@ -70,7 +70,7 @@ impl Reader {
                     reason: "indexed by its stream but missing from the log".into(),
                 };
                 let (k, bytes) = it.next().ok_or_else(missing)?.map_err(io_err)?;
-                if codec::decode_u64(&k) != Some(seq) {
+                if codec::decode_log_key(&k) != Some(seq) {
                     return Err(missing());
                 }
                 let env = codec::decode_envelope(seq, &bytes)?;
@@ -104,7 +104,10 @@ impl Reader {
         let head = self.durable_seq();
         let from = from_seq.max(1);
         let mut range = if from <= head {
-            Some(self.log.range(codec::seq_key(from)..=codec::seq_key(head)))
+            Some(
+                self.events
+                    .range(codec::log_key(from)..=codec::log_key(head)),
+            )
         } else {
             None
         }
@@ -125,7 +128,7 @@ impl Reader {
                 }
             };
             left -= 1;
-            let seq = codec::decode_u64(&key).unwrap_or(0);
+            let seq = codec::decode_log_key(&key).unwrap_or(0);
             if seq != expect {
                 left = 0;
                 return Some(Err(StoreError::Corrupt {

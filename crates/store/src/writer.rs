@@ -1,12 +1,11 @@
-//! The single writer thread: group commit of appends (one transaction, one flush per batch).
+//! The single writer thread: group commit of appends (one atomic batch, one flush per batch).
 
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
+use sled::IVec;
 use tokio::sync::{oneshot, watch};
 
 use crate::codec::{self, io_err};
@@ -20,25 +19,41 @@ const MAX_BATCH: usize = 4096;
 /// Most stream versions kept in the writer's cache.
 const VERSION_CACHE: usize = 200_000;
 
+/// An append checked and half-encoded on the caller's thread: each event's `data`
+/// is already serialised (and taken out of the request), so the writer only fills
+/// in seq, version, time and hashes.
+pub(crate) struct Prepared {
+    pub req: AppendRequest,
+    pub data: Vec<Vec<u8>>,
+}
+
+impl Prepared {
+    /// Serialises every event's data (compact serde_json, the bytes the envelope holds).
+    pub(crate) fn new(mut req: AppendRequest) -> Result<Prepared, AppendError> {
+        let mut data = Vec::with_capacity(req.events.len());
+        for (i, ev) in req.events.iter_mut().enumerate() {
+            let bytes = serde_json::to_vec(&ev.data).map_err(|e| {
+                AppendError::Invalid(format!("events[{i}].data: does not serialise: {e}"))
+            })?;
+            ev.data = serde_json::Value::Null;
+            data.push(bytes);
+        }
+        Ok(Prepared { req, data })
+    }
+}
+
 /// A request to the writer.
 pub(crate) enum Cmd {
-    Append(
-        AppendRequest,
-        oneshot::Sender<Result<Appended, AppendError>>,
-    ),
+    Append(Prepared, oneshot::Sender<Result<Appended, AppendError>>),
     Replicate(Box<Envelope>, oneshot::Sender<Result<bool, ReplicateError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
-/// The trees the writer writes.
+/// The database and its one event tree (see `codec` for the key prefixes).
 #[derive(Clone)]
 pub(crate) struct Trees {
     pub db: sled::Db,
-    pub log: sled::Tree,
-    pub streams: sled::Tree,
-    pub heads: sled::Tree,
-    pub idem: sled::Tree,
-    pub meta: sled::Tree,
+    pub events: sled::Tree,
 }
 
 /// The durable head, shared with readers: only events up to it are visible.
@@ -55,6 +70,9 @@ pub(crate) struct Writer {
     hash: String,
     last_recorded: DateTime<Utc>,
     versions: HashMap<String, u64>,
+    /// Reused encoding buffers (canonical and stored bytes of one envelope).
+    canonical: Vec<u8>,
+    stored: Vec<u8>,
 }
 
 /// What one command of a batch answers once the batch is durable.
@@ -72,7 +90,7 @@ enum Outcome {
 /// The writes of one batch, built up command by command.
 #[derive(Default)]
 struct Pending {
-    log: Vec<(u64, Vec<u8>)>,
+    log: Vec<(u64, IVec)>,
     streams: Vec<(Vec<u8>, u64)>,
     heads: HashMap<String, u64>,
     /// Streams created by this batch, with their first seq (the `heads` registry).
@@ -92,10 +110,10 @@ impl Writer {
         };
         // recorded_at never goes backwards along the log, even if the clock does.
         let last_recorded = trees
-            .log
-            .last()
-            .ok()
-            .flatten()
+            .events
+            .range(codec::log_range())
+            .next_back()
+            .and_then(Result::ok)
             .and_then(|(_, v)| serde_json::from_slice::<Envelope>(&v).ok())
             .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded_at);
         Writer {
@@ -106,6 +124,8 @@ impl Writer {
             hash,
             last_recorded,
             versions: HashMap::new(),
+            canonical: Vec::with_capacity(2048),
+            stored: Vec::with_capacity(2048),
         }
     }
 
@@ -187,7 +207,7 @@ impl Writer {
                 self.hash = start_hash;
                 self.versions.clear();
                 // Reload what is really on disk in case the failure came after the commit.
-                if let Ok(Some(v)) = self.trees.meta.get(codec::META_HEAD) {
+                if let Ok(Some(v)) = self.trees.events.get(codec::META_HEAD) {
                     if let Some((s, h)) = codec::decode_head(&v) {
                         self.seq = s;
                         self.hash = h;
@@ -230,7 +250,7 @@ impl Writer {
         if let Some(v) = self.versions.get(stream) {
             return Ok(*v);
         }
-        let v = codec::version_from_index(&self.trees.streams, stream, u64::MAX)?;
+        let v = codec::version_from_index(&self.trees.events, stream, u64::MAX)?;
         if self.versions.len() >= VERSION_CACHE {
             self.versions.clear();
         }
@@ -240,14 +260,15 @@ impl Writer {
 
     fn prepare_append(
         &mut self,
-        req: AppendRequest,
+        prepared: Prepared,
         now: DateTime<Utc>,
         pending: &mut Pending,
     ) -> Result<Appended, AppendError> {
+        let Prepared { req, data } = prepared;
         if let Some(idem) = &req.idempotency {
             let earlier = match pending.idem.get(&idem.key) {
                 Some(found) => Some(found.clone()),
-                None => read_idempotency(&self.trees.idem, &idem.key)?,
+                None => read_idempotency(&self.trees.events, &idem.key)?,
             };
             if let Some((fingerprint, mut appended)) = earlier {
                 if fingerprint != idem.fingerprint {
@@ -277,35 +298,34 @@ impl Writer {
         let mut seq = self.seq;
         let mut hash = self.hash.clone();
         let mut log = Vec::with_capacity(req.events.len());
-        for ev in req.events {
+        for (ev, data) in req.events.into_iter().zip(&data) {
             seq += 1;
             version += 1;
-            let env = Envelope {
+            let header = codec::Header {
                 seq,
-                stream: req.stream.clone(),
+                stream: &req.stream,
                 version,
                 id: ev.id,
-                event_type: ev.event_type,
+                event_type: &ev.event_type,
                 schema: ev.schema,
                 occurred_at: ev.occurred_at.unwrap_or(occurred_default),
                 recorded_at,
-                actor: ev.actor,
+                actor: &ev.actor,
                 correlation_id: ev.correlation_id,
                 causation_id: ev.causation_id,
-                prev_hash: hash,
-                hash: String::new(),
-                data: ev.data,
+                prev_hash: &hash,
+                hash: "",
             };
-            let canonical = serde_json::to_vec(&env).map_err(|e| {
-                AppendError::Invalid(format!("event {} does not serialise: {e}", env.id))
-            })?;
-            hash = codec::chain_hash(&env.prev_hash, &canonical);
-            log.push((seq, codec::fill_hash(&canonical, &hash)));
+            hash = codec::encode_new(&header, data, &mut self.canonical, &mut self.stored)
+                .map_err(|e| {
+                    AppendError::Invalid(format!("event {} does not serialise: {e}", ev.id))
+                })?;
+            log.push((seq, IVec::from(self.stored.as_slice())));
             events.push(AppendedEvent {
                 seq,
                 version,
-                id: env.id,
-                event_type: env.event_type,
+                id: ev.id,
+                event_type: ev.event_type,
             });
         }
         // Nothing can fail from here on: publish this request's writes to the batch.
@@ -354,8 +374,8 @@ impl Writer {
             } else {
                 match self
                     .trees
-                    .log
-                    .get(codec::seq_key(env.seq))
+                    .events
+                    .get(codec::log_key(env.seq))
                     .map_err(io_err)?
                 {
                     Some(bytes) => Some(codec::decode_envelope(env.seq, &bytes)?),
@@ -408,7 +428,7 @@ impl Writer {
         }
         pending
             .log
-            .push((env.seq, codec::fill_hash(&canonical, &hash)));
+            .push((env.seq, IVec::from(codec::fill_hash(&canonical, &hash))));
         pending
             .streams
             .push((codec::stream_key(&env.stream, env.version), env.seq));
@@ -422,52 +442,38 @@ impl Writer {
         Ok(true)
     }
 
-    /// One multi-tree transaction for the whole batch, then one flush.
+    /// The whole batch as one `apply_batch` on the one event tree (atomic, also
+    /// across a crash: sled recovers a batch entirely or not at all), then one flush.
+    /// The writer is the only one writing these keys, so no transaction is needed.
     fn commit(&self, pending: &Pending) -> Result<(), StoreError> {
-        let mut log = sled::Batch::default();
+        let mut batch = sled::Batch::default();
         for (seq, bytes) in &pending.log {
-            log.insert(&codec::seq_key(*seq), bytes.as_slice());
+            batch.insert(&codec::log_key(*seq), bytes.clone());
         }
-        let mut streams = sled::Batch::default();
         for (k, seq) in &pending.streams {
-            streams.insert(k.as_slice(), &codec::seq_key(*seq));
+            batch.insert(k.as_slice(), &seq.to_be_bytes());
         }
-        let mut heads = sled::Batch::default();
         for (stream, first_seq) in &pending.created {
-            heads.insert(stream.as_bytes(), &first_seq.to_be_bytes());
+            batch.insert(codec::head_key(stream), &first_seq.to_be_bytes());
         }
-        let mut idem = sled::Batch::default();
         for (key, (fp, appended)) in &pending.idem {
             let mut v = fp.to_vec();
             serde_json::to_writer(&mut v, appended).map_err(|e| StoreError::Io(e.to_string()))?;
-            idem.insert(key.as_bytes(), v);
+            batch.insert(codec::idem_key(key), v);
         }
-        let head = codec::encode_head(self.seq, &self.hash);
-        let t = &self.trees;
-        (&t.log, &t.streams, &t.heads, &t.idem, &t.meta)
-            .transaction(|(l, s, h, i, m)| {
-                l.apply_batch(&log)?;
-                s.apply_batch(&streams)?;
-                h.apply_batch(&heads)?;
-                i.apply_batch(&idem)?;
-                m.insert(codec::META_HEAD, head.as_slice())?;
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => io_err(e),
-            })?;
-        t.db.flush().map_err(io_err)?;
+        batch.insert(codec::META_HEAD, codec::encode_head(self.seq, &self.hash));
+        self.trees.events.apply_batch(batch).map_err(io_err)?;
+        self.trees.db.flush().map_err(io_err)?;
         Ok(())
     }
 }
 
 /// Reads a stored idempotency record.
 pub(crate) fn read_idempotency(
-    idem: &sled::Tree,
+    events: &sled::Tree,
     key: &str,
 ) -> Result<Option<([u8; 32], Appended)>, StoreError> {
-    let Some(v) = idem.get(key.as_bytes()).map_err(io_err)? else {
+    let Some(v) = events.get(codec::idem_key(key)).map_err(io_err)? else {
         return Ok(None);
     };
     if v.len() < 32 {

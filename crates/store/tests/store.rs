@@ -437,6 +437,13 @@ async fn a_subscriber_that_never_reads_does_not_block_appends() {
     assert_eq!(late.next_batch(1000).await.unwrap().unwrap().len(), 51);
 }
 
+/// The raw sled key of seq in the store's log (tree `events`).
+fn log_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'l'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
 #[test]
 fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
@@ -455,12 +462,13 @@ fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
         store.close().unwrap();
     }
     {
+        // Format 2 layout: one tree `events`, the log under `l` + seq big-endian.
         let db = sled::open(dir.path()).unwrap();
-        let log = db.open_tree("log").unwrap();
-        let mut bytes = log.get(5u64.to_be_bytes()).unwrap().unwrap().to_vec();
+        let events = db.open_tree("events").unwrap();
+        let mut bytes = events.get(log_key(5)).unwrap().unwrap().to_vec();
         let pos = bytes.windows(4).position(|w| w == b"1004").unwrap();
         bytes[pos] = b'9';
-        log.insert(5u64.to_be_bytes(), bytes).unwrap();
+        events.insert(log_key(5), bytes).unwrap();
         db.flush().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -484,10 +492,7 @@ fn a_removed_event_is_caught_as_a_gap() {
     }
     {
         let db = sled::open(dir.path()).unwrap();
-        db.open_tree("log")
-            .unwrap()
-            .remove(3u64.to_be_bytes())
-            .unwrap();
+        db.open_tree("events").unwrap().remove(log_key(3)).unwrap();
         db.flush().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -574,6 +579,7 @@ async fn upcaster_applies_on_reads_but_not_raw_reads() {
         dir.path(),
         StoreOptions {
             upcaster: Some(Arc::new(AddCurrency)),
+            ..StoreOptions::default()
         },
     )
     .unwrap();
