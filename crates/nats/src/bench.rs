@@ -273,8 +273,8 @@ async fn replica_lag(js: &jetstream::Context, url: &str, dir: &Path) -> Result<L
 
     let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
         .map_err(|e| NatsError::js("histogram", e))?;
-    let appended = appended.lock().map_err(|e| NatsError::js("lock", e))?;
-    let visible = visible.lock().map_err(|e| NatsError::js("lock", e))?;
+    let appended = std::mem::take(&mut *appended.lock().map_err(|e| NatsError::js("lock", e))?);
+    let visible = std::mem::take(&mut *visible.lock().map_err(|e| NatsError::js("lock", e))?);
     for (seq, at) in appended.iter() {
         let Some(v) = visible.get(seq) else {
             return Err(NatsError::js(

@@ -445,7 +445,27 @@ async fn session(
                     Some(Err(e)) => return Err(NatsError::js("consume", e)),
                     Some(Ok(msg)) => msg,
                 };
-                handle(shared, f, msg).await?;
+                // Take what else has already arrived, to apply it with many in flight.
+                let mut batch = vec![msg];
+                let mut failed = None;
+                while batch.len() < 512 {
+                    match futures::FutureExt::now_or_never(messages.next()) {
+                        Some(Some(Ok(m))) => batch.push(m),
+                        Some(Some(Err(e))) => {
+                            failed = Some(NatsError::js("consume", e));
+                            break;
+                        }
+                        Some(None) => {
+                            failed = Some(NatsError::js("consume", "consumer stream ended"));
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                handle_batch(shared, f, batch).await?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
             }
             _ = tick.tick() => {
                 if last_poll.elapsed() >= cfg.poll_interval {
@@ -523,10 +543,44 @@ async fn apply(
     .map_err(|e| NatsError::js("apply", e))
 }
 
+/// Applies a batch of messages in order. Fast path: the leading run of envelopes that
+/// continues the chain is submitted to the store all at once (the store commits them as
+/// one group); any of them that reached the store before its predecessor fails with a
+/// gap and simply goes through the one-by-one path of [`handle`] again.
+async fn handle_batch(
+    shared: &Shared,
+    f: &mut Follower,
+    batch: Vec<jetstream::Message>,
+) -> Result<(), NatsError> {
+    let mut expect = f.head + 1;
+    let mut jobs = Vec::new();
+    for m in &batch {
+        match serde_json::from_slice::<Envelope>(&m.payload) {
+            Ok(env) if env.seq == expect => {
+                let store = shared.store.clone();
+                jobs.push(tokio::task::spawn_blocking(move || store.append_replicated(&env)));
+                expect += 1;
+            }
+            _ => break,
+        }
+    }
+    let mut pre = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let r = j.await.map_err(|e| NatsError::js("apply", e))?;
+        pre.push(matches!(r, Ok(true)));
+    }
+    for (i, msg) in batch.into_iter().enumerate() {
+        handle(shared, f, msg, pre.get(i).copied().unwrap_or(false)).await?;
+    }
+    Ok(())
+}
+
+/// Handles one message; `applied` says the fast path already appended it.
 async fn handle(
     shared: &Shared,
     f: &mut Follower,
     msg: jetstream::Message,
+    applied: bool,
 ) -> Result<(), NatsError> {
     let stream_seq = msg
         .info()
@@ -555,7 +609,13 @@ async fn handle(
         f.last_stream_seq = stream_seq;
         return Ok(());
     }
-    let advanced = try_apply(shared, f, env, stream_seq).await?;
+    let advanced = if applied && env.seq == f.head + 1 {
+        f.head = env.seq;
+        metrics::counter!("reception_replica_applied_total").increment(1);
+        true
+    } else {
+        try_apply(shared, f, env, stream_seq).await?
+    };
     match advanced {
         true => {
             let _ = msg.ack().await;
