@@ -99,6 +99,13 @@ pub fn router_with(state: AppState, read_side: Router<AppState>) -> Router {
         .fallback(ops::fallback);
     api.layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                axum::response::IntoResponse::into_response(ApiError::Internal(
+                    "a handler panicked".into(),
+                ))
+            },
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,

@@ -269,7 +269,7 @@ impl App {
     }
 
     /// Runs one command: idempotency check, load, decide, append with the expected version.
-    #[instrument(name = "execute", skip(self, body, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
+    #[instrument(name = "execute", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
     pub async fn execute<A: Aggregate>(
         &self,
         target: Target,
