@@ -329,14 +329,11 @@ impl ArchiveProjection {
 
     pub(crate) fn search(&self, q: &str) -> Vec<CustomerSummary> {
         let q = normalize_name(q);
-        if q.is_empty() {
-            return Vec::new();
-        }
         let mut out = Vec::new();
         for (id, c) in &self.customers.map {
             let matched_visitors: Vec<String> =
                 c.visitors.iter().filter(|(k, _)| k.contains(&q)).map(|(_, v)| v.name.clone()).collect();
-            if id.contains(&q) || !matched_visitors.is_empty() {
+            if q.is_empty() || id.contains(&q) || !matched_visitors.is_empty() {
                 out.push(CustomerSummary {
                     customer_id: id.clone(),
                     company: c.company.clone(),

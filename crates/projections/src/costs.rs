@@ -322,7 +322,6 @@ impl CostsProjection {
             .map
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(_, t)| t.count != 0 || t.total_fen != 0)
             .map(|(k, t)| CostGroup {
                 key: k[prefix.len()..].to_string(),
                 total_fen: t.total_fen,

@@ -298,7 +298,8 @@ impl ReadSide {
     }
 
     /// Customers whose company or visitor names contain `q`, forgiving case, spacing
-    /// and punctuation. Summaries carry no phone numbers.
+    /// and punctuation (an empty `q` lists every customer), ordered by customer id.
+    /// Summaries carry no phone numbers.
     pub fn search_customers(&self, q: &str) -> Vec<CustomerSummary> {
         self.inner.archive.read().search(q)
     }
