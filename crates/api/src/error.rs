@@ -78,6 +78,9 @@ pub enum ApiError {
     /// 503 `unavailable`: shutting down or store closed.
     #[error("{0}")]
     Unavailable(String),
+    /// 408 `timeout`: the request took longer than the server's request timeout.
+    #[error("the request took longer than {0} s")]
+    Timeout(u64),
     /// 500 `internal`: logged here, never shown.
     #[error("internal error")]
     Internal(String),
@@ -115,6 +118,7 @@ impl ApiError {
             ApiError::NotCaughtUp(_) | ApiError::ReadReplica(_) | ApiError::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -134,6 +138,7 @@ impl ApiError {
             ApiError::NotCaughtUp(_) => "not_caught_up",
             ApiError::ReadReplica(_) => "read_replica",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }

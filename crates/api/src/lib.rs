@@ -106,9 +106,16 @@ pub fn router_with(state: AppState, read_side: Router<AppState>) -> Router {
                 ))
             },
         ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| async move {
+                // Times the handler up to its response head (streams such as SSE continue).
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(res) => res,
+                    Err(_) => axum::response::IntoResponse::into_response(ApiError::Timeout(
+                        timeout.as_secs(),
+                    )),
+                }
+            },
         ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
