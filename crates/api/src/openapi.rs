@@ -92,6 +92,7 @@ fn error_responses(codes: &[u16]) -> Map<String, Value> {
             412 => "version_conflict: If-Match did not match the stream version",
             413 => "too_large: body over 1 MiB",
             422 => "idempotency_key_reused: the key was used with another request",
+            408 => "timeout: the request took longer than the server's request timeout",
             503 => "not_caught_up (min_seq not reached in 5 s), read_replica or unavailable",
             _ => "internal error",
         };
@@ -158,7 +159,7 @@ fn command_op(
         params.insert(0, id_param());
     }
     let status = if created { "201" } else { "200" };
-    let mut responses = error_responses(&[400, 401, 403, 404, 409, 412, 413, 422, 503]);
+    let mut responses = error_responses(&[400, 401, 403, 404, 408, 409, 412, 413, 422, 503]);
     responses.insert(
         status.into(),
         json!({ "description": if created { "created: the command's events" } else { "the command's events" }, "content": json_content(outcome.clone()) }),
@@ -181,7 +182,7 @@ fn query_op(
     response: Value,
     content_type: &str,
 ) -> Value {
-    let mut responses = error_responses(&[400, 401, 403, 404, 503]);
+    let mut responses = error_responses(&[400, 401, 403, 404, 408, 503]);
     responses.insert(
         "200".into(),
         json!({ "description": summary, "content": { content_type: { "schema": response } } }),
