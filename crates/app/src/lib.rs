@@ -110,6 +110,9 @@ struct Inner {
     tokens: TokenRegistry,
     /// Cached policy book and the policy stream version it was built from.
     policy: Mutex<(u64, PolicyBook)>,
+    /// Log head before the token registry was loaded: following starts after it, so no
+    /// token event replicated meanwhile is missed (applying one twice is harmless).
+    tokens_loaded_at: u64,
 }
 
 impl App {
@@ -120,12 +123,14 @@ impl App {
             .clock
             .unwrap_or_else(|| Arc::new(move || Utc::now().with_timezone(&tz).fixed_offset()));
         let tokens = TokenRegistry::new();
+        let tokens_loaded_at = store.head().0;
         let inner = Inner {
             store,
             clock,
             tz,
             tokens,
             policy: Mutex::new((0, PolicyBook::with_default())),
+            tokens_loaded_at,
         };
         let app = App {
             inner: Arc::new(inner),
@@ -159,7 +164,7 @@ impl App {
     /// Keeps the token registry following the log (for tokens that arrive by replication).
     /// Runs until the store closes; spawn it.
     pub async fn follow_tokens(self) {
-        let from = self.inner.store.head().0 + 1;
+        let from = self.inner.tokens_loaded_at + 1;
         self.inner
             .tokens
             .follow(self.inner.store.clone(), from)

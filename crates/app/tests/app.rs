@@ -309,3 +309,41 @@ async fn tokens_verify_by_hash_and_revocation_sticks_across_reloads() {
         Err(AppError::Domain(_))
     ));
 }
+
+#[tokio::test]
+async fn a_replica_learns_tokens_from_replicated_events() {
+    let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
+    let writer_dir = tempfile::tempdir().unwrap();
+    let replica_dir = tempfile::tempdir().unwrap();
+    let writer = app_on(Store::open(writer_dir.path()).unwrap(), &clock);
+    writer.bootstrap(writer_dir.path()).unwrap();
+    let replica_store = Store::open(replica_dir.path()).unwrap();
+    let replica = app_on(replica_store.clone(), &clock);
+    tokio::spawn(replica.clone().follow_tokens());
+
+    let admin = Actor {
+        user: "admin".into(),
+        role: Role::Admin,
+    };
+    let token = writer
+        .tokens()
+        .issue(writer.store(), "wang", Role::Analyst, &admin)
+        .await
+        .unwrap();
+    assert_eq!(replica.tokens().verify(&token), None, "not replicated yet");
+    for env in writer.store().read_all_raw(1, 1000) {
+        replica_store.append_replicated(&env.unwrap()).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while replica.tokens().verify(&token).is_none() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        replica.tokens().verify(&token).map(|a| a.role),
+        Some(Role::Analyst)
+    );
+    assert!(
+        replica.tokens().has_admin(),
+        "the bootstrap admin token too"
+    );
+}
