@@ -558,7 +558,9 @@ async fn handle_batch(
         match serde_json::from_slice::<Envelope>(&m.payload) {
             Ok(env) if env.seq == expect => {
                 let store = shared.store.clone();
-                jobs.push(tokio::task::spawn_blocking(move || store.append_replicated(&env)));
+                jobs.push(tokio::task::spawn_blocking(move || {
+                    store.append_replicated(&env)
+                }));
                 expect += 1;
             }
             _ => break,
