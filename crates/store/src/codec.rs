@@ -268,6 +268,85 @@ mod tests {
     }
 
     #[test]
+    fn encode_new_equals_a_full_serialisation_of_the_envelope() {
+        let data = serde_json::json!({
+            "z": [1, 2.5, -3e-7, null, true], "a": "quote \" backslash \\ tab \t 中文 🚗",
+            "nested": {"hash": "", "k": {"\"hash\":\"\"": 1}}, "amount_fen": 1_280_000
+        });
+        let actor = Actor {
+            user: "li.na".into(),
+            role: "reception".into(),
+        };
+        let id = Uuid::now_v7();
+        let occurred_at = DateTime::parse_from_rfc3339("2026-11-22T09:30:00.5+08:00").unwrap();
+        let recorded_at = Utc::now();
+        let prev = chain_hash(GENESIS_HASH, b"something");
+        let header = Header {
+            seq: 42,
+            stream: "visit-\"x\"\u{7f}",
+            version: 7,
+            id,
+            event_type: "ReceptionRequested",
+            schema: 3,
+            occurred_at,
+            recorded_at,
+            actor: &actor,
+            correlation_id: id,
+            causation_id: id,
+            prev_hash: &prev,
+            hash: "",
+        };
+        let (mut canon, mut stored) = (Vec::new(), Vec::new());
+        let data_bytes = serde_json::to_vec(&data).unwrap();
+        let hash = encode_new(&header, &data_bytes, &mut canon, &mut stored).unwrap();
+        let mut env = Envelope {
+            seq: 42,
+            stream: header.stream.into(),
+            version: 7,
+            id,
+            event_type: "ReceptionRequested".into(),
+            schema: 3,
+            occurred_at,
+            recorded_at,
+            actor: actor.clone(),
+            correlation_id: id,
+            causation_id: id,
+            prev_hash: prev.clone(),
+            hash: String::new(),
+            data,
+        };
+        assert_eq!(canon, serde_json::to_vec(&env).unwrap());
+        assert_eq!(hash, chain_hash(&prev, &canon));
+        env.hash = hash;
+        assert_eq!(stored, serde_json::to_vec(&env).unwrap());
+        assert_eq!(decode_envelope(42, &stored).unwrap(), env);
+        // the reused buffers carry nothing over to the next event
+        let again = encode_new(&header, b"{}", &mut canon, &mut stored).unwrap();
+        env.data = serde_json::json!({});
+        env.hash = String::new();
+        assert_eq!(canon, serde_json::to_vec(&env).unwrap());
+        assert_eq!(again, chain_hash(&prev, &canon));
+    }
+
+    #[test]
+    fn log_keys_sort_by_seq_and_stay_apart_from_other_prefixes() {
+        assert!(log_key(2) < log_key(10) && log_key(255) < log_key(256));
+        assert_eq!(decode_log_key(&log_key(77)), Some(77));
+        assert_eq!(decode_log_key(&stream_key("x", 1)), None);
+        // every other record starts with another byte, so it is outside the log range
+        for other in [
+            stream_key("", 0),
+            head_key(""),
+            idem_key(""),
+            META_HEAD.to_vec(),
+            META_FORMAT.to_vec(),
+        ] {
+            assert_ne!(other[0], P_LOG);
+            assert_eq!(decode_log_key(&other), None);
+        }
+    }
+
+    #[test]
     fn keys_sort_by_stream_then_version() {
         assert!(stream_key("a", 2) < stream_key("a", 10));
         assert!(stream_key("a", u64::MAX) < stream_key_end("a"));

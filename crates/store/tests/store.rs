@@ -691,3 +691,92 @@ fn read_model_commits_data_and_checkpoint_together() {
         "read models do not disturb the log"
     );
 }
+
+#[test]
+fn open_refuses_a_format_1_store_and_an_events_tree_without_marker() {
+    // Format 1 kept five trees and its marker in `meta`.
+    let old = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(old.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert(b"format", b"reception-store/1")
+            .unwrap();
+        db.open_tree("log").unwrap().insert(b"k", b"v").unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(old.path()) {
+        Err(StoreError::NotAStore { reason, .. }) => {
+            assert!(reason.contains("reception-store/1"), "{reason}");
+            assert!(reason.contains("reception-store/2"), "{reason}");
+        }
+        other => panic!("expected NotAStore, got {:?}", other.err()),
+    }
+
+    let bare = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(bare.path()).unwrap();
+        db.open_tree("events").unwrap().insert(b"x", b"y").unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(bare.path()) {
+        Err(StoreError::NotAStore { reason, .. }) => {
+            assert!(reason.contains("format marker"), "{reason}")
+        }
+        other => panic!("expected NotAStore, got {:?}", other.err()),
+    }
+}
+
+/// Stream names and idempotency keys share one tree with the log and the meta records,
+/// under their own prefixes: names that spell other keys must not disturb anything.
+#[test]
+fn names_that_look_like_internal_keys_stay_in_their_own_keyspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let tricky = ["mhead", "mformat", "l", "s", "h", "i"];
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for name in tricky {
+            let key = format!("mhead{name}");
+            let first = store
+                .append_blocking(idem_req(
+                    name,
+                    vec![event("T", json!({ "n": name }))],
+                    &key,
+                    1,
+                ))
+                .unwrap();
+            store
+                .append_blocking(req(
+                    name,
+                    ExpectedVersion::Exact(1),
+                    vec![event("T", json!({}))],
+                ))
+                .unwrap();
+            let again = store
+                .append_blocking(idem_req(name, vec![event("T", json!({}))], &key, 1))
+                .unwrap();
+            assert!(again.replayed && again.events == first.events, "{name}");
+        }
+        store.close().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().0, 12);
+    let mut listed: Vec<String> = store.streams("").map(Result::unwrap).collect();
+    listed.sort();
+    let mut expected: Vec<String> = tricky.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    for name in tricky {
+        assert_eq!(store.stream_version(name).unwrap(), 2, "{name}");
+        let events: Vec<Envelope> = store
+            .read_stream(name, 1, None)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events.len(), 2, "{name}");
+        assert_eq!(events[0].data, json!({ "n": name }));
+        assert!(events.iter().all(|e| e.stream == name));
+    }
+    assert_eq!(seqs(&store), (1..=12).collect::<Vec<_>>());
+    let report = store.verify().unwrap();
+    assert!(report.ok && report.events_checked == 12, "{report:?}");
+}
