@@ -418,7 +418,9 @@ async fn incremental_build_under_concurrent_appends_equals_a_rebuild() {
     // ... and into a fresh directory holding the same (deterministic) events, appended
     // sequentially this time
     let (_dir2, copy) = support::store();
-    assert_eq!(synth::populate(&copy, 300, 42, now).unwrap(), appended);
+    let c = copy.clone();
+    let copied = tokio::task::spawn_blocking(move || synth::populate(&c, 300, 42, now).unwrap()).await.unwrap();
+    assert_eq!(copied, appended);
     let fresh = ReadSide::open(&copy, ReadSideConfig::default()).unwrap();
     fresh.rebuild(None, &mut |_, _| {}).unwrap();
     assert_eq!(snapshot(&fresh, now), incremental);
