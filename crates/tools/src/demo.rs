@@ -1119,18 +1119,6 @@ async fn visit_script(
                 .await?;
             cars += 1;
         }
-        if d >= 2 {
-            let (place, title) = *names::TOURS.choose(&mut run.rng).expect("non-empty");
-            let t = at(&off, date, 15, 0);
-            run.exec::<Visit>(
-                t + Duration::hours(2),
-                v,
-                "hold-tour",
-                json!({"at": t, "place": place, "title": title}),
-                &reception,
-            )
-            .await?;
-        }
         if d == business_day {
             // the business day: leader meeting, cooperation matters, talks
             let meet_at = (at(&off, date, 10, 0)).max(arrived + Duration::hours(1));
@@ -1194,6 +1182,18 @@ async fn visit_script(
                 }
             }
         }
+        if d >= 1 {
+            let (place, title) = *names::TOURS.choose(&mut run.rng).expect("non-empty");
+            let t = at(&off, date, 15, 0);
+            run.exec::<Visit>(
+                t + Duration::hours(2),
+                v,
+                "hold-tour",
+                json!({"at": t, "place": place, "title": title}),
+                &reception,
+            )
+            .await?;
+        }
         while let Some(m) = meal_iter.next_if(|m| m.at < day_end - Duration::hours(1)) {
             let amount = round_yuan(m.budget as f64 * run.rng.gen_range(0.75..1.12));
             let company_pays = run.chance(0.95);
@@ -1214,6 +1214,22 @@ async fn visit_script(
                 company_pays,
             )
             .await?;
+            // A separate bill for drinks, judged against the same booking's cap.
+            if company_pays && run.chance(0.4) {
+                let drinks = round_yuan(m.budget as f64 * run.rng.gen_range(0.1..0.3));
+                record_expense(
+                    run,
+                    m.at + Duration::minutes(110),
+                    v,
+                    who,
+                    &mut expenses,
+                    "meal",
+                    drinks,
+                    Some(m.booking),
+                    true,
+                )
+                .await?;
+            }
         }
         if d == 0 {
             let n = run.rng.gen_range(1..=3);
