@@ -160,13 +160,20 @@ pub(crate) struct ArchiveProjection {
 }
 
 fn fields(d: &Value, names: &[&str]) -> BTreeMap<String, Value> {
-    names.iter().filter_map(|n| d.get(*n).map(|v| (n.to_string(), v.clone()))).collect()
+    names
+        .iter()
+        .filter_map(|n| d.get(*n).map(|v| (n.to_string(), v.clone())))
+        .collect()
 }
 
 fn entry(d: &Value, id_field: &str, names: &[&str], env: &Envelope) -> Entry {
     let mut f = fields(d, names);
-    f.entry("at".into()).or_insert_with(|| Value::String(env.occurred_at.to_rfc3339()));
-    Entry { id: event::opt_s(d, id_field), fields: f }
+    f.entry("at".into())
+        .or_insert_with(|| Value::String(env.occurred_at.to_rfc3339()));
+    Entry {
+        id: event::opt_s(d, id_field),
+        fields: f,
+    }
 }
 
 impl ArchiveProjection {
@@ -176,7 +183,11 @@ impl ArchiveProjection {
             let company = event::company(d);
             let customer_id = normalize_name(&company);
             let cust = d.get("customer").cloned().unwrap_or(Value::Null);
-            let visitors: Vec<&Value> = d.get("visitors").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+            let visitors: Vec<&Value> = d
+                .get("visitors")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
             let c = self.customers.entry(&customer_id);
             if c.company.is_empty() {
                 c.company = company.clone();
@@ -218,41 +229,81 @@ impl ArchiveProjection {
             return;
         }
         if env.event_type == "CustomerPreferenceNoted" {
-            let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else { return };
-            self.customers.entry(&customer_id).preferences.push(Preference {
-                subject: event::s(d, "subject").to_string(),
-                kind: event::s(d, "kind").to_string(),
-                text: event::s(d, "text").to_string(),
-                visit_id: visit_id.to_string(),
-                noted_at: Some(env.occurred_at),
-            });
+            let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
+                return;
+            };
+            self.customers
+                .entry(&customer_id)
+                .preferences
+                .push(Preference {
+                    subject: event::s(d, "subject").to_string(),
+                    kind: event::s(d, "kind").to_string(),
+                    text: event::s(d, "text").to_string(),
+                    visit_id: visit_id.to_string(),
+                    noted_at: Some(env.occurred_at),
+                });
             return;
         }
-        let Some(v) = self.visits.get_mut(visit_id) else { return };
+        let Some(v) = self.visits.get_mut(visit_id) else {
+            return;
+        };
         match env.event_type.as_str() {
             "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(d, "level"),
             "PlanDrafted" => {
                 v.itinerary = d
                     .get("items")
                     .and_then(Value::as_array)
-                    .map(|items| items.iter().map(|i| Entry { id: None, fields: fields(i, &["at", "kind", "title", "place"]) }).collect())
+                    .map(|items| {
+                        items
+                            .iter()
+                            .map(|i| Entry {
+                                id: None,
+                                fields: fields(i, &["at", "kind", "title", "place"]),
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
             }
             "StaffAssigned" => {
                 v.host = event::opt_s(d, "host");
-                v.accompanying = d.get("accompanying").and_then(Value::as_array).cloned().unwrap_or_default();
+                v.accompanying = d
+                    .get("accompanying")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
             }
             "HostReassigned" => v.host = event::opt_s(d, "host"),
-            "LodgingBooked" => v.lodging.push(entry(d, "booking_id", &["hotel", "stars", "rooms", "nights", "rate_fen", "paid_by"], env)),
-            "MealBooked" => v.dining.push(entry(d, "booking_id", &["meal", "at", "venue", "party_size", "budget_fen"], env)),
-            "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", &["at", "kind", "party_size", "budget_fen"], env)),
+            "LodgingBooked" => v.lodging.push(entry(
+                d,
+                "booking_id",
+                &["hotel", "stars", "rooms", "nights", "rate_fen", "paid_by"],
+                env,
+            )),
+            "MealBooked" => v.dining.push(entry(
+                d,
+                "booking_id",
+                &["meal", "at", "venue", "party_size", "budget_fen"],
+                env,
+            )),
+            "EntertainmentArranged" => v.tours_and_meetings.push(entry(
+                d,
+                "booking_id",
+                &["at", "kind", "party_size", "budget_fen"],
+                env,
+            )),
             "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
                 let mut e = entry(d, "", &["at", "place", "title", "leader", "outcome"], env);
-                e.fields.insert("event".into(), Value::String(env.event_type.clone()));
+                e.fields
+                    .insert("event".into(), Value::String(env.event_type.clone()));
                 v.tours_and_meetings.push(e);
             }
             "SouvenirPlanned" => {
-                let mut e = entry(d, "souvenir_id", &["item", "unit_cost_fen", "quantity"], env);
+                let mut e = entry(
+                    d,
+                    "souvenir_id",
+                    &["item", "unit_cost_fen", "quantity"],
+                    env,
+                );
                 e.fields.insert("handed".into(), Value::Bool(false));
                 v.gifts.push(e);
             }
@@ -271,13 +322,25 @@ impl ArchiveProjection {
                 let id = event::opt_s(d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
                     m.fields.insert("confirmed".into(), Value::Bool(true));
-                    m.fields.extend(fields(d, &["company_confirmed_by", "visitor_confirmed_by", "record_ref"]));
+                    m.fields.extend(fields(
+                        d,
+                        &["company_confirmed_by", "visitor_confirmed_by", "record_ref"],
+                    ));
                 }
             }
             "VisitorsArrived" => v.arrived_at = Some(event::at(env)),
             "VisitorsDeparted" => v.departed_at = Some(event::at(env)),
             "ReturnCallDone" => {
-                v.return_call = Some(fields(d, &["reached", "products", "corporate_image", "reception", "satisfaction"]));
+                v.return_call = Some(fields(
+                    d,
+                    &[
+                        "reached",
+                        "products",
+                        "corporate_image",
+                        "reception",
+                        "satisfaction",
+                    ],
+                ));
             }
             "VisitCancelled" => v.status = "cancelled".into(),
             "VisitClosed" => v.status = "closed".into(),
@@ -289,7 +352,10 @@ impl ArchiveProjection {
         let d = &env.data;
         if env.event_type == "ComplaintRaised" {
             let visit_id = event::opt_s(d, "visit_id");
-            let from_visit = visit_id.as_deref().and_then(|v| self.visits.get(v)).map(|v| v.customer_id.clone());
+            let from_visit = visit_id
+                .as_deref()
+                .and_then(|v| self.visits.get(v))
+                .map(|v| v.customer_id.clone());
             let company = event::company(d);
             let customer_id = from_visit.unwrap_or_else(|| normalize_name(&company));
             if customer_id.is_empty() {
@@ -316,9 +382,19 @@ impl ArchiveProjection {
             );
             return;
         }
-        let Some(customer_id) = self.complaints.get(complaint_id).map(|l| l.customer_id.clone()) else { return };
-        let Some(c) = self.customers.get_mut(&customer_id) else { return };
-        let Some(brief) = c.complaints.get_mut(complaint_id) else { return };
+        let Some(customer_id) = self
+            .complaints
+            .get(complaint_id)
+            .map(|l| l.customer_id.clone())
+        else {
+            return;
+        };
+        let Some(c) = self.customers.get_mut(&customer_id) else {
+            return;
+        };
+        let Some(brief) = c.complaints.get_mut(complaint_id) else {
+            return;
+        };
         match env.event_type.as_str() {
             "ComplaintEscalated" => brief.severity = "major".into(),
             "ComplaintResolved" => brief.status = "resolved".into(),
@@ -331,15 +407,24 @@ impl ArchiveProjection {
         let q = normalize_name(q);
         let mut out = Vec::new();
         for (id, c) in &self.customers.map {
-            let matched_visitors: Vec<String> =
-                c.visitors.iter().filter(|(k, _)| k.contains(&q)).map(|(_, v)| v.name.clone()).collect();
+            let matched_visitors: Vec<String> = c
+                .visitors
+                .iter()
+                .filter(|(k, _)| k.contains(&q))
+                .map(|(_, v)| v.name.clone())
+                .collect();
             if q.is_empty() || id.contains(&q) || !matched_visitors.is_empty() {
                 out.push(CustomerSummary {
                     customer_id: id.clone(),
                     company: c.company.clone(),
                     country: c.country.clone(),
                     visits: c.visit_ids.len(),
-                    last_arrival: c.visit_ids.iter().filter_map(|v| self.visits.get(v)).filter_map(|v| v.arrival).max(),
+                    last_arrival: c
+                        .visit_ids
+                        .iter()
+                        .filter_map(|v| self.visits.get(v))
+                        .filter_map(|v| v.arrival)
+                        .max(),
                     matched_visitors,
                 });
             }
@@ -357,43 +442,66 @@ impl ArchiveProjection {
 
     pub(crate) fn profile(&self, id: &str, redact_phones: bool) -> Option<CustomerProfile> {
         let c = self.customers.get(id)?;
-        let mut visits: Vec<VisitRecord> = c.visit_ids.iter().filter_map(|v| self.visits.get(v)).cloned().collect();
+        let mut visits: Vec<VisitRecord> = c
+            .visit_ids
+            .iter()
+            .filter_map(|v| self.visits.get(v))
+            .cloned()
+            .collect();
         visits.sort_by(|a, b| (a.arrival, &a.visit_id).cmp(&(b.arrival, &b.visit_id)));
         let visitors = c
             .visitors
             .values()
-            .map(|v| VisitorRecord { phone: if redact_phones { None } else { v.phone.clone() }, ..v.clone() })
+            .map(|v| VisitorRecord {
+                phone: if redact_phones { None } else { v.phone.clone() },
+                ..v.clone()
+            })
             .collect();
         let complaints: Vec<ComplaintBrief> = c.complaints.values().cloned().collect();
-        let last_time = visits.iter().rev().find(|v| v.status != "cancelled").map(|v| {
-            let strings = |list: &[Entry], key: &str| -> Vec<String> {
-                list.iter().filter_map(|e| e.fields.get(key).and_then(Value::as_str).map(str::to_string)).collect()
-            };
-            let mut open_issues: Vec<String> = v
-                .matters
-                .iter()
-                .filter(|m| m.fields.get("confirmed") != Some(&Value::Bool(true)))
-                .filter_map(|m| m.fields.get("text").and_then(Value::as_str))
-                .map(|t| format!("unconfirmed matter: {t}"))
-                .collect();
-            open_issues.extend(
-                complaints
+        let last_time = visits
+            .iter()
+            .rev()
+            .find(|v| v.status != "cancelled")
+            .map(|v| {
+                let strings = |list: &[Entry], key: &str| -> Vec<String> {
+                    list.iter()
+                        .filter_map(|e| {
+                            e.fields
+                                .get(key)
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        })
+                        .collect()
+                };
+                let mut open_issues: Vec<String> = v
+                    .matters
                     .iter()
-                    .filter(|b| b.status == "open")
-                    .map(|b| format!("open {} complaint: {}", b.severity, b.description)),
-            );
-            LastTime {
-                visit_id: v.visit_id.clone(),
-                arrival: v.arrived_at.or(v.arrival),
-                level: v.level.clone(),
-                host: v.host.clone(),
-                venues: strings(&v.dining, "venue"),
-                hotels: strings(&v.lodging, "hotel"),
-                gifts: strings(&v.gifts, "item"),
-                satisfaction: v.return_call.as_ref().and_then(|r| r.get("satisfaction")).and_then(Value::as_i64),
-                open_issues,
-            }
-        });
+                    .filter(|m| m.fields.get("confirmed") != Some(&Value::Bool(true)))
+                    .filter_map(|m| m.fields.get("text").and_then(Value::as_str))
+                    .map(|t| format!("unconfirmed matter: {t}"))
+                    .collect();
+                open_issues.extend(
+                    complaints
+                        .iter()
+                        .filter(|b| b.status == "open")
+                        .map(|b| format!("open {} complaint: {}", b.severity, b.description)),
+                );
+                LastTime {
+                    visit_id: v.visit_id.clone(),
+                    arrival: v.arrived_at.or(v.arrival),
+                    level: v.level.clone(),
+                    host: v.host.clone(),
+                    venues: strings(&v.dining, "venue"),
+                    hotels: strings(&v.lodging, "hotel"),
+                    gifts: strings(&v.gifts, "item"),
+                    satisfaction: v
+                        .return_call
+                        .as_ref()
+                        .and_then(|r| r.get("satisfaction"))
+                        .and_then(Value::as_i64),
+                    open_issues,
+                }
+            });
         Some(CustomerProfile {
             customer_id: id.to_string(),
             company: c.company.clone(),
@@ -412,7 +520,11 @@ impl Projection for ArchiveProjection {
     const NAME: &'static str = "archive";
 
     fn new(_cfg: &ReadSideConfig) -> Self {
-        ArchiveProjection { customers: Docs::new("c/"), visits: Docs::new("v/"), complaints: Docs::new("k/") }
+        ArchiveProjection {
+            customers: Docs::new("c/"),
+            visits: Docs::new("v/"),
+            complaints: Docs::new("k/"),
+        }
     }
 
     fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {

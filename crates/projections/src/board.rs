@@ -104,22 +104,46 @@ pub struct Board {
     pub on_site: Vec<OnSite>,
 }
 
-fn d(item: &str, rule: &str, due_at: DateTime<FixedOffset>, met_at: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>) -> Due {
+fn d(
+    item: &str,
+    rule: &str,
+    due_at: DateTime<FixedOffset>,
+    met_at: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+) -> Due {
     let overdue = match met_at {
         Some(m) => m > due_at,
         None => now > due_at,
     };
-    Due { item: item.into(), rule: rule.into(), due_at, met_at, overdue }
+    Due {
+        item: item.into(),
+        rule: rule.into(),
+        due_at,
+        met_at,
+        overdue,
+    }
 }
 
 impl VisitDoc {
     fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Due> {
         let mut out = Vec::new();
         if let Some(req) = self.requested_at {
-            out.push(d("plan_due", "V4", req + Duration::hours(24), self.plan_drafted_at, now));
+            out.push(d(
+                "plan_due",
+                "V4",
+                req + Duration::hours(24),
+                self.plan_drafted_at,
+                now,
+            ));
         }
         if let Some(arrival) = self.arrival {
-            out.push(d("plan_approval", "V4", arrival, self.plan_approved_at, now));
+            out.push(d(
+                "plan_approval",
+                "V4",
+                arrival,
+                self.plan_approved_at,
+                now,
+            ));
             // V5: no later than the day before arrival = before the arrival day starts locally.
             let local = arrival.with_timezone(tz).date_naive();
             let start = tz
@@ -131,9 +155,19 @@ impl VisitDoc {
             out.push(d("arrival", "V13", arrival, self.arrived_at, now));
         }
         for car in &self.cars {
-            let leg_time = if car.leg == "dropoff" { self.departure } else { self.arrival };
+            let leg_time = if car.leg == "dropoff" {
+                self.departure
+            } else {
+                self.arrival
+            };
             if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
-                let mut due = d("car_ready", "V7", t - Duration::minutes(15), car.ready_at, now);
+                let mut due = d(
+                    "car_ready",
+                    "V7",
+                    t - Duration::minutes(15),
+                    car.ready_at,
+                    now,
+                );
                 due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
                 out.push(due);
             }
@@ -144,10 +178,22 @@ impl VisitDoc {
         let left = self.departed_at.or(self.departure);
         if let Some(left) = left {
             let home = self.arrives_home_at.unwrap_or(left + Duration::hours(4));
-            out.push(d("return_call", "V14", home + Duration::hours(24), self.return_call_at, now));
+            out.push(d(
+                "return_call",
+                "V14",
+                home + Duration::hours(24),
+                self.return_call_at,
+                now,
+            ));
         }
         if let Some(departed) = self.departed_at {
-            out.push(d("summary", "V15", departed + Duration::hours(48), self.summary_at, now));
+            out.push(d(
+                "summary",
+                "V15",
+                departed + Duration::hours(48),
+                self.summary_at,
+                now,
+            ));
         }
         out
     }
@@ -172,7 +218,11 @@ impl VisitDoc {
 
     fn view(&self, id: &str, tz: &Tz, now: DateTime<FixedOffset>) -> BoardVisit {
         let deadlines = self.deadlines(tz, now);
-        let overdue = |item: &str| deadlines.iter().any(|x| x.item == item && x.met_at.is_none() && x.overdue);
+        let overdue = |item: &str| {
+            deadlines
+                .iter()
+                .any(|x| x.item == item && x.met_at.is_none() && x.overdue)
+        };
         let mut flags = Vec::new();
         let mut flag = |cond: bool, name: &str| {
             if cond {
@@ -180,16 +230,29 @@ impl VisitDoc {
             }
         };
         flag(self.late, "late_request");
-        flag(overdue("plan_due") || overdue("plan_approval"), "plan_overdue");
+        flag(
+            overdue("plan_due") || overdue("plan_approval"),
+            "plan_overdue",
+        );
         flag(overdue("readiness"), "readiness_overdue");
-        flag(self.cars.iter().any(|c| c.late) || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue), "car_late");
+        flag(
+            self.cars.iter().any(|c| c.late)
+                || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue),
+            "car_late",
+        );
         flag(!self.pending_over_cap.is_empty(), "over_cap_pending");
         let gone = self.departed_at.is_some() || self.departure.is_some_and(|t| now > t);
-        flag(!self.souvenirs_open.is_empty() && gone, "souvenir_not_handed");
+        flag(
+            !self.souvenirs_open.is_empty() && gone,
+            "souvenir_not_handed",
+        );
         flag(overdue("return_call"), "return_call_overdue");
         flag(overdue("summary"), "summary_overdue");
         flag(self.staff_changed_mid_visit, "staff_changed_mid_visit");
-        let next = deadlines.iter().filter(|x| x.met_at.is_none()).min_by_key(|x| x.due_at);
+        let next = deadlines
+            .iter()
+            .filter(|x| x.met_at.is_none())
+            .min_by_key(|x| x.due_at);
         BoardVisit {
             visit_id: id.to_string(),
             customer: self.customer.clone(),
@@ -204,9 +267,23 @@ impl VisitDoc {
         }
     }
 
-    fn push_timeline(&mut self, visit_id: &str, at: Option<DateTime<FixedOffset>>, kind: &str, title: String, place: String) {
+    fn push_timeline(
+        &mut self,
+        visit_id: &str,
+        at: Option<DateTime<FixedOffset>>,
+        kind: &str,
+        title: String,
+        place: String,
+    ) {
         if let Some(at) = at {
-            self.timeline.push(TimelineItem { at, visit_id: visit_id.into(), customer: self.customer.clone(), kind: kind.into(), title, place });
+            self.timeline.push(TimelineItem {
+                at,
+                visit_id: visit_id.into(),
+                customer: self.customer.clone(),
+                kind: kind.into(),
+                title,
+                place,
+            });
         }
     }
 }
@@ -234,8 +311,20 @@ impl BoardProjection {
                 ..VisitDoc::default()
             };
             let (a, dep) = (v.arrival, v.departure);
-            v.push_timeline(id, a, "arrival", event::s(&arrival, "number").to_string(), event::s(&arrival, "place").to_string());
-            v.push_timeline(id, dep, "departure", event::s(&departure, "number").to_string(), event::s(&departure, "place").to_string());
+            v.push_timeline(
+                id,
+                a,
+                "arrival",
+                event::s(&arrival, "number").to_string(),
+                event::s(&arrival, "place").to_string(),
+            );
+            v.push_timeline(
+                id,
+                dep,
+                "departure",
+                event::s(&departure, "number").to_string(),
+                event::s(&departure, "place").to_string(),
+            );
             *self.visits.entry(id) = v;
             return;
         }
@@ -243,7 +332,9 @@ impl BoardProjection {
             self.visits.remove(id);
             return;
         }
-        let Some(v) = self.visits.get_mut(id) else { return };
+        let Some(v) = self.visits.get_mut(id) else {
+            return;
+        };
         let at = event::at(env);
         let str_of = |k: &str| event::s(data, k).to_string();
         match env.event_type.as_str() {
@@ -270,15 +361,46 @@ impl BoardProjection {
             "CarDispatched" => {
                 let leg = str_of("leg");
                 let ready_at = event::t(data, "ready_at");
-                v.cars.push(Car { leg: leg.clone(), ready_at, late: event::b(data, "late") });
-                let title = format!("{} {} {}", str_of("vehicle_class"), str_of("plate"), str_of("number")).trim().to_string();
+                v.cars.push(Car {
+                    leg: leg.clone(),
+                    ready_at,
+                    late: event::b(data, "late"),
+                });
+                let title = format!(
+                    "{} {} {}",
+                    str_of("vehicle_class"),
+                    str_of("plate"),
+                    str_of("number")
+                )
+                .trim()
+                .to_string();
                 v.push_timeline(id, ready_at, &leg, title, str_of("place"));
             }
-            "MealBooked" => v.push_timeline(id, event::t(data, "at"), "meal", str_of("meal"), str_of("venue")),
-            "EntertainmentArranged" => v.push_timeline(id, event::t(data, "at"), "entertainment", str_of("kind"), String::new()),
+            "MealBooked" => v.push_timeline(
+                id,
+                event::t(data, "at"),
+                "meal",
+                str_of("meal"),
+                str_of("venue"),
+            ),
+            "EntertainmentArranged" => v.push_timeline(
+                id,
+                event::t(data, "at"),
+                "entertainment",
+                str_of("kind"),
+                String::new(),
+            ),
             "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of("title"), str_of("place")),
-            "LeaderMeetingHeld" => v.push_timeline(id, Some(at), "leader_meeting", str_of("leader"), str_of("place")),
-            "LeadershipTalksHeld" => v.push_timeline(id, Some(at), "talks", str_of("outcome"), String::new()),
+            "LeaderMeetingHeld" => v.push_timeline(
+                id,
+                Some(at),
+                "leader_meeting",
+                str_of("leader"),
+                str_of("place"),
+            ),
+            "LeadershipTalksHeld" => {
+                v.push_timeline(id, Some(at), "talks", str_of("outcome"), String::new())
+            }
             "SouvenirPlanned" => {
                 v.souvenirs_open.insert(str_of("souvenir_id"));
             }
@@ -295,10 +417,10 @@ impl BoardProjection {
             }
             "ReturnCallDone" => v.return_call_at = Some(env.occurred_at),
             "SummaryFiled" => v.summary_at = Some(env.occurred_at),
-            "ExpenseRecorded" => {
-                if event::b(data, "over_cap") && event::opt_s(data, "reverses").is_none() {
-                    v.pending_over_cap.insert(str_of("expense_id"));
-                }
+            "ExpenseRecorded"
+                if event::b(data, "over_cap") && event::opt_s(data, "reverses").is_none() =>
+            {
+                v.pending_over_cap.insert(str_of("expense_id"));
             }
             "ExpenseApproved" | "ExpenseRejected" => {
                 v.pending_over_cap.remove(event::s(data, "expense_id"));
@@ -310,8 +432,19 @@ impl BoardProjection {
     pub(crate) fn board(&self, now: DateTime<Utc>) -> Board {
         let fixed = event::fixed(now);
         let today = now.with_timezone(&self.tz).date_naive();
-        let mut visits: Vec<BoardVisit> = self.visits.map.iter().map(|(id, v)| v.view(id, &self.tz, fixed)).collect();
-        visits.sort_by(|a, b| (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(b.next_due.is_none(), b.next_due, &b.visit_id)));
+        let mut visits: Vec<BoardVisit> = self
+            .visits
+            .map
+            .iter()
+            .map(|(id, v)| v.view(id, &self.tz, fixed))
+            .collect();
+        visits.sort_by(|a, b| {
+            (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(
+                b.next_due.is_none(),
+                b.next_due,
+                &b.visit_id,
+            ))
+        });
         let mut timeline: Vec<TimelineItem> = self
             .visits
             .map
@@ -321,12 +454,25 @@ impl BoardProjection {
             .cloned()
             .collect();
         timeline.sort_by(|a, b| (a.at, &a.visit_id, &a.kind).cmp(&(b.at, &b.visit_id, &b.kind)));
-        let mut complaints: Vec<ComplaintView> =
-            self.complaints.map.values().filter(|c| c.is_open()).map(|c| ComplaintView::of(c, fixed)).collect();
-        complaints.sort_by(|a, b| (a.complaint.raised_at, &a.complaint.complaint_id).cmp(&(b.complaint.raised_at, &b.complaint.complaint_id)));
+        let mut complaints: Vec<ComplaintView> = self
+            .complaints
+            .map
+            .values()
+            .filter(|c| c.is_open())
+            .map(|c| ComplaintView::of(c, fixed))
+            .collect();
+        complaints.sort_by(|a, b| {
+            (a.complaint.raised_at, &a.complaint.complaint_id)
+                .cmp(&(b.complaint.raised_at, &b.complaint.complaint_id))
+        });
         let mut on_site: Vec<OnSite> = self.on_site.map.values().cloned().collect();
         on_site.sort_by(|a, b| (a.since, &a.sign_in_id).cmp(&(b.since, &b.sign_in_id)));
-        Board { visits, today: timeline, complaints, on_site }
+        Board {
+            visits,
+            today: timeline,
+            complaints,
+            on_site,
+        }
     }
 }
 
@@ -334,7 +480,12 @@ impl Projection for BoardProjection {
     const NAME: &'static str = "board";
 
     fn new(cfg: &ReadSideConfig) -> Self {
-        BoardProjection { tz: cfg.tz, visits: Docs::new("v/"), complaints: Docs::new("c/"), on_site: Docs::new("f/") }
+        BoardProjection {
+            tz: cfg.tz,
+            visits: Docs::new("v/"),
+            complaints: Docs::new("c/"),
+            on_site: Docs::new("f/"),
+        }
     }
 
     fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
@@ -347,7 +498,10 @@ impl Projection for BoardProjection {
         match event::kind_of(&env.stream) {
             (Kind::Visit, id) => self.on_visit(env, id),
             (Kind::Complaint, id) => {
-                if matches!(env.event_type.as_str(), "ComplaintResolved" | "ComplaintClosed") {
+                if matches!(
+                    env.event_type.as_str(),
+                    "ComplaintResolved" | "ComplaintClosed"
+                ) {
                     self.complaints.remove(id);
                 } else if env.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
                     self.complaints.entry(id).apply(env, id, |_| None);

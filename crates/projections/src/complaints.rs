@@ -40,12 +40,24 @@ pub struct ComplaintDoc {
     pub closed_at: Option<DateTime<FixedOffset>>,
 }
 
-fn due(item: &str, rule: &str, due_at: DateTime<FixedOffset>, met_at: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>) -> Due {
+fn due(
+    item: &str,
+    rule: &str,
+    due_at: DateTime<FixedOffset>,
+    met_at: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+) -> Due {
     let overdue = match met_at {
         Some(m) => m > due_at,
         None => now > due_at,
     };
-    Due { item: item.into(), rule: rule.into(), due_at, met_at, overdue }
+    Due {
+        item: item.into(),
+        rule: rule.into(),
+        due_at,
+        met_at,
+        overdue,
+    }
 }
 
 impl ComplaintDoc {
@@ -70,22 +82,58 @@ impl ComplaintDoc {
     /// 24 h, analysis within 1 h of assignment), C4 (escalation 10 days after raising while
     /// unresolved), C5 (return visit within 24 h of resolution).
     pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
-        let Some(raised) = self.raised_at else { return Vec::new() };
+        let Some(raised) = self.raised_at else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         if self.severity == "major" {
-            let base = if self.raised_severity == "major" { raised } else { self.escalated_at.unwrap_or(raised) };
-            out.push(due("complaint_report", "C2", base + Duration::minutes(10), self.reported_at, now));
-            out.push(due("complaint_solution", "C2", base + Duration::hours(12), self.solution_at, now));
+            let base = if self.raised_severity == "major" {
+                raised
+            } else {
+                self.escalated_at.unwrap_or(raised)
+            };
+            out.push(due(
+                "complaint_report",
+                "C2",
+                base + Duration::minutes(10),
+                self.reported_at,
+                now,
+            ));
+            out.push(due(
+                "complaint_solution",
+                "C2",
+                base + Duration::hours(12),
+                self.solution_at,
+                now,
+            ));
         }
         if self.raised_severity != "major" {
-            out.push(due("complaint_feedback", "C3", raised + Duration::hours(24), self.feedback_at, now));
+            out.push(due(
+                "complaint_feedback",
+                "C3",
+                raised + Duration::hours(24),
+                self.feedback_at,
+                now,
+            ));
             if let Some(assigned) = self.assigned_at {
-                out.push(due("complaint_analysis", "C3", assigned + Duration::hours(1), self.analysed_at, now));
+                out.push(due(
+                    "complaint_analysis",
+                    "C3",
+                    assigned + Duration::hours(1),
+                    self.analysed_at,
+                    now,
+                ));
             }
             if self.resolved_at.is_none() || self.escalated_at.is_some() {
                 // C4 is "met" by resolving within ten days; a late escalation shows as overdue.
                 let c4 = raised + Duration::days(10);
-                let mut d = due("complaint_escalation", "C4", c4, self.resolved_at.or(self.escalated_at), now);
+                let mut d = due(
+                    "complaint_escalation",
+                    "C4",
+                    c4,
+                    self.resolved_at.or(self.escalated_at),
+                    now,
+                );
                 if self.escalated_at.is_some() && self.resolved_at.is_none() {
                     d.met_at = self.escalated_at;
                     d.overdue = false;
@@ -94,12 +142,23 @@ impl ComplaintDoc {
             }
         }
         if let Some(resolved) = self.resolved_at {
-            out.push(due("complaint_return_visit", "C5", resolved + Duration::hours(24), self.return_visit_at, now));
+            out.push(due(
+                "complaint_return_visit",
+                "C5",
+                resolved + Duration::hours(24),
+                self.return_visit_at,
+                now,
+            ));
         }
         out
     }
 
-    pub(crate) fn apply(&mut self, env: &Envelope, id: &str, visit_department: impl Fn(&str) -> Option<String>) {
+    pub(crate) fn apply(
+        &mut self,
+        env: &Envelope,
+        id: &str,
+        visit_department: impl Fn(&str) -> Option<String>,
+    ) {
         let d = &env.data;
         let at = event::at(env);
         match env.event_type.as_str() {
@@ -128,7 +187,8 @@ impl ComplaintDoc {
             "ComplaintEscalated" => {
                 self.severity = "major".into();
                 self.escalated_at = Some(at);
-                self.escalated_automatically = event::b(d, "automatic") || env.actor.role == "system";
+                self.escalated_automatically =
+                    event::b(d, "automatic") || env.actor.role == "system";
             }
             "ComplaintResolved" => self.resolved_at = Some(at),
             "ComplaintReturnVisitDone" => self.return_visit_at = Some(at),
@@ -153,7 +213,12 @@ impl ComplaintView {
     pub(crate) fn of(doc: &ComplaintDoc, now: DateTime<FixedOffset>) -> ComplaintView {
         let deadlines = doc.deadlines(now);
         let overdue = deadlines.iter().any(|d| d.overdue);
-        ComplaintView { complaint: doc.clone(), status: doc.status(), deadlines, overdue }
+        ComplaintView {
+            complaint: doc.clone(),
+            status: doc.status(),
+            deadlines,
+            overdue,
+        }
     }
 }
 
@@ -201,7 +266,10 @@ impl ComplaintsProjection {
     fn index(&mut self, doc_id: &str) {
         if let Some(raised) = self.complaints.get(doc_id).and_then(|c| c.raised_at) {
             let local = raised.with_timezone(&self.tz);
-            self.by_month.entry((local.year(), local.month())).or_default().insert(doc_id.to_string());
+            self.by_month
+                .entry((local.year(), local.month()))
+                .or_default()
+                .insert(doc_id.to_string());
         }
     }
 
@@ -214,7 +282,10 @@ impl ComplaintsProjection {
             .filter(|c| !open_only || c.is_open())
             .map(|c| ComplaintView::of(c, now))
             .collect();
-        out.sort_by(|a, b| (a.complaint.raised_at, &a.complaint.complaint_id).cmp(&(b.complaint.raised_at, &b.complaint.complaint_id)));
+        out.sort_by(|a, b| {
+            (a.complaint.raised_at, &a.complaint.complaint_id)
+                .cmp(&(b.complaint.raised_at, &b.complaint.complaint_id))
+        });
         out
     }
 
@@ -237,11 +308,15 @@ impl ComplaintsProjection {
         };
         let mut resolve_secs: i64 = 0;
         for id in self.by_month.get(&(year, month)).into_iter().flatten() {
-            let Some(c) = self.complaints.get(id) else { continue };
+            let Some(c) = self.complaints.get(id) else {
+                continue;
+            };
             r.total += 1;
             *r.by_severity.entry(c.severity.clone()).or_default() += 1;
             *r.by_category.entry(c.category.clone()).or_default() += 1;
-            *r.by_department.entry(c.department.clone().unwrap_or_else(|| "unassigned".into())).or_default() += 1;
+            *r.by_department
+                .entry(c.department.clone().unwrap_or_else(|| "unassigned".into()))
+                .or_default() += 1;
             if c.escalated_automatically {
                 r.escalated += 1;
             }
@@ -261,11 +336,11 @@ impl ComplaintsProjection {
                 }
             }
         }
-        if r.deadlines_due > 0 {
-            r.deadline_compliance_permille = r.deadlines_met_on_time * 1000 / r.deadlines_due;
+        if let Some(p) = (r.deadlines_met_on_time * 1000).checked_div(r.deadlines_due) {
+            r.deadline_compliance_permille = p;
         }
-        if r.resolved > 0 {
-            r.return_visit_rate_permille = r.return_visits_done * 1000 / r.resolved;
+        if let Some(p) = (r.return_visits_done * 1000).checked_div(r.resolved) {
+            r.return_visit_rate_permille = p;
             r.mean_time_to_resolve_secs = Some(resolve_secs / r.resolved as i64);
         }
         r
@@ -304,7 +379,12 @@ impl Projection for ComplaintsProjection {
             Kind::Complaint => {
                 let visits = &self.visits;
                 let doc = self.complaints.entry(id);
-                doc.apply(env, id, |v| visits.get(v).map(|d| d.department.clone()).filter(|d| !d.is_empty()));
+                doc.apply(env, id, |v| {
+                    visits
+                        .get(v)
+                        .map(|d| d.department.clone())
+                        .filter(|d| !d.is_empty())
+                });
                 if env.event_type == "ComplaintRaised" {
                     self.index(id);
                 }

@@ -24,8 +24,13 @@ pub enum CostDimension {
 
 impl CostDimension {
     /// Every dimension, in report order.
-    pub const ALL: [CostDimension; 5] =
-        [CostDimension::Month, CostDimension::Level, CostDimension::Department, CostDimension::Customer, CostDimension::Category];
+    pub const ALL: [CostDimension; 5] = [
+        CostDimension::Month,
+        CostDimension::Level,
+        CostDimension::Department,
+        CostDimension::Customer,
+        CostDimension::Category,
+    ];
 
     /// The query-string name (`level`, `month`, ...).
     pub fn as_str(self) -> &'static str {
@@ -196,9 +201,15 @@ impl CostsProjection {
     /// Adds (`sign` 1) or removes (`sign` −1) an expense's contribution everywhere.
     fn count(&mut self, e: &ExpenseDoc, sign: i64) {
         add_totals(&mut self.years.entry(&e.year.to_string()).totals, e, sign);
-        for (dim, key) in [CostDimension::Month, CostDimension::Level, CostDimension::Department, CostDimension::Customer, CostDimension::Category]
-            .into_iter()
-            .zip(e.keys.iter())
+        for (dim, key) in [
+            CostDimension::Month,
+            CostDimension::Level,
+            CostDimension::Department,
+            CostDimension::Customer,
+            CostDimension::Category,
+        ]
+        .into_iter()
+        .zip(e.keys.iter())
         {
             add_totals(self.groups.entry(&group_key(e.year, dim, key)), e, sign);
         }
@@ -206,7 +217,9 @@ impl CostsProjection {
 
     fn recount_visit(&mut self, visit_id: &str) {
         let tz = self.tz;
-        let Some(v) = self.visits.get_mut(visit_id) else { return };
+        let Some(v) = self.visits.get_mut(visit_id) else {
+            return;
+        };
         let new = v.contribution(&tz);
         let old = std::mem::replace(&mut v.counted, new);
         if old == new {
@@ -228,7 +241,10 @@ impl CostsProjection {
         }
         let amount = event::i(d, "amount_fen");
         let reverses = event::opt_s(d, "reverses");
-        let original = reverses.as_deref().and_then(|r| self.expenses.get(r)).cloned();
+        let original = reverses
+            .as_deref()
+            .and_then(|r| self.expenses.get(r))
+            .cloned();
         let doc = match original {
             Some(o) => ExpenseDoc {
                 year: o.year,
@@ -258,7 +274,11 @@ impl CostsProjection {
                     amount_fen: if reverses.is_some() { -amount } else { amount },
                     visitor_paid: event::s(d, "paid_by") == "visitor",
                     over_cap,
-                    status: if over_cap { "pending".into() } else { "within".into() },
+                    status: if over_cap {
+                        "pending".into()
+                    } else {
+                        "within".into()
+                    },
                     booking_id: event::opt_s(d, "booking_id"),
                     reversals: Vec::new(),
                     reverses: reverses.clone(),
@@ -292,7 +312,9 @@ impl CostsProjection {
     }
 
     fn decide_expense(&mut self, expense_id: &str, status: &str) {
-        let Some(e) = self.expenses.get(expense_id).cloned() else { return };
+        let Some(e) = self.expenses.get(expense_id).cloned() else {
+            return;
+        };
         if !e.over_cap || e.status == status {
             return;
         }
@@ -310,12 +332,24 @@ impl CostsProjection {
     }
 
     pub(crate) fn years(&self) -> Vec<i32> {
-        self.years.map.keys().filter_map(|y| y.parse().ok()).collect()
+        self.years
+            .map
+            .keys()
+            .filter_map(|y| y.parse().ok())
+            .collect()
     }
 
     pub(crate) fn report(&self, year: i32, by: CostDimension) -> CostReport {
-        let y = self.years.get(&year.to_string()).cloned().unwrap_or_default();
-        let prev = self.years.get(&(year - 1).to_string()).map(|p| p.totals.total_fen).unwrap_or(0);
+        let y = self
+            .years
+            .get(&year.to_string())
+            .cloned()
+            .unwrap_or_default();
+        let prev = self
+            .years
+            .get(&(year - 1).to_string())
+            .map(|p| p.totals.total_fen)
+            .unwrap_or(0);
         let prefix = group_key(year, by, "");
         let groups = self
             .groups
@@ -347,7 +381,8 @@ impl CostsProjection {
             over_cap_rejected_fen: t.over_cap_rejected_fen,
             capped_spent_fen: y.capped_spent_fen,
             cap_total_fen: y.cap_total_fen,
-            cap_utilisation_permille: (y.cap_total_fen > 0).then(|| y.capped_spent_fen * 1000 / y.cap_total_fen),
+            cap_utilisation_permille: (y.cap_total_fen > 0)
+                .then(|| y.capped_spent_fen * 1000 / y.cap_total_fen),
             visitor_days: y.visitor_days,
             cost_per_visitor_day_fen: (y.visitor_days > 0).then(|| t.total_fen / y.visitor_days),
             previous_year_total_fen: prev,
@@ -434,7 +469,11 @@ impl Projection for CostsProjection {
                 v.headcount = d
                     .get("headcount")
                     .and_then(serde_json::Value::as_i64)
-                    .unwrap_or_else(|| d.get("visitors").and_then(|v| v.as_array()).map_or(0, |a| a.len() as i64));
+                    .unwrap_or_else(|| {
+                        d.get("visitors")
+                            .and_then(|v| v.as_array())
+                            .map_or(0, |a| a.len() as i64)
+                    });
                 v.arrival = d.get("arrival").and_then(|a| event::t(a, "at"));
                 v.departure = d.get("departure").and_then(|a| event::t(a, "at"));
                 self.recount_visit(visit_id);
@@ -477,4 +516,3 @@ impl Projection for CostsProjection {
         self.bookings.drain_changes(out)
     }
 }
-

@@ -18,7 +18,11 @@ pub(crate) struct Docs<T> {
 
 impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
-        Docs { prefix, map: BTreeMap::new(), dirty: BTreeSet::new() }
+        Docs {
+            prefix,
+            map: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+        }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&T> {
@@ -54,11 +58,17 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     }
 
     /// Moves the changed documents into `out` as (key, Some(json)) or (key, None).
-    pub(crate) fn drain_changes(&mut self, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), ProjectionError> {
+    pub(crate) fn drain_changes(
+        &mut self,
+        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), ProjectionError> {
         for key in std::mem::take(&mut self.dirty) {
             let full = format!("{}{}", self.prefix, key).into_bytes();
             match self.map.get(&key) {
-                Some(doc) => out.push((full, Some(serde_json::to_vec(doc).map_err(ProjectionError::encode)?))),
+                Some(doc) => out.push((
+                    full,
+                    Some(serde_json::to_vec(doc).map_err(ProjectionError::encode)?),
+                )),
                 None => out.push((full, None)),
             }
         }
@@ -72,11 +82,12 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         for item in rm.scan_prefix(self.prefix.as_bytes()) {
             let (k, v) = item.map_err(ProjectionError::Store)?;
             let key = String::from_utf8_lossy(&k[self.prefix.len()..]).into_owned();
-            let doc: T = serde_json::from_slice(&v)
-                .map_err(|e| ProjectionError::Decode { key: format!("{}{}", self.prefix, key), reason: e.to_string() })?;
+            let doc: T = serde_json::from_slice(&v).map_err(|e| ProjectionError::Decode {
+                key: format!("{}{}", self.prefix, key),
+                reason: e.to_string(),
+            })?;
             self.map.insert(key, doc);
         }
         Ok(())
     }
 }
-

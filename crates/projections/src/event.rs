@@ -42,7 +42,10 @@ pub(crate) fn s<'a>(data: &'a Value, key: &str) -> &'a str {
 
 /// `data[key]` as an optional non-empty string.
 pub(crate) fn opt_s(data: &Value, key: &str) -> Option<String> {
-    data.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string)
+    data.get(key)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// `data[key]` as an integer (0 when absent).
@@ -57,7 +60,9 @@ pub(crate) fn b(data: &Value, key: &str) -> bool {
 
 /// `data[key]` as an RFC 3339 time.
 pub(crate) fn t(data: &Value, key: &str) -> Option<DateTime<FixedOffset>> {
-    data.get(key).and_then(Value::as_str).and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+    data.get(key)
+        .and_then(Value::as_str)
+        .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
 }
 
 /// The business time of an event: the payload's `at` when present, else the
@@ -79,7 +84,10 @@ pub(crate) fn company(data: &Value) -> String {
 /// (`"Huaxin  Dealers, Ltd"` → `"huaxindealersltd"`). Case, spacing and punctuation
 /// are forgiven; CJK characters are kept as they are.
 pub fn normalize_name(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// `DateTime<FixedOffset>` of a UTC instant (offset +00:00).

@@ -60,7 +60,9 @@ pub struct ReadSideConfig {
 
 impl Default for ReadSideConfig {
     fn default() -> Self {
-        ReadSideConfig { tz: chrono_tz::Asia::Shanghai }
+        ReadSideConfig {
+            tz: chrono_tz::Asia::Shanghai,
+        }
     }
 }
 
@@ -111,7 +113,11 @@ impl<P: Projection> Slot<P> {
         let mut model = P::new(cfg);
         model.load(&rm)?;
         let checkpoint = rm.checkpoint()?;
-        Ok(Slot { rm, model: RwLock::new(model), checkpoint: AtomicU64::new(checkpoint) })
+        Ok(Slot {
+            rm,
+            model: RwLock::new(model),
+            checkpoint: AtomicU64::new(checkpoint),
+        })
     }
 
     fn read(&self) -> RwLockReadGuard<'_, P> {
@@ -137,7 +143,9 @@ impl<P: Projection> Slot<P> {
             return Ok(false);
         }
         let mut changes = Vec::new();
-        let result = model.drain(&mut changes).and_then(|()| self.rm.commit(last, changes).map_err(ProjectionError::from));
+        let result = model
+            .drain(&mut changes)
+            .and_then(|()| self.rm.commit(last, changes).map_err(ProjectionError::from));
         match result {
             Ok(()) => {
                 self.checkpoint.store(last, Ordering::Release);
@@ -186,7 +194,16 @@ impl ReadSide {
         let (applied, _) = tokio::sync::watch::channel(0);
         let (changes, _) = tokio::sync::broadcast::channel(256);
         let read = ReadSide {
-            inner: Arc::new(Inner { store: store.clone(), cfg, board, costs, archive, complaints, applied, changes }),
+            inner: Arc::new(Inner {
+                store: store.clone(),
+                cfg,
+                board,
+                costs,
+                archive,
+                complaints,
+                applied,
+                changes,
+            }),
         };
         read.inner.applied.send_replace(read.applied_seq());
         Ok(read)
@@ -212,7 +229,8 @@ impl ReadSide {
                         None => return,
                         Some(Ok(batch)) => {
                             let r = read.clone();
-                            let res = tokio::task::spawn_blocking(move || r.apply_batch(&batch)).await;
+                            let res =
+                                tokio::task::spawn_blocking(move || r.apply_batch(&batch)).await;
                             match res {
                                 Ok(Ok(())) => {}
                                 Ok(Err(e)) => {
@@ -256,7 +274,11 @@ impl ReadSide {
     /// The highest seq every projection has applied (the minimum of the checkpoints).
     pub fn applied_seq(&self) -> u64 {
         let i = &self.inner;
-        i.board.checkpoint().min(i.costs.checkpoint()).min(i.archive.checkpoint()).min(i.complaints.checkpoint())
+        i.board
+            .checkpoint()
+            .min(i.costs.checkpoint())
+            .min(i.archive.checkpoint())
+            .min(i.complaints.checkpoint())
     }
 
     /// Waits until every projection has applied `seq` (read-your-writes for `min_seq`);
@@ -324,7 +346,11 @@ impl ReadSide {
 
     /// Clears the named projections (all when `only` is None) and re-applies the log
     /// from seq 1 into them, while this handle keeps answering from the same models.
-    pub fn rebuild(&self, only: Option<&str>, progress: &mut dyn FnMut(u64, u64)) -> Result<(), ProjectionError> {
+    pub fn rebuild(
+        &self,
+        only: Option<&str>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), ProjectionError> {
         let i = &self.inner;
         let names = selected(only)?;
         for name in &names {
@@ -340,7 +366,9 @@ impl ReadSide {
         progress(0, total);
         while from <= total {
             let batch: Vec<Envelope> = i.store.read_all(from, BATCH).collect::<Result<_, _>>()?;
-            let Some(last) = batch.last().map(|e| e.seq) else { break };
+            let Some(last) = batch.last().map(|e| e.seq) else {
+                break;
+            };
             self.apply_batch(&batch)?;
             from = last + 1;
             progress(last.min(total), total);
@@ -406,7 +434,13 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
         std::hint::black_box(read.board(now));
     });
     let costs = p99(&mut |n| {
-        let dims = [CostDimension::Level, CostDimension::Month, CostDimension::Department, CostDimension::Customer, CostDimension::Category];
+        let dims = [
+            CostDimension::Level,
+            CostDimension::Month,
+            CostDimension::Department,
+            CostDimension::Customer,
+            CostDimension::Category,
+        ];
         std::hint::black_box(read.costs(year, dims[n % dims.len()]));
     });
     let profile = p99(&mut |n| {

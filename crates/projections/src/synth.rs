@@ -45,12 +45,48 @@ impl Rng {
     }
 }
 
-const PREFIXES: &[&str] = &["Huaxin", "Dongfang", "Changjiang", "Nordic", "Andes", "Sahara", "华信", "东风", "长城", "Volga", "Pampas", "Mekong"];
-const SUFFIXES: &[&str] = &["Dealers Ltd", "Trading Co", "汽车销售有限公司", "Motors GmbH", "Machinery S.A.", "机械有限公司"];
-const DEPARTMENTS: &[&str] = &["east-sales", "west-sales", "export", "service", "procurement"];
-const SURNAMES: &[&str] = &["Wang", "Li", "Zhang", "Liu", "Chen", "García", "Müller", "Smith", "王", "李"];
-const GIVEN: &[&str] = &["Lei", "Na", "Wei", "Fang", "Jun", "María", "Hans", "John", "芳", "强"];
-const VENUES: &[&str] = &["Jade Garden", "Lakeside Hall", "老城火锅", "Harbour Grill", "Peony Room"];
+const PREFIXES: &[&str] = &[
+    "Huaxin",
+    "Dongfang",
+    "Changjiang",
+    "Nordic",
+    "Andes",
+    "Sahara",
+    "华信",
+    "东风",
+    "长城",
+    "Volga",
+    "Pampas",
+    "Mekong",
+];
+const SUFFIXES: &[&str] = &[
+    "Dealers Ltd",
+    "Trading Co",
+    "汽车销售有限公司",
+    "Motors GmbH",
+    "Machinery S.A.",
+    "机械有限公司",
+];
+const DEPARTMENTS: &[&str] = &[
+    "east-sales",
+    "west-sales",
+    "export",
+    "service",
+    "procurement",
+];
+const SURNAMES: &[&str] = &[
+    "Wang", "Li", "Zhang", "Liu", "Chen", "García", "Müller", "Smith", "王", "李",
+];
+const GIVEN: &[&str] = &[
+    "Lei", "Na", "Wei", "Fang", "Jun", "María", "Hans", "John", "芳", "强",
+];
+const VENUES: &[&str] = &[
+    "Jade Garden",
+    "Lakeside Hall",
+    "老城火锅",
+    "Harbour Grill",
+    "Peony Room",
+];
 const HOTELS: &[&str] = &["Grand Hyatt", "Jinjiang Hotel", "锦江之星", "Sheraton"];
 const HOSTS: &[&str] = &["li.na", "zhao.min", "chen.hao", "sun.yue"];
 
@@ -58,9 +94,25 @@ fn ts(t: DateTime<FixedOffset>) -> Value {
     Value::String(t.to_rfc3339())
 }
 
+/// (id, booking, category, amount, cap, over cap, business time) of an expense to record.
+type PlannedExpense = (
+    Uuid,
+    Option<Uuid>,
+    &'static str,
+    i64,
+    Option<i64>,
+    bool,
+    DateTime<FixedOffset>,
+);
+
 /// The company name of customer number `k`.
 pub fn company_name(k: u64) -> String {
-    format!("{} {} {}", PREFIXES[(k % 12) as usize], SUFFIXES[((k / 12) % 6) as usize], k / 72 + 1)
+    format!(
+        "{} {} {}",
+        PREFIXES[(k % 12) as usize],
+        SUFFIXES[((k / 12) % 6) as usize],
+        k / 72 + 1
+    )
 }
 
 struct Stream {
@@ -73,28 +125,41 @@ struct Stream {
 
 impl Stream {
     fn new(name: String, now: DateTime<FixedOffset>, role: &'static str, seed: u64) -> Stream {
-        Stream { name, events: Vec::new(), now, role, ids: Rng::new(seed) }
+        Stream {
+            name,
+            events: Vec::new(),
+            now,
+            role,
+            ids: Rng::new(seed),
+        }
     }
     /// Adds the event when its business time has come; returns whether it did.
     fn push(&mut self, at: DateTime<FixedOffset>, event_type: &str, data: Value) -> bool {
         if at > self.now {
             return false;
         }
-        let user = if self.role == "system" { "system".to_string() } else { HOSTS[self.ids.below(4) as usize].to_string() };
+        let user = if self.role == "system" {
+            "system".to_string()
+        } else {
+            HOSTS[self.ids.below(4) as usize].to_string()
+        };
         self.events.push(NewEvent {
             id: self.ids.uuid(),
             event_type: event_type.to_string(),
             schema: 1,
             data,
             occurred_at: Some(at),
-            actor: Actor { user, role: self.role.to_string() },
+            actor: Actor {
+                user,
+                role: self.role.to_string(),
+            },
             correlation_id: Uuid::nil(),
             causation_id: Uuid::nil(),
         });
         true
     }
     fn into_request(self) -> Option<AppendRequest> {
-        (!self.events.is_empty()).then(|| AppendRequest {
+        (!self.events.is_empty()).then_some(AppendRequest {
             stream: self.name,
             expected: ExpectedVersion::NoStream,
             events: self.events,
@@ -110,16 +175,23 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     let mut rng = Rng::new(seed ^ index.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let tz = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     let now = now.with_timezone(&tz);
-    let start = tz.with_ymd_and_hms(2024, 1, 1, 9, 0, 0).single().expect("valid date");
+    let start = tz
+        .with_ymd_and_hms(2024, 1, 1, 9, 0, 0)
+        .single()
+        .expect("valid date");
     let span_minutes = 3 * 365 * 24 * 60;
-    let arrival = start + Duration::minutes((span_minutes * index as i64) / total.max(1) as i64 + rng.below(600) as i64);
+    let arrival = start
+        + Duration::minutes(
+            (span_minutes * index as i64) / total.max(1) as i64 + rng.below(600) as i64,
+        );
     let stay_days = 1 + rng.below(4) as i64;
     let departure = arrival + Duration::days(stay_days) + Duration::hours(rng.below(6) as i64);
-    let requested = arrival - Duration::days(1 + rng.below(20) as i64) - Duration::hours(rng.below(20) as i64);
+    let requested =
+        arrival - Duration::days(1 + rng.below(20) as i64) - Duration::hours(rng.below(20) as i64);
     let customers = (total / 3).max(1);
     let k = rng.below(customers);
     let company = company_name(k);
-    let foreign = !company.contains("有限公司") && k % 3 == 0;
+    let foreign = !company.contains("有限公司") && k.is_multiple_of(3);
     let visit_id = rng.uuid();
     let level = rng.pick(&["ordinary", "ordinary", "senior", "senior", "special"]);
     let headcount = 1 + rng.below(5);
@@ -132,7 +204,12 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         .collect();
     let late = (arrival - requested) < Duration::days(if foreign { 7 } else { 1 });
     let home = departure + Duration::hours(3);
-    let mut v = Stream::new(format!("visit-{visit_id}"), now, "reception", rng.next_u64());
+    let mut v = Stream::new(
+        format!("visit-{visit_id}"),
+        now,
+        "reception",
+        rng.next_u64(),
+    );
     v.push(requested, "ReceptionRequested", json!({
         "visit_id": visit_id, "requested_at": ts(requested), "late": late,
         "customer": {"company": company, "country": if foreign { "DE" } else { "CN" }, "foreign": foreign},
@@ -144,7 +221,11 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     }));
     let cancelled = rng.chance(5);
     let t1 = requested + Duration::hours(2);
-    v.push(t1, "LevelAssigned", json!({"level": level, "policy_version": 1, "assigned_at": ts(t1)}));
+    v.push(
+        t1,
+        "LevelAssigned",
+        json!({"level": level, "policy_version": 1, "assigned_at": ts(t1)}),
+    );
     let t2 = requested + Duration::hours(if rng.chance(10) { 30 } else { 6 });
     let lunch_at = arrival + Duration::hours(3);
     let dinner_at = arrival + Duration::hours(9);
@@ -153,28 +234,48 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         {"at": ts(arrival + Duration::hours(5)), "kind": "tour", "title": "showroom", "place": "marketing center"}],
         "draft_no": 1, "drafted_at": ts(t2)}));
     let t3 = t2 + Duration::hours(3);
-    v.push(t3, "PlanReviewed", json!({"approved": true, "comments": null, "draft_no": 1, "reviewed_at": ts(t3)}));
+    v.push(
+        t3,
+        "PlanReviewed",
+        json!({"approved": true, "comments": null, "draft_no": 1, "reviewed_at": ts(t3)}),
+    );
     let t4 = t3 + Duration::hours(1);
-    v.push(t4, "ReceptionUnitContacted", json!({"confirmed_headcount": headcount, "notes": null, "contacted_at": ts(t4)}));
+    v.push(
+        t4,
+        "ReceptionUnitContacted",
+        json!({"confirmed_headcount": headcount, "notes": null, "contacted_at": ts(t4)}),
+    );
     let host = rng.pick(HOSTS);
     v.push(t4, "StaffAssigned", json!({"host": host, "accompanying": [{"name": "Zhou Qiang", "role": "regional_manager"}], "override": null, "assigned_at": ts(t4)}));
     if cancelled {
         let tc = t4 + Duration::hours(1);
-        v.push(tc, "VisitCancelled", json!({"reason": "customer postponed", "cancelled_at": ts(tc)}));
+        v.push(
+            tc,
+            "VisitCancelled",
+            json!({"reason": "customer postponed", "cancelled_at": ts(tc)}),
+        );
         return v.into_request().into_iter().collect();
     }
     let t5 = arrival - Duration::days(1) - Duration::hours(2);
-    v.push(t5.max(t4), "ReadinessConfirmed", json!({"notes": null, "confirmed_at": ts(t5.max(t4)), "late": false}));
+    v.push(
+        t5.max(t4),
+        "ReadinessConfirmed",
+        json!({"notes": null, "confirmed_at": ts(t5.max(t4)), "late": false}),
+    );
     let car_late = rng.chance(5);
     let ready_at = arrival - Duration::minutes(if car_late { 5 } else { 30 });
     v.push(t5.max(t4), "CarDispatched", json!({"car_id": rng.uuid(), "leg": "pickup", "vehicle_class": "suv", "driver": "Ma Jun", "plate": "沪A12345",
         "ready_at": ts(ready_at), "place": "airport", "number": "MU5101", "override": null, "ready_by": ts(arrival - Duration::minutes(15)), "late": car_late}));
-    let mut expenses: Vec<(Uuid, Option<Uuid>, &str, i64, Option<i64>, bool, DateTime<FixedOffset>)> = Vec::new();
+    let mut expenses: Vec<PlannedExpense> = Vec::new();
     let lodging_id = rng.uuid();
     let company_lodging = level == "special";
     let rooms = headcount.div_ceil(2);
     let rate = 40_000 + rng.below(3) as i64 * 10_000;
-    let lodging_cap = if company_lodging { Some(70_000 * rooms as i64 * stay_days) } else { None };
+    let lodging_cap = if company_lodging {
+        Some(70_000 * rooms as i64 * stay_days)
+    } else {
+        None
+    };
     v.push(t5.max(t4), "LodgingBooked", json!({"booking_id": lodging_id, "hotel": rng.pick(HOTELS), "stars": 5, "rooms": rooms, "nights": stay_days,
         "rate_fen": rate, "paid_by": if company_lodging { "company" } else { "visitor" }, "override": null, "total_fen": rate * rooms as i64 * stay_days,
         "cap_fen": lodging_cap, "over_cap": false, "level": level, "policy_version": 1}));
@@ -184,39 +285,91 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         v.push(t5.max(t4), "MealBooked", json!({"booking_id": booking, "meal": meal, "at": ts(at), "venue": rng.pick(VENUES), "party_size": headcount,
             "budget_fen": cap, "override": null, "cap_fen": cap, "over_cap": false, "level": level, "policy_version": 1}));
         let over = rng.chance(20);
-        let amount = if over { cap + 1_000 + rng.below(20_000) as i64 } else { cap / 2 + rng.below((cap / 2) as u64) as i64 };
-        expenses.push((rng.uuid(), Some(booking), "meal", amount, Some(cap), over, at + Duration::hours(2)));
+        let amount = if over {
+            cap + 1_000 + rng.below(20_000) as i64
+        } else {
+            cap / 2 + rng.below((cap / 2) as u64) as i64
+        };
+        expenses.push((
+            rng.uuid(),
+            Some(booking),
+            "meal",
+            amount,
+            Some(cap),
+            over,
+            at + Duration::hours(2),
+        ));
     }
     let souvenir = (level != "ordinary").then(|| rng.uuid());
     if let Some(s) = souvenir {
         v.push(t5.max(t4), "SouvenirPlanned", json!({"souvenir_id": s, "item": "tea set", "unit_cost_fen": 20_000, "quantity": headcount, "total_fen": 20_000 * headcount as i64}));
     }
     let matter = rng.uuid();
-    v.push(t5.max(t4), "CooperationMatterProposed", json!({"matter_id": matter, "by": "company", "text": "annual volume agreement"}));
+    v.push(
+        t5.max(t4),
+        "CooperationMatterProposed",
+        json!({"matter_id": matter, "by": "company", "text": "annual volume agreement"}),
+    );
     if !v.push(arrival, "VisitorsArrived", json!({"at": ts(arrival)})) {
         return v.into_request().into_iter().collect();
     }
     let tour = arrival + Duration::hours(5);
-    v.push(tour, "TourHeld", json!({"at": ts(tour), "place": "marketing center", "title": "showroom"}));
+    v.push(
+        tour,
+        "TourHeld",
+        json!({"at": ts(tour), "place": "marketing center", "title": "showroom"}),
+    );
     let meet = arrival + Duration::hours(7);
-    v.push(meet, "LeaderMeetingHeld", json!({"at": ts(meet), "place": "board room", "leader": "GM Sun"}));
+    v.push(
+        meet,
+        "LeaderMeetingHeld",
+        json!({"at": ts(meet), "place": "board room", "leader": "GM Sun"}),
+    );
     if rng.chance(70) {
         v.push(meet, "CooperationMatterConfirmed", json!({"matter_id": matter, "company_confirmed_by": "GM Sun", "visitor_confirmed_by": "Wang Lei", "record_ref": "MIN-1"}));
     }
     if company_lodging {
         let amount = rate * rooms as i64 * stay_days;
-        expenses.push((rng.uuid(), Some(lodging_id), "lodging", amount, lodging_cap, false, departure));
+        expenses.push((
+            rng.uuid(),
+            Some(lodging_id),
+            "lodging",
+            amount,
+            lodging_cap,
+            false,
+            departure,
+        ));
     }
-    expenses.push((rng.uuid(), None, "car", 20_000 + rng.below(30_000) as i64, None, false, departure));
+    expenses.push((
+        rng.uuid(),
+        None,
+        "car",
+        20_000 + rng.below(30_000) as i64,
+        None,
+        false,
+        departure,
+    ));
     for (id, booking, category, amount, cap, over, at) in expenses.clone() {
-        let paid_by = if category == "lodging" && !company_lodging { "visitor" } else { "company" };
+        let paid_by = if category == "lodging" && !company_lodging {
+            "visitor"
+        } else {
+            "company"
+        };
         v.push(at, "ExpenseRecorded", json!({"expense_id": id, "category": category, "amount_fen": amount, "paid_by": paid_by,
             "receipt_no": format!("R{}", index), "booking_id": booking, "reverses": null, "cap_fen": cap, "over_cap": over,
             "level": level, "policy_version": 1, "recorded_at": ts(at)}));
         if over && rng.chance(85) {
             let decided = at + Duration::days(1);
-            let kind = if rng.chance(70) { "ExpenseApproved" } else { "ExpenseRejected" };
-            v.push(decided, kind, json!({"expense_id": id, "comments": null, "decided_at": ts(decided)}));
+            let kind = if rng.chance(70) {
+                "ExpenseApproved"
+            } else {
+                "ExpenseRejected"
+            };
+            v.push(
+                decided,
+                kind,
+                json!({"expense_id": id, "comments": null, "decided_at": ts(decided)}),
+            );
         }
     }
     if rng.chance(5) {
@@ -227,7 +380,11 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     }
     if let Some(s) = souvenir {
         if rng.chance(90) {
-            v.push(departure - Duration::hours(1), "SouvenirHanded", json!({"souvenir_id": s, "handed_at": ts(departure - Duration::hours(1))}));
+            v.push(
+                departure - Duration::hours(1),
+                "SouvenirHanded",
+                json!({"souvenir_id": s, "handed_at": ts(departure - Duration::hours(1))}),
+            );
         }
     }
     v.push(departure - Duration::hours(2), "CarDispatched", json!({"car_id": rng.uuid(), "leg": "dropoff", "vehicle_class": "suv", "driver": "Ma Jun",
@@ -257,26 +414,54 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         c.push(raised, "ComplaintRaised", json!({"complaint_id": cid, "visit_id": visit_id, "customer": company, "severity": if major { "major" } else { "minor" },
             "category": rng.pick(&["service", "transport", "food", "lodging"]), "description": "driver was late", "department": null, "at": ts(raised)}));
         let a = raised + Duration::minutes(5);
-        c.push(a, "ComplaintAssigned", json!({"department": department, "assignee": "zhao.min", "at": ts(a)}));
+        c.push(
+            a,
+            "ComplaintAssigned",
+            json!({"department": department, "assignee": "zhao.min", "at": ts(a)}),
+        );
         if major {
             let r = raised + Duration::minutes(if rng.chance(80) { 8 } else { 25 });
-            c.push(r, "ComplaintReported", json!({"to": "head of department", "at": ts(r)}));
+            c.push(
+                r,
+                "ComplaintReported",
+                json!({"to": "head of department", "at": ts(r)}),
+            );
             let s = raised + Duration::hours(6);
-            c.push(s, "ComplaintSolutionAgreed", json!({"solution": "refund", "at": ts(s)}));
+            c.push(
+                s,
+                "ComplaintSolutionAgreed",
+                json!({"solution": "refund", "at": ts(s)}),
+            );
         } else {
             let an = a + Duration::minutes(40);
-            c.push(an, "ComplaintAnalysed", json!({"analysis": "dispatch error", "at": ts(an)}));
+            c.push(
+                an,
+                "ComplaintAnalysed",
+                json!({"analysis": "dispatch error", "at": ts(an)}),
+            );
             let f = raised + Duration::hours(if rng.chance(85) { 10 } else { 30 });
-            c.push(f, "ComplaintFeedbackGiven", json!({"text": "apologised", "at": ts(f)}));
+            c.push(
+                f,
+                "ComplaintFeedbackGiven",
+                json!({"text": "apologised", "at": ts(f)}),
+            );
         }
         if rng.chance(90) {
             let res = raised + Duration::days(1 + rng.below(5) as i64);
-            c.push(res, "ComplaintResolved", json!({"resolution": "done", "at": ts(res)}));
+            c.push(
+                res,
+                "ComplaintResolved",
+                json!({"resolution": "done", "at": ts(res)}),
+            );
             if rng.chance(85) {
                 let rv = res + Duration::hours(10);
                 c.push(rv, "ComplaintReturnVisitDone", json!({"mode": if major { "in_person" } else { "phone" }, "notes": null, "at": ts(rv)}));
                 let cl = rv + Duration::days(1);
-                c.push(cl, "ComplaintClosed", json!({"retain_until": ts(cl + Duration::days(731)), "at": ts(cl)}));
+                c.push(
+                    cl,
+                    "ComplaintClosed",
+                    json!({"retain_until": ts(cl + Duration::days(731)), "at": ts(cl)}),
+                );
             }
         }
         out.extend(c.into_request());
@@ -295,7 +480,12 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
 
 /// Appends `visits` synthetic visits (with their complaints and sign-ins) to `store`,
 /// one append per stream; returns the number of events appended.
-pub fn populate(store: &Store, visits: u64, seed: u64, now: DateTime<Utc>) -> Result<u64, AppendError> {
+pub fn populate(
+    store: &Store,
+    visits: u64,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> Result<u64, AppendError> {
     let mut n = 0;
     for i in 0..visits {
         for req in visit_requests(seed, i, visits, now) {

@@ -15,18 +15,121 @@ const V1: &str = "visit-11111111-1111-4111-8111-111111111111";
 /// A senior visit with two meal expenses (one over cap), lodging paid by the visitor,
 /// a car, an approval, a rejection and a reversal.
 fn cost_scenario(store: &reception_store::Store) {
-    append(store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "Huaxin Dealers Ltd", "east-sales", "2026-03-10T10:00:00+08:00", "2026-03-12T10:00:00+08:00", 2, false));
-    append(store, V1, "LevelAssigned", "2026-03-01T11:00:00+08:00", json!({"level": "senior", "policy_version": 1}));
-    append(store, V1, "ExpenseRecorded", "2026-03-10T13:00:00+08:00", expense("e1", "meal", 40_000, "company", Some("b1"), Some(50_000), false, None));
-    append(store, V1, "ExpenseRecorded", "2026-03-10T20:00:00+08:00", expense("e2", "meal", 60_000, "company", Some("b2"), Some(50_000), true, None));
-    append(store, V1, "ExpenseRecorded", "2026-03-11T09:00:00+08:00", expense("e3", "lodging", 80_000, "visitor", None, None, false, None));
-    append(store, V1, "ExpenseRecorded", "2026-03-11T09:30:00+08:00", expense("e4", "entertainment", 90_000, "company", Some("b3"), Some(70_000), true, None));
-    append(store, V1, "ExpenseRecorded", "2026-03-12T09:00:00+08:00", expense("e5", "car", 30_000, "company", None, None, false, None));
-    append(store, V1, "ExpenseApproved", "2026-03-13T09:00:00+08:00", json!({"expense_id": "e2"}));
-    append(store, V1, "ExpenseRejected", "2026-03-13T09:05:00+08:00", json!({"expense_id": "e4"}));
+    append(
+        store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin Dealers Ltd",
+            "east-sales",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-12T10:00:00+08:00",
+            2,
+            false,
+        ),
+    );
+    append(
+        store,
+        V1,
+        "LevelAssigned",
+        "2026-03-01T11:00:00+08:00",
+        json!({"level": "senior", "policy_version": 1}),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-10T13:00:00+08:00",
+        expense(
+            "e1",
+            "meal",
+            40_000,
+            "company",
+            Some("b1"),
+            Some(50_000),
+            false,
+            None,
+        ),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-10T20:00:00+08:00",
+        expense(
+            "e2",
+            "meal",
+            60_000,
+            "company",
+            Some("b2"),
+            Some(50_000),
+            true,
+            None,
+        ),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-11T09:00:00+08:00",
+        expense("e3", "lodging", 80_000, "visitor", None, None, false, None),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-11T09:30:00+08:00",
+        expense(
+            "e4",
+            "entertainment",
+            90_000,
+            "company",
+            Some("b3"),
+            Some(70_000),
+            true,
+            None,
+        ),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-12T09:00:00+08:00",
+        expense("e5", "car", 30_000, "company", None, None, false, None),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseApproved",
+        "2026-03-13T09:00:00+08:00",
+        json!({"expense_id": "e2"}),
+    );
+    append(
+        store,
+        V1,
+        "ExpenseRejected",
+        "2026-03-13T09:05:00+08:00",
+        json!({"expense_id": "e4"}),
+    );
     // the car expense was wrong: reversed
-    append(store, V1, "ExpenseRecorded", "2026-04-02T09:00:00+08:00", expense("e6", "car", 30_000, "company", None, None, false, Some("e5")));
+    append(
+        store,
+        V1,
+        "ExpenseRecorded",
+        "2026-04-02T09:00:00+08:00",
+        expense(
+            "e6",
+            "car",
+            30_000,
+            "company",
+            None,
+            None,
+            false,
+            Some("e5"),
+        ),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,52 +159,164 @@ async fn cost_report_totals_split_by_payer_cap_and_decision_with_reversals_netti
     assert_eq!(r.cost_per_visitor_day_fen, Some(expected_total / 4));
     let car = r.groups.iter().find(|g| g.key == "car").expect("car group");
     assert_eq!((car.total_fen, car.count), (0, 0));
-    let meal = r.groups.iter().find(|g| g.key == "meal").expect("meal group");
-    assert_eq!((meal.total_fen, meal.count, meal.over_cap_fen), (100_000, 2, 60_000));
+    let meal = r
+        .groups
+        .iter()
+        .find(|g| g.key == "meal")
+        .expect("meal group");
+    assert_eq!(
+        (meal.total_fen, meal.count, meal.over_cap_fen),
+        (100_000, 2, 60_000)
+    );
 
     let by_month = read.costs(2026, CostDimension::Month);
-    assert_eq!(by_month.groups.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(), vec!["2026-03"], "the reversal counts in the original's month");
+    assert_eq!(
+        by_month
+            .groups
+            .iter()
+            .map(|g| g.key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2026-03"],
+        "the reversal counts in the original's month"
+    );
     let by_customer = read.costs(2026, CostDimension::Customer);
     assert_eq!(by_customer.groups[0].key, "Huaxin Dealers Ltd");
-    assert_eq!(read.costs(2026, CostDimension::Level).groups[0].key, "senior");
-    assert_eq!(read.costs(2026, CostDimension::Department).groups[0].key, "east-sales");
-    assert_eq!(read.costs(2027, CostDimension::Level).previous_year_total_fen, expected_total);
+    assert_eq!(
+        read.costs(2026, CostDimension::Level).groups[0].key,
+        "senior"
+    );
+    assert_eq!(
+        read.costs(2026, CostDimension::Department).groups[0].key,
+        "east-sales"
+    );
+    assert_eq!(
+        read.costs(2027, CostDimension::Level)
+            .previous_year_total_fen,
+        expected_total
+    );
     h.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decision_after_reversal_keeps_the_pair_netted() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "Huaxin", "east", "2026-03-10T10:00:00+08:00", "2026-03-11T10:00:00+08:00", 1, false));
-    append(&store, V1, "ExpenseRecorded", "2026-03-10T13:00:00+08:00", expense("e1", "meal", 70_000, "company", Some("b1"), Some(50_000), true, None));
-    append(&store, V1, "ExpenseRecorded", "2026-03-10T14:00:00+08:00", expense("e2", "meal", 70_000, "company", Some("b1"), Some(50_000), false, Some("e1")));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-10T13:00:00+08:00",
+        expense(
+            "e1",
+            "meal",
+            70_000,
+            "company",
+            Some("b1"),
+            Some(50_000),
+            true,
+            None,
+        ),
+    );
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-10T14:00:00+08:00",
+        expense(
+            "e2",
+            "meal",
+            70_000,
+            "company",
+            Some("b1"),
+            Some(50_000),
+            false,
+            Some("e1"),
+        ),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
     let before = read.costs(2026, CostDimension::Level);
-    assert_eq!((before.total_fen, before.over_cap_pending_fen, before.count), (0, 0, 0));
-    append(&store, V1, "ExpenseApproved", "2026-03-12T09:00:00+08:00", json!({"expense_id": "e1"}));
+    assert_eq!(
+        (before.total_fen, before.over_cap_pending_fen, before.count),
+        (0, 0, 0)
+    );
+    append(
+        &store,
+        V1,
+        "ExpenseApproved",
+        "2026-03-12T09:00:00+08:00",
+        json!({"expense_id": "e1"}),
+    );
     read.apply_batch(&all_events(&store)).unwrap();
     let after = read.costs(2026, CostDimension::Level);
-    assert_eq!((after.total_fen, after.over_cap_approved_fen, after.over_cap_pending_fen), (0, 0, 0));
+    assert_eq!(
+        (
+            after.total_fen,
+            after.over_cap_approved_fen,
+            after.over_cap_pending_fen
+        ),
+        (0, 0, 0)
+    );
 }
 
 #[test]
 fn expense_year_is_decided_by_the_company_time_zone() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2025-12-01T10:00:00+08:00",
-        request("v1", "Huaxin", "east", "2025-12-30T10:00:00+08:00", "2026-01-02T10:00:00+08:00", 1, false));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2025-12-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2025-12-30T10:00:00+08:00",
+            "2026-01-02T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
     // 23:30 Shanghai on 31 December, written in UTC: 2025 in Shanghai
-    append(&store, V1, "ExpenseRecorded", "2025-12-31T15:30:00Z", expense("e1", "meal", 10_000, "company", None, None, false, None));
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2025-12-31T15:30:00Z",
+        expense("e1", "meal", 10_000, "company", None, None, false, None),
+    );
     // 00:30 Shanghai on 1 January, written in UTC: still 2025 in UTC, 2026 in Shanghai
-    append(&store, V1, "ExpenseRecorded", "2025-12-31T16:30:00Z", expense("e2", "meal", 20_000, "company", None, None, false, None));
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2025-12-31T16:30:00Z",
+        expense("e2", "meal", 20_000, "company", None, None, false, None),
+    );
     let events = all_events(&store);
 
     let shanghai = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     shanghai.apply_batch(&events).unwrap();
     assert_eq!(shanghai.costs(2025, CostDimension::Month).total_fen, 10_000);
     assert_eq!(shanghai.costs(2026, CostDimension::Month).total_fen, 20_000);
-    assert_eq!(shanghai.costs(2026, CostDimension::Month).groups[0].key, "2026-01");
+    assert_eq!(
+        shanghai.costs(2026, CostDimension::Month).groups[0].key,
+        "2026-01"
+    );
 
     let (_dir2, store2) = support::store();
     for e in &events {
@@ -116,16 +331,38 @@ fn expense_year_is_decided_by_the_company_time_zone() {
 #[test]
 fn csv_export_starts_with_a_bom_and_keeps_chinese_names() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "华信汽车销售有限公司", "east", "2026-03-10T10:00:00+08:00", "2026-03-11T10:00:00+08:00", 1, false));
-    append(&store, V1, "ExpenseRecorded", "2026-03-10T13:00:00+08:00", expense("e1", "meal", 12_345, "company", None, None, false, None));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "华信汽车销售有限公司",
+            "east",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2026-03-10T13:00:00+08:00",
+        expense("e1", "meal", 12_345, "company", None, None, false, None),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
     let csv = read.costs_csv(2026);
     assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(text.starts_with("year,dimension,key,total_fen"), "{text}");
-    assert!(text.contains("2026,customer,华信汽车销售有限公司,12345,123.45,12345,0,0,1"), "{text}");
+    assert!(
+        text.contains("2026,customer,华信汽车销售有限公司,12345,123.45,12345,0,0,1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -190,15 +427,59 @@ async fn restart_resumes_from_the_checkpoint() {
 #[test]
 fn search_forgives_case_spacing_and_punctuation_and_analysts_see_no_phones() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "Huaxin Dealers, Ltd", "east", "2026-03-10T10:00:00+08:00", "2026-03-11T10:00:00+08:00", 1, false));
-    append(&store, "visit-2", "ReceptionRequested", "2026-05-01T10:00:00+08:00",
-        request("v2", "HUAXIN  dealers ltd", "east", "2026-05-10T10:00:00+08:00", "2026-05-11T10:00:00+08:00", 1, false));
-    append(&store, "visit-3", "ReceptionRequested", "2026-05-01T10:00:00+08:00",
-        request("v3", "Nordic Motors", "export", "2026-05-10T10:00:00+08:00", "2026-05-11T10:00:00+08:00", 1, false));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin Dealers, Ltd",
+            "east",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        "visit-2",
+        "ReceptionRequested",
+        "2026-05-01T10:00:00+08:00",
+        request(
+            "v2",
+            "HUAXIN  dealers ltd",
+            "east",
+            "2026-05-10T10:00:00+08:00",
+            "2026-05-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        "visit-3",
+        "ReceptionRequested",
+        "2026-05-01T10:00:00+08:00",
+        request(
+            "v3",
+            "Nordic Motors",
+            "export",
+            "2026-05-10T10:00:00+08:00",
+            "2026-05-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
-    for q in ["huaxin dealers", "  HuaXin   Dealers  ", "huaxin-dealers ltd", "HUAXINDEALERS"] {
+    for q in [
+        "huaxin dealers",
+        "  HuaXin   Dealers  ",
+        "huaxin-dealers ltd",
+        "HUAXINDEALERS",
+    ] {
         let hits = read.search_customers(q);
         assert_eq!(hits.len(), 1, "query {q:?}");
         assert_eq!(hits[0].customer_id, "huaxindealersltd");
@@ -212,27 +493,113 @@ fn search_forgives_case_spacing_and_punctuation_and_analysts_see_no_phones() {
     let analyst = read.customer("huaxindealersltd", true).unwrap();
     assert!(analyst.visitors.iter().all(|v| v.phone.is_none()));
     assert!(!serde_json::to_string(&analyst).unwrap().contains("+86"));
-    assert!(!serde_json::to_string(&read.search_customers("huaxin")).unwrap().contains("+86"));
+    assert!(!serde_json::to_string(&read.search_customers("huaxin"))
+        .unwrap()
+        .contains("+86"));
 }
 
 #[test]
 fn customer_profile_remembers_the_visit_and_digests_last_time() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "Huaxin", "east", "2026-03-10T10:00:00+08:00", "2026-03-11T10:00:00+08:00", 1, false));
-    append(&store, V1, "LevelAssigned", "2026-03-01T11:00:00+08:00", json!({"level": "special", "policy_version": 1}));
-    append(&store, V1, "StaffAssigned", "2026-03-02T11:00:00+08:00", json!({"host": "li.na", "accompanying": [{"name": "Zhou", "role": "shareholder"}]}));
-    append(&store, V1, "LodgingBooked", "2026-03-02T12:00:00+08:00", json!({"booking_id": "b1", "hotel": "Jinjiang", "stars": 5, "rooms": 1, "nights": 1, "rate_fen": 50000, "paid_by": "company"}));
-    append(&store, V1, "MealBooked", "2026-03-02T12:00:00+08:00", json!({"booking_id": "b2", "meal": "dinner", "at": "2026-03-10T19:00:00+08:00", "venue": "Jade Garden", "party_size": 1, "budget_fen": 50000}));
-    append(&store, V1, "SouvenirPlanned", "2026-03-02T12:00:00+08:00", json!({"souvenir_id": "s1", "item": "tea set", "unit_cost_fen": 20000, "quantity": 1}));
-    append(&store, V1, "CooperationMatterProposed", "2026-03-02T12:00:00+08:00", json!({"matter_id": "m1", "by": "visitor", "text": "exclusive region"}));
-    append(&store, V1, "VisitorsArrived", "2026-03-10T10:05:00+08:00", json!({"at": "2026-03-10T10:05:00+08:00"}));
-    append(&store, V1, "SouvenirHanded", "2026-03-11T09:00:00+08:00", json!({"souvenir_id": "s1"}));
-    append(&store, V1, "VisitorsDeparted", "2026-03-11T10:00:00+08:00", json!({"at": "2026-03-11T10:00:00+08:00"}));
-    append(&store, V1, "ReturnCallDone", "2026-03-12T10:00:00+08:00", json!({"reached": true, "products": "good", "satisfaction": 4}));
-    append(&store, V1, "CustomerPreferenceNoted", "2026-03-12T11:00:00+08:00", json!({"subject": "Wang Lei", "kind": "diet", "text": "no pork"}));
-    append(&store, "complaint-c1", "ComplaintRaised", "2026-03-12T12:00:00+08:00",
-        json!({"complaint_id": "c1", "visit_id": "11111111-1111-4111-8111-111111111111", "customer": "Huaxin", "severity": "minor", "category": "food", "description": "cold soup"}));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        V1,
+        "LevelAssigned",
+        "2026-03-01T11:00:00+08:00",
+        json!({"level": "special", "policy_version": 1}),
+    );
+    append(
+        &store,
+        V1,
+        "StaffAssigned",
+        "2026-03-02T11:00:00+08:00",
+        json!({"host": "li.na", "accompanying": [{"name": "Zhou", "role": "shareholder"}]}),
+    );
+    append(
+        &store,
+        V1,
+        "LodgingBooked",
+        "2026-03-02T12:00:00+08:00",
+        json!({"booking_id": "b1", "hotel": "Jinjiang", "stars": 5, "rooms": 1, "nights": 1, "rate_fen": 50000, "paid_by": "company"}),
+    );
+    append(
+        &store,
+        V1,
+        "MealBooked",
+        "2026-03-02T12:00:00+08:00",
+        json!({"booking_id": "b2", "meal": "dinner", "at": "2026-03-10T19:00:00+08:00", "venue": "Jade Garden", "party_size": 1, "budget_fen": 50000}),
+    );
+    append(
+        &store,
+        V1,
+        "SouvenirPlanned",
+        "2026-03-02T12:00:00+08:00",
+        json!({"souvenir_id": "s1", "item": "tea set", "unit_cost_fen": 20000, "quantity": 1}),
+    );
+    append(
+        &store,
+        V1,
+        "CooperationMatterProposed",
+        "2026-03-02T12:00:00+08:00",
+        json!({"matter_id": "m1", "by": "visitor", "text": "exclusive region"}),
+    );
+    append(
+        &store,
+        V1,
+        "VisitorsArrived",
+        "2026-03-10T10:05:00+08:00",
+        json!({"at": "2026-03-10T10:05:00+08:00"}),
+    );
+    append(
+        &store,
+        V1,
+        "SouvenirHanded",
+        "2026-03-11T09:00:00+08:00",
+        json!({"souvenir_id": "s1"}),
+    );
+    append(
+        &store,
+        V1,
+        "VisitorsDeparted",
+        "2026-03-11T10:00:00+08:00",
+        json!({"at": "2026-03-11T10:00:00+08:00"}),
+    );
+    append(
+        &store,
+        V1,
+        "ReturnCallDone",
+        "2026-03-12T10:00:00+08:00",
+        json!({"reached": true, "products": "good", "satisfaction": 4}),
+    );
+    append(
+        &store,
+        V1,
+        "CustomerPreferenceNoted",
+        "2026-03-12T11:00:00+08:00",
+        json!({"subject": "Wang Lei", "kind": "diet", "text": "no pork"}),
+    );
+    append(
+        &store,
+        "complaint-c1",
+        "ComplaintRaised",
+        "2026-03-12T12:00:00+08:00",
+        json!({"complaint_id": "c1", "visit_id": "11111111-1111-4111-8111-111111111111", "customer": "Huaxin", "severity": "minor", "category": "food", "description": "cold soup"}),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
     let p = read.customer("huaxin", false).unwrap();
@@ -249,35 +616,136 @@ fn customer_profile_remembers_the_visit_and_digests_last_time() {
     assert_eq!(last.venues, vec!["Jade Garden".to_string()]);
     assert_eq!(last.gifts, vec!["tea set".to_string()]);
     assert_eq!(last.satisfaction, Some(4));
-    assert_eq!(last.open_issues, vec!["unconfirmed matter: exclusive region".to_string(), "open minor complaint: cold soup".to_string()]);
+    assert_eq!(
+        last.open_issues,
+        vec![
+            "unconfirmed matter: exclusive region".to_string(),
+            "open minor complaint: cold soup".to_string()
+        ]
+    );
 }
 
 #[test]
 fn board_shows_stage_flags_next_step_today_complaints_and_people_on_site() {
     let (_dir, store) = store();
     // filed late, arrives today at 10:00 Shanghai
-    append(&store, V1, "ReceptionRequested", "2026-11-23T06:00:00+08:00",
-        request("v1", "Huaxin", "east", "2026-11-23T10:00:00+08:00", "2026-11-24T10:00:00+08:00", 2, true));
-    append(&store, V1, "LevelAssigned", "2026-11-23T06:10:00+08:00", json!({"level": "senior", "policy_version": 1}));
-    append(&store, V1, "StaffAssigned", "2026-11-23T06:20:00+08:00", json!({"host": "li.na", "accompanying": []}));
-    append(&store, V1, "CarDispatched", "2026-11-23T06:30:00+08:00",
-        json!({"car_id": "car1", "leg": "pickup", "vehicle_class": "suv", "ready_at": "2026-11-23T09:50:00+08:00", "place": "airport"}));
-    append(&store, V1, "MealBooked", "2026-11-23T06:40:00+08:00",
-        json!({"booking_id": "b1", "meal": "lunch", "at": "2026-11-23T12:00:00+08:00", "venue": "Jade Garden", "party_size": 2, "budget_fen": 30000}));
-    append(&store, V1, "MealBooked", "2026-11-23T06:41:00+08:00",
-        json!({"booking_id": "b2", "meal": "dinner", "at": "2026-11-24T19:00:00+08:00", "venue": "Peony", "party_size": 2, "budget_fen": 30000}));
-    append(&store, V1, "ExpenseRecorded", "2026-11-23T06:50:00+08:00", expense("e1", "meal", 90_000, "company", Some("b1"), Some(50_000), true, None));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-11-23T06:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2026-11-23T10:00:00+08:00",
+            "2026-11-24T10:00:00+08:00",
+            2,
+            true,
+        ),
+    );
+    append(
+        &store,
+        V1,
+        "LevelAssigned",
+        "2026-11-23T06:10:00+08:00",
+        json!({"level": "senior", "policy_version": 1}),
+    );
+    append(
+        &store,
+        V1,
+        "StaffAssigned",
+        "2026-11-23T06:20:00+08:00",
+        json!({"host": "li.na", "accompanying": []}),
+    );
+    append(
+        &store,
+        V1,
+        "CarDispatched",
+        "2026-11-23T06:30:00+08:00",
+        json!({"car_id": "car1", "leg": "pickup", "vehicle_class": "suv", "ready_at": "2026-11-23T09:50:00+08:00", "place": "airport"}),
+    );
+    append(
+        &store,
+        V1,
+        "MealBooked",
+        "2026-11-23T06:40:00+08:00",
+        json!({"booking_id": "b1", "meal": "lunch", "at": "2026-11-23T12:00:00+08:00", "venue": "Jade Garden", "party_size": 2, "budget_fen": 30000}),
+    );
+    append(
+        &store,
+        V1,
+        "MealBooked",
+        "2026-11-23T06:41:00+08:00",
+        json!({"booking_id": "b2", "meal": "dinner", "at": "2026-11-24T19:00:00+08:00", "venue": "Peony", "party_size": 2, "budget_fen": 30000}),
+    );
+    append(
+        &store,
+        V1,
+        "ExpenseRecorded",
+        "2026-11-23T06:50:00+08:00",
+        expense(
+            "e1",
+            "meal",
+            90_000,
+            "company",
+            Some("b1"),
+            Some(50_000),
+            true,
+            None,
+        ),
+    );
     // a closed visit leaves the board
-    append(&store, "visit-2", "ReceptionRequested", "2026-11-01T06:00:00+08:00",
-        request("v2", "Nordic", "east", "2026-11-05T10:00:00+08:00", "2026-11-06T10:00:00+08:00", 1, false));
-    append(&store, "visit-2", "VisitClosed", "2026-11-10T06:00:00+08:00", json!({}));
-    append(&store, "complaint-c1", "ComplaintRaised", "2026-11-23T08:00:00+08:00",
-        json!({"complaint_id": "c1", "customer": "Nordic", "severity": "major", "category": "transport", "description": "no car"}));
-    append(&store, "frontdesk-f1", "VisitorSignedIn", "2026-11-23T08:30:00+08:00",
-        json!({"sign_in_id": "f1", "name": "Chen Jun", "party_size": 3, "reason": "delivery", "host": "sun.yue", "at": "2026-11-23T08:30:00+08:00"}));
-    append(&store, "frontdesk-f2", "VisitorSignedIn", "2026-11-23T08:35:00+08:00",
-        json!({"sign_in_id": "f2", "name": "Gone Already", "party_size": 1, "reason": "x", "host": "y", "at": "2026-11-23T08:35:00+08:00"}));
-    append(&store, "frontdesk-f2", "VisitorSignedOut", "2026-11-23T08:45:00+08:00", json!({"at": "2026-11-23T08:45:00+08:00"}));
+    append(
+        &store,
+        "visit-2",
+        "ReceptionRequested",
+        "2026-11-01T06:00:00+08:00",
+        request(
+            "v2",
+            "Nordic",
+            "east",
+            "2026-11-05T10:00:00+08:00",
+            "2026-11-06T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    append(
+        &store,
+        "visit-2",
+        "VisitClosed",
+        "2026-11-10T06:00:00+08:00",
+        json!({}),
+    );
+    append(
+        &store,
+        "complaint-c1",
+        "ComplaintRaised",
+        "2026-11-23T08:00:00+08:00",
+        json!({"complaint_id": "c1", "customer": "Nordic", "severity": "major", "category": "transport", "description": "no car"}),
+    );
+    append(
+        &store,
+        "frontdesk-f1",
+        "VisitorSignedIn",
+        "2026-11-23T08:30:00+08:00",
+        json!({"sign_in_id": "f1", "name": "Chen Jun", "party_size": 3, "reason": "delivery", "host": "sun.yue", "at": "2026-11-23T08:30:00+08:00"}),
+    );
+    append(
+        &store,
+        "frontdesk-f2",
+        "VisitorSignedIn",
+        "2026-11-23T08:35:00+08:00",
+        json!({"sign_in_id": "f2", "name": "Gone Already", "party_size": 1, "reason": "x", "host": "y", "at": "2026-11-23T08:35:00+08:00"}),
+    );
+    append(
+        &store,
+        "frontdesk-f2",
+        "VisitorSignedOut",
+        "2026-11-23T08:45:00+08:00",
+        json!({"at": "2026-11-23T08:45:00+08:00"}),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
 
@@ -288,21 +756,59 @@ fn board_shows_stage_flags_next_step_today_complaints_and_people_on_site() {
     assert_eq!(v.stage, "level_assigned");
     assert_eq!(v.host.as_deref(), Some("li.na"));
     // plan, readiness (due at local midnight) and car (ready 9:50 > 9:45)
-    for f in ["late_request", "readiness_overdue", "car_late", "over_cap_pending"] {
-        assert!(v.flags.contains(&f.to_string()), "{f} missing from {:?}", v.flags);
+    for f in [
+        "late_request",
+        "readiness_overdue",
+        "car_late",
+        "over_cap_pending",
+    ] {
+        assert!(
+            v.flags.contains(&f.to_string()),
+            "{f} missing from {:?}",
+            v.flags
+        );
     }
-    assert!(!v.flags.contains(&"plan_overdue".to_string()), "{:?}", v.flags);
+    assert!(
+        !v.flags.contains(&"plan_overdue".to_string()),
+        "{:?}",
+        v.flags
+    );
     assert_eq!(v.next_step, "readiness");
-    assert_eq!(b.today.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), vec!["pickup", "arrival", "meal"]);
+    assert_eq!(
+        b.today.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(),
+        vec!["pickup", "arrival", "meal"]
+    );
     assert_eq!(b.complaints.len(), 1);
-    let report = b.complaints[0].deadlines.iter().find(|d| d.item == "complaint_report").unwrap();
-    assert!(report.overdue, "major complaint not reported within 10 minutes");
-    assert_eq!(b.on_site.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), vec!["Chen Jun"]);
+    let report = b.complaints[0]
+        .deadlines
+        .iter()
+        .find(|d| d.item == "complaint_report")
+        .unwrap();
+    assert!(
+        report.overdue,
+        "major complaint not reported within 10 minutes"
+    );
+    assert_eq!(
+        b.on_site
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Chen Jun"]
+    );
 
     // "today" is Shanghai's date: at 2026-11-23T17:00Z it is already the 24th there
     let tomorrow = read.board(utc("2026-11-24T01:00:00+08:00"));
-    assert_eq!(tomorrow.today.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), vec!["departure", "meal"]);
-    assert!(tomorrow.visits[0].flags.contains(&"plan_overdue".to_string()));
+    assert_eq!(
+        tomorrow
+            .today
+            .iter()
+            .map(|t| t.kind.as_str())
+            .collect::<Vec<_>>(),
+        vec!["departure", "meal"]
+    );
+    assert!(tomorrow.visits[0]
+        .flags
+        .contains(&"plan_overdue".to_string()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,43 +817,137 @@ async fn board_changes_are_announced() {
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     let mut rx = read.changes();
     let h = read.spawn();
-    let seq = append(&store, V1, "ReceptionRequested", "2026-11-23T06:00:00+08:00",
-        request("v1", "Huaxin", "east", "2026-11-25T10:00:00+08:00", "2026-11-26T10:00:00+08:00", 1, false));
-    let got = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await.expect("within one second").unwrap();
+    let seq = append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-11-23T06:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2026-11-25T10:00:00+08:00",
+            "2026-11-26T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    let got = tokio::time::timeout(Duration::from_secs(1), rx.recv())
+        .await
+        .expect("within one second")
+        .unwrap();
     assert_eq!(got, seq);
     assert_eq!(read.board(utc("2026-11-23T07:00:00+08:00")).visits.len(), 1);
-    assert!(!read.wait_for(seq + 1, Duration::from_millis(50)).await, "nothing at seq+1 yet");
+    assert!(
+        !read.wait_for(seq + 1, Duration::from_millis(50)).await,
+        "nothing at seq+1 yet"
+    );
     h.abort();
 }
 
 #[test]
 fn complaints_list_and_monthly_analysis() {
     let (_dir, store) = store();
-    append(&store, V1, "ReceptionRequested", "2026-03-01T10:00:00+08:00",
-        request("v1", "Huaxin", "east-sales", "2026-03-10T10:00:00+08:00", "2026-03-11T10:00:00+08:00", 1, false));
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east-sales",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-11T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
     let vid = "11111111-1111-4111-8111-111111111111";
     // minor, analysed in time, feedback in time, resolved after 2 days, return visit done
-    append(&store, "complaint-a", "ComplaintRaised", "2026-03-12T09:00:00+08:00",
-        json!({"complaint_id": "a", "visit_id": vid, "customer": "Huaxin", "severity": "minor", "category": "food", "description": "cold"}));
-    append(&store, "complaint-a", "ComplaintAssigned", "2026-03-12T09:10:00+08:00", json!({"department": "catering", "assignee": "x"}));
-    append(&store, "complaint-a", "ComplaintAnalysed", "2026-03-12T09:40:00+08:00", json!({"analysis": "x"}));
-    append(&store, "complaint-a", "ComplaintFeedbackGiven", "2026-03-12T15:00:00+08:00", json!({"text": "x"}));
-    append(&store, "complaint-a", "ComplaintResolved", "2026-03-14T09:00:00+08:00", json!({"resolution": "x"}));
-    append(&store, "complaint-a", "ComplaintReturnVisitDone", "2026-03-14T12:00:00+08:00", json!({"mode": "phone"}));
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintRaised",
+        "2026-03-12T09:00:00+08:00",
+        json!({"complaint_id": "a", "visit_id": vid, "customer": "Huaxin", "severity": "minor", "category": "food", "description": "cold"}),
+    );
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintAssigned",
+        "2026-03-12T09:10:00+08:00",
+        json!({"department": "catering", "assignee": "x"}),
+    );
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintAnalysed",
+        "2026-03-12T09:40:00+08:00",
+        json!({"analysis": "x"}),
+    );
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintFeedbackGiven",
+        "2026-03-12T15:00:00+08:00",
+        json!({"text": "x"}),
+    );
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintResolved",
+        "2026-03-14T09:00:00+08:00",
+        json!({"resolution": "x"}),
+    );
+    append(
+        &store,
+        "complaint-a",
+        "ComplaintReturnVisitDone",
+        "2026-03-14T12:00:00+08:00",
+        json!({"mode": "phone"}),
+    );
     // major, reported late, no solution, unassigned: department from the visit
-    append(&store, "complaint-b", "ComplaintRaised", "2026-03-31T23:00:00+08:00",
-        json!({"complaint_id": "b", "visit_id": vid, "customer": "Huaxin", "severity": "major", "category": "transport", "description": "no car"}));
-    append(&store, "complaint-b", "ComplaintReported", "2026-03-31T23:30:00+08:00", json!({"to": "head"}));
+    append(
+        &store,
+        "complaint-b",
+        "ComplaintRaised",
+        "2026-03-31T23:00:00+08:00",
+        json!({"complaint_id": "b", "visit_id": vid, "customer": "Huaxin", "severity": "major", "category": "transport", "description": "no car"}),
+    );
+    append(
+        &store,
+        "complaint-b",
+        "ComplaintReported",
+        "2026-03-31T23:30:00+08:00",
+        json!({"to": "head"}),
+    );
     // minor, escalated automatically after 10 days; raised in April local time
-    append(&store, "complaint-c", "ComplaintRaised", "2026-03-31T16:30:00Z",
-        json!({"complaint_id": "c", "customer": "Nordic", "severity": "minor", "category": "food", "description": "slow"}));
-    append(&store, "complaint-c", "ComplaintEscalated", "2026-04-11T01:00:00+08:00", json!({"reason": "C4", "automatic": true, "from": "minor", "to": "major"}));
+    append(
+        &store,
+        "complaint-c",
+        "ComplaintRaised",
+        "2026-03-31T16:30:00Z",
+        json!({"complaint_id": "c", "customer": "Nordic", "severity": "minor", "category": "food", "description": "slow"}),
+    );
+    append(
+        &store,
+        "complaint-c",
+        "ComplaintEscalated",
+        "2026-04-11T01:00:00+08:00",
+        json!({"reason": "C4", "automatic": true, "from": "minor", "to": "major"}),
+    );
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     read.apply_batch(&all_events(&store)).unwrap();
     let now = utc("2026-04-20T00:00:00+08:00");
 
     let open = read.complaints(true, now);
-    assert_eq!(open.iter().map(|c| c.complaint.complaint_id.as_str()).collect::<Vec<_>>(), vec!["b", "c"]);
+    assert_eq!(
+        open.iter()
+            .map(|c| c.complaint.complaint_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["b", "c"]
+    );
     assert_eq!(read.complaints(false, now).len(), 3);
     assert_eq!(open[1].complaint.severity, "major");
 
@@ -360,7 +960,14 @@ fn complaints_list_and_monthly_analysis() {
     // a: feedback, analysis, return visit on time (3); b: report late, solution overdue (0 of 2)
     assert_eq!((march.deadlines_due, march.deadlines_met_on_time), (5, 3));
     assert_eq!(march.deadline_compliance_permille, 600);
-    assert_eq!((march.resolved, march.return_visits_done, march.return_visit_rate_permille), (1, 1, 1000));
+    assert_eq!(
+        (
+            march.resolved,
+            march.return_visits_done,
+            march.return_visit_rate_permille
+        ),
+        (1, 1, 1000)
+    );
     assert_eq!(march.mean_time_to_resolve_secs, Some(2 * 24 * 3600));
 
     let april = read.complaint_report(2026, 4, now);
@@ -404,10 +1011,15 @@ async fn incremental_build_under_concurrent_appends_equals_a_rebuild() {
     // rebuild into the same read models (cleared) ...
     let mut calls = 0;
     let mut last = (0, 0);
-    rebuild(&store, &ReadSideConfig::default(), None, &mut |done, total| {
-        calls += 1;
-        last = (done, total);
-    })
+    rebuild(
+        &store,
+        &ReadSideConfig::default(),
+        None,
+        &mut |done, total| {
+            calls += 1;
+            last = (done, total);
+        },
+    )
     .unwrap();
     assert!(calls >= 2);
     assert_eq!(last, (store.head().0, store.head().0));
@@ -419,17 +1031,36 @@ async fn incremental_build_under_concurrent_appends_equals_a_rebuild() {
     // sequentially this time
     let (_dir2, copy) = support::store();
     let c = copy.clone();
-    let copied = tokio::task::spawn_blocking(move || synth::populate(&c, 300, 42, now).unwrap()).await.unwrap();
+    let copied = tokio::task::spawn_blocking(move || synth::populate(&c, 300, 42, now).unwrap())
+        .await
+        .unwrap();
     assert_eq!(copied, appended);
     let fresh = ReadSide::open(&copy, ReadSideConfig::default()).unwrap();
     fresh.rebuild(None, &mut |_, _| {}).unwrap();
     assert_eq!(snapshot(&fresh, now), incremental);
 
     // a single projection can be rebuilt alone
-    rebuild(&store, &ReadSideConfig::default(), Some("costs"), &mut |_, _| {}).unwrap();
-    assert_eq!(snapshot(&ReadSide::open(&store, ReadSideConfig::default()).unwrap(), now), incremental);
+    rebuild(
+        &store,
+        &ReadSideConfig::default(),
+        Some("costs"),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(
+        snapshot(
+            &ReadSide::open(&store, ReadSideConfig::default()).unwrap(),
+            now
+        ),
+        incremental
+    );
     assert!(matches!(
-        rebuild(&store, &ReadSideConfig::default(), Some("nope"), &mut |_, _| {}),
+        rebuild(
+            &store,
+            &ReadSideConfig::default(),
+            Some("nope"),
+            &mut |_, _| {}
+        ),
         Err(reception_projections::ProjectionError::UnknownProjection(_))
     ));
 }

@@ -24,7 +24,11 @@ pub fn utc(s: &str) -> DateTime<Utc> {
 
 /// Appends one event to `stream` with business time `at`; returns its seq.
 pub fn append(store: &Store, stream: &str, event_type: &str, at: &str, data: Value) -> u64 {
-    let role = if event_type == "ComplaintEscalated" { "system" } else { "reception" };
+    let role = if event_type == "ComplaintEscalated" {
+        "system"
+    } else {
+        "reception"
+    };
     let req = AppendRequest {
         stream: stream.to_string(),
         expected: ExpectedVersion::Any,
@@ -34,7 +38,10 @@ pub fn append(store: &Store, stream: &str, event_type: &str, at: &str, data: Val
             schema: 1,
             data,
             occurred_at: Some(t(at)),
-            actor: Actor { user: "li.na".into(), role: role.into() },
+            actor: Actor {
+                user: "li.na".into(),
+                role: role.into(),
+            },
             correlation_id: Uuid::nil(),
             causation_id: Uuid::nil(),
         }],
@@ -44,7 +51,15 @@ pub fn append(store: &Store, stream: &str, event_type: &str, at: &str, data: Val
 }
 
 /// A ReceptionRequested payload.
-pub fn request(visit: &str, company: &str, department: &str, arrival: &str, departure: &str, headcount: u32, late: bool) -> Value {
+pub fn request(
+    visit: &str,
+    company: &str,
+    department: &str,
+    arrival: &str,
+    departure: &str,
+    headcount: u32,
+    late: bool,
+) -> Value {
     let visitors: Vec<Value> = (0..headcount)
         .map(|i| json!({"name": format!("Wang Lei{}", if i == 0 { String::new() } else { format!(" {i}") }), "title": "GM", "phone": "+86 138 0000 0000"}))
         .collect();
@@ -58,13 +73,26 @@ pub fn request(visit: &str, company: &str, department: &str, arrival: &str, depa
     })
 }
 
-pub fn expense(id: &str, category: &str, amount: i64, paid_by: &str, booking: Option<&str>, cap: Option<i64>, over: bool, reverses: Option<&str>) -> Value {
+#[allow(clippy::too_many_arguments)]
+pub fn expense(
+    id: &str,
+    category: &str,
+    amount: i64,
+    paid_by: &str,
+    booking: Option<&str>,
+    cap: Option<i64>,
+    over: bool,
+    reverses: Option<&str>,
+) -> Value {
     json!({"expense_id": id, "category": category, "amount_fen": amount, "paid_by": paid_by, "receipt_no": "R1",
         "booking_id": booking, "reverses": reverses, "cap_fen": cap, "over_cap": over, "level": "senior", "policy_version": 1})
 }
 
 pub fn all_events(store: &Store) -> Vec<Envelope> {
-    store.read_all(1, usize::MAX).collect::<Result<_, _>>().expect("read all")
+    store
+        .read_all(1, usize::MAX)
+        .collect::<Result<_, _>>()
+        .expect("read all")
 }
 
 /// Every answer of the read side, serialized: what must be identical after a rebuild.
@@ -75,9 +103,13 @@ pub fn snapshot(read: &ReadSide, now: DateTime<Utc>) -> String {
         for dim in CostDimension::ALL {
             out.push(serde_json::to_value(read.costs(year, dim)).expect("costs"));
         }
-        out.push(Value::String(String::from_utf8(read.costs_csv(year)).expect("utf-8")));
+        out.push(Value::String(
+            String::from_utf8(read.costs_csv(year)).expect("utf-8"),
+        ));
         for month in 1..=12 {
-            out.push(serde_json::to_value(read.complaint_report(year, month, now)).expect("report"));
+            out.push(
+                serde_json::to_value(read.complaint_report(year, month, now)).expect("report"),
+            );
         }
     }
     let customers = read.search_customers("");
