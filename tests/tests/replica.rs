@@ -1,0 +1,830 @@
+//! Black-box end-to-end test of replication through NATS JetStream: the real `reception`
+//! binary as write node and as read replicas, a real `nats-server`, real HTTP. Covers
+//! equal logs and projections on writer and replica, the replica refusing commands, a
+//! NATS outage under load, a SIGKILLed writer restarted mid-relay, and a replica rebuilt
+//! from nothing.
+//!
+//! Needs the binary built (`cargo build -p reception`, or `RECEPTION_BIN=path`) and a
+//! nats-server (`$NATS_SERVER_BIN`, PATH or /usr/sbin).
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::{json, Value};
+
+/// How long any convergence may take before the test fails.
+const CONVERGE: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------
+
+/// The `reception` binary: `$RECEPTION_BIN`, else next to the test executable's `deps/`
+/// directory (`target/<profile>/reception`, built by `cargo build -p reception`).
+fn reception_bin() -> PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_reception") {
+        return PathBuf::from(p);
+    }
+    if let Ok(p) = std::env::var("RECEPTION_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = profile_dir.join("reception");
+    assert!(
+        bin.is_file(),
+        "the reception binary is not at {}: build it first with `cargo build -p reception` \
+         (this package cannot depend on a binary), or set RECEPTION_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// The nats-server binary: `$NATS_SERVER_BIN`, else PATH, else the sbin directories.
+fn nats_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("NATS_SERVER_BIN") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    for dir in path
+        .split(':')
+        .chain(["/usr/sbin", "/usr/local/sbin", "/usr/local/bin"])
+    {
+        let p = Path::new(dir).join("nats-server");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "nats-server not found (looked in $NATS_SERVER_BIN, PATH, /usr/sbin): this test needs a \
+         real server; install it, e.g. `apt-get install -y nats-server`"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+/// A child process killed (SIGKILL) on drop; its output goes to a log file whose tail is
+/// printed when the test panics.
+struct Proc {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Proc {
+    fn start(name: &str, program: PathBuf, args: Vec<String>, log_dir: &Path) -> Proc {
+        let mut p = Proc {
+            name: name.to_string(),
+            program,
+            args,
+            log: log_dir.join(format!("{name}.log")),
+            child: None,
+        };
+        p.spawn();
+        p
+    }
+
+    fn spawn(&mut self) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open log file");
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({}): {e}",
+                    self.name,
+                    self.program.display()
+                )
+            });
+        self.child = Some(child);
+    }
+
+    /// SIGKILL (no clean shutdown), and reap.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the same command again (same ports, same directories).
+    fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Panics with the log tail when the process has exited.
+    fn assert_running(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            if let Ok(Some(status)) = c.try_wait() {
+                panic!(
+                    "{} exited ({status}); its log ends with:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!("---- {} log tail ----\n{}", self.name, self.log_tail());
+        }
+    }
+}
+
+fn wait_listening(proc_: &mut Proc, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        proc_.assert_running();
+        assert!(
+            Instant::now() < deadline,
+            "{} did not listen on port {port} within 10 s",
+            proc_.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `nats-server -js -sd <dir>` on a free port.
+fn start_nats(dir: &Path) -> (Proc, u16) {
+    let port = free_port();
+    let store = dir.join("nats-store");
+    let mut p = Proc::start(
+        "nats-server",
+        nats_bin(),
+        vec![
+            "-a".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-js".into(),
+            "-sd".into(),
+            store.display().to_string(),
+        ],
+        dir,
+    );
+    wait_listening(&mut p, port);
+    (p, port)
+}
+
+// ---------------------------------------------------------------------------------------
+// Nodes over HTTP
+// ---------------------------------------------------------------------------------------
+
+/// A running `reception` node and a client for it.
+struct Node {
+    proc_: Proc,
+    base: String,
+    port: u16,
+    client: reqwest::Client,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Answer {
+    #[track_caller]
+    fn ok(self, what: &str) -> Value {
+        assert!(
+            (200..300).contains(&self.status),
+            "{what}: expected success, got {} {}",
+            self.status,
+            self.body
+        );
+        self.body
+    }
+}
+
+impl Node {
+    fn writer(dir: &Path, data: &Path, nats_url: &str) -> Node {
+        let port = free_port();
+        let args = vec![
+            "serve".into(),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--nats".into(),
+            nats_url.to_string(),
+        ];
+        Node::start("writer", args, port, dir)
+    }
+
+    fn replica(name: &str, dir: &Path, data: &Path, nats_url: &str, writer: &str) -> Node {
+        let port = free_port();
+        let args = vec![
+            "read-node".into(),
+            "--nats".into(),
+            nats_url.to_string(),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--write-node".into(),
+            writer.to_string(),
+        ];
+        Node::start(name, args, port, dir)
+    }
+
+    fn start(name: &str, args: Vec<String>, port: u16, dir: &Path) -> Node {
+        let proc_ = Proc::start(name, reception_bin(), args, dir);
+        Node {
+            proc_,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// Waits until `/healthz` answers 200.
+    async fn wait_up(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.proc_.assert_running();
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+            {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not answer /healthz on port {} within 30 s",
+                self.proc_.name,
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn get(&self, token: &str, path: &str) -> Answer {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} GET {path}: {e}", self.proc_.name));
+        answer(r).await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> Answer {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} POST {path}: {e}", self.proc_.name));
+        answer(r).await
+    }
+
+    /// The seq of the last event of the node's local log.
+    async fn head(&self, token: &str) -> u64 {
+        let b = self
+            .get(token, "/api/v1/events?after=0&limit=1")
+            .await
+            .ok(&format!("{} events head", self.proc_.name));
+        b["head"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("events answer without a numeric head: {b}"))
+    }
+
+    /// The whole global log, paged.
+    async fn log(&self, token: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = 0u64;
+        loop {
+            let b = self
+                .get(token, &format!("/api/v1/events?after={after}&limit=1000"))
+                .await
+                .ok(&format!("{} events page", self.proc_.name));
+            let page = b["events"].as_array().expect("events array").clone();
+            if page.is_empty() {
+                return out;
+            }
+            after = page.last().unwrap()["seq"].as_u64().expect("seq");
+            out.extend(page);
+        }
+    }
+}
+
+async fn answer(r: reqwest::Response) -> Answer {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+/// Waits until the replica's log head equals the writer's (and is at least `at_least`).
+async fn converge(writer: &mut Node, replica: &mut Node, token: &str, at_least: u64) -> u64 {
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        writer.proc_.assert_running();
+        replica.proc_.assert_running();
+        let w = writer.head(token).await;
+        let r = replica.head(token).await;
+        assert!(
+            r <= w,
+            "{} is ahead of the writer ({r} > {w}): duplicated or foreign events",
+            replica.proc_.name
+        );
+        if w == r && w >= at_least {
+            return w;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not catch up within {CONVERGE:?}: writer head {w}, replica head {r} \
+             (expected at least {at_least})",
+            replica.proc_.name
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Asserts two logs are the same envelopes, in order, gap-free from 1, ids unique.
+fn assert_same_log(what: &str, writer: &[Value], replica: &[Value]) {
+    for (i, e) in writer.iter().enumerate() {
+        assert_eq!(
+            e["seq"].as_u64(),
+            Some(i as u64 + 1),
+            "{what}: writer log not gap-free at index {i}"
+        );
+    }
+    let mut ids: Vec<&str> = writer.iter().filter_map(|e| e["id"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), writer.len(), "{what}: duplicated event ids");
+    for (i, (w, r)) in writer.iter().zip(replica).enumerate() {
+        assert_eq!(w, r, "{what}: envelope {} differs", i + 1);
+    }
+    assert_eq!(
+        writer.len(),
+        replica.len(),
+        "{what}: log lengths differ (writer {}, replica {})",
+        writer.len(),
+        replica.len()
+    );
+}
+
+/// Drops fields computed from the reading node's clock at read time (the visit state's
+/// `now`); both nodes compute every other field from the same events.
+fn without_read_time(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("now");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// Percent-encodes a path segment or query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The read answers compared between two nodes, all with `min_seq` = `head`.
+async fn read_views(node: &Node, token: &str, head: u64, visit: &str) -> Vec<(String, Value)> {
+    let year = now8().format("%Y").to_string();
+    let arrival_year = (now8() + chrono::Duration::days(5))
+        .format("%Y")
+        .to_string();
+    let paths = vec![
+        format!("/api/v1/board?min_seq={head}"),
+        format!("/api/v1/costs?year={year}&by=level&min_seq={head}"),
+        format!("/api/v1/costs?year={arrival_year}&by=category&min_seq={head}"),
+        format!("/api/v1/customers?q=huaxin&min_seq={head}"),
+        format!("/api/v1/complaints?status=open&min_seq={head}"),
+        format!("/api/v1/visits/{visit}?min_seq={head}"),
+        format!("/api/v1/audit/verify?min_seq={head}"),
+    ];
+    let mut out = Vec::new();
+    for p in paths {
+        let body = node
+            .get(token, &p)
+            .await
+            .ok(&format!("{} GET {p}", node.proc_.name));
+        out.push((p, without_read_time(body)));
+    }
+    // The customer profile named by the search.
+    let search = &out[3].1;
+    let hits = search
+        .as_array()
+        .or_else(|| search["customers"].as_array())
+        .or_else(|| search["results"].as_array())
+        .unwrap_or_else(|| panic!("customer search answer has no list: {search}"));
+    let id = hits
+        .iter()
+        .find_map(|h| h["customer_id"].as_str().or_else(|| h["id"].as_str()))
+        .unwrap_or_else(|| panic!("customer search found nothing for huaxin: {search}"))
+        .to_string();
+    let p = format!("/api/v1/customers/{}?min_seq={head}", enc(&id));
+    let body = node
+        .get(token, &p)
+        .await
+        .ok(&format!("{} GET {p}", node.proc_.name));
+    out.push((p, without_read_time(body)));
+    out
+}
+
+fn assert_same_views(what: &str, a: &[(String, Value)], b: &[(String, Value)]) {
+    assert_eq!(a.len(), b.len());
+    for ((pa, va), (_, vb)) in a.iter().zip(b) {
+        assert_eq!(va, vb, "{what}: GET {pa} differs");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------
+
+fn now8() -> DateTime<FixedOffset> {
+    Utc::now().with_timezone(&FixedOffset::east_opt(8 * 3600).expect("+08:00"))
+}
+
+fn visit_body(company: &str, visitor: &str) -> Value {
+    let arrival = now8() + chrono::Duration::days(5);
+    let departure = arrival + chrono::Duration::days(2);
+    json!({
+        "customer": { "company": company, "country": "CN", "foreign": false },
+        "department": "east-sales",
+        "visitors": [{ "name": visitor, "title": "General Manager", "phone": "+86 138 0000 0001" }],
+        "headcount": 1,
+        "purpose": "dealership renewal",
+        "arrival": { "at": arrival, "mode": "flight", "number": "MU5101", "origin": "Shanghai", "place": "airport" },
+        "departure": { "at": departure, "mode": "train", "number": "G7", "place": "station",
+                       "arrives_home_at": departure + chrono::Duration::hours(5) },
+        "needs": { "pickup": true, "dropoff": true, "lodging": false, "meeting_room": true },
+        "expedited": null
+    })
+}
+
+/// Tokens per role, issued by the writer's admin.
+struct Tokens {
+    requester: String,
+    reception: String,
+    frontdesk: String,
+}
+
+async fn issue(writer: &Node, admin: &str, role: &str) -> String {
+    let b = writer
+        .post(
+            admin,
+            "/api/v1/tokens",
+            &json!({ "user": format!("{role}.user"), "role": role }),
+        )
+        .await
+        .ok(&format!("issue a {role} token"));
+    b["token"].as_str().expect("token").to_string()
+}
+
+/// Files a visit with a level, a meal within its cap and an over-cap meal expense, a gift
+/// expense; returns the visit id.
+async fn realistic_visit(
+    w: &Node,
+    t: &Tokens,
+    company: &str,
+    visitor: &str,
+    level: &str,
+) -> String {
+    let filed = w
+        .post(
+            &t.requester,
+            "/api/v1/visits",
+            &visit_body(company, visitor),
+        )
+        .await
+        .ok("file a visit");
+    let v = filed["id"].as_str().expect("visit id").to_string();
+    let path = |c: &str| format!("/api/v1/visits/{v}/{c}");
+    w.post(
+        &t.reception,
+        &path("assign-level"),
+        &json!({ "level": level }),
+    )
+    .await
+    .ok("assign-level");
+    let at = now8() + chrono::Duration::days(5) + chrono::Duration::hours(8);
+    let meal = w
+        .post(
+            &t.reception,
+            &path("book-meal"),
+            &json!({ "meal": "dinner", "at": at, "venue": "Jade Garden", "party_size": 2, "budget_fen": 30_000 }),
+        )
+        .await
+        .ok("book-meal");
+    let meal_id = meal["entity_id"]
+        .as_str()
+        .expect("meal entity_id")
+        .to_string();
+    let over = w
+        .post(
+            &t.reception,
+            &path("record-expense"),
+            &json!({ "category": "meal", "amount_fen": 500_000, "receipt_no": "M-1",
+                     "paid_by": "company", "booking_id": meal_id }),
+        )
+        .await
+        .ok("record an over-cap expense");
+    assert!(over["entity_id"].is_string(), "{over}");
+    w.post(
+        &t.reception,
+        &path("record-expense"),
+        &json!({ "category": "gift", "amount_fen": 20_000, "receipt_no": "G-1", "paid_by": "company" }),
+    )
+    .await
+    .ok("record a gift expense");
+    v
+}
+
+/// One cheap command (a front-desk sign-in); returns the highest seq it answered.
+async fn sign_in(w: &Node, t: &Tokens, n: usize) -> u64 {
+    let b = w
+        .post(
+            &t.frontdesk,
+            "/api/v1/frontdesk/sign-in",
+            &json!({ "name": format!("Guest {n}"), "party_size": 1, "reason": "delivery", "host": "Zhang Min" }),
+        )
+        .await
+        .ok(&format!("sign-in {n}"));
+    max_seq(&b)
+}
+
+fn max_seq(answer: &Value) -> u64 {
+    answer["events"]
+        .as_array()
+        .and_then(|e| e.iter().filter_map(|e| e["seq"].as_u64()).max())
+        .unwrap_or_else(|| panic!("a command answer names its events: {answer}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// The test
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild() {
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (mut nats, nats_port) = start_nats(dir);
+    let nats_url = format!("nats://127.0.0.1:{nats_port}");
+
+    let writer_data = dir.join("writer");
+    let mut writer = Node::writer(dir, &writer_data, &nats_url);
+    writer.wait_up().await;
+    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
+        .expect("the writer writes <data-dir>/admin.token")
+        .trim()
+        .to_string();
+    let mut replica = Node::replica(
+        "replica-1",
+        dir,
+        &dir.join("replica-1"),
+        &nats_url,
+        &writer.base,
+    );
+    replica.wait_up().await;
+
+    // --- 1. A realistic day on the writer; the replica follows. -------------------------
+    let t = Tokens {
+        requester: issue(&writer, &admin, "requester").await,
+        reception: issue(&writer, &admin, "reception").await,
+        frontdesk: issue(&writer, &admin, "frontdesk").await,
+    };
+    let v1 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Wang Lei", "ordinary").await;
+    let v2 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Li Qiang", "senior").await;
+    let _v3 = realistic_visit(&writer, &t, "Nanshan Motors", "Zhao Min", "special").await;
+    writer
+        .post(
+            &t.requester,
+            "/api/v1/visits",
+            &visit_body("Nanshan Motors", "Sun Hao"),
+        )
+        .await
+        .ok("a visit without a level yet");
+    writer
+        .post(
+            &t.reception,
+            &format!("/api/v1/visits/{v2}/note-preference"),
+            &json!({ "subject": "Li Qiang", "kind": "diet", "text": "no pork" }),
+        )
+        .await
+        .ok("note-preference");
+    writer
+        .post(
+            &t.reception,
+            "/api/v1/complaints",
+            &json!({ "visit_id": v1, "customer": "Huaxin Dealers Ltd", "severity": "minor",
+                     "category": "meals", "description": "the soup was cold" }),
+        )
+        .await
+        .ok("raise a complaint");
+    let last = sign_in(&writer, &t, 0).await;
+
+    let head = converge(&mut writer, &mut replica, &admin, last).await;
+    let wlog = writer.log(&admin).await;
+    assert_same_log(
+        "after the first commands",
+        &wlog,
+        &replica.log(&admin).await,
+    );
+    let types: Vec<&str> = wlog.iter().filter_map(|e| e["type"].as_str()).collect();
+    for ty in [
+        "LevelAssigned",
+        "MealBooked",
+        "ExpenseRecorded",
+        "ComplaintRaised",
+        "VisitorSignedIn",
+    ] {
+        assert!(types.contains(&ty), "the log holds a {ty}: {types:?}");
+    }
+    let wv = read_views(&writer, &admin, head, &v1).await;
+    let rv = read_views(&replica, &admin, head, &v1).await;
+    assert_same_views("writer vs replica-1", &wv, &rv);
+    let costs = &wv[1].1;
+    assert!(
+        costs["total_fen"].as_i64().unwrap_or(0) > 0
+            || wv[2].1["total_fen"].as_i64().unwrap_or(0) > 0,
+        "the cost reports see the expenses: {costs} / {}",
+        wv[2].1
+    );
+    assert_eq!(wv[6].1["ok"], true, "the chain verifies: {}", wv[6].1);
+
+    // --- 2. The replica refuses commands and accepts the writer's tokens. ----------------
+    let refused = replica
+        .post(
+            &t.requester,
+            "/api/v1/visits",
+            &visit_body("Huaxin Dealers Ltd", "Wang Lei"),
+        )
+        .await;
+    assert_eq!(
+        refused.status, 503,
+        "a replica refuses commands: {}",
+        refused.body
+    );
+    assert_eq!(
+        refused.body["error"]["code"], "read_replica",
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.to_string().contains(&writer.base)
+            || refused
+                .body
+                .to_string()
+                .contains(&format!("127.0.0.1:{}", writer.port)),
+        "the refusal names the write node {}: {}",
+        writer.base,
+        refused.body
+    );
+    assert_eq!(
+        replica.head(&admin).await,
+        head,
+        "a refused command stores nothing"
+    );
+    // Tokens issued on the writer after the replica started are accepted there.
+    replica
+        .get(&t.reception, "/api/v1/board")
+        .await
+        .ok("replica board with a reception token");
+    let unknown = replica.get("not-a-token", "/api/v1/board").await;
+    assert_eq!(
+        unknown.status, 401,
+        "an unknown token is refused: {}",
+        unknown.body
+    );
+
+    // --- 3. NATS stopped under load, restarted: the writer never fails a command. ------
+    let mut last = head;
+    for n in 0..10 {
+        last = last.max(sign_in(&writer, &t, 100 + n).await);
+    }
+    nats.kill();
+    for n in 0..30 {
+        let b = if n % 3 == 0 {
+            writer
+                .post(
+                    &t.reception,
+                    &format!("/api/v1/visits/{v1}/note-preference"),
+                    &json!({ "subject": "Wang Lei", "kind": "room", "text": format!("note {n}") }),
+                )
+                .await
+                .ok("a command while NATS is down")
+        } else {
+            json!({ "events": [{ "seq": sign_in(&writer, &t, 200 + n).await }] })
+        };
+        last = last.max(max_seq(&b));
+    }
+    nats.restart();
+    wait_listening(&mut nats, nats_port);
+    for n in 0..10 {
+        last = last.max(sign_in(&writer, &t, 300 + n).await);
+    }
+    converge(&mut writer, &mut replica, &admin, last).await;
+    assert_same_log(
+        "after the NATS outage",
+        &writer.log(&admin).await,
+        &replica.log(&admin).await,
+    );
+
+    // --- 4. Writer SIGKILLed mid-relay, restarted on the same data dir. -----------------
+    let burst: Vec<u64> =
+        futures::future::join_all((0..120).map(|n| sign_in(&writer, &t, 400 + n))).await;
+    let acked = burst.iter().copied().max().unwrap_or(0);
+    let replica_at_kill = replica.head(&admin).await;
+    writer.proc_.kill();
+    eprintln!("writer killed at seq {acked}; replica had {replica_at_kill}");
+    writer.proc_.restart();
+    writer.wait_up().await;
+    let restarted_head = writer.head(&admin).await;
+    assert!(
+        restarted_head >= acked,
+        "every acknowledged command survives SIGKILL: head {restarted_head} < {acked}"
+    );
+    let after_restart = sign_in(&writer, &t, 999).await;
+    let head = converge(&mut writer, &mut replica, &admin, after_restart).await;
+    let wlog = writer.log(&admin).await;
+    assert_same_log("after the writer crash", &wlog, &replica.log(&admin).await);
+    let wv = read_views(&writer, &admin, head, &v1).await;
+    let rv = read_views(&replica, &admin, head, &v1).await;
+    assert_same_views("writer vs replica-1 after the crash", &wv, &rv);
+
+    // --- 5. A replica from nothing equals the one that followed live. -------------------
+    let mut fresh = Node::replica(
+        "replica-2",
+        dir,
+        &dir.join("replica-2"),
+        &nats_url,
+        &writer.base,
+    );
+    fresh.wait_up().await;
+    converge(&mut writer, &mut fresh, &admin, head).await;
+    assert_same_log("rebuilt replica", &wlog, &fresh.log(&admin).await);
+    let fv = read_views(&fresh, &admin, head, &v1).await;
+    assert_same_views("replica-1 vs rebuilt replica-2", &rv, &fv);
+    // The live replica still has everything (the new one did not take its messages).
+    assert_eq!(replica.head(&admin).await, head);
+
+    eprintln!("replication end-to-end took {:?}", started.elapsed());
+}
