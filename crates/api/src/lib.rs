@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod openapi;
 mod ops;
 mod queries;
+pub mod read;
 pub mod sse;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use reception_app::App;
+use reception_projections::ReadSide;
 use tokio::sync::broadcast;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -63,6 +65,8 @@ pub struct AppState {
     pub read_replica_of: Option<String>,
     /// Request timeout.
     pub request_timeout: Duration,
+    /// The projections behind the read-side query routes; `None` answers them 503.
+    pub read_side: Option<ReadSide>,
 }
 
 impl AppState {
@@ -74,27 +78,42 @@ impl AppState {
             board_changes: None,
             read_replica_of: None,
             request_timeout: Duration::from_secs(30),
+            read_side: None,
         }
+    }
+
+    /// Wires a read side: the query routes answer from it, the board stream gets its
+    /// changes ([`read::spawn_board_feed`], so call this inside a tokio runtime) and,
+    /// unless a probe is already set, `/readyz` reports its lag
+    /// ([`read::readiness_probe`] without extra parts).
+    pub fn with_read_side(mut self, read: ReadSide) -> AppState {
+        self.board_changes = Some(read::spawn_board_feed(read.clone(), self.app.clone()));
+        if self.readiness.is_none() {
+            self.readiness = Some(read::readiness_probe(read.clone(), Vec::new()));
+        }
+        self.read_side = Some(read);
+        self
     }
 }
 
-/// The whole API without the read-side query routes.
+/// The whole API: commands, queries from the log, the read-side queries (answered from
+/// [`AppState::read_side`], 503 without one) and the operational routes.
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
 }
 
-/// The whole API plus `read_side`: the integrator's query routes (board, costs,
-/// customers, complaints queries), which get the same auth extractors, limits,
-/// metrics and tracing as everything else.
-pub fn router_with(state: AppState, read_side: Router<AppState>) -> Router {
+/// [`router`] plus `extra` routes, which get the same auth extractors, limits, metrics
+/// and tracing as everything else.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeout = state.request_timeout;
     // Install the process's metrics recorder before the first request is counted.
     metrics::handle();
     let api = Router::new()
         .merge(commands::router())
         .merge(queries::router())
-        // ---- READ SIDE: the integrator merges board/costs/customers/complaints routes here ----
-        .merge(read_side)
+        // ---- READ SIDE: board, costs, customers, complaints queries ----
+        .merge(read::router())
+        .merge(extra)
         .merge(ops::router())
         .fallback(ops::fallback);
     api.layer(axum::middleware::from_fn(metrics::track_requests))

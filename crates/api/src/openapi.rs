@@ -410,9 +410,13 @@ fn build() -> Value {
     p.add("get", "/api/v1/board", query_op("board", "the live visit board", vec![min_seq()], json!({ "type": "object",
         "properties": { "visits": {"type": "array", "items": any_object.clone()}, "today": {"type": "array", "items": any_object.clone()},
                         "complaints": {"type": "array", "items": any_object.clone()}, "on_site": {"type": "array", "items": any_object.clone()} } }), "application/json"));
-    let year = query_param("year", "integer", "calendar year");
+    let year = query_param(
+        "year",
+        "integer",
+        "calendar year in the business time zone (default: this year)",
+    );
     p.add("get", "/api/v1/costs", query_op("costs", "cost analysis of a year",
-        vec![year.clone(), query_param("by", "string", "level | month | department | customer | category"), min_seq()],
+        vec![year.clone(), query_param("by", "string", "level | month | department | customer | category (default level); 400 naming `by` otherwise"), min_seq()],
         json!({ "type": "object", "properties": { "year": {"type": "integer"}, "total_fen": {"type": "integer"}, "groups": { "type": "array", "items": { "type": "object",
             "properties": { "key": {"type": "string"}, "total_fen": {"type": "integer"}, "company_paid_fen": {"type": "integer"}, "visitor_paid_fen": {"type": "integer"},
                             "over_cap_fen": {"type": "integer"}, "count": {"type": "integer"} } } } } }), "application/json"));
@@ -421,7 +425,7 @@ fn build() -> Value {
         "/api/v1/costs/export.csv",
         query_op(
             "costs",
-            "every expense of a year as CSV",
+            "the year's cost analysis as CSV (UTF-8 with BOM, attachment)",
             vec![year, min_seq()],
             json!({ "type": "string" }),
             "text/csv",
@@ -446,8 +450,12 @@ fn build() -> Value {
         "/api/v1/customers/{id}",
         query_op(
             "customers",
-            "one customer's archive",
-            vec![id_param(), min_seq()],
+            "one customer's archive (analysts: no phone numbers)",
+            vec![
+                json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" },
+                        "description": "customer id: the normalized company name (see GET /api/v1/customers)" }),
+                min_seq(),
+            ],
             any_object.clone(),
             "application/json",
         ),
@@ -459,7 +467,11 @@ fn build() -> Value {
             "complaints",
             "complaints by status",
             vec![
-                query_param("status", "string", "open | closed | all"),
+                query_param(
+                    "status",
+                    "string",
+                    "open | resolved | closed | all (default all)",
+                ),
                 min_seq(),
             ],
             any_object.clone(),
@@ -472,7 +484,10 @@ fn build() -> Value {
         query_op(
             "complaints",
             "monthly complaint analysis (C7)",
-            vec![query_param("month", "string", "YYYY-MM"), min_seq()],
+            vec![
+                query_param("month", "string", "YYYY-MM (default: this month)"),
+                min_seq(),
+            ],
             any_object.clone(),
             "application/json",
         ),

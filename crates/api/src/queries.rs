@@ -31,7 +31,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/frontdesk/{id}", get(sign_in_state))
         .route("/api/v1/events", get(events))
         .route("/api/v1/audit/verify", get(audit_verify))
-        .route("/api/v1/board/stream", get(board_stream))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
@@ -229,19 +228,4 @@ pub(crate) async fn get_policy(
         "stream_version": loaded.state.version(),
     });
     Ok(Json(body).into_response())
-}
-
-/// `GET /api/v1/board/stream`: Server-Sent Events, one `board` event per change.
-/// Board entries carry no phone numbers, so every role gets the same events.
-async fn board_stream(
-    State(state): State<AppState>,
-    _caller: Caller,
-) -> Result<Response, ApiError> {
-    let Some(tx) = &state.board_changes else {
-        return Err(ApiError::Unavailable(
-            "the board stream is not available on this node".into(),
-        ));
-    };
-    let rx = tx.subscribe();
-    Ok(crate::sse::from_broadcast(None::<serde_json::Value>, rx, "board").into_response())
 }
