@@ -701,12 +701,19 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
     let wv = read_views(&writer, &admin, head, &v1).await;
     let rv = read_views(&replica, &admin, head, &v1).await;
     assert_same_views("writer vs replica-1", &wv, &rv);
+    assert!(
+        wlog.iter()
+            .any(|e| e["type"] == "ExpenseRecorded" && e["data"]["over_cap"] == true),
+        "one expense is over its cap"
+    );
     let costs = &wv[1].1;
     assert!(
-        costs["total_fen"].as_i64().unwrap_or(0) > 0
-            || wv[2].1["total_fen"].as_i64().unwrap_or(0) > 0,
-        "the cost reports see the expenses: {costs} / {}",
-        wv[2].1
+        costs["total_fen"].as_i64().unwrap_or(0) >= 3 * 520_000,
+        "the cost report sees the expenses: {costs}"
+    );
+    assert!(
+        costs["over_cap_fen"].as_i64().unwrap_or(0) > 0,
+        "the cost report sees the over-cap expense: {costs}"
     );
     assert_eq!(wv[6].1["ok"], true, "the chain verifies: {}", wv[6].1);
 
