@@ -717,6 +717,27 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
     );
     assert_eq!(wv[6].1["ok"], true, "the chain verifies: {}", wv[6].1);
 
+    // The replica reports itself ready at the writer's head.
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        let r = replica
+            .client
+            .get(format!("{}/readyz", replica.base))
+            .send()
+            .await
+            .expect("replica /readyz");
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status == 200 && body["head_seq"].as_u64() == Some(head) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica /readyz not ready at head {head} within {CONVERGE:?}: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     // --- 2. The replica refuses commands and accepts the writer's tokens. ----------------
     let refused = replica
         .post(
