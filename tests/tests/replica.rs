@@ -82,16 +82,24 @@ struct Proc {
     name: String,
     program: PathBuf,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
     log: PathBuf,
     child: Option<Child>,
 }
 
 impl Proc {
-    fn start(name: &str, program: PathBuf, args: Vec<String>, log_dir: &Path) -> Proc {
+    fn start(
+        name: &str,
+        program: PathBuf,
+        args: Vec<String>,
+        envs: Vec<(String, String)>,
+        log_dir: &Path,
+    ) -> Proc {
         let mut p = Proc {
             name: name.to_string(),
             program,
             args,
+            envs,
             log: log_dir.join(format!("{name}.log")),
             child: None,
         };
@@ -108,6 +116,7 @@ impl Proc {
         let child = Command::new(&self.program)
             .args(&self.args)
             .env("RUST_LOG", "info")
+            .envs(self.envs.iter().cloned())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)
@@ -194,6 +203,7 @@ fn start_nats(dir: &Path) -> (Proc, u16) {
             "-sd".into(),
             store.display().to_string(),
         ],
+        Vec::new(),
         dir,
     );
     wait_listening(&mut p, port);
@@ -244,7 +254,7 @@ impl Node {
             "--nats".into(),
             nats_url.to_string(),
         ];
-        Node::start("writer", args, port, dir)
+        Node::start("writer", args, Vec::new(), port, dir)
     }
 
     fn replica(name: &str, dir: &Path, data: &Path, nats_url: &str, writer: &str) -> Node {
@@ -260,11 +270,20 @@ impl Node {
             "--write-node".into(),
             writer.to_string(),
         ];
-        Node::start(name, args, port, dir)
+        // Each replica stands for another machine: its default durable consumer name
+        // (`replica-<hostname>`) must be its own.
+        let envs = vec![("HOSTNAME".to_string(), format!("{name}-host"))];
+        Node::start(name, args, envs, port, dir)
     }
 
-    fn start(name: &str, args: Vec<String>, port: u16, dir: &Path) -> Node {
-        let proc_ = Proc::start(name, reception_bin(), args, dir);
+    fn start(
+        name: &str,
+        args: Vec<String>,
+        envs: Vec<(String, String)>,
+        port: u16,
+        dir: &Path,
+    ) -> Node {
+        let proc_ = Proc::start(name, reception_bin(), args, envs, dir);
         Node {
             proc_,
             base: format!("http://127.0.0.1:{port}"),
