@@ -687,6 +687,76 @@ impl Store {
         futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
     }
 
+    /// Replica path for a run of envelopes: applies them in order, with the checks of
+    /// [`Store::append_replicated`] for each one (seq continuity, `prev_hash` link,
+    /// recomputed hash, stream version; an identical copy of a stored event is
+    /// skipped), all in one group commit of the store's writer, so one durable flush for
+    /// the whole run. Durable when it returns.
+    ///
+    /// Returns how many envelopes were written (skipped duplicates are not counted).
+    /// The first envelope that fails a check stops the run: the envelopes before it are
+    /// applied (and durable), it and those after it are not, and the error names its
+    /// seq (`got` of [`ReplicateError::Gap`], `seq` of [`ReplicateError::BadHash`]); the new
+    /// [`Store::head`] says how far the run got. An empty run is `Ok(0)`.
+    ///
+    /// ```
+    /// # use reception_store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (a_dir, b_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let writer = Store::open(a_dir.path())?;
+    /// let replica = Store::open(b_dir.path())?;
+    /// # let ev = || NewEvent {
+    /// #     id: uuid::Uuid::now_v7(), event_type: "T".into(), schema: 1,
+    /// #     data: serde_json::json!({}), occurred_at: None,
+    /// #     actor: Actor { user: "li.na".into(), role: "reception".into() },
+    /// #     correlation_id: uuid::Uuid::now_v7(), causation_id: uuid::Uuid::now_v7(),
+    /// # };
+    /// writer.append_blocking(AppendRequest {
+    ///     stream: "visit-1".into(),
+    ///     expected: ExpectedVersion::NoStream,
+    ///     events: vec![ev(), ev(), ev()],
+    ///     idempotency: None,
+    /// })?;
+    /// let run: Vec<_> = writer.read_all_raw(1, usize::MAX).collect::<Result<_, _>>()?;
+    /// assert_eq!(replica.append_replicated_batch(&run)?, 3);
+    /// assert_eq!(replica.append_replicated_batch(&run)?, 0, "a redelivery is skipped");
+    /// assert_eq!(replica.head(), writer.head());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn append_replicated_batch(&self, envs: &[Envelope]) -> Result<usize, ReplicateError> {
+        if envs.is_empty() {
+            return Ok(0);
+        }
+        let rx = self.submit_replicated_batch(envs.to_vec())?;
+        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Store::append_replicated_batch`] for async code: takes the run by value and
+    /// awaits the writer's commit without blocking a runtime thread.
+    pub async fn append_replicated_batch_async(
+        &self,
+        envs: Vec<Envelope>,
+    ) -> Result<usize, ReplicateError> {
+        if envs.is_empty() {
+            return Ok(0);
+        }
+        let rx = self.submit_replicated_batch(envs)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    fn submit_replicated_batch(
+        &self,
+        envs: Vec<Envelope>,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<usize, ReplicateError>>, StoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .tx
+            .send(writer::Cmd::ReplicateBatch(envs, reply))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(rx)
+    }
+
     /// A projection's read-model keyspace with its checkpoint.
     pub fn read_model(&self, name: &str) -> Result<ReadModel, StoreError> {
         if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {

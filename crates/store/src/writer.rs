@@ -46,6 +46,11 @@ impl Prepared {
 pub(crate) enum Cmd {
     Append(Prepared, oneshot::Sender<Result<Appended, AppendError>>),
     Replicate(Box<Envelope>, oneshot::Sender<Result<bool, ReplicateError>>),
+    /// A run of envelopes applied in order in one batch; stops at the first refused one.
+    ReplicateBatch(
+        Vec<Envelope>,
+        oneshot::Sender<Result<usize, ReplicateError>>,
+    ),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -84,6 +89,12 @@ enum Outcome {
     Replicate(
         oneshot::Sender<Result<bool, ReplicateError>>,
         Result<bool, ReplicateError>,
+    ),
+    /// The number of envelopes written, and the refusal that stopped the run, if any.
+    ReplicateBatch(
+        oneshot::Sender<Result<usize, ReplicateError>>,
+        usize,
+        Option<ReplicateError>,
     ),
 }
 
@@ -175,6 +186,14 @@ impl Writer {
                     };
                     outcomes.push(Outcome::Replicate(reply, r));
                 }
+                Cmd::ReplicateBatch(envs, reply) => {
+                    let (applied, refused) = if close.is_some() {
+                        (0, Some(ReplicateError::Store(StoreError::Closed)))
+                    } else {
+                        self.prepare_replicate_run(envs, &mut pending)
+                    };
+                    outcomes.push(Outcome::ReplicateBatch(reply, applied, refused));
+                }
                 Cmd::Close(reply) => {
                     if close.is_none() {
                         close = Some(reply);
@@ -228,6 +247,14 @@ impl Writer {
                     let r = match (&commit, r) {
                         (Err(e), Ok(true)) => Err(ReplicateError::Store(e.clone())),
                         (_, r) => r,
+                    };
+                    let _ = reply.send(r);
+                }
+                Outcome::ReplicateBatch(reply, applied, refused) => {
+                    let r = match (&commit, refused) {
+                        (Err(e), _) if applied > 0 => Err(ReplicateError::Store(e.clone())),
+                        (_, Some(refused)) => Err(refused),
+                        (_, None) => Ok(applied),
                     };
                     let _ = reply.send(r);
                 }
@@ -440,6 +467,25 @@ impl Writer {
         self.seq = env.seq;
         self.hash = hash;
         Ok(true)
+    }
+
+    /// Applies `envs` in order until one is refused: returns how many were written
+    /// (identical duplicates are skipped, not counted) and the refusal, if any. The
+    /// envelopes before the refused one stay in this batch's writes.
+    fn prepare_replicate_run(
+        &mut self,
+        envs: Vec<Envelope>,
+        pending: &mut Pending,
+    ) -> (usize, Option<ReplicateError>) {
+        let mut applied = 0;
+        for env in envs {
+            match self.prepare_replicate(env, pending) {
+                Ok(true) => applied += 1,
+                Ok(false) => {}
+                Err(e) => return (applied, Some(e)),
+            }
+        }
+        (applied, None)
     }
 
     /// The whole batch as one `apply_batch` on the one event tree (atomic, also
