@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 /// Customer-visit reception: an event-sourced service with an audit trail.
 ///
 /// Exit codes: 0 success; 1 the hash chain does not verify (verify, restore);
-/// 2 usage error or subcommand not in this build; 3 operational failure.
+/// 2 usage error (bad flag, unknown projection, invalid options); 3 operational failure.
 #[derive(Debug, Parser)]
 #[command(name = "reception", version, about, long_about = None)]
 pub struct Cli {
@@ -52,7 +52,9 @@ pub enum Command {
     },
     /// Walk the whole hash chain; exit 0 when intact, 1 when altered or removed.
     Verify,
-    /// Rebuild read models from the log (progress bar).
+    /// Rebuild read models from the log, offline (stop the server on this data dir
+    /// first), with a progress bar showing events/s and the time left. The NATS relay
+    /// cursor and replica resume point are never touched.
     Rebuild {
         /// One projection (board, costs, archive, complaints); all when omitted.
         #[arg(long)]
@@ -63,11 +65,16 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
-    /// Fill the store with realistic generated visits.
+    /// Fill the store with realistic, reproducible generated data (three years of
+    /// visits of every level, expenses, complaints, front-desk sign-ins) through the
+    /// command path. Offline: stop the server on this data dir first.
     Demo {
         /// How many visits.
         #[arg(long, default_value_t = 50)]
-        visits: u32,
+        visits: usize,
+        /// Generator seed: the same seed gives the same data.
+        #[arg(long, default_value_t = reception_tools::demo::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Write every stored event (raw envelopes) as JSON lines to a file.
     Backup {
@@ -81,15 +88,10 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
-    /// Run a read-side replica fed from NATS JetStream.
-    ReadNode {
-        /// NATS server URL.
-        #[arg(long, env = "RECEPTION_NATS")]
-        nats: String,
-        /// Address to serve queries on.
-        #[arg(long, env = "RECEPTION_LISTEN", default_value = "127.0.0.1:8081")]
-        listen: SocketAddr,
-    },
+    /// Run a read-side replica fed from NATS JetStream: it keeps its own copy of the
+    /// log (hash chain checked), builds the same projections, accepts the write node's
+    /// tokens and serves every query route; commands answer 503 `read_replica`.
+    ReadNode(ReadNodeArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -99,11 +101,14 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportWhat {
-    /// Every expense of a year as CSV on stdout.
+    /// A year's cost analysis (every dimension) as CSV, UTF-8 with a byte-order mark.
     Costs {
-        /// Calendar year.
+        /// Calendar year (business time zone).
         #[arg(long)]
         year: i32,
+        /// Output file; stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -118,6 +123,58 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 100_000)]
         replay_events: u64,
     },
+    /// Rebuild every projection of the data dir's store (fill it with `demo` first) and
+    /// time the board, cost report and customer profile queries. Offline.
+    Projections,
+    /// Raw JetStream ceiling, relay drain rate and append-to-replica lag against a
+    /// JetStream-enabled nats-server (uses its own streams, not RECEPTION).
+    Nats {
+        /// NATS server URL.
+        #[arg(long, env = "RECEPTION_NATS")]
+        nats: String,
+        /// Scratch directory for the benchmark's stores (default `<data-dir>/bench-nats`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// HTTP load against a running server: commands, board and cost queries.
+    Http {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// File holding an admin token (role tokens are issued with it).
+        #[arg(long)]
+        token_file: PathBuf,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+/// `reception read-node` flags.
+#[derive(Debug, Args)]
+pub struct ReadNodeArgs {
+    /// NATS server URL(s) (comma-separated for a cluster).
+    #[arg(long, env = "RECEPTION_NATS")]
+    pub nats: String,
+    /// Address to serve queries on.
+    #[arg(long, env = "RECEPTION_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// The write node's URL, named in the 503 `read_replica` answer to commands.
+    #[arg(long, env = "RECEPTION_WRITE_NODE")]
+    pub write_node: Option<String>,
+    /// Durable JetStream consumer name; default `replica-<host>-<hash of the data dir>`,
+    /// so that each replica (data dir) on a host keeps its own position.
+    #[arg(long, env = "RECEPTION_NATS_CONSUMER")]
+    pub consumer: Option<String>,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "RECEPTION_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Seconds to finish in-flight requests after SIGTERM/SIGINT.
+    #[arg(long, env = "RECEPTION_SHUTDOWN_DEADLINE", default_value_t = 10)]
+    pub shutdown_deadline: u64,
 }
 
 /// `reception serve` flags.
@@ -129,6 +186,9 @@ pub struct ServeArgs {
     /// NATS server URL: publish every event to JetStream for read replicas.
     #[arg(long, env = "RECEPTION_NATS")]
     pub nats: Option<String>,
+    /// JetStream stream replicas when `--nats` creates the stream (3 on a 3-node cluster).
+    #[arg(long, env = "RECEPTION_NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub nats_stream_replicas: usize,
     /// Seconds between passes of the C4 complaint escalation process.
     #[arg(long, env = "RECEPTION_ESCALATION_INTERVAL", default_value_t = 60)]
     pub escalation_interval: u64,
@@ -159,5 +219,30 @@ mod tests {
         };
         assert_eq!(args.listen.to_string(), "127.0.0.1:8080");
         assert!(args.nats.is_none());
+        assert_eq!(args.nats_stream_replicas, 1);
+    }
+
+    #[test]
+    fn read_node_takes_the_contract_flags() {
+        let cli = Cli::try_parse_from([
+            "reception",
+            "read-node",
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--data-dir",
+            "/tmp/r",
+            "--listen",
+            "127.0.0.1:9000",
+            "--write-node",
+            "http://w:8080",
+        ])
+        .unwrap();
+        assert_eq!(cli.data_dir, PathBuf::from("/tmp/r"));
+        let Command::ReadNode(args) = cli.command else {
+            panic!("not read-node")
+        };
+        assert_eq!(args.nats, "nats://127.0.0.1:4222");
+        assert_eq!(args.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(args.write_node.as_deref(), Some("http://w:8080"));
     }
 }

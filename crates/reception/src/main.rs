@@ -1,9 +1,9 @@
 //! The `reception` binary: configuration (flags and `RECEPTION_*` variables), logging,
 //! the subcommands of API.md, wiring and graceful shutdown.
 //!
-//! Exit codes: 0 success; 1 the audit chain is broken (`verify`); 2 usage error or a
-//! subcommand this build does not provide; 3 an operational failure (store locked,
-//! unreadable file, ...).
+//! Exit codes: 0 success; 1 the audit chain is broken (`verify`, `restore`); 2 usage
+//! error (bad flag, unknown projection, invalid demo or load options); 3 an operational
+//! failure (store locked, unreadable file, NATS without JetStream, ...).
 
 mod cli;
 
@@ -15,14 +15,22 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use cli::{BenchTarget, Cli, Command, ExportWhat, ServeArgs};
+use cli::{BenchTarget, Cli, Command, ExportWhat, ReadNodeArgs, ServeArgs};
+use reception_api::read::{readiness_probe, ExtraReadiness, READY_MAX_LAG};
 use reception_app::{App, AppConfig};
+use reception_nats::{
+    default_consumer_name, Relay, RelayConfig, RelayHandle, Replica, ReplicaConfig,
+};
+use reception_projections::{ReadSide, ReadSideConfig, PROJECTIONS};
 use reception_store::{Envelope, Store};
+use reception_tools::demo::{DemoError, DemoOptions};
+use reception_tools::load::{LoadError, LoadOptions};
+use std::sync::{Arc, Mutex};
 
 /// Exit code: the hash chain does not verify.
 const EXIT_TAMPERED: u8 = 1;
-/// Exit code: usage error or subcommand not provided by this build.
-const EXIT_UNAVAILABLE: u8 = 2;
+/// Exit code: usage error.
+const EXIT_USAGE: u8 = 2;
 /// Exit code: operational failure.
 const EXIT_FAILURE: u8 = 3;
 
@@ -82,19 +90,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
-        // Provided by the integrator (read side, demo data, NATS replica).
-        Command::Rebuild { .. } => not_in_this_build("rebuild"),
+        Command::Bench {
+            target: BenchTarget::Projections,
+        } => {
+            let store = open_store(&data_dir)?;
+            let bench_store = store.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                reception_projections::bench_rebuild(&bench_store)
+            })
+            .await??;
+            store.close()?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            target: BenchTarget::Nats { nats, dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| data_dir.join("bench-nats"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let report = reception_nats::bench(&nats, &dir).await?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            target:
+                BenchTarget::Http {
+                    url,
+                    token_file,
+                    connections,
+                    seconds,
+                },
+        } => bench_http(&url, &token_file, connections, seconds).await,
+        Command::Rebuild { projection } => rebuild(&data_dir, &cli.tz, projection.as_deref()),
         Command::Export {
-            what: ExportWhat::Costs { .. },
-        } => not_in_this_build("export costs"),
-        Command::Demo { .. } => not_in_this_build("demo"),
-        Command::ReadNode { .. } => not_in_this_build("read-node"),
+            what: ExportWhat::Costs { year, out },
+        } => export_costs(&data_dir, &cli.tz, year, out.as_deref()),
+        Command::Demo { visits, seed } => demo(&data_dir, &cli.tz, visits, seed).await,
+        Command::ReadNode(args) => read_node(&data_dir, &cli.tz, args).await,
     }
-}
-
-fn not_in_this_build(what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("error: `reception {what}` is not available in this build yet");
-    Ok(ExitCode::from(EXIT_UNAVAILABLE))
 }
 
 fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
@@ -109,13 +142,65 @@ fn parse_tz(tz: &str) -> anyhow::Result<chrono_tz::Tz> {
         .map_err(|e| anyhow::anyhow!("--tz {tz:?} is not an IANA time zone: {e}"))
 }
 
-async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if args.nats.is_some() {
-        eprintln!("error: --nats is not wired in this build yet");
-        return Ok(ExitCode::from(EXIT_UNAVAILABLE));
+/// A running server: the listener's address and a way to stop it.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `listen`, prints `listening on http://ADDR` and serves `router` until stopped.
+async fn start_http(listen: SocketAddr, router: axum::Router) -> anyhow::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "reception listening");
+    println!("listening on http://{addr}");
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    Ok(Running { stop, task })
+}
+
+/// Waits for SIGTERM/SIGINT, then stops accepting and gives in-flight requests
+/// `deadline_s` seconds.
+async fn stop_on_signal(running: Running, deadline_s: u64) {
+    shutdown_signal().await;
+    tracing::info!(deadline_s, "shutting down: finishing in-flight requests");
+    let _ = running.stop.send(());
+    match tokio::time::timeout(Duration::from_secs(deadline_s), running.task).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!("in-flight requests did not finish before the deadline"),
     }
+}
+
+fn read_side_config(tz: chrono_tz::Tz) -> ReadSideConfig {
+    ReadSideConfig { tz }
+}
+
+/// `reception serve`: store, bootstrap, read side, token follower, C4 loop, optional
+/// NATS relay, HTTP until SIGTERM/SIGINT.
+async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let tz = parse_tz(tz)?;
     let store = open_store(data_dir)?;
+    let relay_cfg = match &args.nats {
+        None => None,
+        Some(url) => {
+            let mut cfg = RelayConfig::new(url.clone());
+            cfg.stream.replicas = args.nats_stream_replicas.max(1);
+            reception_nats::check_jetstream(url, &cfg.stream)
+                .await
+                .with_context(|| format!("checking JetStream at {url}"))?;
+            Some(cfg)
+        }
+    };
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
     let boot_app = app.clone();
     let boot_dir = data_dir.to_path_buf();
@@ -129,47 +214,263 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         }
     }
     reception_api::metrics::handle();
+    let read = ReadSide::open(&store, read_side_config(tz)).context("opening the read side")?;
+    let projections = read.spawn();
     let follow = tokio::spawn(app.clone().follow_tokens());
     let escalation = tokio::spawn(
         app.clone()
             .escalation_loop(Duration::from_secs(args.escalation_interval.max(1))),
     );
+    let relay: Arc<Mutex<Option<RelayHandle>>> = Arc::new(Mutex::new(None));
+    if let Some(cfg) = relay_cfg {
+        let handle = Relay::spawn(store.clone(), cfg).context("starting the NATS relay")?;
+        *relay.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        tracing::info!("publishing every event to NATS JetStream");
+    }
 
-    let mut state = reception_api::AppState::new(app.clone());
+    let mut state = reception_api::AppState::new(app.clone()).with_read_side(read.clone());
     state.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    let mut extra: Vec<(&'static str, ExtraReadiness)> = Vec::new();
+    if args.nats.is_some() {
+        let relay = relay.clone();
+        // Appends never wait for NATS: the relay's state is shown, not required.
+        extra.push((
+            "relay",
+            Arc::new(move || {
+                let g = relay.lock().unwrap_or_else(|p| p.into_inner());
+                let status = g.as_ref().map(|r| r.status());
+                if let Some(s) = &status {
+                    metrics::gauge!("reception_relay_lag").set(s.lag as f64);
+                }
+                (true, serde_json::to_value(status).unwrap_or_default())
+            }),
+        ));
+    }
+    state.readiness = Some(readiness_probe(read.clone(), extra));
     let router = reception_api::router(state);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!(%addr, data_dir = %data_dir.display(), "reception listening");
-    println!("listening on http://{addr}");
+    tracing::info!(data_dir = %data_dir.display(), "serving");
+    let running = start_http(args.listen, router).await?;
+    stop_on_signal(running, args.shutdown_deadline).await;
 
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
-    shutdown_signal().await;
-    tracing::info!(
-        deadline_s = args.shutdown_deadline,
-        "shutting down: finishing in-flight requests"
-    );
-    let _ = stop_tx.send(());
-    match tokio::time::timeout(Duration::from_secs(args.shutdown_deadline), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
-        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
-        Err(_) => tracing::warn!("in-flight requests did not finish before the deadline"),
+    let handle = relay.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(handle) = handle {
+        handle.shutdown().await;
+        tracing::info!("NATS relay stopped; cursor saved");
     }
     escalation.abort();
     follow.abort();
+    projections.abort();
     store.close().context("closing the store")?;
     tracing::info!("store flushed and closed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The default durable consumer of a replica: `replica-<host>-<8 hex of the data dir>`,
+/// so that two replicas on one host never share a consumer, and a restarted replica
+/// (same data dir) resumes with its own.
+fn consumer_for(data_dir: &Path) -> String {
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let hash = blake3::hash(dir.to_string_lossy().as_bytes()).to_hex();
+    format!("{}-{}", default_consumer_name(), &hash.as_str()[..8])
+}
+
+/// `reception read-node`: a local log fed from JetStream, the same projections and
+/// query routes; commands answer 503 `read_replica`. No bootstrap, no C4 loop.
+async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Result<ExitCode> {
+    let tz = parse_tz(tz)?;
+    let store = open_store(data_dir)?;
+    let consumer = args
+        .consumer
+        .clone()
+        .unwrap_or_else(|| consumer_for(data_dir));
+    let replica = Replica::spawn(
+        store.clone(),
+        ReplicaConfig::new(args.nats.clone(), consumer.clone()),
+    )
+    .context("starting the NATS replica")?;
+    tracing::info!(%consumer, nats = %args.nats, "replicating from NATS JetStream");
+    let replica = Arc::new(Mutex::new(Some(replica)));
+    reception_api::metrics::handle();
+    let app = App::new(store.clone(), AppConfig { tz, clock: None });
+    let read = ReadSide::open(&store, read_side_config(tz)).context("opening the read side")?;
+    let projections = read.spawn();
+    let follow = tokio::spawn(app.clone().follow_tokens());
+
+    let mut state = reception_api::AppState::new(app).with_read_side(read.clone());
+    state.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    state.read_replica_of = Some(
+        args.write_node
+            .clone()
+            .unwrap_or_else(|| "(not configured on this replica: --write-node)".into()),
+    );
+    let status_of = replica.clone();
+    let extra: Vec<(&'static str, ExtraReadiness)> = vec![(
+        "replica",
+        Arc::new(move || {
+            let g = status_of.lock().unwrap_or_else(|p| p.into_inner());
+            match g.as_ref().map(|r| r.status()) {
+                Some(s) => {
+                    metrics::gauge!("reception_replica_lag").set(s.lag as f64);
+                    (
+                        s.lag <= READY_MAX_LAG,
+                        serde_json::to_value(s).unwrap_or_default(),
+                    )
+                }
+                None => (false, serde_json::Value::Null),
+            }
+        }),
+    )];
+    state.readiness = Some(readiness_probe(read.clone(), extra));
+    let router = reception_api::router(state);
+    let running = start_http(args.listen, router).await?;
+    stop_on_signal(running, args.shutdown_deadline).await;
+
+    let handle = replica.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(handle) = handle {
+        handle.shutdown().await;
+        tracing::info!("NATS replica stopped; resume point saved");
+    }
+    follow.abort();
+    projections.abort();
+    store.close().context("closing the store")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reception rebuild`: drops and rebuilds read models offline, with a progress bar.
+fn rebuild(data_dir: &Path, tz: &str, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(name) = only {
+        if !PROJECTIONS.contains(&name) {
+            eprintln!(
+                "error: unknown projection {name:?}; valid projections: {}",
+                PROJECTIONS.join(", ")
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    }
+    let cfg = read_side_config(parse_tz(tz)?);
+    let store = open_store(data_dir)?;
+    let bar = progress(store.head().0, only.unwrap_or("rebuild all"));
+    let started = std::time::Instant::now();
+    reception_projections::rebuild(&store, &cfg, only, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish();
+    let total = store.head().0;
+    store.close()?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "rebuilt {} from {total} events in {secs:.2} s ({:.0} events/s)",
+        only.unwrap_or("every projection"),
+        total as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Applies the log above the read side's checkpoints (offline commands).
+fn catch_up(store: &Store, read: &ReadSide) -> anyhow::Result<()> {
+    loop {
+        let from = read.applied_seq() + 1;
+        if from > store.head().0 {
+            return Ok(());
+        }
+        let batch: Vec<Envelope> = store.read_all(from, 4096).collect::<Result<_, _>>()?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        read.apply_batch(&batch)?;
+    }
+}
+
+/// `reception export costs --year Y [--out F]`.
+fn export_costs(
+    data_dir: &Path,
+    tz: &str,
+    year: i32,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(1900..=9999).contains(&year) {
+        eprintln!("error: --year must be a calendar year from 1900 to 9999, got {year}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let store = open_store(data_dir)?;
+    let read = ReadSide::open(&store, read_side_config(parse_tz(tz)?))?;
+    catch_up(&store, &read)?;
+    let csv = read.costs_csv(year);
+    match out {
+        Some(path) => {
+            std::fs::write(path, &csv).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote the {year} cost analysis to {}", path.display());
+        }
+        None => std::io::stdout().write_all(&csv)?,
+    }
+    store.close()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reception demo --visits N [--seed S]`.
+async fn demo(data_dir: &Path, tz: &str, visits: usize, seed: u64) -> anyhow::Result<ExitCode> {
+    let tz = parse_tz(tz)?;
+    let store = open_store(data_dir)?;
+    let app = App::new(store.clone(), AppConfig { tz, clock: None });
+    let boot_app = app.clone();
+    let boot_dir = data_dir.to_path_buf();
+    if let Some(path) = tokio::task::spawn_blocking(move || boot_app.bootstrap(&boot_dir)).await?? {
+        println!("admin token written to {} (mode 0600)", path.display());
+    }
+    let opts = DemoOptions {
+        visits,
+        seed,
+        ..DemoOptions::default()
+    };
+    let bar = progress(visits as u64, "demo visits");
+    let result = reception_tools::demo::generate(&app, opts, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish();
+    let summary = match result {
+        Ok(s) => s,
+        Err(DemoError::Options(m)) => {
+            eprintln!("error: {m}");
+            store.close()?;
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+        Err(e) => {
+            store.close()?;
+            return Err(e.into());
+        }
+    };
+    store.close()?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reception bench http`.
+async fn bench_http(
+    url: &str,
+    token_file: &Path,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<ExitCode> {
+    let token = std::fs::read_to_string(token_file)
+        .with_context(|| format!("reading the admin token from {}", token_file.display()))?;
+    let opts = LoadOptions {
+        connections,
+        duration: Duration::from_secs(seconds),
+    };
+    match reception_tools::load::run(url, token.trim(), opts).await {
+        Ok(report) => {
+            println!("{}", report.to_markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(LoadError::Options(m)) => {
+            eprintln!("error: {m}");
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// SIGTERM or SIGINT (Ctrl-C).

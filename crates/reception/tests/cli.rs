@@ -152,13 +152,104 @@ fn serve_bootstraps_answers_and_shuts_down_on_sigterm_then_the_tools_read_the_da
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--visit"));
-    // Subcommands this build lacks exit 2.
+    // rebuild: a bad projection name is a usage error naming the valid ones.
     let out = bin()
-        .args(["demo", "--data-dir"])
+        .args(["rebuild", "--projection", "bored", "--data-dir"])
         .arg(&data)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("board, costs, archive, complaints"),
+        "names the valid projections: {err}"
+    );
+}
+
+#[test]
+fn demo_data_is_rebuilt_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = bin()
+        .args(["demo", "--visits", "4", "--seed", "7", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(
+        &out.stdout[out
+            .stdout
+            .iter()
+            .position(|b| *b == b'{')
+            .expect("a JSON summary")..],
+    )
+    .unwrap();
+    assert_eq!(summary["visits"], 4, "{summary}");
+    assert!(summary["events"].as_u64().unwrap() > 4);
+    // Invalid options are a usage error.
+    let out = bin()
+        .args(["demo", "--visits", "0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // Export before and after a full rebuild: the same CSV, with a BOM.
+    let export = |name: &str| {
+        let path = dir.path().join(name);
+        let mut all = Vec::new();
+        for year in ["2024", "2025", "2026"] {
+            let out = bin()
+                .args(["export", "costs", "--year", year, "--out"])
+                .arg(&path)
+                .arg("--data-dir")
+                .arg(&data)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let csv = std::fs::read(&path).unwrap();
+            assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a BOM");
+            all.extend(csv);
+        }
+        all
+    };
+    let before = export("before.csv");
+    assert!(
+        String::from_utf8_lossy(&before).lines().count() > 6,
+        "demo costs are exported"
+    );
+    let out = bin()
+        .args(["rebuild", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["rebuild", "--projection", "costs", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        export("after.csv"),
+        before,
+        "a rebuild gives the same analysis"
+    );
 }
 
 fn wait_with_timeout(
