@@ -270,9 +270,9 @@ impl Node {
             "--write-node".into(),
             writer.to_string(),
         ];
-        // Each replica stands for another machine: its default durable consumer name
-        // (`replica-<hostname>`) must be its own.
-        let envs = vec![("HOSTNAME".to_string(), format!("{name}-host"))];
+        // Two replicas on this one host: the default durable consumer name must differ
+        // by data dir (no HOSTNAME override).
+        let envs = Vec::new();
         Node::start(name, args, envs, port, dir)
     }
 
@@ -389,7 +389,16 @@ async fn converge(writer: &mut Node, replica: &mut Node, token: &str, at_least: 
         writer.proc_.assert_running();
         replica.proc_.assert_running();
         let w = writer.head(token).await;
-        let r = replica.head(token).await;
+        // Until the replica has applied the token's issuance it cannot know the token.
+        let answer = replica.get(token, "/api/v1/events?after=0&limit=1").await;
+        let r = match answer.status {
+            200 => answer.body["head"].as_u64().expect("numeric head"),
+            401 => 0,
+            _ => panic!(
+                "{} events head: {} {}",
+                replica.proc_.name, answer.status, answer.body
+            ),
+        };
         assert!(
             r <= w,
             "{} is ahead of the writer ({r} > {w}): duplicated or foreign events",
@@ -401,8 +410,10 @@ async fn converge(writer: &mut Node, replica: &mut Node, token: &str, at_least: 
         assert!(
             Instant::now() < deadline,
             "{} did not catch up within {CONVERGE:?}: writer head {w}, replica head {r} \
-             (expected at least {at_least})",
-            replica.proc_.name
+             (expected at least {at_least}; replica answered {} {})",
+            replica.proc_.name,
+            answer.status,
+            answer.body
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
