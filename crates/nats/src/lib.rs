@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! write node: Store ──read_all_raw──▶ Relay ──publish (Nats-Msg-Id = event id)──▶ stream RECEPTION
-//! read node : stream RECEPTION ──durable pull consumer──▶ Replica ──append_replicated──▶ Store
+//! read node : stream RECEPTION ──durable pull consumer──▶ Replica ──append_replicated_batch──▶ Store
 //! ```
 //!
 //! * Every envelope is published as its exact stored JSON (the [`Envelope`] serde form)
@@ -13,14 +13,15 @@
 //!   `-` (see [`subject_for`]).
 //! * The relay only ever reads the log: appends never wait for NATS.
 //! * The replica checks sequence continuity and the hash chain through
-//!   [`Store::append_replicated`]; anything that does not continue the chain is refused
-//!   and reported, never applied.
+//!   [`Store::append_replicated_batch_async`] (a run of messages at a time, one durable
+//!   commit per run); anything that does not continue the chain is refused and reported,
+//!   never applied.
 //!
 //! Invariant: this crate never writes to a write node's log; it only reads it (relay) or
 //! extends a replica's log with envelopes that continue its hash chain (replica).
 //!
 //! [`Envelope`]: reception_store::Envelope
-//! [`Store::append_replicated`]: reception_store::Store::append_replicated
+//! [`Store::append_replicated_batch_async`]: reception_store::Store::append_replicated_batch_async
 
 mod bench;
 mod relay;

@@ -4,9 +4,11 @@
 //! # Ordering, gaps and recovery
 //!
 //! The local log's head is the truth: a message whose envelope seq is `<= head` is an old
-//! one (checked to be identical, then skipped), `head + 1` is appended through
-//! [`Store::append_replicated`] (which checks the seq, the `prev_hash` link and the hash),
-//! and anything further ahead is a gap.
+//! one (checked to be identical, then skipped), `head + 1` is appended through the store's
+//! replica path (which checks the seq, the `prev_hash` link and the hash), and anything
+//! further ahead is a gap. The messages that have arrived together are applied as one run
+//! with [`Store::append_replicated_batch_async`]: one durable commit for the whole run, so
+//! the replica keeps up with a steady write load.
 //!
 //! A gap is usually transient: when NATS restarts while the relay has acks in flight, the
 //! relay republishes from its cursor and a lost message can land in the stream *after*
@@ -529,66 +531,68 @@ async fn poll_stream_last(shared: &Shared, stream: &jetstream::stream::Stream, p
     }
 }
 
-/// Applies one envelope on a blocking thread.
-async fn apply(
-    store: &Store,
-    env: Envelope,
-) -> Result<(Envelope, Result<bool, ReplicateError>), NatsError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let r = store.append_replicated(&env);
-        (env, r)
-    })
-    .await
-    .map_err(|e| NatsError::js("apply", e))
+/// Applies one envelope (a run of one, so no blocking thread is needed).
+async fn apply(store: &Store, env: Envelope) -> Result<bool, ReplicateError> {
+    store
+        .append_replicated_batch_async(vec![env])
+        .await
+        .map(|n| n == 1)
 }
 
 /// Applies a batch of messages in order. Fast path: the leading run of envelopes that
-/// continues the chain is submitted to the store all at once (the store commits them as
-/// one group); any of them that reached the store before its predecessor fails with a
-/// gap and simply goes through the one-by-one path of [`handle`] again.
+/// continues the chain goes to the store as one [`Store::append_replicated_batch_async`]
+/// (checked in order, one durable commit for the run). Everything else goes through the
+/// one-by-one path of [`handle`]: messages ahead of a gap, old copies, and, when the
+/// store refused an envelope of the run, that envelope (refused and reported again
+/// there, with its reason) and the ones after it.
 async fn handle_batch(
     shared: &Shared,
     f: &mut Follower,
     batch: Vec<jetstream::Message>,
 ) -> Result<(), NatsError> {
-    let mut expect = f.head + 1;
-    let mut jobs = Vec::new();
-    for m in &batch {
-        match serde_json::from_slice::<Envelope>(&m.payload) {
-            Ok(env) if env.seq == expect => {
-                let store = shared.store.clone();
-                jobs.push(tokio::task::spawn_blocking(move || {
-                    store.append_replicated(&env)
-                }));
-                expect += 1;
-            }
+    let parsed: Vec<_> = batch
+        .into_iter()
+        .map(|m| {
+            let env = serde_json::from_slice::<Envelope>(&m.payload);
+            (m, env)
+        })
+        .collect();
+    let mut run = Vec::new();
+    for (_, env) in &parsed {
+        match env {
+            Ok(env) if env.seq == f.head + 1 + run.len() as u64 => run.push(env.clone()),
             _ => break,
         }
     }
-    let mut pre = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        let r = j.await.map_err(|e| NatsError::js("apply", e))?;
-        pre.push(matches!(r, Ok(true)));
-    }
-    for (i, msg) in batch.into_iter().enumerate() {
-        handle(shared, f, msg, pre.get(i).copied().unwrap_or(false)).await?;
+    let applied_to = match run.last().map(|e| e.seq) {
+        None => f.head,
+        Some(last) => match shared.store.append_replicated_batch_async(run).await {
+            Ok(_) => last,
+            Err(ReplicateError::Store(e)) => return Err(NatsError::Store(e)),
+            // The envelopes before the refused one are applied: the head says how far.
+            Err(_) => shared.store.head().0.min(last),
+        },
+    };
+    for (msg, env) in parsed {
+        handle(shared, f, msg, env, applied_to).await?;
     }
     Ok(())
 }
 
-/// Handles one message; `applied` says the fast path already appended it.
+/// Handles one message and its parsed envelope; the fast path of [`handle_batch`] has
+/// already appended the envelopes up to seq `applied_to`.
 async fn handle(
     shared: &Shared,
     f: &mut Follower,
     msg: jetstream::Message,
-    applied: bool,
+    env: Result<Envelope, serde_json::Error>,
+    applied_to: u64,
 ) -> Result<(), NatsError> {
     let stream_seq = msg
         .info()
         .map(|i| i.stream_sequence)
         .unwrap_or(f.last_stream_seq + 1);
-    let env = match serde_json::from_slice::<Envelope>(&msg.payload) {
+    let env = match env {
         Ok(env) => env,
         Err(e) => {
             shared.reject(Rejection {
@@ -611,7 +615,7 @@ async fn handle(
         f.last_stream_seq = stream_seq;
         return Ok(());
     }
-    let advanced = if applied && env.seq == f.head + 1 {
+    let advanced = if env.seq <= applied_to && env.seq == f.head + 1 {
         f.head = env.seq;
         metrics::counter!("reception_replica_applied_total").increment(1);
         true
@@ -668,14 +672,14 @@ async fn try_apply(
     env: Envelope,
     stream_seq: u64,
 ) -> Result<bool, NatsError> {
-    let (env, r) = apply(&shared.store, env).await?;
-    match r {
+    let seq = env.seq;
+    match apply(&shared.store, env).await {
         Ok(appended) => {
             if appended {
-                f.head = env.seq;
+                f.head = seq;
                 metrics::counter!("reception_replica_applied_total").increment(1);
                 if let Ok(mut g) = shared.state.lock() {
-                    if matches!(*g, ReplicaState::Gap { expected, .. } if env.seq >= expected) {
+                    if matches!(*g, ReplicaState::Gap { expected, .. } if seq >= expected) {
                         *g = ReplicaState::Following;
                     }
                 }
@@ -685,7 +689,7 @@ async fn try_apply(
         Err(ReplicateError::Store(e)) => Err(NatsError::Store(e)),
         Err(e) => {
             shared.reject(Rejection {
-                seq: Some(env.seq),
+                seq: Some(seq),
                 stream_seq,
                 reason: e.to_string(),
             });

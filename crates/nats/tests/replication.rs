@@ -315,6 +315,64 @@ async fn a_broken_hash_or_a_gap_is_refused_and_reported_not_applied() {
     replica.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_envelope_inside_a_delivered_run_stops_it_there_and_the_chain_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let url = nats.url();
+    let writer = Store::open(dir.path().join("writer")).unwrap();
+    let replica_store = Store::open(dir.path().join("replica")).unwrap();
+    append_many(&writer, 0, 10).await;
+    let relay = Relay::spawn(writer.clone(), relay_cfg(&url)).unwrap();
+    let replica = Replica::spawn(replica_store.clone(), replica_cfg(&url, "replica-a")).unwrap();
+    wait_for("replica head 10", 30, || replica.head() == 10).await;
+    relay.shutdown().await;
+    // The replica is down while the next messages land, so that it fetches them together.
+    replica.shutdown().await;
+
+    append_many(&writer, 10, 6).await;
+    let events = log(&writer);
+    let mut forged = events[12].clone(); // seq 13, correctly linked, data changed
+    forged.data = serde_json::json!({ "n": 999, "tampered": true });
+    forged.id = uuid::Uuid::new_v4();
+    let js = jetstream::new(async_nats::connect(url.clone()).await.unwrap());
+    let run = [&events[10], &events[11], &forged]
+        .into_iter()
+        .chain(&events[12..16]);
+    for env in run {
+        js.send_publish(
+            "reception.events.visit",
+            jetstream::context::Publish::build()
+                .payload(serde_json::to_vec(env).unwrap().into())
+                .message_id(env.id.to_string()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+
+    let replica = Replica::spawn(replica_store.clone(), replica_cfg(&url, "replica-a")).unwrap();
+    wait_for("replica head 16", 30, || replica.head() == 16).await;
+    assert_eq!(
+        log(&replica_store),
+        log(&writer),
+        "the forged 13 was not applied"
+    );
+    assert!(replica_store.verify().unwrap().ok);
+    let st = replica.status();
+    assert_eq!(st.rejected, 1, "{st:?}");
+    let r = st.last_rejection.unwrap();
+    assert_eq!(r.seq, Some(13));
+    assert!(
+        r.reason.contains("hash"),
+        "reason names the hash: {}",
+        r.reason
+    );
+    assert_eq!(st.state, ReplicaState::Following);
+    replica.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetstream_not_enabled_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
