@@ -107,7 +107,9 @@ pub enum ComplaintKind {
 pub struct DemoSummary {
     /// Visits requested.
     pub visits: u64,
+    /// Visits that ran to their close (V16).
     pub visits_closed: u64,
+    /// Visits cancelled before departure (V19).
     pub visits_cancelled: u64,
     /// Requested but neither closed nor cancelled at `end`.
     pub visits_open: u64,

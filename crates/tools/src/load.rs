@@ -86,7 +86,7 @@ pub struct PhaseReport {
     pub p50_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
-    /// A few error answers (status and body start), for diagnosis.
+    /// Up to five distinct error answers (status and body start), for diagnosis.
     pub error_samples: Vec<String>,
 }
 
@@ -338,7 +338,7 @@ async fn phase(
         ok += t.ok;
         errors += t.errors;
         for s in t.samples {
-            if samples.len() < 5 {
+            if samples.len() < 5 && !samples.contains(&s) {
                 samples.push(s);
             }
         }
