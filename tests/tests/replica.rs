@@ -746,6 +746,29 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
         "the cost report sees the over-cap expense: {costs}"
     );
     assert_eq!(wv[6].1["ok"], true, "the chain verifies: {}", wv[6].1);
+    // The compared answers are not empty: the projections saw the day on both nodes.
+    let board = &wv[0].1;
+    let len = |v: &Value| v.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        len(&board["visits"]),
+        4,
+        "four open visits on the board: {board}"
+    );
+    assert_eq!(len(&board["on_site"]), 1, "one visitor on site: {board}");
+    assert_eq!(len(&board["complaints"]), 1, "one open complaint: {board}");
+    assert_eq!(
+        len(&wv[4].1["complaints"]),
+        1,
+        "the open complaint listed: {}",
+        wv[4].1
+    );
+    let profile = &wv[7].1;
+    assert_eq!(
+        len(&profile["visits"]),
+        2,
+        "Huaxin's two visits in its archive: {profile}"
+    );
+    assert_eq!(wv[5].1["level"], "ordinary", "visit state: {}", wv[5].1);
 
     // The replica reports itself ready at the writer's head.
     let deadline = Instant::now() + CONVERGE;
