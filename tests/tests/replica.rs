@@ -11,6 +11,8 @@ use std::fs::File;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -647,6 +649,62 @@ fn max_seq(answer: &Value) -> u64 {
         .unwrap_or_else(|| panic!("a command answer names its events: {answer}"))
 }
 
+/// Sign-ins one after another until `stop`; every one must succeed. Returns the highest
+/// seq answered, the slowest command and how many ran.
+async fn background_sign_ins(
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    done: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+) -> (u64, Duration, usize) {
+    let (mut last, mut slowest, mut n) = (0, Duration::ZERO, 0);
+    while !stop.load(Ordering::SeqCst) {
+        let t0 = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/frontdesk/sign-in"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": format!("Walk-in {n}"), "party_size": 1, "reason": "delivery", "host": "Zhang Min" }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("background sign-in {n}: {e}"));
+        let b = answer(r).await.ok(&format!("background sign-in {n}"));
+        slowest = slowest.max(t0.elapsed());
+        last = last.max(max_seq(&b));
+        n += 1;
+        done.store(n, Ordering::SeqCst);
+    }
+    (last, slowest, n)
+}
+
+/// Sign-ins until the writer stops answering (it is SIGKILLed): every answer received
+/// must be a success; a transport error ends the loop. Returns the highest seq answered.
+async fn sign_ins_until_killed(
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    worker: usize,
+    done: Arc<AtomicUsize>,
+) -> u64 {
+    let mut last = 0;
+    for n in 0.. {
+        let sent = client
+            .post(format!("{base}/api/v1/frontdesk/sign-in"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": format!("Rush {worker}-{n}"), "party_size": 1, "reason": "delivery", "host": "Zhang Min" }))
+            .send()
+            .await;
+        let Ok(r) = sent else { break };
+        let status = r.status().as_u16();
+        let Ok(text) = r.text().await else { break };
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        assert_eq!(status, 201, "sign-in {worker}-{n} before the crash: {body}");
+        last = last.max(max_seq(&body));
+        done.fetch_add(1, Ordering::SeqCst);
+    }
+    last
+}
+
 // ---------------------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------------------
@@ -837,45 +895,107 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
     );
 
     // --- 3. NATS stopped under load, restarted: the writer never fails a command. ------
-    let mut last = head;
-    for n in 0..10 {
-        last = last.max(sign_in(&writer, &t, 100 + n).await);
-    }
+    // A steady background load of sign-ins runs across the whole outage, beside visit
+    // commands from the main task.
+    let done = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn(background_sign_ins(
+        writer.client.clone(),
+        writer.base.clone(),
+        t.frontdesk.clone(),
+        done.clone(),
+        stop.clone(),
+    ));
+    let wait_done = |n: usize| {
+        let done = done.clone();
+        async move {
+            let deadline = Instant::now() + CONVERGE;
+            while done.load(Ordering::SeqCst) < n {
+                assert!(
+                    Instant::now() < deadline,
+                    "the background load stalled before {n} commands"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_done(10).await;
     nats.kill();
-    for n in 0..30 {
-        let b = if n % 3 == 0 {
-            writer
-                .post(
-                    &t.reception,
-                    &format!("/api/v1/visits/{v1}/note-preference"),
-                    &json!({ "subject": "Wang Lei", "kind": "room", "text": format!("note {n}") }),
-                )
-                .await
-                .ok("a command while NATS is down")
-        } else {
-            json!({ "events": [{ "seq": sign_in(&writer, &t, 200 + n).await }] })
-        };
+    let outage_started = done.load(Ordering::SeqCst);
+    let mut last = head;
+    let mut slowest = Duration::ZERO;
+    for n in 0..10 {
+        let t0 = Instant::now();
+        let b = writer
+            .post(
+                &t.reception,
+                &format!("/api/v1/visits/{v1}/note-preference"),
+                &json!({ "subject": "Wang Lei", "kind": "room", "text": format!("note {n}") }),
+            )
+            .await
+            .ok("a command while NATS is down");
+        slowest = slowest.max(t0.elapsed());
         last = last.max(max_seq(&b));
     }
+    wait_done(outage_started + 30).await;
     nats.restart();
     wait_listening(&mut nats, nats_port);
-    for n in 0..10 {
-        last = last.max(sign_in(&writer, &t, 300 + n).await);
-    }
+    let restarted = done.load(Ordering::SeqCst);
+    wait_done(restarted + 10).await;
+    stop.store(true, Ordering::SeqCst);
+    let (load_last, load_slowest, load_count) = load.await.expect("background load");
+    last = last.max(load_last);
+    slowest = slowest.max(load_slowest);
+    eprintln!(
+        "NATS outage: {load_count} background sign-ins and 10 visit commands, all succeeded; \
+         slowest command {slowest:?}"
+    );
+    assert!(
+        slowest < Duration::from_secs(3),
+        "appends must not wait for NATS: a command took {slowest:?} during the outage"
+    );
+    let catch_up = Instant::now();
     converge(&mut writer, &mut replica, &admin, last).await;
     assert_same_log(
         "after the NATS outage",
         &writer.log(&admin).await,
         &replica.log(&admin).await,
     );
+    eprintln!(
+        "replica caught up {:?} after NATS came back",
+        catch_up.elapsed()
+    );
 
     // --- 4. Writer SIGKILLed mid-relay, restarted on the same data dir. -----------------
-    let burst: Vec<u64> =
-        futures::future::join_all((0..120).map(|n| sign_in(&writer, &t, 400 + n))).await;
-    let acked = burst.iter().copied().max().unwrap_or(0);
+    // Eight clients keep signing visitors in; the writer is killed while they run, so
+    // commands are in flight and the relay is (most likely) behind.
+    let done = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            tokio::spawn(sign_ins_until_killed(
+                writer.client.clone(),
+                writer.base.clone(),
+                t.frontdesk.clone(),
+                w,
+                done.clone(),
+            ))
+        })
+        .collect();
+    let deadline = Instant::now() + CONVERGE;
+    while done.load(Ordering::SeqCst) < 150 {
+        assert!(Instant::now() < deadline, "the crash load stalled");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let replica_at_kill = replica.head(&admin).await;
     writer.proc_.kill();
-    eprintln!("writer killed at seq {acked}; replica had {replica_at_kill}");
+    let mut acked = 0;
+    for w in workers {
+        acked = acked.max(w.await.expect("crash load worker"));
+    }
+    eprintln!(
+        "writer killed with {} commands acknowledged (highest seq {acked}); replica had {replica_at_kill}",
+        done.load(Ordering::SeqCst)
+    );
     writer.proc_.restart();
     writer.wait_up().await;
     let restarted_head = writer.head(&admin).await;
