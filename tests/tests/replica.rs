@@ -1,8 +1,8 @@
 //! Black-box end-to-end test of replication through NATS JetStream: the real `reception`
 //! binary as write node and as read replicas, a real `nats-server`, real HTTP. Covers
 //! equal logs and projections on writer and replica, the replica refusing commands, a
-//! NATS outage under load, a SIGKILLed writer restarted mid-relay, and a replica rebuilt
-//! from nothing.
+//! NATS outage under load, a SIGKILLed writer restarted mid-relay, a SIGKILLed replica
+//! resuming on its data dir, and a replica rebuilt from nothing.
 //!
 //! Needs the binary built (`cargo build -p reception`, or `RECEPTION_BIN=path`) and a
 //! nats-server (`$NATS_SERVER_BIN`, PATH or /usr/sbin).
@@ -1004,12 +1004,31 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
         "every acknowledged command survives SIGKILL: head {restarted_head} < {acked}"
     );
     let after_restart = sign_in(&writer, &t, 999).await;
-    let head = converge(&mut writer, &mut replica, &admin, after_restart).await;
+    converge(&mut writer, &mut replica, &admin, after_restart).await;
+    assert_same_log(
+        "after the writer crash",
+        &writer.log(&admin).await,
+        &replica.log(&admin).await,
+    );
+
+    // --- 4b. The replica SIGKILLed, commands go on, it restarts on its data dir. --------
+    replica.proc_.kill();
+    let mut last = 0;
+    for n in 0..20 {
+        last = last.max(sign_in(&writer, &t, 1000 + n).await);
+    }
+    replica.proc_.restart();
+    replica.wait_up().await;
+    let head = converge(&mut writer, &mut replica, &admin, last).await;
     let wlog = writer.log(&admin).await;
-    assert_same_log("after the writer crash", &wlog, &replica.log(&admin).await);
+    assert_same_log(
+        "after the replica restart",
+        &wlog,
+        &replica.log(&admin).await,
+    );
     let wv = read_views(&writer, &admin, head, &v1).await;
     let rv = read_views(&replica, &admin, head, &v1).await;
-    assert_same_views("writer vs replica-1 after the crash", &wv, &rv);
+    assert_same_views("writer vs replica-1 after both crashes", &wv, &rv);
 
     // --- 5. A replica from nothing equals the one that followed live. -------------------
     let mut fresh = Node::replica(
