@@ -50,6 +50,10 @@ pub const PROJECTIONS: &[&str] = &["board", "costs", "archive", "complaints"];
 /// Events fetched and applied per batch (one read-model commit per batch and projection).
 const BATCH: usize = 4096;
 
+/// Events applied between two read-model commits during a rebuild: each commit
+/// writes only the final state of the documents changed since the previous one.
+const REBUILD_COMMIT: usize = 1 << 18;
+
 /// Read-side settings.
 #[derive(Debug, Clone)]
 pub struct ReadSideConfig {
@@ -132,15 +136,34 @@ impl<P: Projection> Slot<P> {
     /// checkpoint. Returns true when anything was applied. On a failed commit the
     /// in-memory model is reloaded from disk so that memory never runs ahead of it.
     fn apply_batch(&self, events: &[Envelope]) -> Result<bool, ProjectionError> {
-        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
         let from = self.checkpoint();
         let mut last = from;
-        for env in events.iter().filter(|e| e.seq > from) {
-            model.apply(env);
-            last = env.seq;
-        }
+        self.apply_pending(events, &mut last);
         if last == from {
             return Ok(false);
+        }
+        self.persist(last)?;
+        Ok(true)
+    }
+
+    /// Applies the events above `*pending` to the in-memory model only (no commit) and
+    /// advances `*pending` to the last applied seq. [`Slot::persist`] commits later.
+    fn apply_pending(&self, events: &[Envelope], pending: &mut u64) {
+        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        let from = *pending;
+        for env in events.iter().filter(|e| e.seq > from) {
+            model.apply(env);
+            *pending = env.seq;
+        }
+    }
+
+    /// Commits the documents changed since the last commit with checkpoint `last`
+    /// (only their final state, however often a document changed in between). On a
+    /// failed commit the in-memory model is reloaded from disk.
+    fn persist(&self, last: u64) -> Result<(), ProjectionError> {
+        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        if last <= self.checkpoint() {
+            return Ok(());
         }
         let mut changes = Vec::new();
         let result = model
@@ -149,10 +172,12 @@ impl<P: Projection> Slot<P> {
         match result {
             Ok(()) => {
                 self.checkpoint.store(last, Ordering::Release);
-                Ok(true)
+                Ok(())
             }
             Err(e) => {
                 model.load(&self.rm)?;
+                self.checkpoint
+                    .store(self.rm.checkpoint()?, Ordering::Release);
                 Err(e)
             }
         }
@@ -263,11 +288,7 @@ impl ReadSide {
         i.costs.apply_batch(batch)?;
         i.archive.apply_batch(batch)?;
         i.complaints.apply_batch(batch)?;
-        let applied = self.applied_seq();
-        i.applied.send_replace(applied);
-        if board_changed {
-            let _ = i.changes.send(i.board.checkpoint());
-        }
+        self.announce(board_changed);
         Ok(())
     }
 
@@ -362,18 +383,93 @@ impl ReadSide {
             }
         }
         let total = i.store.head().0;
-        let mut from = 1;
         progress(0, total);
-        while from <= total {
-            let batch: Vec<Envelope> = i.store.read_all(from, BATCH).collect::<Result<_, _>>()?;
-            let Some(last) = batch.last().map(|e| e.seq) else {
-                break;
+        let want = |name: &str| names.contains(&name);
+        let (board, costs, archive, complaints) = (
+            want("board"),
+            want("costs"),
+            want("archive"),
+            want("complaints"),
+        );
+        // The log is read (and its JSON decoded) on a second thread while this one
+        // applies: the two halves of a rebuild overlap on two cores.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Envelope>, StoreError>>(8);
+        let store = i.store.clone();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut from = 1;
+                while from <= total {
+                    let batch: Result<Vec<Envelope>, StoreError> =
+                        store.read_all(from, BATCH).collect();
+                    let stop = match &batch {
+                        Ok(b) => match b.last() {
+                            Some(last) => {
+                                from = last.seq + 1;
+                                false
+                            }
+                            None => true,
+                        },
+                        Err(_) => true,
+                    };
+                    if tx.send(batch).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            let mut pending = [0u64; 4];
+            let mut since_commit = 0;
+            let persist = |pending: &[u64; 4]| -> Result<(), ProjectionError> {
+                if board {
+                    i.board.persist(pending[0])?;
+                }
+                if costs {
+                    i.costs.persist(pending[1])?;
+                }
+                if archive {
+                    i.archive.persist(pending[2])?;
+                }
+                if complaints {
+                    i.complaints.persist(pending[3])?;
+                }
+                self.announce(board);
+                Ok(())
             };
-            self.apply_batch(&batch)?;
-            from = last + 1;
-            progress(last.min(total), total);
+            for batch in rx {
+                let batch = batch?;
+                let Some(last) = batch.last().map(|e| e.seq) else {
+                    break;
+                };
+                if board {
+                    i.board.apply_pending(&batch, &mut pending[0]);
+                }
+                if costs {
+                    i.costs.apply_pending(&batch, &mut pending[1]);
+                }
+                if archive {
+                    i.archive.apply_pending(&batch, &mut pending[2]);
+                }
+                if complaints {
+                    i.complaints.apply_pending(&batch, &mut pending[3]);
+                }
+                since_commit += batch.len();
+                if since_commit >= REBUILD_COMMIT {
+                    persist(&pending)?;
+                    since_commit = 0;
+                }
+                progress(last.min(total), total);
+            }
+            persist(&pending)
+        })
+    }
+
+    /// Publishes the applied seq to `wait_for` and, when the board changed, its
+    /// checkpoint to [`ReadSide::changes`].
+    fn announce(&self, board_changed: bool) {
+        let i = &self.inner;
+        i.applied.send_replace(self.applied_seq());
+        if board_changed {
+            let _ = i.changes.send(i.board.checkpoint());
         }
-        Ok(())
     }
 }
 
