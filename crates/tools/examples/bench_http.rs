@@ -1,10 +1,11 @@
 //! Runs the HTTP load benchmark against a running `reception serve`:
 //! `cargo run --release -p reception-tools --example bench_http -- URL DATA_DIR [CONNECTIONS] [SECONDS]`
-//! (the admin token is read from `DATA_DIR/admin.token`).
+//! (the admin token is read from `DATA_DIR/admin.token`). With `QUERIES_ONLY=1` in the
+//! environment only the board and costs phases run.
 
 use std::time::Duration;
 
-use reception_tools::load::{run, LoadOptions};
+use reception_tools::load::{run, run_queries, LoadOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,7 +21,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         connections,
         duration: Duration::from_secs(seconds),
     };
-    let report = run(url, token.trim(), opts).await?;
+    let report = if std::env::var_os("QUERIES_ONLY").is_some() {
+        run_queries(url, token.trim(), opts).await?
+    } else {
+        run(url, token.trim(), opts).await?
+    };
     println!("{}", report.to_markdown());
     println!("\n```json\n{}\n```", serde_json::to_string_pretty(&report)?);
     Ok(())

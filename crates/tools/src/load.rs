@@ -189,6 +189,53 @@ pub async fn run(
     })
 }
 
+/// Runs only the two query phases (board, costs), e.g. against a store filled by the
+/// demo generator, where the board shows a realistic number of open visits (the
+/// commands phase of [`run`] leaves every visit it files open on the board).
+pub async fn run_queries(
+    base_url: &str,
+    admin_token: &str,
+    opts: LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    if opts.connections == 0 {
+        return Err(LoadError::Options("connections must be at least 1".into()));
+    }
+    if opts.duration.is_zero() {
+        return Err(LoadError::Options("duration must be more than 0".into()));
+    }
+    let base = base_url.trim_end_matches('/').to_string();
+    let analyst = token(&client()?, &base, admin_token, "analyst").await?;
+    let tokens = Tokens {
+        requester: String::new(),
+        reception: String::new(),
+        approver: String::new(),
+        analyst,
+    };
+    let year = Utc::now().year();
+    let phases = vec![
+        phase(
+            "board",
+            &base,
+            &tokens,
+            &opts,
+            Kind::Get("/api/v1/board".into()),
+        )
+        .await?,
+        phase(
+            "costs",
+            &base,
+            &tokens,
+            &opts,
+            Kind::Get(format!("/api/v1/costs?year={year}&by=level")),
+        )
+        .await?,
+    ];
+    Ok(LoadReport {
+        connections: opts.connections,
+        phases,
+    })
+}
+
 fn client() -> Result<reqwest::Client, LoadError> {
     reqwest::Client::builder()
         .pool_max_idle_per_host(1)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reception_app::{App, AppConfig};
 use reception_store::Store;
-use reception_tools::load::{run, LoadError, LoadOptions};
+use reception_tools::load::{run, run_queries, LoadError, LoadOptions};
 
 struct Server {
     _dir: tempfile::TempDir,
@@ -119,4 +119,28 @@ async fn bad_options_are_refused() {
     .await
     .expect_err("zero connections");
     assert!(err.to_string().contains("connections"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_only_runs_the_two_query_phases_and_stores_nothing_but_a_token() {
+    let s = server().await;
+    let head_before = s.store.head().0;
+    let report = run_queries(
+        &s.url,
+        &s.admin,
+        LoadOptions {
+            connections: 2,
+            duration: Duration::from_millis(300),
+        },
+    )
+    .await
+    .expect("query run");
+    let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["board", "costs"]);
+    assert!(report.phases.iter().all(|p| p.ok + p.errors > 0));
+    assert_eq!(
+        s.store.head().0,
+        head_before + 1,
+        "only the analyst token was appended"
+    );
 }
