@@ -3,10 +3,10 @@
 //! complaints with their clocks, and people on site from the front desk.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
-use reception_domain::deadlines::Due;
 use reception_store::{Envelope, ReadModel};
 use serde::{Deserialize, Serialize};
 
@@ -104,46 +104,107 @@ pub struct Board {
     pub on_site: Vec<OnSite>,
 }
 
+/// One deadline of a visit, as the board needs it (no allocation per query).
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    item: &'static str,
+    due_at: DateTime<FixedOffset>,
+    met_at: Option<DateTime<FixedOffset>>,
+    overdue: bool,
+}
+
 fn d(
-    item: &str,
-    rule: &str,
+    item: &'static str,
     due_at: DateTime<FixedOffset>,
     met_at: Option<DateTime<FixedOffset>>,
     now: DateTime<FixedOffset>,
-) -> Due {
+) -> Deadline {
     let overdue = match met_at {
         Some(m) => m > due_at,
         None => now > due_at,
     };
-    Due {
-        item: item.into(),
-        rule: rule.into(),
+    Deadline {
+        item,
         due_at,
         met_at,
         overdue,
     }
 }
 
+/// The first instant of the local day `date` in `tz` (None when midnight falls in a
+/// gap; callers then compare dates the slow way).
+fn day_start(tz: &Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The board flags of DOMAIN.md, in the order they are listed on a row.
+const FLAGS: [&str; 9] = [
+    "late_request",
+    "plan_overdue",
+    "readiness_overdue",
+    "car_late",
+    "over_cap_pending",
+    "souvenir_not_handed",
+    "return_call_overdue",
+    "summary_overdue",
+    "staff_changed_mid_visit",
+];
+
+/// When a flag holds.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    Never,
+    Always,
+    /// Once `now` is past this instant.
+    After(DateTime<FixedOffset>),
+}
+
+impl When {
+    fn of(cond: bool) -> When {
+        if cond {
+            When::Always
+        } else {
+            When::Never
+        }
+    }
+
+    fn holds(self, now: DateTime<FixedOffset>) -> bool {
+        match self {
+            When::Never => false,
+            When::Always => true,
+            When::After(t) => now > t,
+        }
+    }
+}
+
+/// The board's time-independent part, computed once per change of the model and
+/// shared by the queries until the next change.
+struct Precomputed {
+    /// Rows in board order (next due first, then visit id) with their flag times.
+    visits: Vec<(BoardVisit, [When; 9])>,
+    /// Every open visit's timeline, ordered by (time, visit id, kind).
+    timeline: Vec<TimelineItem>,
+    /// Open complaints ordered by (raised at, complaint id).
+    complaints: Vec<ComplaintDoc>,
+    /// People on site ordered by (since, sign-in id).
+    on_site: Vec<OnSite>,
+}
+
 impl VisitDoc {
-    fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Due> {
-        let mut out = Vec::new();
+    fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Deadline> {
+        let mut out = Vec::with_capacity(8 + self.cars.len());
         if let Some(req) = self.requested_at {
             out.push(d(
                 "plan_due",
-                "V4",
                 req + Duration::hours(24),
                 self.plan_drafted_at,
                 now,
             ));
         }
         if let Some(arrival) = self.arrival {
-            out.push(d(
-                "plan_approval",
-                "V4",
-                arrival,
-                self.plan_approved_at,
-                now,
-            ));
+            out.push(d("plan_approval", arrival, self.plan_approved_at, now));
             // V5: no later than the day before arrival = before the arrival day starts locally.
             let local = arrival.with_timezone(tz).date_naive();
             let start = tz
@@ -151,8 +212,8 @@ impl VisitDoc {
                 .earliest()
                 .map(|t| t.fixed_offset())
                 .unwrap_or(arrival);
-            out.push(d("readiness", "V5", start, self.readiness_at, now));
-            out.push(d("arrival", "V13", arrival, self.arrived_at, now));
+            out.push(d("readiness", start, self.readiness_at, now));
+            out.push(d("arrival", arrival, self.arrived_at, now));
         }
         for car in &self.cars {
             let leg_time = if car.leg == "dropoff" {
@@ -161,26 +222,19 @@ impl VisitDoc {
                 self.arrival
             };
             if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
-                let mut due = d(
-                    "car_ready",
-                    "V7",
-                    t - Duration::minutes(15),
-                    car.ready_at,
-                    now,
-                );
+                let mut due = d("car_ready", t - Duration::minutes(15), car.ready_at, now);
                 due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
                 out.push(due);
             }
         }
         if let Some(departure) = self.departure {
-            out.push(d("departure", "V13", departure, self.departed_at, now));
+            out.push(d("departure", departure, self.departed_at, now));
         }
         let left = self.departed_at.or(self.departure);
         if let Some(left) = left {
             let home = self.arrives_home_at.unwrap_or(left + Duration::hours(4));
             out.push(d(
                 "return_call",
-                "V14",
                 home + Duration::hours(24),
                 self.return_call_at,
                 now,
@@ -189,7 +243,6 @@ impl VisitDoc {
         if let Some(departed) = self.departed_at {
             out.push(d(
                 "summary",
-                "V15",
                 departed + Duration::hours(48),
                 self.summary_at,
                 now,
@@ -216,55 +269,61 @@ impl VisitDoc {
         }
     }
 
-    fn view(&self, id: &str, tz: &Tz, now: DateTime<FixedOffset>) -> BoardVisit {
-        let deadlines = self.deadlines(tz, now);
-        let overdue = |item: &str| {
+    /// The visit's board row without its flags, and when each flag of [`FLAGS`] holds.
+    /// Everything but the flags is independent of `now` (the next step is the earliest
+    /// unmet deadline), and an unmet deadline is overdue exactly when `now` is past it.
+    fn row(&self, id: &str, tz: &Tz) -> (BoardVisit, [When; 9]) {
+        // `now` only decides the overdue bit of unmet deadlines, which is not used here
+        let deadlines = self.deadlines(tz, DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
+        let unmet_due = |item: &str| {
             deadlines
                 .iter()
-                .any(|x| x.item == item && x.met_at.is_none() && x.overdue)
+                .filter(|x| x.item == item && x.met_at.is_none())
+                .map(|x| x.due_at)
+                .min()
         };
-        let mut flags = Vec::new();
-        let mut flag = |cond: bool, name: &str| {
-            if cond {
-                flags.push(name.to_string());
-            }
+        let after = |due: Option<DateTime<FixedOffset>>| due.map_or(When::Never, When::After);
+        let plan = match (unmet_due("plan_due"), unmet_due("plan_approval")) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        flag(self.late, "late_request");
-        flag(
-            overdue("plan_due") || overdue("plan_approval"),
-            "plan_overdue",
-        );
-        flag(overdue("readiness"), "readiness_overdue");
-        flag(
-            self.cars.iter().any(|c| c.late)
-                || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue),
-            "car_late",
-        );
-        flag(!self.pending_over_cap.is_empty(), "over_cap_pending");
-        let gone = self.departed_at.is_some() || self.departure.is_some_and(|t| now > t);
-        flag(
-            !self.souvenirs_open.is_empty() && gone,
-            "souvenir_not_handed",
-        );
-        flag(overdue("return_call"), "return_call_overdue");
-        flag(overdue("summary"), "summary_overdue");
-        flag(self.staff_changed_mid_visit, "staff_changed_mid_visit");
+        let car_late = self.cars.iter().any(|c| c.late)
+            || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue);
+        let souvenir = if self.souvenirs_open.is_empty() {
+            When::Never
+        } else if self.departed_at.is_some() {
+            When::Always
+        } else {
+            after(self.departure)
+        };
+        let when = [
+            When::of(self.late),
+            after(plan),
+            after(unmet_due("readiness")),
+            When::of(car_late),
+            When::of(!self.pending_over_cap.is_empty()),
+            souvenir,
+            after(unmet_due("return_call")),
+            after(unmet_due("summary")),
+            When::of(self.staff_changed_mid_visit),
+        ];
         let next = deadlines
             .iter()
             .filter(|x| x.met_at.is_none())
             .min_by_key(|x| x.due_at);
-        BoardVisit {
+        let row = BoardVisit {
             visit_id: id.to_string(),
             customer: self.customer.clone(),
             level: self.level.clone(),
             stage: self.stage().into(),
             host: self.host.clone(),
-            next_step: next.map_or_else(|| "close".to_string(), |x| x.item.clone()),
+            next_step: next.map_or("close", |x| x.item).to_string(),
             next_due: next.map(|x| x.due_at),
-            flags,
+            flags: Vec::new(),
             arrival: self.arrival,
             departure: self.departure,
-        }
+        };
+        (row, when)
     }
 
     fn push_timeline(
@@ -293,6 +352,8 @@ pub(crate) struct BoardProjection {
     visits: Docs<VisitDoc>,
     complaints: Docs<ComplaintDoc>,
     on_site: Docs<OnSite>,
+    /// The precomputed board; cleared by every change of the model.
+    cache: Mutex<Option<Arc<Precomputed>>>,
 }
 
 impl BoardProjection {
@@ -429,16 +490,23 @@ impl BoardProjection {
         }
     }
 
-    pub(crate) fn board(&self, now: DateTime<Utc>) -> Board {
-        let fixed = event::fixed(now);
-        let today = now.with_timezone(&self.tz).date_naive();
-        let mut visits: Vec<BoardVisit> = self
+    fn invalidate(&mut self) {
+        *self.cache.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The precomputed board, computing it when the model changed since the last query.
+    fn precomputed(&self) -> Arc<Precomputed> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pre) = cache.as_ref() {
+            return Arc::clone(pre);
+        }
+        let mut visits: Vec<(BoardVisit, [When; 9])> = self
             .visits
             .map
             .iter()
-            .map(|(id, v)| v.view(id, &self.tz, fixed))
+            .map(|(id, v)| v.row(id, &self.tz))
             .collect();
-        visits.sort_by(|a, b| {
+        visits.sort_by(|(a, _), (b, _)| {
             (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(
                 b.next_due.is_none(),
                 b.next_due,
@@ -450,28 +518,74 @@ impl BoardProjection {
             .map
             .values()
             .flat_map(|v| v.timeline.iter())
-            .filter(|t| t.at.with_timezone(&self.tz).date_naive() == today)
             .cloned()
             .collect();
         timeline.sort_by(|a, b| (a.at, &a.visit_id, &a.kind).cmp(&(b.at, &b.visit_id, &b.kind)));
-        let mut complaints: Vec<ComplaintView> = self
+        let mut complaints: Vec<ComplaintDoc> = self
             .complaints
             .map
             .values()
             .filter(|c| c.is_open())
-            .map(|c| ComplaintView::of(c, fixed))
+            .cloned()
             .collect();
-        complaints.sort_by(|a, b| {
-            (a.complaint.raised_at, &a.complaint.complaint_id)
-                .cmp(&(b.complaint.raised_at, &b.complaint.complaint_id))
-        });
+        complaints
+            .sort_by(|a, b| (a.raised_at, &a.complaint_id).cmp(&(b.raised_at, &b.complaint_id)));
         let mut on_site: Vec<OnSite> = self.on_site.map.values().cloned().collect();
         on_site.sort_by(|a, b| (a.since, &a.sign_in_id).cmp(&(b.since, &b.sign_in_id)));
-        Board {
+        let pre = Arc::new(Precomputed {
             visits,
-            today: timeline,
+            timeline,
             complaints,
             on_site,
+        });
+        *cache = Some(Arc::clone(&pre));
+        pre
+    }
+
+    pub(crate) fn board(&self, now: DateTime<Utc>) -> Board {
+        let pre = self.precomputed();
+        let fixed = event::fixed(now);
+        let visits = pre
+            .visits
+            .iter()
+            .map(|(row, when)| {
+                let mut v = row.clone();
+                v.flags = FLAGS
+                    .iter()
+                    .zip(when)
+                    .filter(|(_, w)| w.holds(fixed))
+                    .map(|(name, _)| (*name).to_string())
+                    .collect();
+                v
+            })
+            .collect();
+        let today = now.with_timezone(&self.tz).date_naive();
+        // "today" as an interval of instants: a range of the time-ordered timeline
+        let bounds =
+            day_start(&self.tz, today).zip(today.succ_opt().and_then(|t| day_start(&self.tz, t)));
+        let today_items = match bounds {
+            Some((start, end)) => {
+                let lo = pre.timeline.partition_point(|t| t.at < start);
+                let hi = pre.timeline.partition_point(|t| t.at < end);
+                pre.timeline[lo..hi.max(lo)].to_vec()
+            }
+            None => pre
+                .timeline
+                .iter()
+                .filter(|t| t.at.with_timezone(&self.tz).date_naive() == today)
+                .cloned()
+                .collect(),
+        };
+        let complaints = pre
+            .complaints
+            .iter()
+            .map(|c| ComplaintView::of(c, fixed))
+            .collect();
+        Board {
+            visits,
+            today: today_items,
+            complaints,
+            on_site: pre.on_site.clone(),
         }
     }
 }
@@ -485,16 +599,19 @@ impl Projection for BoardProjection {
             visits: Docs::new("v/"),
             complaints: Docs::new("c/"),
             on_site: Docs::new("f/"),
+            cache: Mutex::new(None),
         }
     }
 
     fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
+        self.invalidate();
         self.visits.load(rm)?;
         self.complaints.load(rm)?;
         self.on_site.load(rm)
     }
 
     fn apply(&mut self, env: &Envelope) {
+        self.invalidate();
         match event::kind_of(&env.stream) {
             (Kind::Visit, id) => self.on_visit(env, id),
             (Kind::Complaint, id) => {
