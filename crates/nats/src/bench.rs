@@ -193,6 +193,7 @@ struct Lag {
 
 /// Appends at a steady rate on a writer with a relay and measures when each event becomes
 /// visible on a replica's store (from the append's return to the replica's head passing it).
+/// The load starts once the relay and the replica are connected.
 async fn replica_lag(js: &jetstream::Context, url: &str, dir: &Path) -> Result<Lag, NatsError> {
     let settings = StreamSettings {
         name: "BENCH_LAG".into(),
@@ -212,6 +213,19 @@ async fn replica_lag(js: &jetstream::Context, url: &str, dir: &Path) -> Result<L
     let mut pcfg = ReplicaConfig::new(url, "bench-replica");
     pcfg.stream = settings.clone();
     let replica = Replica::spawn(replica_store.clone(), pcfg)?;
+
+    // Steady state: the load starts once the relay and the replica's consumer are up
+    // (before that, the first events wait for the connections, which is catch-up, not lag).
+    let ready_by = Instant::now() + Duration::from_secs(30);
+    while !(relay.status().connected && replica.connected()) {
+        if Instant::now() > ready_by {
+            return Err(NatsError::js(
+                "bench lag",
+                "relay or replica not connected within 30 s",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     // Visible times, recorded by a watcher on the replica's head.
     let visible: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();

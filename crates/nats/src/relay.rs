@@ -330,9 +330,11 @@ fn ack_one(
     res: Result<jetstream::publish::PublishAck, jetstream::context::PublishError>,
 ) -> Result<(), NatsError> {
     res.map_err(|e| NatsError::js("publish ack", e))?;
+    // Counted before the cursor moves: whoever sees the cursor at `seq` (Acquire) also
+    // sees this publish counted.
+    shared.published.fetch_add(1, Ordering::Relaxed);
     // Acks come back in submission order (FuturesOrdered): `seq` extends the prefix.
     shared.cursor.store(seq, Ordering::Release);
-    shared.published.fetch_add(1, Ordering::Relaxed);
     metrics::counter!("reception_relay_published_total").increment(1);
     Ok(())
 }

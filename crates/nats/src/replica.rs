@@ -384,7 +384,7 @@ async fn save_resume(
 }
 
 async fn session(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     cfg: &ReplicaConfig,
     rm: &ReadModel,
     f: &mut Follower,
@@ -434,8 +434,13 @@ async fn session(
             .min(cfg.gap_timeout / 2)
             .max(Duration::from_millis(10)),
     );
-    let mut last_poll = Instant::now() - cfg.poll_interval;
-    let mut polled_stream_seq = 0u64;
+    // The stream's last seq (for the lag) is polled beside the loop, so that a slow
+    // JetStream API answer never holds up applying messages.
+    let poller = AbortOnDrop(tokio::spawn(poll_stream_last(
+        shared.clone(),
+        stream.clone(),
+        cfg.poll_interval.max(Duration::from_millis(10)),
+    )));
     let mut last_save = Instant::now();
     loop {
         tokio::select! {
@@ -470,9 +475,8 @@ async fn session(
                 }
             }
             _ = tick.tick() => {
-                if last_poll.elapsed() >= cfg.poll_interval {
-                    last_poll = Instant::now();
-                    poll_stream_last(shared, &stream, &mut polled_stream_seq).await;
+                if poller.0.is_finished() {
+                    return Err(NatsError::js("poll stream", "the stream poller stopped"));
                 }
                 if let Some(since) = f.gap_since {
                     if since.elapsed() >= cfg.gap_timeout || f.held_count > cfg.max_held {
@@ -515,18 +519,34 @@ fn report_gap(shared: &Shared, f: &mut Follower) {
     }
 }
 
-async fn poll_stream_last(shared: &Shared, stream: &jetstream::stream::Stream, polled: &mut u64) {
-    let Ok(info) = stream.get_info().await else {
-        return;
-    };
-    let last = info.state.last_sequence;
-    if last == 0 || last == *polled {
-        return;
+/// Aborts a background task when dropped (when its session ends).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    if let Ok(m) = stream.get_raw_message(last).await {
-        if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload) {
-            *polled = last;
-            shared.stream_last.fetch_max(env.seq, Ordering::AcqRel);
+}
+
+/// Every `every`, reads the stream's last message and raises `stream_last` to its seq.
+async fn poll_stream_last(shared: Arc<Shared>, stream: jetstream::stream::Stream, every: Duration) {
+    let mut polled = 0u64;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Ok(info) = stream.get_info().await else {
+            continue;
+        };
+        let last = info.state.last_sequence;
+        if last == 0 || last == polled {
+            continue;
+        }
+        if let Ok(m) = stream.get_raw_message(last).await {
+            if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload) {
+                polled = last;
+                shared.stream_last.fetch_max(env.seq, Ordering::AcqRel);
+            }
         }
     }
 }
