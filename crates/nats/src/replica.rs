@@ -559,6 +559,15 @@ async fn apply(store: &Store, env: Envelope) -> Result<bool, ReplicateError> {
         .map(|n| n == 1)
 }
 
+/// The seq of the envelope a replicated run stopped at.
+fn refused_seq(e: &ReplicateError) -> Option<u64> {
+    match e {
+        ReplicateError::Gap { got, .. } => Some(*got),
+        ReplicateError::BadHash { seq, .. } => Some(*seq),
+        ReplicateError::Store(_) => None,
+    }
+}
+
 /// Applies a batch of messages in order. Fast path: the leading run of envelopes that
 /// continues the chain goes to the store as one [`Store::append_replicated_batch_async`]
 /// (checked in order, one durable commit for the run). Everything else goes through the
@@ -589,8 +598,10 @@ async fn handle_batch(
         Some(last) => match shared.store.append_replicated_batch_async(run).await {
             Ok(_) => last,
             Err(ReplicateError::Store(e)) => return Err(NatsError::Store(e)),
-            // The envelopes before the refused one are applied: the head says how far.
-            Err(_) => shared.store.head().0.min(last),
+            // The envelopes before the refused one are applied.
+            Err(e) => refused_seq(&e)
+                .map_or(f.head, |s| s.saturating_sub(1))
+                .min(last),
         },
     };
     for (msg, env) in parsed {
@@ -651,14 +662,7 @@ async fn handle(
         }
     }
     f.last_stream_seq = stream_seq;
-    // Apply what was held and now continues the chain.
-    while let Some(cands) = f.held.remove(&(f.head + 1)) {
-        f.held_count -= cands.len();
-        // After the first good candidate, the others are checked as copies of it.
-        for (env, s) in cands {
-            try_apply(shared, f, env, s).await?;
-        }
-    }
+    apply_held(shared, f).await?;
     // Drop held candidates the chain has passed (they were checked as duplicates above
     // or are stale copies).
     let passed: Vec<u64> = f.held.range(..=f.head).map(|(k, _)| *k).collect();
@@ -682,6 +686,61 @@ async fn handle(
         f.gap_since = Some(Instant::now());
     }
     Ok(())
+}
+
+/// Applies what was held and now continues the chain. Consecutive seqs held with one
+/// candidate each go to the store as one run (one durable commit); a seq with several
+/// candidates, or the one the store refused, goes through [`try_apply`] one by one, where
+/// the first good candidate is applied, the others are checked as copies of it and a bad
+/// one is refused and reported.
+async fn apply_held(shared: &Shared, f: &mut Follower) -> Result<(), NatsError> {
+    loop {
+        let mut run: Vec<(Envelope, u64)> = Vec::new();
+        loop {
+            let next = f.head + 1 + run.len() as u64;
+            if f.held.get(&next).is_none_or(|c| c.len() != 1) {
+                break;
+            }
+            if let Some(mut cands) = f.held.remove(&next) {
+                f.held_count -= cands.len();
+                run.extend(cands.pop());
+            }
+        }
+        if let Some(last) = run.last().map(|(e, _)| e.seq) {
+            let envs = run.iter().map(|(e, _)| e.clone()).collect();
+            let reached = match shared.store.append_replicated_batch_async(envs).await {
+                Ok(_) => last,
+                Err(ReplicateError::Store(e)) => return Err(NatsError::Store(e)),
+                // The ones before the refused envelope are applied (the store's head may
+                // already be further: the fast path applies messages handled after this).
+                Err(e) => refused_seq(&e)
+                    .map_or(f.head, |s| s.saturating_sub(1))
+                    .min(last),
+            };
+            if reached > f.head {
+                metrics::counter!("reception_replica_applied_total").increment(reached - f.head);
+                f.head = reached;
+                if let Ok(mut g) = shared.state.lock() {
+                    if matches!(*g, ReplicaState::Gap { expected, .. } if reached >= expected) {
+                        *g = ReplicaState::Following;
+                    }
+                }
+            }
+            // The refused envelope and the ones after it go back, for the path below.
+            for (env, s) in run.into_iter().filter(|(e, _)| e.seq > reached) {
+                f.held.entry(env.seq).or_default().push((env, s));
+                f.held_count += 1;
+            }
+        }
+        let Some(cands) = f.held.remove(&(f.head + 1)) else {
+            return Ok(());
+        };
+        f.held_count -= cands.len();
+        // After the first good candidate, the others are checked as copies of it.
+        for (env, s) in cands {
+            try_apply(shared, f, env, s).await?;
+        }
+    }
 }
 
 /// Appends `env` if it continues the chain, accepts it silently if it is an identical

@@ -152,8 +152,12 @@ async fn relay_restarted_mid_relay_republishes_and_jetstream_drops_the_duplicate
 
     let relay = Relay::spawn(writer.clone(), relay_cfg(&url)).unwrap();
     wait_for("relay past 1000", 30, || relay.cursor() >= 1000).await;
-    relay.abort(); // a crash: no final cursor write
-                   // The crash happened before the last cursor writes reached disk: rewind it.
+    // A crash: no final cursor write.
+    relay.abort();
+
+    // A cursor write already handed to a blocking thread still lands: let it, then
+    // rewind the cursor as if the crash came before the last cursor writes reached disk.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let cursor_rm = writer.read_model("nats-relay").unwrap();
     let persisted = cursor_rm.checkpoint().unwrap();
     let rewound = persisted.min(600);
@@ -370,6 +374,61 @@ async fn a_bad_envelope_inside_a_delivered_run_stops_it_there_and_the_chain_cont
         r.reason
     );
     assert_eq!(st.state, ReplicaState::Following);
+    replica.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn held_messages_are_applied_as_a_run_once_the_gap_fills_refusing_a_forged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let url = nats.url();
+    let writer = Store::open(dir.path().join("writer")).unwrap();
+    let replica_store = Store::open(dir.path().join("replica")).unwrap();
+    append_many(&writer, 0, 10).await;
+    let relay = Relay::spawn(writer.clone(), relay_cfg(&url)).unwrap();
+    let mut cfg = replica_cfg(&url, "replica-a");
+    cfg.gap_timeout = Duration::from_secs(30); // the gap below is filled long before
+    let replica = Replica::spawn(replica_store.clone(), cfg).unwrap();
+    wait_for("replica head 10", 30, || replica.head() == 10).await;
+    relay.shutdown().await;
+
+    append_many(&writer, 10, 6).await;
+    let events = log(&writer);
+    let mut forged = events[13].clone(); // seq 14, correctly linked, data changed
+    forged.data = serde_json::json!({ "n": 999, "tampered": true });
+    forged.id = uuid::Uuid::new_v4();
+    let js = jetstream::new(async_nats::connect(url.clone()).await.unwrap());
+    // 12, 13, a forged 14, 15, 16 are held (11 is missing); then 11 and the real 14.
+    let order = [&events[11], &events[12], &forged, &events[14], &events[15]]
+        .into_iter()
+        .chain([&events[10], &events[13]]);
+    for env in order {
+        js.send_publish(
+            "reception.events.visit",
+            jetstream::context::Publish::build()
+                .payload(serde_json::to_vec(env).unwrap().into())
+                .message_id(env.id.to_string()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+
+    wait_for("replica head 16", 30, || replica.head() == 16).await;
+    assert_eq!(
+        log(&replica_store),
+        log(&writer),
+        "the forged 14 was not applied"
+    );
+    assert!(replica_store.verify().unwrap().ok);
+    let st = replica.status();
+    assert_eq!(st.rejected, 1, "{st:?}");
+    assert_eq!(st.last_rejection.unwrap().seq, Some(14));
+    wait_for("state following", 10, || {
+        replica.status().state == ReplicaState::Following
+    })
+    .await;
     replica.shutdown().await;
 }
 
