@@ -1,10 +1,12 @@
-//! Rebuild and query benchmark of the read side on synthetic data:
-//! `cargo run --release -p reception-projections --example bench -- [VISITS] [DIR]`
-//! (default 10,000 visits ≈ 230,000 events, in a temp dir). Prints a Markdown table.
+//! Rebuild, query and lag benchmark of the read side on synthetic data:
+//! `cargo run --release -p reception-projections --example bench -- [VISITS] [DIR] [LAG_SECS]`
+//! (default 10,000 visits ≈ 250,000 events, in a temp dir; LAG_SECS default 10, 0
+//! skips the lag run). Prints Markdown tables: rebuild and queries, then the
+//! append-to-visible lag under 1,000 appends/s.
 
 use std::time::Instant;
 
-use reception_projections::{bench_rebuild, synth};
+use reception_projections::{bench_lag, bench_rebuild, synth};
 use reception_store::Store;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| tmp.path().join("store"));
+    let lag_secs: u64 = args.next().map(|v| v.parse()).transpose()?.unwrap_or(10);
     let store = Store::open(&dir)?;
     if store.head().0 == 0 {
         let started = Instant::now();
@@ -29,6 +32,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("{}", bench_rebuild(&store)?);
+    if lag_secs > 0 {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let report = rt.block_on(bench_lag(
+            &store,
+            1_000,
+            std::time::Duration::from_secs(lag_secs),
+        ))?;
+        println!("{report}");
+    }
     store.close()?;
     Ok(())
 }
