@@ -24,7 +24,9 @@
 //! their expected versions in order, writes the whole batch with one `apply_batch` on
 //! the `events` tree (atomic in sled, also across a crash), flushes once and only then
 //! answers (group commit). The writer is the only writer of that tree, so it needs no
-//! transaction. Readers only see events up to the durable head.
+//! transaction. Readers only see events up to the durable head. Replicas feed envelopes
+//! made elsewhere through the same writer ([`Store::append_replicated`] one at a time,
+//! [`Store::append_replicated_batch`] a whole run in one commit).
 //!
 //! # Example
 //! ```
