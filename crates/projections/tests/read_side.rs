@@ -817,6 +817,11 @@ async fn board_changes_are_announced() {
     let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     let mut rx = read.changes();
     let h = read.spawn();
+    // the board computed (and cached) before the change must not outlive it
+    assert!(read
+        .board(utc("2026-11-23T07:00:00+08:00"))
+        .visits
+        .is_empty());
     let seq = append(
         &store,
         V1,
