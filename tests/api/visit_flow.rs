@@ -111,8 +111,28 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
     .await;
 
     // 5. Staff assigned; readiness confirmed the day before arrival (V5).
-    cmd(&s, &reception, &v, "assign-staff", json!({ "host": "Zhang Min",
+    let staffed = cmd(&s, &reception, &v, "assign-staff", json!({ "host": "Zhang Min",
         "accompanying": [{ "name": "Liu Yang", "role": "regional_manager" }, { "name": "Chen Jie", "role": "marketing_general_manager" }] })).await;
+    // The open visit is on the board (read at the seq of the last command), with its
+    // level and host; analysts may read the board too.
+    let board = s
+        .get(
+            &analyst,
+            &format!("/api/v1/board?min_seq={}", staffed["events"][0]["seq"]),
+        )
+        .await
+        .expect(200);
+    let on_board = board["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["visit_id"] == v.as_str())
+        .unwrap_or_else(|| panic!("the open visit is on the board: {board}"))
+        .clone();
+    assert_eq!(on_board["level"], "special", "{on_board}");
+    assert_eq!(on_board["host"], "Zhang Min", "{on_board}");
+    assert_eq!(on_board["customer"], "Huaxin Dealers Ltd", "{on_board}");
+    assert_ne!(on_board["stage"], "closed");
     s.clock.set(arrival - Duration::days(2));
     cmd(
         &s,
@@ -353,11 +373,167 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
     assert_eq!(verify["ok"], true);
     assert_eq!(verify["events_checked"].as_u64().unwrap(), s.head());
 
-    // TODO(integrator): once the read side is wired into the router, read back and check
-    // here: GET /api/v1/costs?year=2026&by=category (lodging 240_000, meal 88_000,
-    // gift 40_000 fen, nothing over cap), the customer archive entry for
-    // "Huaxin Dealers Ltd" (this visit with host, lodging, dining venue, gift, matter and
-    // return-call feedback) and GET /api/v1/board (the closed visit no longer listed).
+    // The read side, read at the seq of the closing command.
+    let seq = closed["events"][0]["seq"].as_u64().unwrap();
+
+    // The board no longer lists the closed visit.
+    let board = s
+        .get(&auditor, &format!("/api/v1/board?min_seq={seq}"))
+        .await
+        .expect(200);
+    assert!(
+        board["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["visit_id"] != v.as_str()),
+        "a closed visit leaves the board: {board}"
+    );
+
+    // Costs of 2026 by level: the three expenses under `special`, all company-paid,
+    // nothing over cap; by category each one on its own.
+    let costs = s
+        .get(
+            &analyst,
+            &format!("/api/v1/costs?year=2026&by=level&min_seq={seq}"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(costs["year"], 2026);
+    assert_eq!(costs["total_fen"], 368_000, "{costs}");
+    let special = costs["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "special")
+        .unwrap_or_else(|| panic!("a special group: {costs}"));
+    assert_eq!(special["total_fen"], 368_000, "{special}");
+    assert_eq!(special["company_paid_fen"], 368_000);
+    assert_eq!(special["visitor_paid_fen"], 0);
+    assert_eq!(special["over_cap_fen"], 0);
+    assert_eq!(special["count"], 3);
+    let by_category = s
+        .get(
+            &analyst,
+            &format!("/api/v1/costs?year=2026&by=category&min_seq={seq}"),
+        )
+        .await
+        .expect(200);
+    let cat = |key: &str| {
+        by_category["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["key"] == key)
+            .map(|g| g["total_fen"].as_i64().unwrap())
+    };
+    assert_eq!(cat("lodging"), Some(240_000), "{by_category}");
+    assert_eq!(cat("meal"), Some(88_000), "{by_category}");
+    assert_eq!(cat("gift"), Some(40_000), "{by_category}");
+    // Another year holds none of it.
+    let other = s
+        .get(&analyst, "/api/v1/costs?year=2025&by=level")
+        .await
+        .expect(200);
+    assert_eq!(other["total_fen"], 0, "{other}");
+
+    // The CSV export: UTF-8 with a BOM, an attachment, the special level's total in it.
+    let res = s
+        .client
+        .get(format!(
+            "{}/api/v1/costs/export.csv?year=2026&min_seq={seq}",
+            s.base
+        ))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let csv = res.bytes().await.unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark");
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("special") && l.contains("368000")),
+        "{text}"
+    );
+
+    // The customer archive: found forgiving case and spacing, with this visit's level,
+    // host, venues, gifts and satisfaction, and the "last time" digest.
+    let found = s
+        .get(
+            &reception,
+            &format!("/api/v1/customers?q=HUAXIN%20dealers&min_seq={seq}"),
+        )
+        .await
+        .expect(200);
+    let hits = found["customers"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{found}");
+    assert_eq!(hits[0]["company"], "Huaxin Dealers Ltd");
+    let customer_id = hits[0]["customer_id"].as_str().unwrap().to_string();
+    let profile = s
+        .get(
+            &auditor,
+            &format!("/api/v1/customers/{customer_id}?min_seq={seq}"),
+        )
+        .await
+        .expect(200);
+    let visit = profile["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["visit_id"] == v.as_str())
+        .unwrap_or_else(|| panic!("the visit is archived: {profile}"))
+        .clone();
+    assert_eq!(visit["level"], "special", "{visit}");
+    assert_eq!(visit["host"], "Zhang Min");
+    assert_eq!(visit["status"], "closed");
+    assert_eq!(
+        visit["lodging"][0]["fields"]["hotel"], "Grand Hotel",
+        "{visit}"
+    );
+    assert_eq!(
+        visit["dining"][0]["fields"]["venue"], "Jade Garden",
+        "{visit}"
+    );
+    assert_eq!(visit["gifts"][0]["fields"]["item"], "tea set", "{visit}");
+    assert_eq!(visit["return_call"]["satisfaction"], 5, "{visit}");
+    assert_eq!(visit["matters"].as_array().unwrap().len(), 1, "{visit}");
+    let last = &profile["last_time"];
+    assert_eq!(last["visit_id"], v.as_str(), "{last}");
+    assert_eq!(last["level"], "special");
+    assert_eq!(last["host"], "Zhang Min");
+    assert_eq!(last["venues"], json!(["Jade Garden"]));
+    assert_eq!(last["gifts"], json!(["tea set"]));
+    assert_eq!(last["satisfaction"], 5);
+    assert!(
+        profile.to_string().contains("+86 138"),
+        "auditors see the visitors' phones: {}",
+        profile["visitors"]
+    );
+    // Analysts see the same archive without any phone number.
+    let redacted = s
+        .get(&analyst, &format!("/api/v1/customers/{customer_id}"))
+        .await
+        .expect(200);
+    assert_eq!(redacted["last_time"], profile["last_time"]);
+    assert!(
+        !redacted.to_string().contains("+86 138"),
+        "no phone anywhere for analysts: {}",
+        redacted["visitors"]
+    );
+    assert_eq!(
+        s.get(&analyst, "/api/v1/customers/no-such-customer")
+            .await
+            .code(),
+        "not_found"
+    );
+
     let _ = s.stop().await;
 }
 
@@ -371,4 +547,150 @@ pub fn urlenc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Files a visit as the requester; returns (visit id, seq of its event).
+async fn file_visit(s: &Server, requester: &str) -> (String, u64) {
+    let filed = s
+        .post(
+            requester,
+            "/api/v1/visits",
+            visit_request(s.clock.now(), 5, 1),
+        )
+        .await
+        .expect(201);
+    (
+        filed["id"].as_str().unwrap().to_string(),
+        filed["events"][0]["seq"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_query_with_min_seq_sees_the_write_it_names() {
+    let s = Server::start().await;
+    let requester = s.token(Role::Requester).await;
+    let reception = s.token(Role::Reception).await;
+    for _ in 0..5 {
+        let (v, seq) = file_visit(&s, &requester).await;
+        let level = s
+            .post(
+                &reception,
+                &format!("/api/v1/visits/{v}/assign-level"),
+                json!({ "level": "special" }),
+            )
+            .await
+            .expect(200);
+        let seq2 = level["events"][0]["seq"].as_u64().unwrap();
+        assert!(seq2 > seq);
+        // Straight after the command, with its seq: the board has the write.
+        let board = s
+            .get(&reception, &format!("/api/v1/board?min_seq={seq2}"))
+            .await
+            .expect(200);
+        let entry = board["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["visit_id"] == v.as_str())
+            .unwrap_or_else(|| panic!("read-your-writes on the board: {board}"))
+            .clone();
+        assert_eq!(entry["level"], "special", "{entry}");
+        assert!(s.read.applied_seq() >= seq2);
+        let found = s
+            .get(
+                &reception,
+                &format!("/api/v1/customers?q=huaxin&min_seq={seq2}"),
+            )
+            .await
+            .expect(200);
+        assert_eq!(found["customers"][0]["company"], "Huaxin Dealers Ltd");
+    }
+    // A seq the log has not reached: 503 not_caught_up after the wait.
+    let far = s.head() + 1000;
+    let a = s
+        .get(
+            &reception,
+            &format!("/api/v1/complaints?status=open&min_seq={far}"),
+        )
+        .await;
+    assert_eq!(a.status, 503, "{}", a.body);
+    assert_eq!(a.code(), "not_caught_up");
+
+    // Bad query parameters are 400 naming the parameter.
+    for (path, field) in [
+        ("/api/v1/costs?year=2026&by=colour", "by"),
+        ("/api/v1/costs?year=twenty&by=level", "year"),
+        ("/api/v1/costs/export.csv?year=99999", "year"),
+        ("/api/v1/complaints/report?month=2026-13", "month"),
+        ("/api/v1/complaints?status=pending", "status"),
+        ("/api/v1/board?min_seq=minus", "min_seq"),
+    ] {
+        let a = s.get(&reception, path).await;
+        assert_eq!(a.status, 400, "{path}: {}", a.body);
+        assert_eq!(a.code(), "invalid_input", "{path}");
+        assert_eq!(a.body["error"]["field"], field, "{path}: {}", a.body);
+    }
+    // Every role reads; no token is 401.
+    let auditor = s.token(Role::Auditor).await;
+    s.get(&auditor, "/api/v1/complaints/report?month=2026-11")
+        .await
+        .expect(200);
+    assert_eq!(s.get("", "/api/v1/board").await.status, 401);
+    let _ = s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_reaches_a_board_stream_client_within_a_second() {
+    use futures::StreamExt;
+    let s = Server::start().await;
+    let requester = s.token(Role::Requester).await;
+    let viewer = s.token(Role::Analyst).await;
+    let res = s
+        .client
+        .get(format!("{}/api/v1/board/stream", s.base))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut body = res.bytes_stream();
+    let mut text = String::new();
+    // First the snapshot of the current board.
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("a snapshot first")
+            .expect("stream open")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: board"), "{text}");
+    assert!(
+        text.contains("\"visits\":[]"),
+        "an empty board first: {text}"
+    );
+
+    let started = std::time::Instant::now();
+    let (v, _) = file_visit(&s, &requester).await;
+    let deadline = started + std::time::Duration::from_secs(1);
+    let mut seen = String::new();
+    while !seen.contains(&v) && std::time::Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, body.next()).await {
+            Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    drop(body);
+    let _ = s.stop().await;
+    assert!(
+        seen.contains(&v),
+        "a board event naming the new visit within a second of the command: {seen}"
+    );
+    assert!(seen.contains("event: board"), "{seen}");
+    assert!(!seen.contains("+86 138"), "no phones on the stream: {seen}");
 }

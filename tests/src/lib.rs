@@ -1,6 +1,6 @@
 //! Shared support for the integration tests: a real server (the real router on a free
-//! loopback port, a real sled store in a temp dir), a reqwest client, tokens per role
-//! and a settable business clock.
+//! loopback port, a real sled store in a temp dir, the real read side following it), a
+//! reqwest client, tokens per role and a settable business clock.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -54,6 +54,9 @@ pub struct Server {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     follow: Option<tokio::task::JoinHandle<()>>,
+    projections: Option<tokio::task::JoinHandle<()>>,
+    /// The read side behind the query routes.
+    pub read: reception_projections::ReadSide,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -118,7 +121,15 @@ impl Server {
             .trim()
             .to_string();
         let follow = tokio::spawn(app.clone().follow_tokens());
-        let state = reception_api::AppState::new(app);
+        let read = reception_projections::ReadSide::open(
+            &store,
+            reception_projections::ReadSideConfig {
+                tz: chrono_tz::Asia::Shanghai,
+            },
+        )
+        .expect("open the read side");
+        let projections = read.spawn();
+        let state = reception_api::AppState::new(app).with_read_side(read.clone());
         let router = reception_api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -143,6 +154,8 @@ impl Server {
             stop: Some(tx),
             task: Some(task),
             follow: Some(follow),
+            projections: Some(projections),
+            read,
             _tmp: None,
         }
     }
@@ -159,6 +172,10 @@ impl Server {
         if let Some(follow) = self.follow.take() {
             follow.abort();
             let _ = follow.await;
+        }
+        if let Some(projections) = self.projections.take() {
+            projections.abort();
+            let _ = projections.await;
         }
         self.store.close().expect("close store");
         (self.dir.clone(), self.clock.clone(), self._tmp.take())

@@ -114,24 +114,35 @@ async fn board_stream(
 /// Starts the task that turns the read side's board changes into board snapshots on
 /// the returned channel (what [`AppState::with_read_side`] wires to
 /// `GET /api/v1/board/stream`). A board is computed only while someone listens. Must
-/// be called inside a tokio runtime; the task ends when the read side's change
-/// channel closes.
+/// be called inside a tokio runtime; the task ends when the store closes.
 pub fn spawn_board_feed(read: ReadSide, app: reception_app::App) -> broadcast::Sender<Value> {
     let (tx, _) = broadcast::channel::<Value>(BOARD_STREAM_BUFFER);
     let feed = tx.clone();
     let mut changes = read.changes();
+    // Ends when the store closes (its head watch is dropped), so that this task never
+    // keeps a closed store's files locked.
+    let mut head = app.store().watch_head();
     tokio::spawn(async move {
         loop {
-            match changes.recv().await {
+            let change = tokio::select! {
+                c = changes.recv() => c,
+                h = head.changed() => match h {
+                    Ok(()) => continue,
+                    Err(_) => return,
+                },
+            };
+            match change {
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                     if feed.receiver_count() == 0 {
                         continue;
                     }
-                    match board_json(&read, app.now().with_timezone(&Utc)) {
-                        Ok(b) => {
+                    let (r, now) = (read.clone(), app.now().with_timezone(&Utc));
+                    match tokio::task::spawn_blocking(move || board_json(&r, now)).await {
+                        Ok(Ok(b)) => {
                             let _ = feed.send(b);
                         }
-                        Err(e) => tracing::error!(error = %e, "board snapshot for SSE failed"),
+                        Ok(Err(e)) => tracing::error!(error = %e, "board snapshot for SSE failed"),
+                        Err(e) => tracing::error!(error = %e, "board snapshot task failed"),
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
