@@ -1,6 +1,6 @@
 //! The replication benchmark: raw JetStream ceiling, relay drain rate, append-to-replica lag.
 //!
-//! Run it with `cargo run --release -p reception-nats --example bench -- <nats-url> <dir>`
+//! Run it with `cargo run --release -p reception-nats --example nats_bench -- <nats-url> <dir>`
 //! against a JetStream-enabled nats-server. It creates and deletes its own streams
 //! (`BENCH_RAW`, `BENCH_RELAY`, `BENCH_LAG`), so it does not touch `RECEPTION`.
 

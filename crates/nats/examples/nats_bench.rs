@@ -1,7 +1,7 @@
 //! Runs the replication benchmark: `bench <nats-url> <scratch-dir>`; prints markdown.
 //!
 //! Start a throw-away server first, e.g. `nats-server -js -sd /tmp/js -p 14222`, then
-//! `cargo run --release -p reception-nats --example bench -- nats://127.0.0.1:14222 /tmp/bench`.
+//! `cargo run --release -p reception-nats --example nats_bench -- nats://127.0.0.1:14222 /tmp/bench`.
 
 #[tokio::main]
 async fn main() {

@@ -1,4 +1,4 @@
-//! Runs the store benchmark: `cargo run -p reception-store --release --example bench -- <dir> [replay_events]`.
+//! Runs the store benchmark: `cargo run -p reception-store --release --example store_bench -- <dir> [replay_events]`.
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -1,5 +1,5 @@
 //! Rebuild, query and lag benchmark of the read side on synthetic data:
-//! `cargo run --release -p reception-projections --example bench -- [VISITS] [DIR] [LAG_SECS]`
+//! `cargo run --release -p reception-projections --example projections_bench -- [VISITS] [DIR] [LAG_SECS]`
 //! (default 10,000 visits ≈ 250,000 events, in a temp dir; LAG_SECS default 10, 0
 //! skips the lag run). Prints Markdown tables: rebuild and queries, then the
 //! append-to-visible lag under 1,000 appends/s.
