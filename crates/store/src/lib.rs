@@ -339,6 +339,30 @@ fn validate_stream(stream: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How long `open` keeps retrying a held directory lock before answering `Locked`: a store
+/// closed a moment ago in this process may still be releasing it on sled's background
+/// threads; a lock held by another process outlives the wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_sled(path: &Path, cache_capacity: u64) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_capacity)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(e) => match open_error(path, e) {
+                StoreError::Locked { .. } if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return Err(other),
+            },
+        }
+    }
+}
+
 fn open_error(path: &Path, e: sled::Error) -> StoreError {
     let text = e.to_string();
     if text.contains("could not acquire lock") {
@@ -394,11 +418,7 @@ impl Store {
         let path = path.as_ref();
         let shown = path.display().to_string();
         check_dir(path)?;
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(opts.cache_capacity.unwrap_or(DEFAULT_CACHE_CAPACITY))
-            .open()
-            .map_err(|e| open_error(path, e))?;
+        let db = open_sled(path, opts.cache_capacity.unwrap_or(DEFAULT_CACHE_CAPACITY))?;
         let names = db.tree_names();
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
         if has(codec::EVENTS) {
