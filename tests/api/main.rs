@@ -1,6 +1,7 @@
 //! HTTP integration tests against the real router on a free port with a real sled
 //! store in a temp dir; one test binary, one module per concern.
 
+mod admin;
 mod bad_requests;
 mod basics;
 mod roles;

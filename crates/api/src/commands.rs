@@ -30,7 +30,10 @@ pub(crate) fn router() -> Router<AppState> {
             "/api/v1/policy",
             post(publish_policy).get(crate::queries::get_policy),
         )
-        .route("/api/v1/tokens", post(issue_token))
+        .route(
+            "/api/v1/tokens",
+            post(issue_token).get(crate::admin::list_tokens),
+        )
 }
 
 /// 201 when the command created its stream, else 200; the body is the outcome.
@@ -51,7 +54,7 @@ pub(crate) fn parse_id(kind: &str, raw: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-async fn run<A: Aggregate>(
+async fn run<A: Aggregate + Send + Sync + 'static>(
     state: &AppState,
     caller: &Caller,
     target: Target,
@@ -247,6 +250,8 @@ pub struct TokenRequest {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TokenResponse {
     pub token: String,
+    /// The token's id: `DELETE /api/v1/tokens/{id}` revokes it.
+    pub id: Uuid,
     pub user: String,
     pub role: Role,
 }
@@ -270,17 +275,18 @@ async fn issue_token(
         ));
     }
     let req: TokenRequest = typed(body)?;
-    let token = state
+    let (token, info) = state
         .app
         .tokens()
-        .issue(state.app.store(), &req.user, req.role, &caller.0)
+        .issue_info(state.app.store(), &req.user, req.role, &caller.0)
         .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenResponse {
             token,
-            user: req.user.trim().to_string(),
-            role: req.role,
+            id: info.id,
+            user: info.user,
+            role: info.role,
         }),
     )
         .into_response())

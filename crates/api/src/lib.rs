@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 mod commands;
 mod error;
 pub mod extract;
@@ -67,6 +68,10 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The projections behind the read-side query routes; `None` answers them 503.
     pub read_side: Option<ReadSide>,
+    /// The last computed board answer (see [`read::BoardCache`]).
+    pub board_cache: Arc<read::BoardCache>,
+    /// Status of the last online rebuild (`/api/v1/admin/rebuild`).
+    pub rebuild: admin::RebuildTracker,
 }
 
 impl AppState {
@@ -79,6 +84,8 @@ impl AppState {
             read_replica_of: None,
             request_timeout: Duration::from_secs(30),
             read_side: None,
+            board_cache: Arc::default(),
+            rebuild: Arc::default(),
         }
     }
 
@@ -113,6 +120,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(queries::router())
         // ---- READ SIDE: board, costs, customers, complaints queries ----
         .merge(read::router())
+        .merge(admin::router())
         .merge(extra)
         .merge(ops::router())
         .fallback(ops::fallback);

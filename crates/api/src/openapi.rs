@@ -316,6 +316,27 @@ fn build() -> Value {
         "tags": ["tokens"], "summary": "issue a token for a user and role (admin)", "security": [{ "bearer": [] }],
         "requestBody": { "required": true, "content": json_content(token_req) }, "responses": tok }));
 
+    // Admin extensions: tokens and online rebuilds.
+    let token_info = c.named("TokenInfo", &schemars::schema_for!(reception_app::TokenInfo));
+    p.add("get", "/api/v1/tokens", query_op("tokens", "extension: the active tokens (admin; never a token or its hash)", vec![],
+        json!({ "type": "object", "properties": { "tokens": { "type": "array", "items": token_info.clone() } } }), "application/json"));
+    let mut revoke = error_responses(&[401, 403, 404, 503]);
+    revoke.insert("200".into(), json!({ "description": "revoked: the token answers 401 from now on, also after a restart",
+        "content": json_content(json!({ "type": "object", "properties": { "id": {"type": "string", "format": "uuid"},
+            "user": {"type": "string"}, "role": {"type": "string"}, "revoked": {"type": "boolean"} } })) }));
+    p.add("delete", "/api/v1/tokens/{id}", json!({
+        "tags": ["tokens"], "summary": "extension: revoke a token by its id (admin)", "security": [{ "bearer": [] }],
+        "parameters": [id_param()], "responses": revoke }));
+    let rebuild_req = c.named("RebuildRequest", &schemars::schema_for!(crate::admin::RebuildRequest));
+    let rebuild_status = c.named("RebuildStatus", &schemars::schema_for!(crate::admin::RebuildStatus));
+    let mut rebuild = error_responses(&[400, 401, 403, 409, 503]);
+    rebuild.insert("202".into(), json!({ "description": "started on a blocking thread; poll GET for progress", "content": json_content(rebuild_status.clone()) }));
+    p.add("post", "/api/v1/admin/rebuild", json!({
+        "tags": ["admin"], "summary": "extension: rebuild one projection (board, costs, archive, complaints) or all, online (admin); 409 while one runs",
+        "security": [{ "bearer": [] }], "requestBody": { "required": false, "content": json_content(rebuild_req) }, "responses": rebuild }));
+    p.add("get", "/api/v1/admin/rebuild", query_op("admin", "extension: status and progress of the last online rebuild (admin)", vec![],
+        rebuild_status, "application/json"));
+
     // Queries answered from the log.
     let history = json!({ "type": "object", "properties": { "stream": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date-time"},
         "events": { "type": "array", "items": envelope_ref.clone() }, "state": any_object.clone() } });
@@ -407,9 +428,15 @@ fn build() -> Value {
     );
 
     // Read-side queries (served by the projections).
-    p.add("get", "/api/v1/board", query_op("board", "the live visit board", vec![min_seq()], json!({ "type": "object",
+    p.add("get", "/api/v1/board", query_op("board", "the live visit board", vec![min_seq(),
+        query_param("limit", "integer", "extension: at most this many visits (1 to 1000); the answer then carries `visits_total`"),
+        query_param("offset", "integer", "extension: skip this many (matching) visits; the answer then carries `visits_total`"),
+        query_param("stage", "string", "extension: only visits in this stage (requested, level_assigned, plan_drafted, plan_approved, ready, on_site, departed)"),
+        query_param("host", "string", "extension: only visits with this host")],
+        json!({ "type": "object",
         "properties": { "visits": {"type": "array", "items": any_object.clone()}, "today": {"type": "array", "items": any_object.clone()},
-                        "complaints": {"type": "array", "items": any_object.clone()}, "on_site": {"type": "array", "items": any_object.clone()} } }), "application/json"));
+                        "complaints": {"type": "array", "items": any_object.clone()}, "on_site": {"type": "array", "items": any_object.clone()},
+                        "visits_total": {"type": "integer", "description": "with limit, offset, stage or host: visits matching stage and host before paging"} } }), "application/json"));
     let year = query_param(
         "year",
         "integer",

@@ -40,7 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The read side, or 503 `unavailable` on a node started without one.
-fn read_side(state: &AppState) -> Result<&ReadSide, ApiError> {
+pub(crate) fn read_side(state: &AppState) -> Result<&ReadSide, ApiError> {
     state
         .read_side
         .as_ref()
@@ -80,15 +80,175 @@ fn board_json(read: &ReadSide, now: DateTime<Utc>) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-/// `GET /api/v1/board`.
+/// The serialised board, kept until the read side applies another event, the board is
+/// rebuilt ([`BoardCache::invalidate`]) or the clock reaches the first instant at which
+/// a time-dependent flag, a complaint clock or "today" would change
+/// ([`ReadSide::board_until`]). A cached answer is therefore byte for byte what a fresh
+/// computation would give at that moment.
+#[derive(Default)]
+pub struct BoardCache {
+    slot: std::sync::Mutex<Option<Arc<CachedBoard>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// One computed board answer.
+pub struct CachedBoard {
+    /// The read side's applied seq read before the board was computed.
+    seq: u64,
+    generation: u64,
+    /// Valid for clock readings in `[from, until)`.
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    /// The board as JSON (phone numbers removed), for paged or filtered answers.
+    value: Value,
+    /// `value` serialised: the answer without paging or filters.
+    bytes: bytes::Bytes,
+}
+
+impl BoardCache {
+    /// Forgets the cached board (after a rebuild replaced the read model).
+    pub fn invalidate(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The board at `now`: the cached one while it is still valid, else computed (and
+    /// kept).
+    fn get(&self, read: &ReadSide, now: DateTime<Utc>) -> Result<Arc<CachedBoard>, ApiError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        // Read before computing: the board computed below is at least this far along.
+        let seq = read.applied_seq();
+        {
+            let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = slot.as_ref() {
+                if c.seq == seq
+                    && c.generation == generation
+                    && c.from <= now
+                    && now < c.until
+                {
+                    return Ok(Arc::clone(c));
+                }
+            }
+        }
+        let (board, until) = read.board_until(now);
+        let mut value = to_json(&board)?;
+        redact_phones(&mut value);
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|e| ApiError::Internal(format!("serialising the board: {e}")))?;
+        let cached = Arc::new(CachedBoard {
+            seq,
+            generation,
+            from: now,
+            until,
+            value,
+            bytes: bytes.into(),
+        });
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&cached));
+        Ok(cached)
+    }
+}
+
+/// Largest `limit` of a board page.
+pub const BOARD_MAX_LIMIT: usize = 1000;
+
+/// The board's stages, for `?stage=`.
+const STAGES: [&str; 7] = [
+    "requested",
+    "level_assigned",
+    "plan_drafted",
+    "plan_approved",
+    "ready",
+    "on_site",
+    "departed",
+];
+
+/// `?min_seq=S&limit=N&offset=K&stage=S&host=H` of `GET /api/v1/board`.
+#[derive(Debug, Default, Deserialize)]
+struct BoardQuery {
+    min_seq: Option<u64>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+    stage: Option<String>,
+    host: Option<String>,
+}
+
+impl BoardQuery {
+    fn is_plain(&self) -> bool {
+        self.limit.is_none() && self.offset.is_none() && self.stage.is_none() && self.host.is_none()
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(l) = self.limit {
+            if l == 0 || l > BOARD_MAX_LIMIT {
+                return Err(ApiError::invalid(
+                    "limit",
+                    format!("limit must be 1 to {BOARD_MAX_LIMIT}, got {l}"),
+                ));
+            }
+        }
+        if let Some(s) = &self.stage {
+            if !STAGES.contains(&s.as_str()) {
+                return Err(ApiError::invalid(
+                    "stage",
+                    format!("stage must be one of {}; got {s:?}", STAGES.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The board with its visits filtered by stage and host, then paged;
+    /// `visits_total` counts the visits that passed the filters.
+    fn page(&self, board: &Value) -> Value {
+        let Value::Object(map) = board else {
+            return board.clone();
+        };
+        let mut out = serde_json::Map::new();
+        for (k, v) in map {
+            if k != "visits" {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        let visits = map.get("visits").and_then(Value::as_array);
+        let matching: Vec<&Value> = visits
+            .into_iter()
+            .flatten()
+            .filter(|v| self.stage.as_deref().is_none_or(|s| v["stage"] == s))
+            .filter(|v| self.host.as_deref().is_none_or(|h| v["host"] == h))
+            .collect();
+        let total = matching.len();
+        let page: Vec<Value> = matching
+            .into_iter()
+            .skip(self.offset.unwrap_or(0))
+            .take(self.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        out.insert("visits".into(), Value::Array(page));
+        out.insert("visits_total".into(), json!(total));
+        Value::Object(out)
+    }
+}
+
+/// `GET /api/v1/board`: the whole board from [`BoardCache`]; with `limit`, `offset`,
+/// `stage` or `host` only the matching page of visits (and `visits_total`).
 async fn board(
     State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<MinSeq>,
+    _caller: Caller,
+    Query(q): Query<BoardQuery>,
 ) -> Result<Response, ApiError> {
+    q.check()?;
     let read = read_side(&state)?;
     wait_for_read_side(read, q.min_seq).await?;
-    Ok(answer(&caller, board_json(read, now(&state))?))
+    let cached = state.board_cache.get(read, now(&state))?;
+    if q.is_plain() {
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            cached.bytes.clone(),
+        )
+            .into_response());
+    }
+    Ok(Json(q.page(&cached.value)).into_response())
 }
 
 /// `GET /api/v1/board/stream`: a `board` event with the current board first (when the

@@ -19,6 +19,7 @@ mod canonical;
 mod error;
 pub mod escalation;
 mod outcome;
+mod state_cache;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -37,7 +38,9 @@ use uuid::Uuid;
 pub use canonical::{canonical_json, fingerprint};
 pub use error::AppError;
 pub use outcome::{CommandOutcome, OutcomeEvent};
-pub use tokens::{TokenRegistry, TOKENS_STREAM};
+pub use state_cache::STATE_CACHE_CAPACITY;
+use state_cache::StateCache;
+pub use tokens::{TokenInfo, TokenRegistry, TOKENS_STREAM};
 
 /// The server's clock: returns "now" with the configured offset. Injectable for tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
@@ -110,9 +113,12 @@ struct Inner {
     tokens: TokenRegistry,
     /// Cached policy book and the policy stream version it was built from.
     policy: Mutex<(u64, PolicyBook)>,
-    /// Log head before the token registry was loaded: following starts after it, so no
-    /// token event replicated meanwhile is missed (applying one twice is harmless).
+    /// Version of the `tokens` stream before the registry was loaded: following starts
+    /// after it, so no token event replicated meanwhile is missed (applying one twice is
+    /// harmless).
     tokens_loaded_at: u64,
+    /// Folded aggregate states per stream (each a fold of stored events up to a version).
+    states: StateCache,
 }
 
 impl App {
@@ -123,7 +129,7 @@ impl App {
             .clock
             .unwrap_or_else(|| Arc::new(move || Utc::now().with_timezone(&tz).fixed_offset()));
         let tokens = TokenRegistry::new();
-        let tokens_loaded_at = store.head().0;
+        let tokens_loaded_at = store.stream_version(TOKENS_STREAM).unwrap_or(0);
         let inner = Inner {
             store,
             clock,
@@ -131,6 +137,7 @@ impl App {
             tokens,
             policy: Mutex::new((0, PolicyBook::with_default())),
             tokens_loaded_at,
+            states: StateCache::new(STATE_CACHE_CAPACITY),
         };
         let app = App {
             inner: Arc::new(inner),
@@ -167,7 +174,7 @@ impl App {
         let from = self.inner.tokens_loaded_at + 1;
         self.inner
             .tokens
-            .follow(self.inner.store.clone(), from)
+            .follow_stream(self.inner.store.clone(), from)
             .await;
     }
 
@@ -254,6 +261,50 @@ impl App {
         })
     }
 
+    /// The current state of a stream and its version, for deciding a command: the cached
+    /// fold (if any) plus the events stored after its version, read and folded now. The
+    /// result is kept for the next command. A cached fold is only ever a prefix of the
+    /// stream, so this answers exactly what [`App::load`] would; a decision on it still
+    /// goes through the append's expected-version check.
+    fn load_current<A: Aggregate + Send + Sync + 'static>(
+        &self,
+        stream: &str,
+    ) -> Result<(A, u64), AppError> {
+        let (mut state, mut version) = match self.inner.states.get::<A>(stream) {
+            Some((v, s)) => (Arc::unwrap_or_clone(s), v),
+            None => (A::default(), 0),
+        };
+        let mut read = 0usize;
+        for env in self.inner.store.read_stream(stream, version + 1, None) {
+            let env = env?;
+            if env.version != version + 1 {
+                return Err(AppError::Internal(format!(
+                    "stream {stream}: expected version {} next, the store gave {}",
+                    version + 1,
+                    env.version
+                )));
+            }
+            let ev = A::Event::from_stored(&env.event_type, &env.data).map_err(|e| {
+                AppError::Internal(format!(
+                    "stored event {} of {stream} unreadable: {e}",
+                    env.seq
+                ))
+            })?;
+            state = state.evolve(&ev);
+            version = env.version;
+            read += 1;
+        }
+        if read > 0 {
+            self.inner.states.put(stream, version, state.clone());
+        }
+        Ok((state, version))
+    }
+
+    /// How many streams' folded states are cached (for tests and metrics).
+    pub fn cached_states(&self) -> usize {
+        self.inner.states.len()
+    }
+
     /// `history(stream, as_of)`: the envelopes recorded up to `as_of` and the state they
     /// produce; `NotFound` when the stream has no event (at that time).
     pub fn history<A: Aggregate>(
@@ -275,7 +326,7 @@ impl App {
 
     /// Runs one command: idempotency check, load, decide, append with the expected version.
     #[instrument(name = "execute", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
-    pub async fn execute<A: Aggregate>(
+    pub async fn execute<A: Aggregate + Send + Sync + 'static>(
         &self,
         target: Target,
         command_name: &str,
@@ -297,7 +348,7 @@ impl App {
     }
 
     /// [`App::execute`] deciding as of `now` (demo data in the past).
-    pub async fn execute_at<A: Aggregate>(
+    pub async fn execute_at<A: Aggregate + Send + Sync + 'static>(
         &self,
         now: DateTime<FixedOffset>,
         target: Target,
@@ -311,7 +362,7 @@ impl App {
             .await
     }
 
-    async fn execute_inner<A: Aggregate>(
+    async fn execute_inner<A: Aggregate + Send + Sync + 'static>(
         &self,
         target: Target,
         command_name: &str,
@@ -352,9 +403,8 @@ impl App {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let loaded = self.load::<A>(&stream, None)?;
-            let version = loaded.state.version();
-            if matches!(target, Target::Id(_)) && !loaded.state.exists() {
+            let (state, version) = self.load_current::<A>(&stream)?;
+            if matches!(target, Target::Id(_)) && !state.exists() {
                 return Err(AppError::NotFound(format!("{} {id} not found", A::KIND)));
             }
             if let Some(expected) = opts.if_match {
@@ -384,7 +434,7 @@ impl App {
                 policies: self.policies()?,
                 entity_id,
             };
-            let events = loaded.state.decide(command, &ctx)?;
+            let events = state.decide(command, &ctx)?;
             let created = version == 0 && !events.is_empty();
             let late = if created {
                 events

@@ -36,9 +36,19 @@ pub struct TokenRevoked {
     pub token_hash: String,
 }
 
+/// An active token as admins may see it: never the token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TokenInfo {
+    /// The id of its `TokenIssued` event: how an admin addresses the token.
+    pub id: Uuid,
+    pub user: String,
+    pub role: Role,
+}
+
 #[derive(Default)]
 struct Entries {
-    active: HashMap<String, (String, Role)>,
+    /// By token hash: (issue event id, user, role).
+    active: HashMap<String, (Uuid, String, Role)>,
     /// Revocation is final; kept so that an issue seen late never resurrects a token.
     revoked: HashSet<String>,
 }
@@ -68,6 +78,41 @@ impl TokenRegistry {
         Ok(())
     }
 
+    /// Follows the `tokens` stream from `from_version` on, until the store closes: on
+    /// every head change it looks at the stream's version (an index lookup) and reads
+    /// only the new token events, so the rest of the log is never decoded here.
+    pub async fn follow_stream(&self, store: Store, from_version: u64) {
+        // Subscribed before the first look, so no append after it goes unnoticed.
+        let mut head = store.watch_head();
+        let mut next = from_version.max(1);
+        loop {
+            match store.stream_version(TOKENS_STREAM) {
+                Ok(v) if v >= next => {
+                    for env in store.read_stream(TOKENS_STREAM, next, None) {
+                        match env {
+                            Ok(env) => {
+                                next = env.version + 1;
+                                self.apply(&env);
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "reading the tokens stream failed; retrying on the next append");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "token registry stopped following the log");
+                    return;
+                }
+            }
+            if head.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Applies envelopes of the global log from `from_seq` on, until the store closes.
     pub async fn follow(&self, store: Store, from_seq: u64) {
         let mut sub = store.subscribe(from_seq);
@@ -89,7 +134,7 @@ impl TokenRegistry {
         }
         match env.event_type.as_str() {
             TOKEN_ISSUED => match serde_json::from_value::<TokenIssued>(env.data.clone()) {
-                Ok(t) => self.insert(t),
+                Ok(t) => self.insert(env.id, t),
                 Err(e) => tracing::error!(seq = env.seq, error = %e, "unreadable TokenIssued"),
             },
             TOKEN_REVOKED => match serde_json::from_value::<TokenRevoked>(env.data.clone()) {
@@ -100,10 +145,10 @@ impl TokenRegistry {
         }
     }
 
-    fn insert(&self, t: TokenIssued) {
+    fn insert(&self, id: Uuid, t: TokenIssued) {
         let mut e = self.entries.write().expect("token registry lock");
         if !e.revoked.contains(&t.token_hash) {
-            e.active.insert(t.token_hash, (t.user, t.role));
+            e.active.insert(t.token_hash, (id, t.user, t.role));
         }
     }
 
@@ -117,7 +162,7 @@ impl TokenRegistry {
     pub fn verify(&self, token: &str) -> Option<Actor> {
         let presented = token_hash(token);
         let e = self.entries.read().expect("token registry lock");
-        let (stored_hash, (user, role)) = e.active.get_key_value(&presented)?;
+        let (stored_hash, (_, user, role)) = e.active.get_key_value(&presented)?;
         if bool::from(stored_hash.as_bytes().ct_eq(presented.as_bytes())) {
             Some(Actor {
                 user: user.clone(),
@@ -135,7 +180,50 @@ impl TokenRegistry {
             .expect("token registry lock")
             .active
             .values()
-            .any(|(_, r)| *r == Role::Admin)
+            .any(|(_, _, r)| *r == Role::Admin)
+    }
+
+    /// The active tokens (id, user, role), ordered by id (= issue time, uuid v7).
+    pub fn list(&self) -> Vec<TokenInfo> {
+        let e = self.entries.read().expect("token registry lock");
+        let mut out: Vec<TokenInfo> = e
+            .active
+            .values()
+            .map(|(id, user, role)| TokenInfo {
+                id: *id,
+                user: user.clone(),
+                role: *role,
+            })
+            .collect();
+        out.sort_by_key(|t| t.id);
+        out
+    }
+
+    /// Revokes the active token whose `TokenIssued` event has `id`: appends
+    /// `TokenRevoked` (durable before this returns) and stops accepting the token at
+    /// once. `NotFound` when no active token has that id.
+    pub async fn revoke_id(&self, store: &Store, id: Uuid, by: &Actor) -> Result<TokenInfo, AppError> {
+        let found = {
+            let e = self.entries.read().expect("token registry lock");
+            e.active
+                .iter()
+                .find(|(_, (tid, _, _))| *tid == id)
+                .map(|(hash, (_, user, role))| {
+                    (
+                        hash.clone(),
+                        TokenInfo {
+                            id,
+                            user: user.clone(),
+                            role: *role,
+                        },
+                    )
+                })
+        };
+        let Some((hash, info)) = found else {
+            return Err(AppError::NotFound(format!("no active token with id {id}")));
+        };
+        self.revoke(store, &hash, by).await?;
+        Ok(info)
     }
 
     /// Creates a token for `user` in `role`; stores only its hash. Returns the token.
@@ -146,10 +234,29 @@ impl TokenRegistry {
         role: Role,
         by: &Actor,
     ) -> Result<String, AppError> {
+        self.issue_info(store, user, role, by)
+            .await
+            .map(|(token, _)| token)
+    }
+
+    /// [`TokenRegistry::issue`], also returning the token's id (for revocation).
+    pub async fn issue_info(
+        &self,
+        store: &Store,
+        user: &str,
+        role: Role,
+        by: &Actor,
+    ) -> Result<(String, TokenInfo), AppError> {
         let (token, req, issued) = issue_request(user, role, by)?;
+        let id = req.events[0].id;
         store.append(req).await?;
-        self.insert(issued);
-        Ok(token)
+        let info = TokenInfo {
+            id,
+            user: issued.user.clone(),
+            role: issued.role,
+        };
+        self.insert(id, issued);
+        Ok((token, info))
     }
 
     /// [`TokenRegistry::issue`] from non-async code.
@@ -161,8 +268,9 @@ impl TokenRegistry {
         by: &Actor,
     ) -> Result<String, AppError> {
         let (token, req, issued) = issue_request(user, role, by)?;
+        let id = req.events[0].id;
         store.append_blocking(req)?;
-        self.insert(issued);
+        self.insert(id, issued);
         Ok(token)
     }
 

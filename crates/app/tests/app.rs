@@ -347,3 +347,102 @@ async fn a_replica_learns_tokens_from_replicated_events() {
         "the bootstrap admin token too"
     );
 }
+
+#[tokio::test]
+async fn a_cached_state_never_hides_an_append_made_elsewhere() {
+    // Two services on one store, each with its own state cache: what one appends, the
+    // other's next decision sees (it reads the events after its cached version).
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
+    let store = Store::open(dir.path()).unwrap();
+    let a = app_on(store.clone(), &clock);
+    a.bootstrap(dir.path()).unwrap();
+    let b = app_on(store.clone(), &clock);
+    let now = *clock.lock().unwrap();
+    let v = a
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let level = |l: &str| json!({ "level": l });
+    // a caches the visit at version 1; b assigns the level (version 2)
+    a.execute::<Visit>(
+        Target::Id(v.id),
+        "note-preference",
+        json!({"subject": "Wang Lei", "kind": "diet", "text": "tea"}),
+        &reception(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    assert!(a.cached_states() >= 1);
+    let assigned = b
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "assign-level",
+            level("senior"),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(assigned.version, 3);
+    // a must know the level is assigned: assigning again is refused by the domain
+    // (change-level is the command for that), and a stale If-Match is a conflict.
+    let again = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "assign-level",
+            level("ordinary"),
+            &reception(),
+            Default::default(),
+        )
+        .await;
+    assert!(again.is_err(), "a stale cache decided: {again:?}");
+    let stale = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            json!({"subject": "Wang Lei", "kind": "diet", "text": "late"}),
+            &reception(),
+            ExecOptions {
+                if_match: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            stale,
+            AppError::VersionConflict {
+                expected: 2,
+                actual: 3
+            }
+        ),
+        "{stale:?}"
+    );
+    // and the state a decides on equals a full fold of the stream
+    let next = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            json!({"subject": "Wang Lei", "kind": "diet", "text": "no spice"}),
+            &reception(),
+            ExecOptions {
+                if_match: Some(3),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.version, 4);
+    let full = a.load::<Visit>(&v.stream, None).unwrap();
+    assert_eq!(full.state.preferences.len(), 2);
+    assert_eq!(full.events.len(), 4);
+}

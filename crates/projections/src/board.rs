@@ -588,6 +588,41 @@ impl BoardProjection {
             on_site: pre.on_site.clone(),
         }
     }
+
+    /// [`BoardProjection::board`] and the first instant at which the same model may give
+    /// another board: the earliest flag or complaint clock still to turn overdue, or the
+    /// start of the next day. For every `now'` in `[now, until)`, `board(now')` equals
+    /// the board returned (while the model does not change).
+    pub(crate) fn board_until(&self, now: DateTime<Utc>) -> (Board, DateTime<Utc>) {
+        let board = self.board(now);
+        let pre = self.precomputed();
+        let fixed = event::fixed(now);
+        let today = now.with_timezone(&self.tz).date_naive();
+        let mut until = today
+            .succ_opt()
+            .and_then(|t| day_start(&self.tz, t))
+            .filter(|t| *t > now)
+            .unwrap_or(now);
+        for (_, when) in &pre.visits {
+            for w in when {
+                if let When::After(t) = w {
+                    let t = t.with_timezone(&Utc);
+                    if t >= now {
+                        until = until.min(t);
+                    }
+                }
+            }
+        }
+        for c in &pre.complaints {
+            for due in c.deadlines(fixed) {
+                let t = due.due_at.with_timezone(&Utc);
+                if due.met_at.is_none() && t >= now {
+                    until = until.min(t);
+                }
+            }
+        }
+        (board, until)
+    }
 }
 
 impl Projection for BoardProjection {

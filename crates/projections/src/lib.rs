@@ -362,6 +362,13 @@ impl ReadSide {
         self.inner.board.read().board(now)
     }
 
+    /// [`ReadSide::board`] and the instant from which the board may differ while the
+    /// model does not change (a time-dependent flag or complaint clock turns overdue, or
+    /// the day changes): for every `now'` in `[now, until)` the board is the same.
+    pub fn board_until(&self, now: DateTime<Utc>) -> (Board, DateTime<Utc>) {
+        self.inner.board.read().board_until(now)
+    }
+
     /// The cost report of a year (company time zone), grouped by `by`: a lookup of the
     /// incremental aggregates.
     pub fn costs(&self, year: i32, by: CostDimension) -> CostReport {

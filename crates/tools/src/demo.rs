@@ -373,7 +373,7 @@ struct Run {
 impl Run {
     /// Issues one command at business time `when` (moved to just after the previous
     /// command when earlier); `Flow::End` when that is after the end of the run.
-    async fn exec<A: Aggregate>(
+    async fn exec<A: Aggregate + Send + Sync + 'static>(
         &mut self,
         when: Time,
         target: Target,
