@@ -9,7 +9,11 @@ use serde_json::{json, Value};
 
 async fn file_visit(s: &Server, requester: &str) -> (String, u64) {
     let filed = s
-        .post(requester, "/api/v1/visits", visit_request(s.clock.now(), 10, 1))
+        .post(
+            requester,
+            "/api/v1/visits",
+            visit_request(s.clock.now(), 10, 1),
+        )
         .await
         .expect(201);
     (
@@ -195,10 +199,7 @@ async fn the_board_pages_and_filters_its_visits() {
     assert_eq!(order.len(), 3);
     assert!(whole.get("visits_total").is_none(), "plain board unchanged");
 
-    let page = s
-        .get(&reception, "/api/v1/board?limit=2")
-        .await
-        .expect(200);
+    let page = s.get(&reception, "/api/v1/board?limit=2").await.expect(200);
     assert_eq!(visit_ids(&page), order[..2].to_vec());
     assert_eq!(page["visits_total"], 3);
     assert_eq!(page["today"], whole["today"]);
@@ -272,7 +273,8 @@ async fn a_cached_board_never_shows_a_flag_the_clock_has_changed() {
         "a cached board hid a flag that turned: {later}"
     );
     // The clock going back gives the earlier board again.
-    s.clock.advance(-(Duration::hours(24) + Duration::seconds(1)));
+    s.clock
+        .advance(-(Duration::hours(24) + Duration::seconds(1)));
     let back = s.get(&requester, "/api/v1/board").await.expect(200);
     assert_eq!(back, first);
     let _ = s.stop().await;

@@ -62,7 +62,9 @@ async fn revoke_token(
         .tokens()
         .revoke_id(state.app.store(), id, &caller.0)
         .await?;
-    Ok(Json(json!({ "id": info.id, "user": info.user, "role": info.role, "revoked": true })))
+    Ok(Json(
+        json!({ "id": info.id, "user": info.user, "role": info.role, "revoked": true }),
+    ))
 }
 
 /// `POST /api/v1/admin/rebuild` body (may be empty: every projection).

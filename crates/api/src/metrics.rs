@@ -60,14 +60,52 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
     let route = route.unwrap_or_else(|| "unmatched".into());
-    let status = res.status().as_u16().to_string();
+    let status = status_label(res.status());
     metrics::counter!("reception_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("reception_http_request_seconds", "route" => route)
         .record(started.elapsed().as_secs_f64());
     res
+}
+
+/// The method as a label without allocating for the usual ones.
+fn method_label(m: &axum::http::Method) -> metrics::SharedString {
+    use axum::http::Method;
+    let s = match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => return m.as_str().to_string().into(),
+    };
+    metrics::SharedString::const_str(s)
+}
+
+/// The status code as a label without allocating for the ones the API answers.
+fn status_label(s: axum::http::StatusCode) -> metrics::SharedString {
+    let text = match s.as_u16() {
+        200 => "200",
+        201 => "201",
+        202 => "202",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        408 => "408",
+        409 => "409",
+        412 => "412",
+        413 => "413",
+        422 => "422",
+        500 => "500",
+        503 => "503",
+        other => return other.to_string().into(),
+    };
+    metrics::SharedString::const_str(text)
 }

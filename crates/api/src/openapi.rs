@@ -317,7 +317,10 @@ fn build() -> Value {
         "requestBody": { "required": true, "content": json_content(token_req) }, "responses": tok }));
 
     // Admin extensions: tokens and online rebuilds.
-    let token_info = c.named("TokenInfo", &schemars::schema_for!(reception_app::TokenInfo));
+    let token_info = c.named(
+        "TokenInfo",
+        &schemars::schema_for!(reception_app::TokenInfo),
+    );
     p.add("get", "/api/v1/tokens", query_op("tokens", "extension: the active tokens (admin; never a token or its hash)", vec![],
         json!({ "type": "object", "properties": { "tokens": { "type": "array", "items": token_info.clone() } } }), "application/json"));
     let mut revoke = error_responses(&[401, 403, 404, 503]);
@@ -327,15 +330,30 @@ fn build() -> Value {
     p.add("delete", "/api/v1/tokens/{id}", json!({
         "tags": ["tokens"], "summary": "extension: revoke a token by its id (admin)", "security": [{ "bearer": [] }],
         "parameters": [id_param()], "responses": revoke }));
-    let rebuild_req = c.named("RebuildRequest", &schemars::schema_for!(crate::admin::RebuildRequest));
-    let rebuild_status = c.named("RebuildStatus", &schemars::schema_for!(crate::admin::RebuildStatus));
+    let rebuild_req = c.named(
+        "RebuildRequest",
+        &schemars::schema_for!(crate::admin::RebuildRequest),
+    );
+    let rebuild_status = c.named(
+        "RebuildStatus",
+        &schemars::schema_for!(crate::admin::RebuildStatus),
+    );
     let mut rebuild = error_responses(&[400, 401, 403, 409, 503]);
     rebuild.insert("202".into(), json!({ "description": "started on a blocking thread; poll GET for progress", "content": json_content(rebuild_status.clone()) }));
     p.add("post", "/api/v1/admin/rebuild", json!({
         "tags": ["admin"], "summary": "extension: rebuild one projection (board, costs, archive, complaints) or all, online (admin); 409 while one runs",
         "security": [{ "bearer": [] }], "requestBody": { "required": false, "content": json_content(rebuild_req) }, "responses": rebuild }));
-    p.add("get", "/api/v1/admin/rebuild", query_op("admin", "extension: status and progress of the last online rebuild (admin)", vec![],
-        rebuild_status, "application/json"));
+    p.add(
+        "get",
+        "/api/v1/admin/rebuild",
+        query_op(
+            "admin",
+            "extension: status and progress of the last online rebuild (admin)",
+            vec![],
+            rebuild_status,
+            "application/json",
+        ),
+    );
 
     // Queries answered from the log.
     let history = json!({ "type": "object", "properties": { "stream": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date-time"},

@@ -122,11 +122,7 @@ impl BoardCache {
         {
             let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(c) = slot.as_ref() {
-                if c.seq == seq
-                    && c.generation == generation
-                    && c.from <= now
-                    && now < c.until
-                {
+                if c.seq == seq && c.generation == generation && c.from <= now && now < c.until {
                     return Ok(Arc::clone(c));
                 }
             }

@@ -38,8 +38,8 @@ use uuid::Uuid;
 pub use canonical::{canonical_json, fingerprint};
 pub use error::AppError;
 pub use outcome::{CommandOutcome, OutcomeEvent};
-pub use state_cache::STATE_CACHE_CAPACITY;
 use state_cache::StateCache;
+pub use state_cache::STATE_CACHE_CAPACITY;
 pub use tokens::{TokenInfo, TokenRegistry, TOKENS_STREAM};
 
 /// The server's clock: returns "now" with the configured offset. Injectable for tests.

@@ -202,7 +202,12 @@ impl TokenRegistry {
     /// Revokes the active token whose `TokenIssued` event has `id`: appends
     /// `TokenRevoked` (durable before this returns) and stops accepting the token at
     /// once. `NotFound` when no active token has that id.
-    pub async fn revoke_id(&self, store: &Store, id: Uuid, by: &Actor) -> Result<TokenInfo, AppError> {
+    pub async fn revoke_id(
+        &self,
+        store: &Store,
+        id: Uuid,
+        by: &Actor,
+    ) -> Result<TokenInfo, AppError> {
         let found = {
             let e = self.entries.read().expect("token registry lock");
             e.active

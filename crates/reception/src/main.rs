@@ -27,6 +27,12 @@ use reception_tools::demo::{DemoError, DemoOptions};
 use reception_tools::load::{LoadError, LoadOptions};
 use std::sync::{Arc, Mutex};
 
+/// mimalloc instead of the system allocator: a command or query allocates many small
+/// JSON values and strings across the runtime's threads, where glibc malloc showed as
+/// about a fifth of the server's CPU samples under load (benchmarks/api.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code: the hash chain does not verify.
 const EXIT_TAMPERED: u8 = 1;
 /// Exit code: usage error.

@@ -1,11 +1,12 @@
 //! Runs the HTTP load benchmark against a running `reception serve`:
 //! `cargo run --release -p reception-tools --example bench_http -- URL DATA_DIR [CONNECTIONS] [SECONDS]`
 //! (the admin token is read from `DATA_DIR/admin.token`). With `QUERIES_ONLY=1` in the
-//! environment only the board and costs phases run.
+//! environment only the board and costs phases run; with `COMMANDS_ONLY=1` only the
+//! commands phase.
 
 use std::time::Duration;
 
-use reception_tools::load::{run, run_queries, LoadOptions};
+use reception_tools::load::{run, run_commands, run_queries, LoadOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,6 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let report = if std::env::var_os("QUERIES_ONLY").is_some() {
         run_queries(url, token.trim(), opts).await?
+    } else if std::env::var_os("COMMANDS_ONLY").is_some() {
+        run_commands(url, token.trim(), opts).await?
     } else {
         run(url, token.trim(), opts).await?
     };

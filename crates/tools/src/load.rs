@@ -189,6 +189,33 @@ pub async fn run(
     })
 }
 
+/// Runs only the commands phase (e.g. when the queries are measured with `wrk`).
+pub async fn run_commands(
+    base_url: &str,
+    admin_token: &str,
+    opts: LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    if opts.connections == 0 {
+        return Err(LoadError::Options("connections must be at least 1".into()));
+    }
+    if opts.duration.is_zero() {
+        return Err(LoadError::Options("duration must be more than 0".into()));
+    }
+    let base = base_url.trim_end_matches('/').to_string();
+    let client = client()?;
+    let tokens = Tokens {
+        requester: token(&client, &base, admin_token, "requester").await?,
+        reception: token(&client, &base, admin_token, "reception").await?,
+        approver: token(&client, &base, admin_token, "approver").await?,
+        analyst: String::new(),
+    };
+    let phases = vec![phase("commands", &base, &tokens, &opts, Kind::Commands).await?];
+    Ok(LoadReport {
+        connections: opts.connections,
+        phases,
+    })
+}
+
 /// Runs only the two query phases (board, costs), e.g. against a store filled by the
 /// demo generator, where the board shows a realistic number of open visits (the
 /// commands phase of [`run`] leaves every visit it files open on the board).
