@@ -83,6 +83,7 @@ for mode in shared pinned; do
     fi
     echo "after: $(uptime | sed 's/.*load average/load average/')"
     TOKEN=$(analyst_token "$WORK/cmd")
+    wrk_run "whole board after the commands phase (every visit it filed is open)" "/api/v1/board" "$cli"
     wrk_run "board after the commands phase, first 50 visits" "/api/v1/board?limit=50" "$cli"
     stop_server
 done
