@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 /// How many streams' states are kept; the least recently used quarter is dropped when
 /// the cache is full.
-pub const STATE_CACHE_CAPACITY: usize = 8192;
+pub const STATE_CACHE_CAPACITY: usize = 4096;
 
 struct Entry {
     version: u64,
