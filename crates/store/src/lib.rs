@@ -28,6 +28,16 @@
 //! made elsewhere through the same writer ([`Store::append_replicated`] one at a time,
 //! [`Store::append_replicated_batch`] a whole run in one commit).
 //!
+//! The commit is pipelined over two threads: the writer (`store-writer`) checks and
+//! encodes the requests that arrive while batch N is being flushed by the commit thread
+//! (`store-commit`), which then publishes the new durable head, lets the writer apply
+//! batch N+1 and answers batch N's callers. At most one batch is applied but not yet
+//! durable, and the next `apply_batch` starts only after its flush (sled's flush holds
+//! a lock `apply_batch` needs exclusively; waiting for it there would stall readers).
+//! Whatever of an envelope does not depend on the writer (ids, type, actor, `data`, a
+//! given `occurred_at`) is serialised on the caller's thread before the request is
+//! queued; the writer adds seq, version, times and the hash chain by copying bytes.
+//!
 //! # Example
 //! ```
 //! use reception_store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store};

@@ -1,4 +1,5 @@
-//! The single writer thread: group commit of appends (one atomic batch, one flush per batch).
+//! The single writer thread and its commit thread: pipelined group commit of appends
+//! (one atomic batch, one flush per batch; batch N+1 is prepared while N is flushed).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
@@ -133,8 +134,11 @@ struct Applied {
     result: Result<(), StoreError>,
     /// The head to publish once durable (`None` when the batch wrote no event).
     head: Option<(u64, String)>,
-    /// Whether a flush is needed (something was written, or the store closes).
+    /// Whether the committer must flush (something was written, or the store closes,
+    /// and the writer did not flush it itself).
     flush: bool,
+    /// Whether the writer waits for `Cmd::Flushed` before its next `apply_batch`.
+    notify: bool,
     close: Option<oneshot::Sender<Result<(), StoreError>>>,
 }
 
@@ -157,6 +161,7 @@ impl Committer {
                 mut result,
                 head,
                 flush,
+                notify,
                 close,
             } = applied;
             if result.is_ok() && flush {
@@ -174,7 +179,9 @@ impl Committer {
             } else if let Err(e) = &result {
                 tracing::error!(error = %e, "event store flush failed");
             }
-            let _ = self.writer.send(Cmd::Flushed);
+            if notify {
+                let _ = self.writer.send(Cmd::Flushed);
+            }
             answer(outcomes, &result);
             if let Some(reply) = close {
                 let _ = reply.send(result);
@@ -307,13 +314,39 @@ impl Writer {
                 if building.commands > 0 || building.close.is_some() {
                     let closing = building.close.is_some();
                     let batch = std::mem::take(&mut building);
-                    let applied = self.apply(batch);
+                    let mut applied = self.apply(batch);
+                    // Nothing else to do meanwhile (a lone writer): flush right here
+                    // and save the round trip to the commit thread before the next
+                    // batch. Otherwise the commit thread flushes while the requests
+                    // that are waiting get checked and encoded.
+                    let mut next = None;
+                    if !closing {
+                        if !applied.flush {
+                            applied.notify = false;
+                        } else if overflow.is_empty() {
+                            match rx.try_recv() {
+                                Ok(cmd) => next = Some(cmd),
+                                Err(_) => {
+                                    if applied.result.is_ok() {
+                                        applied.result =
+                                            self.trees.db.flush().map(|_| ()).map_err(io_err);
+                                    }
+                                    applied.flush = false;
+                                    applied.notify = false;
+                                }
+                            }
+                        }
+                    }
+                    let notify = applied.notify;
                     if to_committer.send(applied).is_err() {
                         break;
                     }
-                    in_flight = true;
+                    in_flight = notify;
                     if closing {
                         break;
+                    }
+                    if let Some(cmd) = next {
+                        self.take(cmd, &mut building, &mut overflow, &mut in_flight);
                     }
                     continue;
                 }
@@ -413,7 +446,11 @@ impl Writer {
             ..
         } = batch;
         let wrote = !pending.log.is_empty() || !pending.idem.is_empty();
-        let result = if wrote { self.commit(&pending) } else { Ok(()) };
+        let result = if wrote {
+            self.write_batch(&pending)
+        } else {
+            Ok(())
+        };
         let moved = start.as_ref().is_some_and(|(seq, _)| *seq != self.seq);
         match &result {
             Ok(()) => {
@@ -442,6 +479,7 @@ impl Writer {
             result,
             head: (moved && wrote).then(|| (self.seq, self.hash.clone())),
             flush: wrote || close.is_some(),
+            notify: true,
             close,
         }
     }
@@ -664,9 +702,10 @@ impl Writer {
     }
 
     /// The whole batch as one `apply_batch` on the one event tree (atomic, also
-    /// across a crash: sled recovers a batch entirely or not at all), then one flush.
-    /// The writer is the only one writing these keys, so no transaction is needed.
-    fn commit(&self, pending: &Pending) -> Result<(), StoreError> {
+    /// across a crash: sled recovers a batch entirely or not at all); not flushed here
+    /// (see [`Writer::run`]). The writer is the only one writing these keys, so no
+    /// transaction is needed.
+    fn write_batch(&self, pending: &Pending) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (seq, bytes) in &pending.log {
             batch.insert(&codec::log_key(*seq), bytes.clone());
@@ -683,9 +722,7 @@ impl Writer {
             batch.insert(codec::idem_key(key), v);
         }
         batch.insert(codec::META_HEAD, codec::encode_head(self.seq, &self.hash));
-        self.trees.events.apply_batch(batch).map_err(io_err)?;
-        self.trees.db.flush().map_err(io_err)?;
-        Ok(())
+        self.trees.events.apply_batch(batch).map_err(io_err)
     }
 }
 
