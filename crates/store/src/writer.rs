@@ -148,9 +148,27 @@ struct Applied {
 /// N's flush is on the disk, and nobody is answered before the flush covering them.
 struct Committer {
     db: sled::Db,
+    publisher: Arc<Publisher>,
+    writer: mpsc::Sender<Cmd>,
+}
+
+/// Makes a durable head visible to readers and subscribers. Used by the commit thread,
+/// and by the writer for a batch it flushed itself (only when no batch is in flight,
+/// so the head never moves backwards).
+struct Publisher {
     head: Arc<RwLock<Head>>,
     head_tx: watch::Sender<u64>,
-    writer: mpsc::Sender<Cmd>,
+}
+
+impl Publisher {
+    fn publish(&self, seq: u64, hash: String) {
+        {
+            let mut h = self.head.write().expect("head lock");
+            h.seq = seq;
+            h.hash = hash;
+        }
+        self.head_tx.send_replace(seq);
+    }
 }
 
 impl Committer {
@@ -169,12 +187,7 @@ impl Committer {
             }
             if result.is_ok() {
                 if let Some((seq, hash)) = head {
-                    {
-                        let mut h = self.head.write().expect("head lock");
-                        h.seq = seq;
-                        h.hash = hash;
-                    }
-                    self.head_tx.send_replace(seq);
+                    self.publisher.publish(seq, hash);
                 }
             } else if let Err(e) = &result {
                 tracing::error!(error = %e, "event store flush failed");
@@ -275,10 +288,13 @@ impl Writer {
         let Some(head_tx) = self.head_tx.take() else {
             return;
         };
-        let committer = Committer {
-            db: self.trees.db.clone(),
+        let publisher = Arc::new(Publisher {
             head: self.head.clone(),
             head_tx,
+        });
+        let committer = Committer {
+            db: self.trees.db.clone(),
+            publisher: publisher.clone(),
             writer: self_tx,
         };
         let handle = match std::thread::Builder::new()
@@ -327,12 +343,8 @@ impl Writer {
                             match rx.try_recv() {
                                 Ok(cmd) => next = Some(cmd),
                                 Err(_) => {
-                                    if applied.result.is_ok() {
-                                        applied.result =
-                                            self.trees.db.flush().map(|_| ()).map_err(io_err);
-                                    }
-                                    applied.flush = false;
-                                    applied.notify = false;
+                                    self.finish_here(applied, &publisher);
+                                    continue;
                                 }
                             }
                         }
@@ -361,6 +373,27 @@ impl Writer {
         if let Err(e) = self.trees.db.flush() {
             tracing::error!(error = %e, "final flush of the event store failed");
         }
+    }
+
+    /// Flushes, publishes and answers an applied batch on the writer thread itself (the
+    /// lone-writer case: nothing in flight, nothing queued), sparing the callers a hop
+    /// through the commit thread.
+    fn finish_here(&self, applied: Applied, publisher: &Publisher) {
+        let Applied {
+            outcomes,
+            mut result,
+            head,
+            ..
+        } = applied;
+        if result.is_ok() {
+            result = self.trees.db.flush().map(|_| ()).map_err(io_err);
+        }
+        match (&result, head) {
+            (Ok(()), Some((seq, hash))) => publisher.publish(seq, hash),
+            (Err(e), _) => tracing::error!(error = %e, "event store flush failed"),
+            _ => {}
+        }
+        answer(outcomes, &result);
     }
 
     /// Takes one command into the batch being built (checking and encoding it now,
