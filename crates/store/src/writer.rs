@@ -329,17 +329,18 @@ impl Writer {
                 }
                 if building.commands > 0 || building.close.is_some() {
                     let closing = building.close.is_some();
+                    let lone = building.commands == 1;
                     let batch = std::mem::take(&mut building);
                     let mut applied = self.apply(batch);
-                    // Nothing else to do meanwhile (a lone writer): flush right here
-                    // and save the round trip to the commit thread before the next
-                    // batch. Otherwise the commit thread flushes while the requests
-                    // that are waiting get checked and encoded.
+                    // A lone writer (a one-request batch, nothing queued behind it):
+                    // flush right here and save the caller the round trip through the
+                    // commit thread. Otherwise the commit thread flushes while the
+                    // requests that arrive get checked and encoded.
                     let mut next = None;
                     if !closing {
                         if !applied.flush {
                             applied.notify = false;
-                        } else if overflow.is_empty() {
+                        } else if lone && overflow.is_empty() {
                             match rx.try_recv() {
                                 Ok(cmd) => next = Some(cmd),
                                 Err(_) => {
