@@ -34,6 +34,8 @@
 //! batch N+1 and answers batch N's callers. At most one batch is applied but not yet
 //! durable, and the next `apply_batch` starts only after its flush (sled's flush holds
 //! a lock `apply_batch` needs exclusively; waiting for it there would stall readers).
+//! A lone writer's batch (one request, nothing queued) is flushed and answered on the
+//! writer thread itself.
 //! Whatever of an envelope does not depend on the writer (ids, type, actor, `data`, a
 //! given `occurred_at`) is serialised on the caller's thread before the request is
 //! queued; the writer adds seq, version, times and the hash chain by copying bytes.
