@@ -1,10 +1,8 @@
 //! Key layouts of the sled trees, envelope (de)serialisation and the hash chain.
 
-use chrono::{DateTime, FixedOffset, Utc};
-use serde::Serialize;
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
 
-use crate::{Actor, Envelope, StoreError, Upcaster};
+use crate::{Envelope, NewEvent, StoreError, Upcaster};
 
 /// The `prev_hash` of seq 1.
 pub(crate) const GENESIS_HASH: &str =
@@ -172,52 +170,117 @@ pub(crate) fn fill_hash(canonical: &[u8], hash: &str) -> Vec<u8> {
     out
 }
 
-/// Every field of an [`Envelope`] before `data`, borrowed, in the same order and with
-/// the same serde names, `hash` blank: serialised, then `data` appended, it gives
-/// exactly the canonical bytes of the envelope (`data` is the last field).
-#[derive(Serialize)]
-pub(crate) struct Header<'a> {
-    pub seq: u64,
-    pub stream: &'a str,
-    pub version: u64,
-    pub id: Uuid,
-    #[serde(rename = "type")]
-    pub event_type: &'a str,
-    pub schema: u32,
-    pub occurred_at: DateTime<FixedOffset>,
-    pub recorded_at: DateTime<Utc>,
-    pub actor: &'a Actor,
-    pub correlation_id: Uuid,
-    pub causation_id: Uuid,
-    pub prev_hash: &'a str,
-    pub hash: &'static str,
+/// The parts of a new event's envelope that do not depend on the writer (all but
+/// seq, version, recorded_at, a defaulted occurred_at and the hashes), serialised on
+/// the caller's thread into one buffer, exactly as serde_json writes those fields of
+/// an [`Envelope`]: `"id":..,"type":..,"schema":..`, then occurred_at's JSON string
+/// when given, then `"actor":..,"correlation_id":..,"causation_id":..`, then `data`.
+pub(crate) struct PreEncoded {
+    bytes: Vec<u8>,
+    ident_end: usize,
+    occurred_end: usize,
+    people_end: usize,
 }
 
-/// Builds a new envelope from its header and its already serialised `data` (compact
-/// serde_json, as the caller's thread produced it): the canonical bytes go through
-/// `canonical` (a reused buffer), the stored bytes (hash filled in) into `stored`
-/// (also reused). Returns the hash.
+impl PreEncoded {
+    pub(crate) fn new(ev: &NewEvent) -> Result<PreEncoded, serde_json::Error> {
+        let mut bytes = Vec::with_capacity(640);
+        bytes.extend_from_slice(b"\"id\":");
+        serde_json::to_writer(&mut bytes, &ev.id)?;
+        bytes.extend_from_slice(b",\"type\":");
+        serde_json::to_writer(&mut bytes, &ev.event_type)?;
+        bytes.extend_from_slice(b",\"schema\":");
+        serde_json::to_writer(&mut bytes, &ev.schema)?;
+        let ident_end = bytes.len();
+        if let Some(t) = &ev.occurred_at {
+            serde_json::to_writer(&mut bytes, t)?;
+        }
+        let occurred_end = bytes.len();
+        bytes.extend_from_slice(b"\"actor\":");
+        serde_json::to_writer(&mut bytes, &ev.actor)?;
+        bytes.extend_from_slice(b",\"correlation_id\":");
+        serde_json::to_writer(&mut bytes, &ev.correlation_id)?;
+        bytes.extend_from_slice(b",\"causation_id\":");
+        serde_json::to_writer(&mut bytes, &ev.causation_id)?;
+        let people_end = bytes.len();
+        serde_json::to_writer(&mut bytes, &ev.data)?;
+        Ok(PreEncoded {
+            bytes,
+            ident_end,
+            occurred_end,
+            people_end,
+        })
+    }
+}
+
+/// recorded_at of a batch as JSON strings: as a UTC time (`recorded_at`) and as the
+/// UTC-offset time an event without occurred_at gets (`occurred_at`).
+pub(crate) struct Stamp {
+    pub at: DateTime<Utc>,
+    utc: Vec<u8>,
+    fixed: Vec<u8>,
+}
+
+impl Stamp {
+    pub(crate) fn new(at: DateTime<Utc>) -> Stamp {
+        let utc = serde_json::to_vec(&at).expect("a time serialises");
+        let fixed = serde_json::to_vec(&at.fixed_offset()).expect("a time serialises");
+        Stamp { at, utc, fixed }
+    }
+}
+
+/// Builds a new envelope's canonical bytes (hash blank) in `canonical` and its stored
+/// bytes (hash filled in) in `stored`, both reused buffers, from the caller's
+/// [`PreEncoded`] parts, the stream name as a JSON string, and what the writer assigns.
+/// The result is byte for byte `serde_json::to_vec` of the [`Envelope`] (field order is
+/// its declaration order). Returns the hash.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_new(
-    header: &Header<'_>,
-    data: &[u8],
+    seq: u64,
+    stream_json: &[u8],
+    version: u64,
+    pre: &PreEncoded,
+    stamp: &Stamp,
+    prev_hash: &str,
     canonical: &mut Vec<u8>,
     stored: &mut Vec<u8>,
-) -> Result<String, serde_json::Error> {
+) -> String {
+    use std::io::Write as _;
+    let b = &pre.bytes;
     canonical.clear();
-    serde_json::to_writer(&mut *canonical, header)?;
-    // The header ends with `"hash":""}`: the blank hash's closing quote is at len - 2.
-    debug_assert!(canonical.ends_with(b"\"hash\":\"\"}"));
-    let split = canonical.len() - 2;
-    canonical.pop();
-    canonical.extend_from_slice(b",\"data\":");
-    canonical.extend_from_slice(data);
+    canonical.extend_from_slice(b"{\"seq\":");
+    let _ = write!(canonical, "{seq}");
+    canonical.extend_from_slice(b",\"stream\":");
+    canonical.extend_from_slice(stream_json);
+    canonical.extend_from_slice(b",\"version\":");
+    let _ = write!(canonical, "{version}");
+    canonical.push(b',');
+    canonical.extend_from_slice(&b[..pre.ident_end]);
+    canonical.extend_from_slice(b",\"occurred_at\":");
+    if pre.occurred_end > pre.ident_end {
+        canonical.extend_from_slice(&b[pre.ident_end..pre.occurred_end]);
+    } else {
+        canonical.extend_from_slice(&stamp.fixed);
+    }
+    canonical.extend_from_slice(b",\"recorded_at\":");
+    canonical.extend_from_slice(&stamp.utc);
+    canonical.push(b',');
+    canonical.extend_from_slice(&b[pre.occurred_end..pre.people_end]);
+    // A chain hash is lowercase hex: nothing to escape.
+    canonical.extend_from_slice(b",\"prev_hash\":\"");
+    canonical.extend_from_slice(prev_hash.as_bytes());
+    canonical.extend_from_slice(b"\",\"hash\":\"");
+    let split = canonical.len();
+    canonical.extend_from_slice(b"\",\"data\":");
+    canonical.extend_from_slice(&b[pre.people_end..]);
     canonical.push(b'}');
-    let hash = chain_hash(header.prev_hash, canonical);
+    let hash = chain_hash(prev_hash, canonical);
     stored.clear();
+    stored.reserve(canonical.len() + hash.len());
     stored.extend_from_slice(&canonical[..split]);
     stored.extend_from_slice(hash.as_bytes());
     stored.extend_from_slice(&canonical[split..]);
-    Ok(hash)
+    hash
 }
 
 /// Parses a stored envelope.
@@ -246,6 +309,7 @@ pub(crate) fn io_err(e: sled::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn fill_hash_matches_a_full_serialisation() {
@@ -267,65 +331,132 @@ mod tests {
         assert_eq!(canonical_bytes(&full).unwrap(), canon);
     }
 
+    fn sample_event(data: serde_json::Value, occurred_at: Option<&str>) -> NewEvent {
+        let id = Uuid::now_v7();
+        NewEvent {
+            id,
+            event_type: "ReceptionRequested".into(),
+            schema: 3,
+            data,
+            occurred_at: occurred_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap()),
+            actor: crate::Actor {
+                user: "li.\"na\"\u{1}".into(),
+                role: "reception 中文".into(),
+            },
+            correlation_id: id,
+            causation_id: Uuid::now_v7(),
+        }
+    }
+
+    /// The envelope `encode_new` must reproduce, serialised the plain serde way.
+    fn expected(
+        seq: u64,
+        stream: &str,
+        version: u64,
+        ev: &NewEvent,
+        recorded_at: DateTime<Utc>,
+        prev: &str,
+        hash: &str,
+    ) -> Envelope {
+        Envelope {
+            seq,
+            stream: stream.into(),
+            version,
+            id: ev.id,
+            event_type: ev.event_type.clone(),
+            schema: ev.schema,
+            occurred_at: ev.occurred_at.unwrap_or(recorded_at.fixed_offset()),
+            recorded_at,
+            actor: ev.actor.clone(),
+            correlation_id: ev.correlation_id,
+            causation_id: ev.causation_id,
+            prev_hash: prev.into(),
+            hash: hash.into(),
+            data: ev.data.clone(),
+        }
+    }
+
     #[test]
     fn encode_new_equals_a_full_serialisation_of_the_envelope() {
         let data = serde_json::json!({
             "z": [1, 2.5, -3e-7, null, true], "a": "quote \" backslash \\ tab \t 中文 🚗",
             "nested": {"hash": "", "k": {"\"hash\":\"\"": 1}}, "amount_fen": 1_280_000
         });
-        let actor = Actor {
-            user: "li.na".into(),
-            role: "reception".into(),
-        };
-        let id = Uuid::now_v7();
-        let occurred_at = DateTime::parse_from_rfc3339("2026-11-22T09:30:00.5+08:00").unwrap();
-        let recorded_at = Utc::now();
         let prev = chain_hash(GENESIS_HASH, b"something");
-        let header = Header {
-            seq: 42,
-            stream: "visit-\"x\"\u{7f}",
-            version: 7,
-            id,
-            event_type: "ReceptionRequested",
-            schema: 3,
-            occurred_at,
-            recorded_at,
-            actor: &actor,
-            correlation_id: id,
-            causation_id: id,
-            prev_hash: &prev,
-            hash: "",
-        };
+        let stream = "visit-\"x\"\u{7f}";
+        let stream_json = serde_json::to_vec(stream).unwrap();
         let (mut canon, mut stored) = (Vec::new(), Vec::new());
-        let data_bytes = serde_json::to_vec(&data).unwrap();
-        let hash = encode_new(&header, &data_bytes, &mut canon, &mut stored).unwrap();
-        let mut env = Envelope {
-            seq: 42,
-            stream: header.stream.into(),
-            version: 7,
-            id,
-            event_type: "ReceptionRequested".into(),
-            schema: 3,
-            occurred_at,
-            recorded_at,
-            actor: actor.clone(),
-            correlation_id: id,
-            causation_id: id,
-            prev_hash: prev.clone(),
-            hash: String::new(),
-            data,
-        };
-        assert_eq!(canon, serde_json::to_vec(&env).unwrap());
-        assert_eq!(hash, chain_hash(&prev, &canon));
-        env.hash = hash;
-        assert_eq!(stored, serde_json::to_vec(&env).unwrap());
-        assert_eq!(decode_envelope(42, &stored).unwrap(), env);
+        for occurred in [
+            None,
+            Some("2026-11-22T09:30:00.5+08:00"),
+            Some("2026-11-22T09:30:00Z"),
+        ] {
+            for recorded_at in [
+                Utc::now(),
+                DateTime::parse_from_rfc3339("2026-11-22T01:30:00Z")
+                    .unwrap()
+                    .to_utc(),
+            ] {
+                let ev = sample_event(data.clone(), occurred);
+                let stamp = Stamp::new(recorded_at);
+                let pre = PreEncoded::new(&ev).unwrap();
+                let hash = encode_new(
+                    u64::MAX,
+                    &stream_json,
+                    7,
+                    &pre,
+                    &stamp,
+                    &prev,
+                    &mut canon,
+                    &mut stored,
+                );
+                let mut env = expected(u64::MAX, stream, 7, &ev, recorded_at, &prev, "");
+                assert_eq!(canon, serde_json::to_vec(&env).unwrap());
+                assert_eq!(hash, chain_hash(&prev, &canon));
+                env.hash = hash;
+                assert_eq!(stored, serde_json::to_vec(&env).unwrap());
+                assert_eq!(decode_envelope(1, &stored).unwrap(), env);
+                assert_eq!(canonical_bytes(&env).unwrap(), canon);
+            }
+        }
         // the reused buffers carry nothing over to the next event
-        let again = encode_new(&header, b"{}", &mut canon, &mut stored).unwrap();
-        env.data = serde_json::json!({});
-        env.hash = String::new();
-        assert_eq!(canon, serde_json::to_vec(&env).unwrap());
-        assert_eq!(again, chain_hash(&prev, &canon));
+        let ev = sample_event(serde_json::json!({}), None);
+        let stamp = Stamp::new(Utc::now());
+        let pre = PreEncoded::new(&ev).unwrap();
+        let again = encode_new(
+            1,
+            b"\"s\"",
+            1,
+            &pre,
+            &stamp,
+            GENESIS_HASH,
+            &mut canon,
+            &mut stored,
+        );
+        let env = expected(1, "s", 1, &ev, stamp.at, GENESIS_HASH, &again);
+        assert_eq!(stored, serde_json::to_vec(&env).unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encode_new_matches_serde_for_any_strings(
+            stream in "\\PC{1,20}|[\"\\\\\u{0}-\u{1f}a]{1,8}",
+            user in "\\PC{1,12}|[\"\\\\\u{0}-\u{1f}]{1,4}",
+            key in "\\PC{0,8}",
+            text in "\\PC{0,40}|[\"\\\\\u{0}-\u{1f}\u{7f}]{0,8}",
+            n in proptest::num::i64::ANY,
+            seq in 1u64..u64::MAX,
+        ) {
+            let mut ev = sample_event(serde_json::json!({ key: text, "n": n, "l": [n, -0.5] }), None);
+            ev.actor.user = user;
+            let stamp = Stamp::new(Utc::now());
+            let pre = PreEncoded::new(&ev).unwrap();
+            let (mut canon, mut stored) = (Vec::new(), Vec::new());
+            let stream_json = serde_json::to_vec(&stream).unwrap();
+            let hash = encode_new(seq, &stream_json, seq / 2, &pre, &stamp, GENESIS_HASH, &mut canon, &mut stored);
+            let env = expected(seq, &stream, seq / 2, &ev, stamp.at, GENESIS_HASH, &hash);
+            proptest::prop_assert_eq!(stored, serde_json::to_vec(&env).unwrap());
+        }
     }
 
     #[test]

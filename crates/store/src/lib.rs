@@ -28,6 +28,18 @@
 //! made elsewhere through the same writer ([`Store::append_replicated`] one at a time,
 //! [`Store::append_replicated_batch`] a whole run in one commit).
 //!
+//! The commit is pipelined over two threads: the writer (`store-writer`) checks and
+//! encodes the requests that arrive while batch N is being flushed by the commit thread
+//! (`store-commit`), which then publishes the new durable head, lets the writer apply
+//! batch N+1 and answers batch N's callers. At most one batch is applied but not yet
+//! durable, and the next `apply_batch` starts only after its flush (sled's flush holds
+//! a lock `apply_batch` needs exclusively; waiting for it there would stall readers).
+//! A lone writer's batch (one request, nothing queued) is flushed and answered on the
+//! writer thread itself.
+//! Whatever of an envelope does not depend on the writer (ids, type, actor, `data`, a
+//! given `occurred_at`) is serialised on the caller's thread before the request is
+//! queued; the writer adds seq, version, times and the hash chain by copying bytes.
+//!
 //! # Example
 //! ```
 //! use reception_store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store};
@@ -494,9 +506,10 @@ impl Store {
         let (head_tx, head_rx) = tokio::sync::watch::channel(seq);
         let (tx, rx) = mpsc::channel();
         let w = writer::Writer::new(trees.clone(), head.clone(), head_tx);
+        let self_tx = tx.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || w.run(rx))
+            .spawn(move || w.run(rx, self_tx))
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         let reader = read::Reader {
             events: trees.events.clone(),
@@ -547,11 +560,17 @@ impl Store {
     }
 
     /// Looks up a stored idempotency result: `Some((fingerprint, appended))`.
+    ///
+    /// Only durable results count: the record of an append whose batch is still being
+    /// flushed reads as `None` (a repeat sent to [`Store::append`] is then answered by
+    /// the writer, after that flush).
     pub fn idempotency_result(
         &self,
         key: &str,
     ) -> Result<Option<([u8; 32], Appended)>, StoreError> {
-        writer::read_idempotency(&self.inner.trees.events, key)
+        let found = writer::read_idempotency(&self.inner.trees.events, key)?;
+        let durable = self.inner.reader.durable_seq();
+        Ok(found.filter(|(_, a)| a.events.iter().all(|e| e.seq <= durable)))
     }
 
     /// Current version of a stream (0 when it does not exist).
@@ -591,19 +610,29 @@ impl Store {
         self.inner.reader.all(from_seq, limit, false)
     }
 
-    /// Names of all streams whose name starts with `prefix` (e.g. "visit-").
+    /// Names of all streams whose name starts with `prefix` (e.g. "visit-"), among
+    /// the streams whose first event is durable.
     pub fn streams(
         &self,
         prefix: &str,
     ) -> impl Iterator<Item = Result<String, StoreError>> + Send + 'static {
+        let durable = self.inner.reader.durable_seq();
         self.inner
             .trees
             .events
             .scan_prefix(codec::head_key(prefix))
-            .map(|r| {
-                let (k, _) = r.map_err(codec::io_err)?;
-                String::from_utf8(k[1..].to_vec())
-                    .map_err(|_| StoreError::Io("a stream name is not UTF-8".into()))
+            .filter_map(move |r| {
+                let (k, v) = match r {
+                    Ok(kv) => kv,
+                    Err(e) => return Some(Err(codec::io_err(e))),
+                };
+                if codec::decode_u64(&v).is_some_and(|first| first > durable) {
+                    return None;
+                }
+                Some(
+                    String::from_utf8(k[1..].to_vec())
+                        .map_err(|_| StoreError::Io("a stream name is not UTF-8".into())),
+                )
             })
     }
 

@@ -1,6 +1,7 @@
-//! The single writer thread: group commit of appends (one atomic batch, one flush per batch).
+//! The single writer thread and its commit thread: pipelined group commit of appends
+//! (one atomic batch, one flush per batch; batch N+1 is prepared while N is flushed).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
@@ -19,26 +20,34 @@ const MAX_BATCH: usize = 4096;
 /// Most stream versions kept in the writer's cache.
 const VERSION_CACHE: usize = 200_000;
 
-/// An append checked and half-encoded on the caller's thread: each event's `data`
-/// is already serialised (and taken out of the request), so the writer only fills
-/// in seq, version, time and hashes.
+/// An append checked and mostly encoded on the caller's thread: everything of each
+/// envelope that does not depend on the writer is already serialised (and each event's
+/// `data` taken out of the request), so the writer only fills in seq, version, time and
+/// hashes and copies bytes.
 pub(crate) struct Prepared {
     pub req: AppendRequest,
-    pub data: Vec<Vec<u8>>,
+    /// The stream name as a JSON string.
+    pub stream_json: Vec<u8>,
+    pub events: Vec<codec::PreEncoded>,
 }
 
 impl Prepared {
-    /// Serialises every event's data (compact serde_json, the bytes the envelope holds).
     pub(crate) fn new(mut req: AppendRequest) -> Result<Prepared, AppendError> {
-        let mut data = Vec::with_capacity(req.events.len());
+        let stream_json = serde_json::to_vec(&req.stream)
+            .map_err(|e| AppendError::Invalid(format!("stream: does not serialise: {e}")))?;
+        let mut events = Vec::with_capacity(req.events.len());
         for (i, ev) in req.events.iter_mut().enumerate() {
-            let bytes = serde_json::to_vec(&ev.data).map_err(|e| {
-                AppendError::Invalid(format!("events[{i}].data: does not serialise: {e}"))
+            let pre = codec::PreEncoded::new(ev).map_err(|e| {
+                AppendError::Invalid(format!("events[{i}]: does not serialise: {e}"))
             })?;
             ev.data = serde_json::Value::Null;
-            data.push(bytes);
+            events.push(pre);
         }
-        Ok(Prepared { req, data })
+        Ok(Prepared {
+            req,
+            stream_json,
+            events,
+        })
     }
 }
 
@@ -52,6 +61,9 @@ pub(crate) enum Cmd {
         oneshot::Sender<Result<usize, ReplicateError>>,
     ),
     Close(oneshot::Sender<Result<(), StoreError>>),
+    /// From the committer: the batch handed over last is flushed (or failed) and its
+    /// head is published; the writer may apply the next one.
+    Flushed,
 }
 
 /// The database and its one event tree (see `codec` for the key prefixes).
@@ -70,7 +82,8 @@ pub(crate) struct Head {
 pub(crate) struct Writer {
     trees: Trees,
     head: Arc<RwLock<Head>>,
-    head_tx: watch::Sender<u64>,
+    /// Moved to the committer when the writer starts.
+    head_tx: Option<watch::Sender<u64>>,
     seq: u64,
     hash: String,
     last_recorded: DateTime<Utc>,
@@ -78,6 +91,8 @@ pub(crate) struct Writer {
     /// Reused encoding buffers (canonical and stored bytes of one envelope).
     canonical: Vec<u8>,
     stored: Vec<u8>,
+    /// recorded_at of the last append, serialised once for all its events.
+    stamp: Option<codec::Stamp>,
 }
 
 /// What one command of a batch answers once the batch is durable.
@@ -96,6 +111,128 @@ enum Outcome {
         usize,
         Option<ReplicateError>,
     ),
+}
+
+/// A batch being built: its writes, what each command answers once it is durable,
+/// and the writer's seq and hash before its first command.
+#[derive(Default)]
+struct Building {
+    pending: Pending,
+    outcomes: Vec<Outcome>,
+    commands: usize,
+    start: Option<(u64, String)>,
+    /// recorded_at of the batch's appends.
+    now: DateTime<Utc>,
+    close: Option<oneshot::Sender<Result<(), StoreError>>>,
+}
+
+/// A batch written into sled by the writer, handed to the committer to be flushed,
+/// published and answered.
+struct Applied {
+    outcomes: Vec<Outcome>,
+    /// The `apply_batch` result; the flush result is added by the committer.
+    result: Result<(), StoreError>,
+    /// The head to publish once durable (`None` when the batch wrote no event).
+    head: Option<(u64, String)>,
+    /// Whether the committer must flush (something was written, or the store closes,
+    /// and the writer did not flush it itself).
+    flush: bool,
+    /// Whether the writer waits for `Cmd::Flushed` before its next `apply_batch`.
+    notify: bool,
+    close: Option<oneshot::Sender<Result<(), StoreError>>>,
+}
+
+/// The commit thread: flushes each applied batch, then publishes the new durable head
+/// to readers and subscribers, tells the writer it may apply the next batch, and
+/// answers the batch's callers. So the writer checks and encodes batch N+1 while batch
+/// N's flush is on the disk, and nobody is answered before the flush covering them.
+struct Committer {
+    db: sled::Db,
+    publisher: Arc<Publisher>,
+    writer: mpsc::Sender<Cmd>,
+}
+
+/// Makes a durable head visible to readers and subscribers. Used by the commit thread,
+/// and by the writer for a batch it flushed itself (only when no batch is in flight,
+/// so the head never moves backwards).
+struct Publisher {
+    head: Arc<RwLock<Head>>,
+    head_tx: watch::Sender<u64>,
+}
+
+impl Publisher {
+    fn publish(&self, seq: u64, hash: String) {
+        {
+            let mut h = self.head.write().expect("head lock");
+            h.seq = seq;
+            h.hash = hash;
+        }
+        self.head_tx.send_replace(seq);
+    }
+}
+
+impl Committer {
+    fn run(self, rx: mpsc::Receiver<Applied>) {
+        while let Ok(applied) = rx.recv() {
+            let Applied {
+                outcomes,
+                mut result,
+                head,
+                flush,
+                notify,
+                close,
+            } = applied;
+            if result.is_ok() && flush {
+                result = self.db.flush().map(|_| ()).map_err(io_err);
+            }
+            if result.is_ok() {
+                if let Some((seq, hash)) = head {
+                    self.publisher.publish(seq, hash);
+                }
+            } else if let Err(e) = &result {
+                tracing::error!(error = %e, "event store flush failed");
+            }
+            if notify {
+                let _ = self.writer.send(Cmd::Flushed);
+            }
+            answer(outcomes, &result);
+            if let Some(reply) = close {
+                let _ = reply.send(result);
+                return;
+            }
+        }
+    }
+}
+
+/// Sends every caller of a batch its answer; a failed commit turns the writes into
+/// errors (replayed idempotent answers and refusals stand).
+fn answer(outcomes: Vec<Outcome>, commit: &Result<(), StoreError>) {
+    for o in outcomes {
+        match o {
+            Outcome::Append(reply, r) => {
+                let r = match (commit, r) {
+                    (Err(e), Ok(a)) if !a.replayed => Err(AppendError::Store(e.clone())),
+                    (_, r) => r,
+                };
+                let _ = reply.send(r);
+            }
+            Outcome::Replicate(reply, r) => {
+                let r = match (commit, r) {
+                    (Err(e), Ok(true)) => Err(ReplicateError::Store(e.clone())),
+                    (_, r) => r,
+                };
+                let _ = reply.send(r);
+            }
+            Outcome::ReplicateBatch(reply, applied, refused) => {
+                let r = match (commit, refused) {
+                    (Err(e), _) if applied > 0 => Err(ReplicateError::Store(e.clone())),
+                    (_, Some(refused)) => Err(refused),
+                    (_, None) => Ok(applied),
+                };
+                let _ = reply.send(r);
+            }
+        }
+    }
 }
 
 /// The writes of one batch, built up command by command.
@@ -130,102 +267,239 @@ impl Writer {
         Writer {
             trees,
             head,
-            head_tx,
+            head_tx: Some(head_tx),
             seq,
             hash,
             last_recorded,
             versions: HashMap::new(),
             canonical: Vec::with_capacity(2048),
             stored: Vec::with_capacity(2048),
+            stamp: None,
         }
     }
 
-    /// Runs until `Close` or until every sender is gone.
-    pub(crate) fn run(mut self, rx: mpsc::Receiver<Cmd>) {
-        let mut batch = Vec::with_capacity(256);
-        while let Ok(first) = rx.recv() {
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(c) => batch.push(c),
-                    Err(_) => break,
-                }
-            }
-            if self.process(&mut batch) {
+    /// Runs until `Close` (or until every sender is gone), with the committer thread
+    /// (see [`Committer`]) flushing each applied batch while the next one is prepared.
+    ///
+    /// `self_tx` is handed to the committer, which answers `Cmd::Flushed` on it after
+    /// every batch it completes.
+    pub(crate) fn run(mut self, rx: mpsc::Receiver<Cmd>, self_tx: mpsc::Sender<Cmd>) {
+        let (to_committer, committer_rx) = mpsc::channel::<Applied>();
+        let Some(head_tx) = self.head_tx.take() else {
+            return;
+        };
+        let publisher = Arc::new(Publisher {
+            head: self.head.clone(),
+            head_tx,
+        });
+        let committer = Committer {
+            db: self.trees.db.clone(),
+            publisher: publisher.clone(),
+            writer: self_tx,
+        };
+        let handle = match std::thread::Builder::new()
+            .name("store-commit".into())
+            .spawn(move || committer.run(committer_rx))
+        {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the store's commit thread");
                 return;
             }
+        };
+        let mut building = Building::default();
+        let mut overflow: VecDeque<Cmd> = VecDeque::new();
+        // True while a batch handed to the committer has not been flushed yet. Only one
+        // batch is ever applied but not durable, and the next `apply_batch` waits for
+        // its flush: sled's flush holds a lock that `apply_batch` needs exclusively,
+        // and readers queue behind a waiting `apply_batch`.
+        let mut in_flight = false;
+        loop {
+            if !in_flight {
+                // Deferred commands first (in order), then whatever is queued.
+                while building.commands < MAX_BATCH {
+                    if let Some(cmd) = overflow.pop_front() {
+                        self.prepare_cmd(cmd, &mut building);
+                        continue;
+                    }
+                    match rx.try_recv() {
+                        Ok(cmd) => self.take(cmd, &mut building, &mut overflow, &mut in_flight),
+                        Err(_) => break,
+                    }
+                }
+                if building.commands > 0 || building.close.is_some() {
+                    let closing = building.close.is_some();
+                    let lone = building.commands == 1;
+                    let batch = std::mem::take(&mut building);
+                    let mut applied = self.apply(batch);
+                    // A lone writer (a one-request batch, nothing queued behind it):
+                    // flush right here and save the caller the round trip through the
+                    // commit thread. Otherwise the commit thread flushes while the
+                    // requests that arrive get checked and encoded.
+                    let mut next = None;
+                    if !closing {
+                        if !applied.flush {
+                            applied.notify = false;
+                        } else if lone && overflow.is_empty() {
+                            match rx.try_recv() {
+                                Ok(cmd) => next = Some(cmd),
+                                Err(_) => {
+                                    self.finish_here(applied, &publisher);
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                    let notify = applied.notify;
+                    if to_committer.send(applied).is_err() {
+                        break;
+                    }
+                    in_flight = notify;
+                    if closing {
+                        break;
+                    }
+                    if let Some(cmd) = next {
+                        self.take(cmd, &mut building, &mut overflow, &mut in_flight);
+                    }
+                    continue;
+                }
+            }
+            match rx.recv() {
+                Ok(cmd) => self.take(cmd, &mut building, &mut overflow, &mut in_flight),
+                Err(_) => break,
+            }
         }
+        drop(to_committer);
+        let _ = handle.join();
         if let Err(e) = self.trees.db.flush() {
             tracing::error!(error = %e, "final flush of the event store failed");
         }
     }
 
-    /// Applies one batch; returns true when the writer must stop.
-    fn process(&mut self, batch: &mut Vec<Cmd>) -> bool {
-        let start_seq = self.seq;
-        let start_hash = self.hash.clone();
-        let mut pending = Pending::default();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let mut close: Option<oneshot::Sender<Result<(), StoreError>>> = None;
-        let now = Utc::now().max(self.last_recorded);
-        for cmd in batch.drain(..) {
-            match cmd {
-                Cmd::Append(req, reply) => {
-                    let r = if close.is_some() {
-                        Err(AppendError::Store(StoreError::Closed))
-                    } else {
-                        self.prepare_append(req, now, &mut pending)
-                    };
-                    outcomes.push(Outcome::Append(reply, r));
+    /// Flushes, publishes and answers an applied batch on the writer thread itself (the
+    /// lone-writer case: nothing in flight, nothing queued), sparing the callers a hop
+    /// through the commit thread.
+    fn finish_here(&self, applied: Applied, publisher: &Publisher) {
+        let Applied {
+            outcomes,
+            mut result,
+            head,
+            ..
+        } = applied;
+        if result.is_ok() {
+            result = self.trees.db.flush().map(|_| ()).map_err(io_err);
+        }
+        match (&result, head) {
+            (Ok(()), Some((seq, hash))) => publisher.publish(seq, hash),
+            (Err(e), _) => tracing::error!(error = %e, "event store flush failed"),
+            _ => {}
+        }
+        answer(outcomes, &result);
+    }
+
+    /// Takes one command into the batch being built (checking and encoding it now,
+    /// while the previous batch may still be flushing), or defers it when the batch is
+    /// full, keeping arrival order.
+    fn take(
+        &mut self,
+        cmd: Cmd,
+        building: &mut Building,
+        overflow: &mut VecDeque<Cmd>,
+        in_flight: &mut bool,
+    ) {
+        if matches!(cmd, Cmd::Flushed) {
+            *in_flight = false;
+            return;
+        }
+        if building.commands >= MAX_BATCH || !overflow.is_empty() {
+            overflow.push_back(cmd);
+            return;
+        }
+        self.prepare_cmd(cmd, building);
+    }
+
+    /// Checks and encodes one command into the batch being built.
+    fn prepare_cmd(&mut self, cmd: Cmd, building: &mut Building) {
+        let closed = building.close.is_some();
+        if !closed && building.start.is_none() && !matches!(cmd, Cmd::Close(_)) {
+            building.start = Some((self.seq, self.hash.clone()));
+            // One recorded_at per batch; it never goes backwards along the log.
+            building.now = Utc::now().max(self.last_recorded);
+            self.last_recorded = building.now;
+        }
+        let pending = &mut building.pending;
+        match cmd {
+            Cmd::Flushed => {}
+            Cmd::Append(req, reply) => {
+                let r = if closed {
+                    Err(AppendError::Store(StoreError::Closed))
+                } else {
+                    let now = building.now;
+                    self.prepare_append(req, now, pending)
+                };
+                building.outcomes.push(Outcome::Append(reply, r));
+            }
+            Cmd::Replicate(env, reply) => {
+                let r = if closed {
+                    Err(ReplicateError::Store(StoreError::Closed))
+                } else {
+                    self.prepare_replicate(*env, pending)
+                };
+                building.outcomes.push(Outcome::Replicate(reply, r));
+            }
+            Cmd::ReplicateBatch(envs, reply) => {
+                let (applied, refused) = if closed {
+                    (0, Some(ReplicateError::Store(StoreError::Closed)))
+                } else {
+                    self.prepare_replicate_run(envs, pending)
+                };
+                building
+                    .outcomes
+                    .push(Outcome::ReplicateBatch(reply, applied, refused));
+            }
+            Cmd::Close(reply) => {
+                if closed {
+                    let _ = reply.send(Ok(()));
+                } else {
+                    building.close = Some(reply);
                 }
-                Cmd::Replicate(env, reply) => {
-                    let r = if close.is_some() {
-                        Err(ReplicateError::Store(StoreError::Closed))
-                    } else {
-                        self.prepare_replicate(*env, &mut pending)
-                    };
-                    outcomes.push(Outcome::Replicate(reply, r));
-                }
-                Cmd::ReplicateBatch(envs, reply) => {
-                    let (applied, refused) = if close.is_some() {
-                        (0, Some(ReplicateError::Store(StoreError::Closed)))
-                    } else {
-                        self.prepare_replicate_run(envs, &mut pending)
-                    };
-                    outcomes.push(Outcome::ReplicateBatch(reply, applied, refused));
-                }
-                Cmd::Close(reply) => {
-                    if close.is_none() {
-                        close = Some(reply);
-                    } else {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
+                return;
             }
         }
+        building.commands += 1;
+    }
+
+    /// Writes a built batch into sled (one `apply_batch`, not yet flushed) and hands
+    /// back what the committer needs to make it durable and answer it.
+    fn apply(&mut self, batch: Building) -> Applied {
+        let Building {
+            pending,
+            outcomes,
+            close,
+            start,
+            ..
+        } = batch;
         let wrote = !pending.log.is_empty() || !pending.idem.is_empty();
-        let commit = if wrote { self.commit(&pending) } else { Ok(()) };
-        match &commit {
+        let result = if wrote {
+            self.write_batch(&pending)
+        } else {
+            Ok(())
+        };
+        let moved = start.as_ref().is_some_and(|(seq, _)| *seq != self.seq);
+        match &result {
             Ok(()) => {
-                if self.seq != start_seq {
-                    {
-                        let mut h = self.head.write().expect("head lock");
-                        h.seq = self.seq;
-                        h.hash = self.hash.clone();
-                    }
-                    self.head_tx.send_replace(self.seq);
-                }
-                self.last_recorded = self.last_recorded.max(now);
-                for (stream, version) in pending.heads.drain() {
+                for (stream, version) in pending.heads {
                     self.versions.insert(stream, version);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "event store commit failed");
-                self.seq = start_seq;
-                self.hash = start_hash;
+                if let Some((seq, hash)) = start {
+                    self.seq = seq;
+                    self.hash = hash;
+                }
                 self.versions.clear();
-                // Reload what is really on disk in case the failure came after the commit.
+                // Reload what sled really holds in case the failure came after the write.
                 if let Ok(Some(v)) = self.trees.events.get(codec::META_HEAD) {
                     if let Some((s, h)) = codec::decode_head(&v) {
                         self.seq = s;
@@ -234,38 +508,14 @@ impl Writer {
                 }
             }
         }
-        for o in outcomes {
-            match o {
-                Outcome::Append(reply, r) => {
-                    let r = match (&commit, r) {
-                        (Err(e), Ok(a)) if !a.replayed => Err(AppendError::Store(e.clone())),
-                        (_, r) => r,
-                    };
-                    let _ = reply.send(r);
-                }
-                Outcome::Replicate(reply, r) => {
-                    let r = match (&commit, r) {
-                        (Err(e), Ok(true)) => Err(ReplicateError::Store(e.clone())),
-                        (_, r) => r,
-                    };
-                    let _ = reply.send(r);
-                }
-                Outcome::ReplicateBatch(reply, applied, refused) => {
-                    let r = match (&commit, refused) {
-                        (Err(e), _) if applied > 0 => Err(ReplicateError::Store(e.clone())),
-                        (_, Some(refused)) => Err(refused),
-                        (_, None) => Ok(applied),
-                    };
-                    let _ = reply.send(r);
-                }
-            }
+        Applied {
+            outcomes,
+            result,
+            head: (moved && wrote).then(|| (self.seq, self.hash.clone())),
+            flush: wrote || close.is_some(),
+            notify: true,
+            close,
         }
-        if let Some(reply) = close {
-            let r = self.trees.db.flush().map(|_| ()).map_err(io_err);
-            let _ = reply.send(r);
-            return true;
-        }
-        false
     }
 
     /// Current version of a stream, seeing this batch's earlier appends. The writer is
@@ -291,7 +541,11 @@ impl Writer {
         now: DateTime<Utc>,
         pending: &mut Pending,
     ) -> Result<Appended, AppendError> {
-        let Prepared { req, data } = prepared;
+        let Prepared {
+            req,
+            stream_json,
+            events: pre,
+        } = prepared;
         if let Some(idem) = &req.idempotency {
             let earlier = match pending.idem.get(&idem.key) {
                 Some(found) => Some(found.clone()),
@@ -318,35 +572,28 @@ impl Writer {
                 actual,
             });
         }
-        let recorded_at = now;
-        let occurred_default = now.fixed_offset();
+        if self.stamp.as_ref().is_none_or(|st| st.at != now) {
+            self.stamp = Some(codec::Stamp::new(now));
+        }
+        let stamp = self.stamp.as_ref().expect("stamp set above");
         let mut events = Vec::with_capacity(req.events.len());
         let mut version = actual;
         let mut seq = self.seq;
         let mut hash = self.hash.clone();
         let mut log = Vec::with_capacity(req.events.len());
-        for (ev, data) in req.events.into_iter().zip(&data) {
+        for (ev, pre) in req.events.into_iter().zip(&pre) {
             seq += 1;
             version += 1;
-            let header = codec::Header {
+            hash = codec::encode_new(
                 seq,
-                stream: &req.stream,
+                &stream_json,
                 version,
-                id: ev.id,
-                event_type: &ev.event_type,
-                schema: ev.schema,
-                occurred_at: ev.occurred_at.unwrap_or(occurred_default),
-                recorded_at,
-                actor: &ev.actor,
-                correlation_id: ev.correlation_id,
-                causation_id: ev.causation_id,
-                prev_hash: &hash,
-                hash: "",
-            };
-            hash = codec::encode_new(&header, data, &mut self.canonical, &mut self.stored)
-                .map_err(|e| {
-                    AppendError::Invalid(format!("event {} does not serialise: {e}", ev.id))
-                })?;
+                pre,
+                stamp,
+                &hash,
+                &mut self.canonical,
+                &mut self.stored,
+            );
             log.push((seq, IVec::from(self.stored.as_slice())));
             events.push(AppendedEvent {
                 seq,
@@ -489,9 +736,10 @@ impl Writer {
     }
 
     /// The whole batch as one `apply_batch` on the one event tree (atomic, also
-    /// across a crash: sled recovers a batch entirely or not at all), then one flush.
-    /// The writer is the only one writing these keys, so no transaction is needed.
-    fn commit(&self, pending: &Pending) -> Result<(), StoreError> {
+    /// across a crash: sled recovers a batch entirely or not at all); not flushed here
+    /// (see [`Writer::run`]). The writer is the only one writing these keys, so no
+    /// transaction is needed.
+    fn write_batch(&self, pending: &Pending) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (seq, bytes) in &pending.log {
             batch.insert(&codec::log_key(*seq), bytes.clone());
@@ -508,9 +756,7 @@ impl Writer {
             batch.insert(codec::idem_key(key), v);
         }
         batch.insert(codec::META_HEAD, codec::encode_head(self.seq, &self.hash));
-        self.trees.events.apply_batch(batch).map_err(io_err)?;
-        self.trees.db.flush().map_err(io_err)?;
-        Ok(())
+        self.trees.events.apply_batch(batch).map_err(io_err)
     }
 }
 
