@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
 use chrono_tz::Tz;
 use reception_domain::deadlines::Due;
-use reception_store::{Envelope, ReadModel};
+use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{self, Kind};
+use crate::event::{self, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One complaint as the read side knows it (times are business times).
@@ -155,28 +155,28 @@ impl ComplaintDoc {
 
     pub(crate) fn apply(
         &mut self,
-        env: &Envelope,
+        ev: &StoredEvent,
+        d: &Payload<'_>,
         id: &str,
         visit_department: impl Fn(&str) -> Option<String>,
     ) {
-        let d = &env.data;
-        let at = event::at(env);
-        match env.event_type.as_str() {
+        let at = event::at(ev, d);
+        match ev.event_type.as_str() {
             "ComplaintRaised" => {
                 self.complaint_id = id.to_string();
-                self.visit_id = event::opt_s(d, "visit_id");
-                self.customer = event::company(d);
-                self.severity = event::s(d, "severity").to_string();
+                self.visit_id = event::opt_s(&d.visit_id);
+                self.customer = d.company();
+                self.severity = event::s(&d.severity).to_string();
                 self.raised_severity = self.severity.clone();
-                self.category = event::s(d, "category").to_string();
-                self.description = event::s(d, "description").to_string();
-                self.department = event::opt_s(d, "department")
+                self.category = event::s(&d.category).to_string();
+                self.description = event::s(&d.description).to_string();
+                self.department = event::opt_s(&d.department)
                     .or_else(|| self.visit_id.as_deref().and_then(&visit_department));
                 self.raised_at = Some(at);
             }
             "ComplaintAssigned" => {
                 self.assigned_at = Some(at);
-                if let Some(dep) = event::opt_s(d, "department") {
+                if let Some(dep) = event::opt_s(&d.department) {
                     self.department = Some(dep);
                 }
             }
@@ -188,7 +188,7 @@ impl ComplaintDoc {
                 self.severity = "major".into();
                 self.escalated_at = Some(at);
                 self.escalated_automatically =
-                    event::b(d, "automatic") || env.actor.role == "system";
+                    d.automatic.unwrap_or(false) || ev.actor_role == "system";
             }
             "ComplaintResolved" => self.resolved_at = Some(at),
             "ComplaintReturnVisitDone" => self.return_visit_at = Some(at),
@@ -370,22 +370,24 @@ impl Projection for ComplaintsProjection {
         Ok(())
     }
 
-    fn apply(&mut self, env: &Envelope) {
-        let (kind, id) = event::kind_of(&env.stream);
+    fn apply(&mut self, ev: &StoredEvent) {
+        let (kind, id) = event::kind_of(&ev.stream);
         match kind {
-            Kind::Visit if env.event_type == "ReceptionRequested" => {
-                self.visits.entry(id).department = event::s(&env.data, "department").to_string();
+            Kind::Visit if ev.event_type == "ReceptionRequested" => {
+                let data = Payload::parse(ev.data());
+                self.visits.entry(id).department = event::s(&data.department).to_string();
             }
             Kind::Complaint => {
+                let data = Payload::parse(ev.data());
                 let visits = &self.visits;
                 let doc = self.complaints.entry(id);
-                doc.apply(env, id, |v| {
+                doc.apply(ev, &data, id, |v| {
                     visits
                         .get(v)
                         .map(|d| d.department.clone())
                         .filter(|d| !d.is_empty())
                 });
-                if env.event_type == "ComplaintRaised" {
+                if ev.event_type == "ComplaintRaised" {
                     self.index(id);
                 }
             }
@@ -393,8 +395,14 @@ impl Projection for ComplaintsProjection {
         }
     }
 
-    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
-        self.complaints.drain_changes(out)?;
-        self.visits.drain_changes(out)
+    fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
+        self.complaints.drain(out, all)?;
+        self.visits.drain(out, all)?;
+        Ok(())
+    }
+
+    fn set_tracking(&mut self, on: bool) {
+        self.complaints.set_tracking(on);
+        self.visits.set_tracking(on);
     }
 }

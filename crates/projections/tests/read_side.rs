@@ -1069,3 +1069,133 @@ async fn incremental_build_under_concurrent_appends_equals_a_rebuild() {
         Err(reception_projections::ProjectionError::UnknownProjection(_))
     ));
 }
+
+/// The log of `store` copied into a fresh store and followed there incrementally: the
+/// reference an online rebuild must equal.
+async fn incremental_copy(
+    store: &reception_store::Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let (_dir, copy) = support::store();
+    let log: Vec<_> = store
+        .read_all_raw(1, usize::MAX)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for run in log.chunks(500) {
+        copy.append_replicated_batch(run).unwrap();
+    }
+    let read = ReadSide::open(&copy, ReadSideConfig::default()).unwrap();
+    let follower = read.spawn();
+    assert!(read.wait_for(copy.head().0, Duration::from_secs(30)).await);
+    let snap = snapshot(&read, now);
+    follower.abort();
+    let _ = follower.await;
+    snap
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_rebuild_keeps_answering_while_appends_continue_then_swaps_in_an_equal_model() {
+    let (_dir, store) = store();
+    let now = chrono::Utc::now();
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || synth::populate(&s, 150, 7, now).unwrap())
+        .await
+        .unwrap();
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    let follower = read.spawn();
+    assert!(read.wait_for(store.head().0, Duration::from_secs(30)).await);
+    let customers_before = read.search_customers("").len();
+    assert!(customers_before > 20);
+
+    // more visits are appended while the rebuild runs
+    let writer = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || synth::populate(&store, 150, 8, now).unwrap())
+    };
+    let rebuilding = {
+        let read = read.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut calls = 0u64;
+            read.rebuild_online(None, &mut |_, _| calls += 1)
+                .map(|()| calls)
+        })
+    };
+    // queries answer throughout, and never from a half-built model: customers are only
+    // ever added, so their number never goes down
+    let mut seen = customers_before;
+    let mut queries = 0;
+    while !rebuilding.is_finished() || !writer.is_finished() {
+        let n = read.search_customers("").len();
+        assert!(
+            n >= seen,
+            "{n} customers after {seen}: a half-built model was served"
+        );
+        seen = n;
+        let _ = read.board(now);
+        let _ = read.costs(2025, CostDimension::Level);
+        queries += 1;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(queries > 0);
+    assert!(rebuilding.await.unwrap().unwrap() >= 2);
+    writer.await.unwrap();
+    // the follower kept applying to the served (new) models
+    assert!(read.wait_for(store.head().0, Duration::from_secs(30)).await);
+    let online = snapshot(&read, now);
+    follower.abort();
+    let _ = follower.await;
+    assert!(read.search_customers("").len() > customers_before);
+    assert!(
+        online == incremental_copy(&store, now).await,
+        "online rebuild differs"
+    );
+    // the swap is on disk: a reopened read side serves the rebuilt models
+    let reopened = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    assert!(snapshot(&reopened, now) == online, "reopened differs");
+    // a second rebuild switches back to the other keyspace, with the same answers
+    reopened
+        .rebuild_online(Some("archive"), &mut |_, _| {})
+        .unwrap();
+    assert!(snapshot(&reopened, now) == online);
+    let again = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    assert!(snapshot(&again, now) == online);
+}
+
+#[test]
+fn a_shadow_left_by_a_crashed_rebuild_is_never_served_and_is_cleared_by_the_next() {
+    let (_dir, store) = store();
+    let now = chrono::Utc::now();
+    synth::populate(&store, 40, 3, now).unwrap();
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    read.rebuild(None, &mut |_, _| {}).unwrap();
+    let good = snapshot(&read, now);
+    drop(read);
+    // a rebuild that crashed while writing its shadow keyspaces: some documents and a
+    // checkpoint are there, but the switch never happened
+    for shadow in ["board.2", "costs.2", "archive.2", "complaints.2"] {
+        let rm = store.read_model(shadow).unwrap();
+        rm.commit(
+            store.head().0,
+            vec![(
+                b"v/bogus".to_vec(),
+                Some(b"{\"customer\":\"ghost\"}".to_vec()),
+            )],
+        )
+        .unwrap();
+    }
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    assert!(snapshot(&read, now) == good, "a shadow keyspace was served");
+    read.rebuild(None, &mut |_, _| {}).unwrap();
+    assert!(snapshot(&read, now) == good);
+    assert!(
+        snapshot(
+            &ReadSide::open(&store, ReadSideConfig::default()).unwrap(),
+            now
+        ) == good
+    );
+    // the first rebuild's keyspaces (generation 1) are emptied once replaced
+    assert_eq!(
+        store.read_model("board.1").unwrap().checkpoint().unwrap(),
+        0
+    );
+}
