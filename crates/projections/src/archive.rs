@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::docs::Docs;
 use crate::event::{self, normalize_name, Customer, Kind, Payload};
@@ -201,6 +201,82 @@ const KEPT_AS_JSON: &[&str] = &[
     "ReturnCallDone",
 ];
 
+/// Every payload field the archive reads from the events of [`KEPT_AS_JSON`].
+const KEPT_FIELDS: &[&str] = &[
+    "at",
+    "kind",
+    "title",
+    "place",
+    "items",
+    "host",
+    "accompanying",
+    "booking_id",
+    "hotel",
+    "stars",
+    "rooms",
+    "nights",
+    "rate_fen",
+    "paid_by",
+    "meal",
+    "venue",
+    "party_size",
+    "budget_fen",
+    "leader",
+    "outcome",
+    "souvenir_id",
+    "item",
+    "unit_cost_fen",
+    "quantity",
+    "matter_id",
+    "by",
+    "text",
+    "company_confirmed_by",
+    "visitor_confirmed_by",
+    "record_ref",
+    "reached",
+    "products",
+    "corporate_image",
+    "reception",
+    "satisfaction",
+];
+
+/// The payload as a JSON object holding only its [`KEPT_FIELDS`] (the others are
+/// skipped without building values); `Null` for a payload that is not an object.
+fn kept_json(bytes: &[u8]) -> Value {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Kept;
+    impl<'de> Visitor<'de> for Kept {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if KEPT_FIELDS.contains(&key.as_str()) {
+                    let value = map.next_value::<Value>()?;
+                    out.insert(key, value);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Kept {
+        type Value = Map<String, Value>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Kept.deserialize(&mut de).and_then(|m| de.end().map(|()| m)) {
+        Ok(map) => Value::Object(map),
+        Err(_) => Value::Null,
+    }
+}
+
 impl ArchiveProjection {
     fn on_visit(&mut self, ev: &StoredEvent, visit_id: &str) {
         let ty = ev.event_type.as_str();
@@ -299,7 +375,7 @@ impl ArchiveProjection {
             }
             return;
         }
-        let d: Value = serde_json::from_slice(ev.data()).unwrap_or(Value::Null);
+        let d = kept_json(ev.data());
         let d = &d;
         match ty {
             "PlanDrafted" => {
@@ -589,8 +665,25 @@ impl Projection for ArchiveProjection {
     }
 
     fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
-        self.customers.drain(out, all)?;
-        self.visits.drain(out, all)?;
+        if all {
+            // a rebuild's full write: the two big keyspaces are encoded side by side
+            let (customers, visits) = (&mut self.customers, &mut self.visits);
+            let theirs = std::thread::scope(|scope| {
+                let other = scope.spawn(move || {
+                    let mut theirs = Vec::new();
+                    customers.drain(&mut theirs, true).map(|()| theirs)
+                });
+                let mine = visits.drain(out, true);
+                let theirs = other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                mine.and(theirs)
+            })?;
+            out.extend(theirs);
+        } else {
+            self.customers.drain(out, all)?;
+            self.visits.drain(out, all)?;
+        }
         self.complaints.drain(out, all)?;
         Ok(())
     }
@@ -599,5 +692,23 @@ impl Projection for ArchiveProjection {
         self.customers.set_tracking(on);
         self.visits.set_tracking(on);
         self.complaints.set_tracking(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_json_holds_exactly_the_kept_fields_of_a_full_parse() {
+        let bytes = br#"{"hotel": "Grand \"H\"", "notes": {"long": [1, 2, 3]}, "stars": 5, "rooms": null, "car_id": "x", "items": [{"at": "t", "kind": "meal"}]}"#;
+        let full: Value = serde_json::from_slice(bytes).unwrap();
+        let kept = kept_json(bytes);
+        for name in KEPT_FIELDS {
+            assert_eq!(kept.get(*name), full.get(*name), "{name}");
+        }
+        assert_eq!(kept.get("notes"), None);
+        assert_eq!(kept_json(b"[1]"), Value::Null);
+        assert_eq!(kept_json(b"{\"hotel\": 1} trailing"), Value::Null);
     }
 }

@@ -258,16 +258,19 @@ impl CostsProjection {
             },
             None => {
                 let local = ev.occurred_at.with_timezone(&self.tz);
-                let visit = self.visits.get(visit_id).cloned().unwrap_or_default();
-                let level = event::opt_s(&d.level).unwrap_or(visit.level);
+                let (visit_level, department, company) = match self.visits.get(visit_id) {
+                    Some(v) => (v.level.clone(), v.department.clone(), v.company.clone()),
+                    None => Default::default(),
+                };
+                let level = event::opt_s(&d.level).unwrap_or(visit_level);
                 let over_cap = d.over_cap.unwrap_or(false);
                 ExpenseDoc {
                     year: local.year(),
                     keys: [
                         format!("{:04}-{:02}", local.year(), local.month()),
                         level,
-                        visit.department,
-                        visit.company,
+                        department,
+                        company,
                         event::s(&d.category).to_string(),
                     ],
                     amount_fen: if reverses.is_some() { -amount } else { amount },

@@ -1,6 +1,12 @@
 //! `Docs<T>`: an in-memory map of read-model documents that remembers which keys
 //! changed since the last commit, so a batch persists only what it touched. A rebuild
-//! turns the bookkeeping off and writes every document once at the end instead.
+//! turns the bookkeeping off and writes every document once at the end instead, packed
+//! [`PACK`] to a record.
+//!
+//! Layout in the read model: a document lives under `<prefix><key>` (JSON), or inside a
+//! pack `#<prefix><n>` (a JSON array of `[key, document]` pairs) written by a rebuild.
+//! A later change of a packed document is written under its own key, which overrides
+//! the pack on load; a removal then writes an empty value (a tombstone).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +23,13 @@ pub(crate) struct Docs<T> {
     dirty: BTreeSet<String>,
     /// Whether changed keys are remembered (off while a rebuild builds the model).
     track: bool,
+    /// Whether packs may hold documents (removals then need tombstones).
+    packed: bool,
 }
+
+/// Documents per pack record. sled's cost is per record, so a rebuild that writes
+/// a few hundred thousand documents one record each spends seconds inside sled.
+pub(crate) const PACK: usize = 256;
 
 impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
@@ -26,6 +38,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
             map: BTreeMap::new(),
             dirty: BTreeSet::new(),
             track: true,
+            packed: false,
         }
     }
 
@@ -73,6 +86,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
                     full,
                     Some(serde_json::to_vec(doc).map_err(ProjectionError::encode)?),
                 )),
+                None if self.packed => out.push((full, Some(Vec::new()))),
                 None => out.push((full, None)),
             }
         }
@@ -87,22 +101,26 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         }
     }
 
-    /// Every document into `out` as (key, Some(json)), and forgets what changed: for
+    /// Every document into `out`, in packs of [`PACK`], and forgets what changed: for
     /// writing a freshly built model into an empty read model.
     pub(crate) fn dump(
         &mut self,
         out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<(), ProjectionError> {
         self.dirty.clear();
-        out.reserve(self.map.len());
-        for (key, doc) in &self.map {
-            let mut full = Vec::with_capacity(self.prefix.len() + key.len());
-            full.extend_from_slice(self.prefix.as_bytes());
-            full.extend_from_slice(key.as_bytes());
-            out.push((
-                full,
-                Some(serde_json::to_vec(doc).map_err(ProjectionError::encode)?),
-            ));
+        self.packed = true;
+        let mut pack: Vec<(&String, &T)> = Vec::with_capacity(PACK);
+        let mut n = 0u32;
+        let mut it = self.map.iter().peekable();
+        while let Some(doc) = it.next() {
+            pack.push(doc);
+            if pack.len() == PACK || it.peek().is_none() {
+                let key = format!("#{}{n:08}", self.prefix).into_bytes();
+                let value = serde_json::to_vec(&pack).map_err(ProjectionError::encode)?;
+                out.push((key, Some(value)));
+                pack.clear();
+                n += 1;
+            }
         }
         Ok(())
     }
@@ -124,15 +142,67 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
         self.map.clear();
         self.dirty.clear();
+        self.packed = false;
+        let decode = |k: &[u8], e: serde_json::Error| ProjectionError::Decode {
+            key: String::from_utf8_lossy(k).into_owned(),
+            reason: e.to_string(),
+        };
+        for item in rm.scan_prefix(format!("#{}", self.prefix).as_bytes()) {
+            let (k, v) = item.map_err(ProjectionError::Store)?;
+            let docs: Vec<(String, T)> = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
+            self.map.extend(docs);
+            self.packed = true;
+        }
         for item in rm.scan_prefix(self.prefix.as_bytes()) {
             let (k, v) = item.map_err(ProjectionError::Store)?;
             let key = String::from_utf8_lossy(&k[self.prefix.len()..]).into_owned();
-            let doc: T = serde_json::from_slice(&v).map_err(|e| ProjectionError::Decode {
-                key: format!("{}{}", self.prefix, key),
-                reason: e.to_string(),
-            })?;
+            if v.is_empty() {
+                self.map.remove(&key);
+                continue;
+            }
+            let doc: T = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
             self.map.insert(key, doc);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_documents_load_back_with_later_changes_and_removals_on_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = reception_store::Store::open(dir.path()).unwrap();
+        let rm = store.read_model("t").unwrap();
+        let mut docs: Docs<u64> = Docs::new("d/");
+        docs.set_tracking(false);
+        for i in 0..(PACK as u64 * 2 + 3) {
+            *docs.entry(&format!("{i:05}")) = i;
+        }
+        let mut out = Vec::new();
+        docs.drain(&mut out, true).unwrap();
+        assert_eq!(out.len(), 3, "three packs");
+        rm.commit(1, out).unwrap();
+        docs.set_tracking(true);
+        *docs.entry("00001") = 100;
+        docs.remove("00002");
+        *docs.entry("zz") = 7;
+        let mut out = Vec::new();
+        docs.drain(&mut out, false).unwrap();
+        assert_eq!(out.len(), 3);
+        rm.commit(2, out).unwrap();
+        let mut loaded: Docs<u64> = Docs::new("d/");
+        loaded.load(&rm).unwrap();
+        assert_eq!(loaded.map, docs.map);
+        assert_eq!(loaded.get("00001"), Some(&100));
+        assert_eq!(loaded.get("00002"), None);
+        // a removal after loading packs is a tombstone too
+        loaded.remove("00003");
+        let mut out = Vec::new();
+        loaded.drain(&mut out, false).unwrap();
+        assert_eq!(out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
+        store.close().unwrap();
     }
 }
