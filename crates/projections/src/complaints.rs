@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Tz;
+use reception_domain::complaint::{complaint_clock_deadlines, ComplaintClock, Severity};
 use reception_domain::deadlines::Due;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -40,26 +41,6 @@ pub struct ComplaintDoc {
     pub closed_at: Option<DateTime<FixedOffset>>,
 }
 
-fn due(
-    item: &str,
-    rule: &str,
-    due_at: DateTime<FixedOffset>,
-    met_at: Option<DateTime<FixedOffset>>,
-    now: DateTime<FixedOffset>,
-) -> Due {
-    let overdue = match met_at {
-        Some(m) => m > due_at,
-        None => now > due_at,
-    };
-    Due {
-        item: item.into(),
-        rule: rule.into(),
-        due_at,
-        met_at,
-        overdue,
-    }
-}
-
 impl ComplaintDoc {
     /// Open until resolved (a resolved complaint still owes its return visit, shown in the clocks).
     pub fn is_open(&self) -> bool {
@@ -77,80 +58,35 @@ impl ComplaintDoc {
         }
     }
 
-    /// Every clock of the complaint against `now`: C2 (major: report within 10 min, solution
-    /// within 12 h, counted from raising or from the escalation), C3 (minor: feedback within
-    /// 24 h, analysis within 1 h of assignment), C4 (escalation 10 days after raising while
-    /// unresolved), C5 (return visit within 24 h of resolution).
-    pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
-        let Some(raised) = self.raised_at else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if self.severity == "major" {
-            let base = if self.raised_severity == "major" {
-                raised
+    /// The instants the domain's deadline rules need.
+    pub fn clock(&self) -> ComplaintClock {
+        let severity = |s: &str| {
+            if s == "major" {
+                Severity::Major
             } else {
-                self.escalated_at.unwrap_or(raised)
-            };
-            out.push(due(
-                "complaint_report",
-                "C2",
-                base + Duration::minutes(10),
-                self.reported_at,
-                now,
-            ));
-            out.push(due(
-                "complaint_solution",
-                "C2",
-                base + Duration::hours(12),
-                self.solution_at,
-                now,
-            ));
-        }
-        if self.raised_severity != "major" {
-            out.push(due(
-                "complaint_feedback",
-                "C3",
-                raised + Duration::hours(24),
-                self.feedback_at,
-                now,
-            ));
-            if let Some(assigned) = self.assigned_at {
-                out.push(due(
-                    "complaint_analysis",
-                    "C3",
-                    assigned + Duration::hours(1),
-                    self.analysed_at,
-                    now,
-                ));
+                Severity::Minor
             }
-            if self.resolved_at.is_none() || self.escalated_at.is_some() {
-                // C4 is "met" by resolving within ten days; a late escalation shows as overdue.
-                let c4 = raised + Duration::days(10);
-                let mut d = due(
-                    "complaint_escalation",
-                    "C4",
-                    c4,
-                    self.resolved_at.or(self.escalated_at),
-                    now,
-                );
-                if self.escalated_at.is_some() && self.resolved_at.is_none() {
-                    d.met_at = self.escalated_at;
-                    d.overdue = false;
-                }
-                out.push(d);
-            }
+        };
+        ComplaintClock {
+            severity: severity(&self.severity),
+            raised_severity: severity(&self.raised_severity),
+            raised_at: self.raised_at,
+            escalated_at: self.escalated_at,
+            assigned_at: self.assigned_at,
+            reported_at: self.reported_at,
+            analysed_at: self.analysed_at,
+            feedback_at: self.feedback_at,
+            solution_agreed_at: self.solution_at,
+            resolved_at: self.resolved_at,
+            return_visit_at: self.return_visit_at,
         }
-        if let Some(resolved) = self.resolved_at {
-            out.push(due(
-                "complaint_return_visit",
-                "C5",
-                resolved + Duration::hours(24),
-                self.return_visit_at,
-                now,
-            ));
-        }
-        out
+    }
+
+    /// Every clock of the complaint against `now`, as the domain defines them
+    /// ([`complaint_clock_deadlines`]: C2 for major complaints, C3 and C4 for minor ones,
+    /// C5 once resolved), in the order they fall due.
+    pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
+        complaint_clock_deadlines(&self.clock(), now)
     }
 
     pub(crate) fn apply(
