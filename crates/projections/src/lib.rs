@@ -589,7 +589,8 @@ impl ReadSide {
     /// swap holds only for the last few events. On disk the switch is one commit of the
     /// `read-side.active` record, written after the shadow keyspace is flushed: after
     /// a crash at any point the old or the new model is in force, never a mix. One
-    /// rebuild runs at a time per handle.
+    /// rebuild runs at a time per [`ReadSide::open`] (clones share it); two read sides
+    /// opened separately on one store must not rebuild at the same time.
     pub fn rebuild_online(
         &self,
         only: Option<&str>,
