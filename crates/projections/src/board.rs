@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
+use reception_domain::deadlines;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
@@ -220,25 +221,20 @@ struct Precomputed {
 }
 
 impl VisitDoc {
-    fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Deadline> {
+    fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Deadline> {
         let mut out = Vec::with_capacity(8 + self.cars.len());
         if let Some(req) = self.requested_at {
             out.push(d(
                 "plan_due",
-                req + Duration::hours(24),
+                deadlines::plan_due_at(req),
                 self.plan_drafted_at,
                 now,
             ));
         }
         if let Some(arrival) = self.arrival {
             out.push(d("plan_approval", arrival, self.plan_approved_at, now));
-            // V5: no later than the day before arrival = before the arrival day starts locally.
-            let local = arrival.with_timezone(tz).date_naive();
-            let start = tz
-                .from_local_datetime(&local.and_hms_opt(0, 0, 0).unwrap_or_default())
-                .earliest()
-                .map(|t| t.fixed_offset())
-                .unwrap_or(arrival);
+            // V5: no later than the day before arrival (the domain's rule)
+            let start = deadlines::readiness_due_at(arrival).unwrap_or(arrival);
             out.push(d("readiness", start, self.readiness_at, now));
             out.push(d("arrival", arrival, self.arrived_at, now));
         }
@@ -249,7 +245,7 @@ impl VisitDoc {
                 self.arrival
             };
             if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
-                let mut due = d("car_ready", t - Duration::minutes(15), car.ready_at, now);
+                let mut due = d("car_ready", deadlines::car_ready_by(t), car.ready_at, now);
                 due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
                 out.push(due);
             }
@@ -259,10 +255,10 @@ impl VisitDoc {
         }
         let left = self.departed_at.or(self.departure);
         if let Some(left) = left {
-            let home = self.arrives_home_at.unwrap_or(left + Duration::hours(4));
+            let home = deadlines::estimated_home_at(self.arrives_home_at, self.departed_at, left);
             out.push(d(
                 "return_call",
-                home + Duration::hours(24),
+                deadlines::return_call_due_at(home),
                 self.return_call_at,
                 now,
             ));
@@ -270,7 +266,7 @@ impl VisitDoc {
         if let Some(departed) = self.departed_at {
             out.push(d(
                 "summary",
-                departed + Duration::hours(48),
+                deadlines::summary_due_at(departed),
                 self.summary_at,
                 now,
             ));
@@ -299,9 +295,9 @@ impl VisitDoc {
     /// The visit's board row without its flags, and when each flag of [`FLAGS`] holds.
     /// Everything but the flags is independent of `now` (the next step is the earliest
     /// unmet deadline), and an unmet deadline is overdue exactly when `now` is past it.
-    fn row(&self, id: &str, tz: &Tz) -> (BoardVisit, [When; 9]) {
+    fn row(&self, id: &str) -> (BoardVisit, [When; 9]) {
         // `now` only decides the overdue bit of unmet deadlines, which is not used here
-        let deadlines = self.deadlines(tz, DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
+        let deadlines = self.deadlines(DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
         let unmet_due = |item: &str| {
             deadlines
                 .iter()
@@ -534,12 +530,8 @@ impl BoardProjection {
         if let Some(pre) = cache.as_ref() {
             return Arc::clone(pre);
         }
-        let mut visits: Vec<(BoardVisit, [When; 9])> = self
-            .visits
-            .map
-            .iter()
-            .map(|(id, v)| v.row(id, &self.tz))
-            .collect();
+        let mut visits: Vec<(BoardVisit, [When; 9])> =
+            self.visits.map.iter().map(|(id, v)| v.row(id)).collect();
         visits.sort_by(|(a, _), (b, _)| {
             (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(
                 b.next_due.is_none(),

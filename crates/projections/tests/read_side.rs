@@ -1246,3 +1246,42 @@ fn complaint_clocks_are_the_domains_deadlines_of_the_same_events() {
         assert_eq!(c.deadlines, listed.deadlines);
     }
 }
+
+#[test]
+fn board_due_times_are_the_domains_instants_of_the_same_events() {
+    use reception_domain::visit::{Visit, VisitEvent};
+    use reception_domain::{Aggregate, DomainEvent};
+
+    let (_dir, store) = store();
+    let now = chrono::Utc::now();
+    synth::populate(&store, 600, 5, now).unwrap();
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    read.rebuild(None, &mut |_, _| {}).unwrap();
+    let mut compared = std::collections::BTreeMap::<String, usize>::new();
+    for row in read.board(now).visits {
+        let mut visit = Visit::default();
+        for env in store.read_stream(&format!("visit-{}", row.visit_id), 1, None) {
+            let env = env.unwrap();
+            let event = VisitEvent::from_stored(&env.event_type, &env.data).unwrap();
+            visit = visit.evolve(&event);
+        }
+        let req = visit.request().expect("requested");
+        let domain_due = match row.next_step.as_str() {
+            "plan_due" => visit.plan_due(),
+            "plan_approval" | "arrival" => Some(req.arrival.at),
+            "readiness" => visit.readiness_due(),
+            "departure" => Some(req.departure.at),
+            "return_call" => visit.return_call_due(),
+            "summary" => visit.summary_due(),
+            _ => continue,
+        };
+        assert_eq!(
+            row.next_due, domain_due,
+            "{} {}",
+            row.visit_id, row.next_step
+        );
+        *compared.entry(row.next_step.clone()).or_default() += 1;
+    }
+    assert!(compared.values().sum::<usize>() >= 5, "{compared:?}");
+    assert!(compared.len() >= 2, "{compared:?}");
+}
