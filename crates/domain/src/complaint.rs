@@ -1028,6 +1028,51 @@ fn due(item: &str, rule: &str, due_at: Time, met_at: Option<Time>, now: Time) ->
     }
 }
 
+/// The facts of a complaint its deadlines (C2–C5) depend on: what
+/// [`complaint_clock_deadlines`] needs, for read models that keep these instants
+/// rather than a whole [`Complaint`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ComplaintClock {
+    /// Current severity (after any escalation).
+    pub severity: Severity,
+    /// Severity as raised.
+    pub raised_severity: Severity,
+    pub raised_at: Option<Time>,
+    pub escalated_at: Option<Time>,
+    pub assigned_at: Option<Time>,
+    pub reported_at: Option<Time>,
+    pub analysed_at: Option<Time>,
+    pub feedback_at: Option<Time>,
+    pub solution_agreed_at: Option<Time>,
+    pub resolved_at: Option<Time>,
+    pub return_visit_at: Option<Time>,
+}
+
+impl Complaint {
+    /// The instants its deadlines depend on.
+    pub fn clock(&self) -> ComplaintClock {
+        ComplaintClock {
+            severity: self.severity,
+            raised_severity: self.raised_severity,
+            raised_at: self.raised_at,
+            escalated_at: self.escalated_at,
+            assigned_at: self.assigned_at,
+            reported_at: self.reported_at,
+            analysed_at: self.analysed_at,
+            feedback_at: self.feedback_at,
+            solution_agreed_at: self.solution_agreed_at,
+            resolved_at: self.resolved_at,
+            return_visit_at: self.return_visit_at,
+        }
+    }
+}
+
+/// Every deadline of a complaint as of `now`: [`complaint_clock_deadlines`] of its
+/// [`Complaint::clock`].
+pub fn complaint_deadlines(c: &Complaint, now: Time) -> Vec<Due> {
+    complaint_clock_deadlines(&c.clock(), now)
+}
+
 /// Every deadline of a complaint as of `now`, in the order they fall due:
 /// - major (raised major, or since its escalation): `complaint_report` (C2, 10 min)
 ///   and `complaint_solution` (C2, 12 h);
@@ -1036,13 +1081,19 @@ fn due(item: &str, rule: &str, due_at: Time, met_at: Option<Time>, now: Time) ->
 ///   (C4, 10 days after raising; met by resolving it);
 /// - resolved: `complaint_return_visit` (C5, 24 h after resolution).
 ///
-/// A complaint not raised yet has none.
-pub fn complaint_deadlines(c: &Complaint, now: Time) -> Vec<Due> {
+/// A complaint not raised yet has none. The one home of these rules: the aggregate and
+/// the read side both call it.
+pub fn complaint_clock_deadlines(c: &ComplaintClock, now: Time) -> Vec<Due> {
     let Some(raised_at) = c.raised_at else {
         return Vec::new();
     };
+    let major_since = match (c.severity, c.raised_severity) {
+        (Severity::Major, Severity::Major) => c.raised_at,
+        (Severity::Major, Severity::Minor) => c.escalated_at,
+        _ => None,
+    };
     let mut out = Vec::new();
-    if let Some(since) = c.major_since() {
+    if let Some(since) = major_since {
         out.push(due(
             "complaint_report",
             "C2",

@@ -2,10 +2,13 @@
 //! overdue. The board and the escalation process use them.
 
 use chrono::Duration;
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use crate::visit::{Leg, PlanStatus, Stage, Visit, CAR_READY_MINUTES};
+use crate::visit::{
+    Leg, PlanStatus, Stage, Visit, CAR_READY_MINUTES, HOME_AFTER_DEPARTURE_HOURS, PLAN_HOURS,
+    RETURN_CALL_HOURS, SUMMARY_HOURS,
+};
 
 /// One deadline of a visit or complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +47,46 @@ impl Due {
             overdue,
         }
     }
+}
+
+/// V4: the first plan draft is due this long after the request.
+pub fn plan_due_at(requested_at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    requested_at + Duration::hours(PLAN_HOURS)
+}
+
+/// V5: readiness is due by the start of the arrival day in the arrival's offset (the
+/// end of the day before arrival); `None` when that midnight does not exist.
+pub fn readiness_due_at(arrival: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
+    let midnight = arrival.date_naive().and_time(NaiveTime::MIN);
+    arrival.offset().from_local_datetime(&midnight).single()
+}
+
+/// V7: a pickup or drop-off car must be ready this long before the arrival or
+/// departure it serves.
+pub fn car_ready_by(leg_at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    leg_at - Duration::minutes(CAR_READY_MINUTES)
+}
+
+/// V14: when the visitors are estimated home: the departure transport's arrival time
+/// when known, else 4 h after the recorded departure, else after the planned one.
+pub fn estimated_home_at(
+    arrives_home_at: Option<DateTime<FixedOffset>>,
+    departed_at: Option<DateTime<FixedOffset>>,
+    planned_departure: DateTime<FixedOffset>,
+) -> DateTime<FixedOffset> {
+    arrives_home_at.unwrap_or_else(|| {
+        departed_at.unwrap_or(planned_departure) + Duration::hours(HOME_AFTER_DEPARTURE_HOURS)
+    })
+}
+
+/// V14: the return call is due this long after the visitors are home.
+pub fn return_call_due_at(home: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    home + Duration::hours(RETURN_CALL_HOURS)
+}
+
+/// V15: the summary is due this long after the recorded departure.
+pub fn summary_due_at(departed_at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    departed_at + Duration::hours(SUMMARY_HOURS)
 }
 
 /// True when a car for `leg` was dispatched or recorded as unavailable (V7).

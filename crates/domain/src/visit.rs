@@ -14,7 +14,7 @@ mod events;
 pub use commands::*;
 pub use events::*;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -210,34 +210,33 @@ impl Visit {
     /// V5 deadline: the start of the arrival day in the arrival's offset (i.e. the end
     /// of the day before arrival).
     pub fn readiness_due(&self) -> Option<DateTime<FixedOffset>> {
-        let at = self.request.as_ref()?.arrival.at;
-        let midnight = at.date_naive().and_time(NaiveTime::MIN);
-        at.offset().from_local_datetime(&midnight).single()
+        crate::deadlines::readiness_due_at(self.request.as_ref()?.arrival.at)
     }
 
     /// V4 deadline: request + 24 h.
     pub fn plan_due(&self) -> Option<DateTime<FixedOffset>> {
-        Some(self.requested_at? + Duration::hours(PLAN_HOURS))
+        Some(crate::deadlines::plan_due_at(self.requested_at?))
     }
 
     /// V14: when the visitors are estimated home: the departure transport's arrival
     /// time when known, else departure + 4 h (recorded departure, else planned).
     pub fn estimated_home(&self) -> Option<DateTime<FixedOffset>> {
         let dep = &self.request.as_ref()?.departure;
-        if let Some(home) = dep.arrives_home_at {
-            return Some(home);
-        }
-        Some(self.departed_at.unwrap_or(dep.at) + Duration::hours(HOME_AFTER_DEPARTURE_HOURS))
+        Some(crate::deadlines::estimated_home_at(
+            dep.arrives_home_at,
+            self.departed_at,
+            dep.at,
+        ))
     }
 
     /// V14 deadline.
     pub fn return_call_due(&self) -> Option<DateTime<FixedOffset>> {
-        Some(self.estimated_home()? + Duration::hours(RETURN_CALL_HOURS))
+        Some(crate::deadlines::return_call_due_at(self.estimated_home()?))
     }
 
     /// V15 deadline (after the recorded departure).
     pub fn summary_due(&self) -> Option<DateTime<FixedOffset>> {
-        Some(self.departed_at? + Duration::hours(SUMMARY_HOURS))
+        Some(crate::deadlines::summary_due_at(self.departed_at?))
     }
 
     fn open(&self) -> Result<(), DomainError> {

@@ -13,12 +13,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
-use reception_store::{Envelope, ReadModel};
+use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::docs::Docs;
-use crate::event::{self, normalize_name, Kind};
+use crate::event::{self, normalize_name, Customer, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// A visitor of a customer, across visits.
@@ -166,46 +166,148 @@ fn fields(d: &Value, names: &[&str]) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn entry(d: &Value, id_field: &str, names: &[&str], env: &Envelope) -> Entry {
+/// `d[key]` as an optional non-empty string.
+fn opt_str(d: &Value, key: &str) -> Option<String> {
+    d.get(key)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn entry(d: &Value, id_field: &str, names: &[&str], ev: &StoredEvent) -> Entry {
     let mut f = fields(d, names);
     f.entry("at".into())
-        .or_insert_with(|| Value::String(env.occurred_at.to_rfc3339()));
+        .or_insert_with(|| Value::String(ev.occurred_at.to_rfc3339()));
     Entry {
-        id: event::opt_s(d, id_field),
+        id: opt_str(d, id_field),
         fields: f,
     }
 }
 
+/// Visit events whose payload the archive keeps (parts of) as JSON.
+const KEPT_AS_JSON: &[&str] = &[
+    "PlanDrafted",
+    "StaffAssigned",
+    "LodgingBooked",
+    "MealBooked",
+    "EntertainmentArranged",
+    "TourHeld",
+    "LeaderMeetingHeld",
+    "LeadershipTalksHeld",
+    "SouvenirPlanned",
+    "SouvenirHanded",
+    "CooperationMatterProposed",
+    "CooperationMatterConfirmed",
+    "ReturnCallDone",
+];
+
+/// Every payload field the archive reads from the events of [`KEPT_AS_JSON`].
+const KEPT_FIELDS: &[&str] = &[
+    "at",
+    "kind",
+    "title",
+    "place",
+    "items",
+    "host",
+    "accompanying",
+    "booking_id",
+    "hotel",
+    "stars",
+    "rooms",
+    "nights",
+    "rate_fen",
+    "paid_by",
+    "meal",
+    "venue",
+    "party_size",
+    "budget_fen",
+    "leader",
+    "outcome",
+    "souvenir_id",
+    "item",
+    "unit_cost_fen",
+    "quantity",
+    "matter_id",
+    "by",
+    "text",
+    "company_confirmed_by",
+    "visitor_confirmed_by",
+    "record_ref",
+    "reached",
+    "products",
+    "corporate_image",
+    "reception",
+    "satisfaction",
+];
+
+/// The payload as a JSON object holding only its [`KEPT_FIELDS`] (the others are
+/// skipped without building values); `Null` for a payload that is not an object.
+fn kept_json(bytes: &[u8]) -> Value {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Kept;
+    impl<'de> Visitor<'de> for Kept {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if KEPT_FIELDS.contains(&key.as_str()) {
+                    let value = map.next_value::<Value>()?;
+                    out.insert(key, value);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Kept {
+        type Value = Map<String, Value>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Kept.deserialize(&mut de).and_then(|m| de.end().map(|()| m)) {
+        Ok(map) => Value::Object(map),
+        Err(_) => Value::Null,
+    }
+}
+
 impl ArchiveProjection {
-    fn on_visit(&mut self, env: &Envelope, visit_id: &str) {
-        let d = &env.data;
-        if env.event_type == "ReceptionRequested" {
-            let company = event::company(d);
+    fn on_visit(&mut self, ev: &StoredEvent, visit_id: &str) {
+        let ty = ev.event_type.as_str();
+        if ty == "ReceptionRequested" {
+            let d = Payload::parse(ev.data());
+            let company = d.company();
             let customer_id = normalize_name(&company);
-            let cust = d.get("customer").cloned().unwrap_or(Value::Null);
-            let visitors: Vec<&Value> = d
-                .get("visitors")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().collect())
-                .unwrap_or_default();
+            let (country, foreign) = match &d.customer {
+                Some(Customer::Object {
+                    country, foreign, ..
+                }) => (event::s(country).to_string(), foreign.unwrap_or(false)),
+                _ => (String::new(), false),
+            };
             let c = self.customers.entry(&customer_id);
             if c.company.is_empty() {
                 c.company = company.clone();
             }
-            c.country = event::s(&cust, "country").to_string();
-            c.foreign = event::b(&cust, "foreign");
+            c.country = country;
+            c.foreign = foreign;
             if !c.visit_ids.iter().any(|v| v == visit_id) {
                 c.visit_ids.push(visit_id.to_string());
             }
             let mut names = Vec::new();
-            for v in &visitors {
-                let name = event::s(v, "name").to_string();
+            for v in d.visitors.iter().flatten() {
+                let name = event::s(&v.name).to_string();
                 let rec = c.visitors.entry(normalize_name(&name)).or_default();
                 rec.name = name.clone();
-                if let Some(t) = event::opt_s(v, "title") {
+                if let Some(t) = event::opt_s(&v.title) {
                     rec.title = t;
                 }
-                if let Some(p) = event::opt_s(v, "phone") {
+                if let Some(p) = event::opt_s(&v.phone) {
                     rec.phone = Some(p);
                 }
                 if !rec.visit_ids.iter().any(|x| x == visit_id) {
@@ -217,38 +319,65 @@ impl ArchiveProjection {
                 visit_id: visit_id.to_string(),
                 customer_id,
                 company,
-                department: event::s(d, "department").to_string(),
-                purpose: event::s(d, "purpose").to_string(),
-                headcount: event::i(d, "headcount"),
+                department: event::s(&d.department).to_string(),
+                purpose: event::s(&d.purpose).to_string(),
+                headcount: d.headcount.unwrap_or(0),
                 visitors: names,
-                arrival: d.get("arrival").and_then(|a| event::t(a, "at")),
-                departure: d.get("departure").and_then(|a| event::t(a, "at")),
+                arrival: d.arrival_at(),
+                departure: d.departure_at(),
                 status: "open".into(),
                 ..VisitRecord::default()
             };
             return;
         }
-        if env.event_type == "CustomerPreferenceNoted" {
+        if ty == "CustomerPreferenceNoted" {
             let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
                 return;
             };
+            let d = Payload::parse(ev.data());
             self.customers
                 .entry(&customer_id)
                 .preferences
                 .push(Preference {
-                    subject: event::s(d, "subject").to_string(),
-                    kind: event::s(d, "kind").to_string(),
-                    text: event::s(d, "text").to_string(),
+                    subject: event::s(&d.subject).to_string(),
+                    kind: event::s(&d.kind).to_string(),
+                    text: event::s(&d.text).to_string(),
                     visit_id: visit_id.to_string(),
-                    noted_at: Some(env.occurred_at),
+                    noted_at: Some(ev.occurred_at),
                 });
+            return;
+        }
+        let typed = matches!(
+            ty,
+            "LevelAssigned"
+                | "LevelChanged"
+                | "HostReassigned"
+                | "VisitorsArrived"
+                | "VisitorsDeparted"
+                | "VisitCancelled"
+                | "VisitClosed"
+        );
+        if !typed && !KEPT_AS_JSON.contains(&ty) {
             return;
         }
         let Some(v) = self.visits.get_mut(visit_id) else {
             return;
         };
-        match env.event_type.as_str() {
-            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(d, "level"),
+        if typed {
+            let p = Payload::parse(ev.data());
+            match ty {
+                "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&p.level),
+                "HostReassigned" => v.host = event::opt_s(&p.host),
+                "VisitorsArrived" => v.arrived_at = Some(event::at(ev, &p)),
+                "VisitorsDeparted" => v.departed_at = Some(event::at(ev, &p)),
+                "VisitCancelled" => v.status = "cancelled".into(),
+                _ => v.status = "closed".into(),
+            }
+            return;
+        }
+        let d = kept_json(ev.data());
+        let d = &d;
+        match ty {
             "PlanDrafted" => {
                 v.itinerary = d
                     .get("items")
@@ -265,61 +394,55 @@ impl ArchiveProjection {
                     .unwrap_or_default();
             }
             "StaffAssigned" => {
-                v.host = event::opt_s(d, "host");
+                v.host = opt_str(d, "host");
                 v.accompanying = d
                     .get("accompanying")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
             }
-            "HostReassigned" => v.host = event::opt_s(d, "host"),
             "LodgingBooked" => v.lodging.push(entry(
                 d,
                 "booking_id",
                 &["hotel", "stars", "rooms", "nights", "rate_fen", "paid_by"],
-                env,
+                ev,
             )),
             "MealBooked" => v.dining.push(entry(
                 d,
                 "booking_id",
                 &["meal", "at", "venue", "party_size", "budget_fen"],
-                env,
+                ev,
             )),
             "EntertainmentArranged" => v.tours_and_meetings.push(entry(
                 d,
                 "booking_id",
                 &["at", "kind", "party_size", "budget_fen"],
-                env,
+                ev,
             )),
             "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
-                let mut e = entry(d, "", &["at", "place", "title", "leader", "outcome"], env);
+                let mut e = entry(d, "", &["at", "place", "title", "leader", "outcome"], ev);
                 e.fields
-                    .insert("event".into(), Value::String(env.event_type.clone()));
+                    .insert("event".into(), Value::String(ev.event_type.clone()));
                 v.tours_and_meetings.push(e);
             }
             "SouvenirPlanned" => {
-                let mut e = entry(
-                    d,
-                    "souvenir_id",
-                    &["item", "unit_cost_fen", "quantity"],
-                    env,
-                );
+                let mut e = entry(d, "souvenir_id", &["item", "unit_cost_fen", "quantity"], ev);
                 e.fields.insert("handed".into(), Value::Bool(false));
                 v.gifts.push(e);
             }
             "SouvenirHanded" => {
-                let id = event::opt_s(d, "souvenir_id");
+                let id = opt_str(d, "souvenir_id");
                 if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
                     g.fields.insert("handed".into(), Value::Bool(true));
                 }
             }
             "CooperationMatterProposed" => {
-                let mut e = entry(d, "matter_id", &["by", "text"], env);
+                let mut e = entry(d, "matter_id", &["by", "text"], ev);
                 e.fields.insert("confirmed".into(), Value::Bool(false));
                 v.matters.push(e);
             }
             "CooperationMatterConfirmed" => {
-                let id = event::opt_s(d, "matter_id");
+                let id = opt_str(d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
                     m.fields.insert("confirmed".into(), Value::Bool(true));
                     m.fields.extend(fields(
@@ -328,8 +451,6 @@ impl ArchiveProjection {
                     ));
                 }
             }
-            "VisitorsArrived" => v.arrived_at = Some(event::at(env)),
-            "VisitorsDeparted" => v.departed_at = Some(event::at(env)),
             "ReturnCallDone" => {
                 v.return_call = Some(fields(
                     d,
@@ -342,21 +463,19 @@ impl ArchiveProjection {
                     ],
                 ));
             }
-            "VisitCancelled" => v.status = "cancelled".into(),
-            "VisitClosed" => v.status = "closed".into(),
             _ => {}
         }
     }
 
-    fn on_complaint(&mut self, env: &Envelope, complaint_id: &str) {
-        let d = &env.data;
-        if env.event_type == "ComplaintRaised" {
-            let visit_id = event::opt_s(d, "visit_id");
+    fn on_complaint(&mut self, ev: &StoredEvent, complaint_id: &str) {
+        if ev.event_type == "ComplaintRaised" {
+            let d = Payload::parse(ev.data());
+            let visit_id = event::opt_s(&d.visit_id);
             let from_visit = visit_id
                 .as_deref()
                 .and_then(|v| self.visits.get(v))
                 .map(|v| v.customer_id.clone());
-            let company = event::company(d);
+            let company = d.company();
             let customer_id = from_visit.unwrap_or_else(|| normalize_name(&company));
             if customer_id.is_empty() {
                 return;
@@ -374,14 +493,20 @@ impl ArchiveProjection {
                 ComplaintBrief {
                     complaint_id: complaint_id.to_string(),
                     visit_id,
-                    severity: event::s(d, "severity").to_string(),
-                    category: event::s(d, "category").to_string(),
-                    description: event::s(d, "description").to_string(),
+                    severity: event::s(&d.severity).to_string(),
+                    category: event::s(&d.category).to_string(),
+                    description: event::s(&d.description).to_string(),
                     status: "open".into(),
                 },
             );
             return;
         }
+        let status = match ev.event_type.as_str() {
+            "ComplaintEscalated" => None,
+            "ComplaintResolved" => Some("resolved"),
+            "ComplaintClosed" => Some("closed"),
+            _ => return,
+        };
         let Some(customer_id) = self
             .complaints
             .get(complaint_id)
@@ -395,11 +520,9 @@ impl ArchiveProjection {
         let Some(brief) = c.complaints.get_mut(complaint_id) else {
             return;
         };
-        match env.event_type.as_str() {
-            "ComplaintEscalated" => brief.severity = "major".into(),
-            "ComplaintResolved" => brief.status = "resolved".into(),
-            "ComplaintClosed" => brief.status = "closed".into(),
-            _ => {}
+        match status {
+            None => brief.severity = "major".into(),
+            Some(s) => brief.status = s.into(),
         }
     }
 
@@ -533,17 +656,59 @@ impl Projection for ArchiveProjection {
         self.complaints.load(rm)
     }
 
-    fn apply(&mut self, env: &Envelope) {
-        match event::kind_of(&env.stream) {
-            (Kind::Visit, id) => self.on_visit(env, id),
-            (Kind::Complaint, id) => self.on_complaint(env, id),
+    fn apply(&mut self, ev: &StoredEvent) {
+        match event::kind_of(&ev.stream) {
+            (Kind::Visit, id) => self.on_visit(ev, id),
+            (Kind::Complaint, id) => self.on_complaint(ev, id),
             _ => {}
         }
     }
 
-    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
-        self.customers.drain_changes(out)?;
-        self.visits.drain_changes(out)?;
-        self.complaints.drain_changes(out)
+    fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
+        if all {
+            // a rebuild's full write: the two big keyspaces are encoded side by side
+            let (customers, visits) = (&mut self.customers, &mut self.visits);
+            let theirs = std::thread::scope(|scope| {
+                let other = scope.spawn(move || {
+                    let mut theirs = Vec::new();
+                    customers.drain(&mut theirs, true).map(|()| theirs)
+                });
+                let mine = visits.drain(out, true);
+                let theirs = other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                mine.and(theirs)
+            })?;
+            out.extend(theirs);
+        } else {
+            self.customers.drain(out, all)?;
+            self.visits.drain(out, all)?;
+        }
+        self.complaints.drain(out, all)?;
+        Ok(())
+    }
+
+    fn set_tracking(&mut self, on: bool) {
+        self.customers.set_tracking(on);
+        self.visits.set_tracking(on);
+        self.complaints.set_tracking(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_json_holds_exactly_the_kept_fields_of_a_full_parse() {
+        let bytes = br#"{"hotel": "Grand \"H\"", "notes": {"long": [1, 2, 3]}, "stars": 5, "rooms": null, "car_id": "x", "items": [{"at": "t", "kind": "meal"}]}"#;
+        let full: Value = serde_json::from_slice(bytes).unwrap();
+        let kept = kept_json(bytes);
+        for name in KEPT_FIELDS {
+            assert_eq!(kept.get(*name), full.get(*name), "{name}");
+        }
+        assert_eq!(kept.get("notes"), None);
+        assert_eq!(kept_json(b"[1]"), Value::Null);
+        assert_eq!(kept_json(b"{\"hotel\": 1} trailing"), Value::Null);
     }
 }

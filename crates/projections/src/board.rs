@@ -5,14 +5,15 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
-use reception_store::{Envelope, ReadModel};
+use reception_domain::deadlines;
+use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::complaints::{ComplaintDoc, ComplaintView};
 use crate::docs::Docs;
-use crate::event::{self, Kind};
+use crate::event::{self, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One line of today's timeline.
@@ -139,6 +140,33 @@ fn day_start(tz: &Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The visit events (besides the request, close and cancel) that change a board row.
+const VISIT_TYPES: &[&str] = &[
+    "LevelAssigned",
+    "LevelChanged",
+    "PlanDrafted",
+    "PlanReviewed",
+    "ReadinessConfirmed",
+    "StaffAssigned",
+    "HostReassigned",
+    "CarDispatched",
+    "MealBooked",
+    "EntertainmentArranged",
+    "TourHeld",
+    "LeaderMeetingHeld",
+    "LeadershipTalksHeld",
+    "SouvenirPlanned",
+    "SouvenirHanded",
+    "VisitorsArrived",
+    "VisitorsDeparted",
+    "ReturnCallAttempted",
+    "ReturnCallDone",
+    "SummaryFiled",
+    "ExpenseRecorded",
+    "ExpenseApproved",
+    "ExpenseRejected",
+];
+
 /// The board flags of DOMAIN.md, in the order they are listed on a row.
 const FLAGS: [&str; 9] = [
     "late_request",
@@ -193,25 +221,20 @@ struct Precomputed {
 }
 
 impl VisitDoc {
-    fn deadlines(&self, tz: &Tz, now: DateTime<FixedOffset>) -> Vec<Deadline> {
+    fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Deadline> {
         let mut out = Vec::with_capacity(8 + self.cars.len());
         if let Some(req) = self.requested_at {
             out.push(d(
                 "plan_due",
-                req + Duration::hours(24),
+                deadlines::plan_due_at(req),
                 self.plan_drafted_at,
                 now,
             ));
         }
         if let Some(arrival) = self.arrival {
             out.push(d("plan_approval", arrival, self.plan_approved_at, now));
-            // V5: no later than the day before arrival = before the arrival day starts locally.
-            let local = arrival.with_timezone(tz).date_naive();
-            let start = tz
-                .from_local_datetime(&local.and_hms_opt(0, 0, 0).unwrap_or_default())
-                .earliest()
-                .map(|t| t.fixed_offset())
-                .unwrap_or(arrival);
+            // V5: no later than the day before arrival (the domain's rule)
+            let start = deadlines::readiness_due_at(arrival).unwrap_or(arrival);
             out.push(d("readiness", start, self.readiness_at, now));
             out.push(d("arrival", arrival, self.arrived_at, now));
         }
@@ -222,7 +245,7 @@ impl VisitDoc {
                 self.arrival
             };
             if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
-                let mut due = d("car_ready", t - Duration::minutes(15), car.ready_at, now);
+                let mut due = d("car_ready", deadlines::car_ready_by(t), car.ready_at, now);
                 due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
                 out.push(due);
             }
@@ -232,10 +255,10 @@ impl VisitDoc {
         }
         let left = self.departed_at.or(self.departure);
         if let Some(left) = left {
-            let home = self.arrives_home_at.unwrap_or(left + Duration::hours(4));
+            let home = deadlines::estimated_home_at(self.arrives_home_at, self.departed_at, left);
             out.push(d(
                 "return_call",
-                home + Duration::hours(24),
+                deadlines::return_call_due_at(home),
                 self.return_call_at,
                 now,
             ));
@@ -243,7 +266,7 @@ impl VisitDoc {
         if let Some(departed) = self.departed_at {
             out.push(d(
                 "summary",
-                departed + Duration::hours(48),
+                deadlines::summary_due_at(departed),
                 self.summary_at,
                 now,
             ));
@@ -272,9 +295,9 @@ impl VisitDoc {
     /// The visit's board row without its flags, and when each flag of [`FLAGS`] holds.
     /// Everything but the flags is independent of `now` (the next step is the earliest
     /// unmet deadline), and an unmet deadline is overdue exactly when `now` is past it.
-    fn row(&self, id: &str, tz: &Tz) -> (BoardVisit, [When; 9]) {
+    fn row(&self, id: &str) -> (BoardVisit, [When; 9]) {
         // `now` only decides the overdue bit of unmet deadlines, which is not used here
-        let deadlines = self.deadlines(tz, DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
+        let deadlines = self.deadlines(DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
         let unmet_due = |item: &str| {
             deadlines
                 .iter()
@@ -357,18 +380,28 @@ pub(crate) struct BoardProjection {
 }
 
 impl BoardProjection {
-    fn on_visit(&mut self, env: &Envelope, id: &str) {
-        let data = &env.data;
-        if env.event_type == "ReceptionRequested" {
-            let arrival = data.get("arrival").cloned().unwrap_or_default();
-            let departure = data.get("departure").cloned().unwrap_or_default();
+    fn on_visit(&mut self, ev: &StoredEvent, id: &str) {
+        let ty = ev.event_type.as_str();
+        if matches!(ty, "VisitClosed" | "VisitCancelled") {
+            self.visits.remove(id);
+            return;
+        }
+        if ty != "ReceptionRequested"
+            && (!VISIT_TYPES.contains(&ty) || self.visits.get(id).is_none())
+        {
+            return;
+        }
+        let data = Payload::parse(ev.data());
+        if ty == "ReceptionRequested" {
+            let arrival = data.arrival.clone().unwrap_or_default();
+            let departure = data.departure.clone().unwrap_or_default();
             let mut v = VisitDoc {
-                customer: event::company(data),
-                requested_at: Some(env.occurred_at),
-                late: event::b(data, "late"),
-                arrival: event::t(&arrival, "at"),
-                departure: event::t(&departure, "at"),
-                arrives_home_at: event::t(&departure, "arrives_home_at"),
+                customer: data.company(),
+                requested_at: Some(ev.occurred_at),
+                late: data.late.unwrap_or(false),
+                arrival: event::t(&arrival.at),
+                departure: event::t(&departure.at),
+                arrives_home_at: event::t(&departure.arrives_home_at),
                 ..VisitDoc::default()
             };
             let (a, dep) = (v.arrival, v.departure);
@@ -376,115 +409,112 @@ impl BoardProjection {
                 id,
                 a,
                 "arrival",
-                event::s(&arrival, "number").to_string(),
-                event::s(&arrival, "place").to_string(),
+                event::s(&arrival.number).to_string(),
+                event::s(&arrival.place).to_string(),
             );
             v.push_timeline(
                 id,
                 dep,
                 "departure",
-                event::s(&departure, "number").to_string(),
-                event::s(&departure, "place").to_string(),
+                event::s(&departure.number).to_string(),
+                event::s(&departure.place).to_string(),
             );
             *self.visits.entry(id) = v;
-            return;
-        }
-        if matches!(env.event_type.as_str(), "VisitClosed" | "VisitCancelled") {
-            self.visits.remove(id);
             return;
         }
         let Some(v) = self.visits.get_mut(id) else {
             return;
         };
-        let at = event::at(env);
-        let str_of = |k: &str| event::s(data, k).to_string();
-        match env.event_type.as_str() {
-            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(data, "level"),
+        let at = event::at(ev, &data);
+        let d = &data;
+        let str_of = |k: &event::Str<'_>| event::s(k).to_string();
+        match ty {
+            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&d.level),
             "PlanDrafted" => {
-                v.plan_drafted_at = Some(env.occurred_at);
+                v.plan_drafted_at = Some(ev.occurred_at);
                 v.plan_approved_at = None;
             }
             "PlanReviewed" => {
-                if event::b(data, "approved") {
-                    v.plan_approved_at = Some(env.occurred_at);
+                if d.approved.unwrap_or(false) {
+                    v.plan_approved_at = Some(ev.occurred_at);
                 } else {
                     v.plan_drafted_at = None;
                 }
             }
-            "ReadinessConfirmed" => v.readiness_at = Some(env.occurred_at),
-            "StaffAssigned" => v.host = event::opt_s(data, "host"),
+            "ReadinessConfirmed" => v.readiness_at = Some(ev.occurred_at),
+            "StaffAssigned" => v.host = event::opt_s(&d.host),
             "HostReassigned" => {
-                v.host = event::opt_s(data, "host");
-                if v.arrived_at.is_some() || event::b(data, "mid_visit") {
+                v.host = event::opt_s(&d.host);
+                if v.arrived_at.is_some() || d.mid_visit.unwrap_or(false) {
                     v.staff_changed_mid_visit = true;
                 }
             }
             "CarDispatched" => {
-                let leg = str_of("leg");
-                let ready_at = event::t(data, "ready_at");
+                let leg = str_of(&d.leg);
+                let ready_at = event::t(&d.ready_at);
                 v.cars.push(Car {
                     leg: leg.clone(),
                     ready_at,
-                    late: event::b(data, "late"),
+                    late: d.late.unwrap_or(false),
                 });
                 let title = format!(
                     "{} {} {}",
-                    str_of("vehicle_class"),
-                    str_of("plate"),
-                    str_of("number")
+                    str_of(&d.vehicle_class),
+                    str_of(&d.plate),
+                    str_of(&d.number)
                 )
                 .trim()
                 .to_string();
-                v.push_timeline(id, ready_at, &leg, title, str_of("place"));
+                v.push_timeline(id, ready_at, &leg, title, str_of(&d.place));
             }
             "MealBooked" => v.push_timeline(
                 id,
-                event::t(data, "at"),
+                event::t(&d.at),
                 "meal",
-                str_of("meal"),
-                str_of("venue"),
+                str_of(&d.meal),
+                str_of(&d.venue),
             ),
             "EntertainmentArranged" => v.push_timeline(
                 id,
-                event::t(data, "at"),
+                event::t(&d.at),
                 "entertainment",
-                str_of("kind"),
+                str_of(&d.kind),
                 String::new(),
             ),
-            "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of("title"), str_of("place")),
+            "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of(&d.title), str_of(&d.place)),
             "LeaderMeetingHeld" => v.push_timeline(
                 id,
                 Some(at),
                 "leader_meeting",
-                str_of("leader"),
-                str_of("place"),
+                str_of(&d.leader),
+                str_of(&d.place),
             ),
             "LeadershipTalksHeld" => {
-                v.push_timeline(id, Some(at), "talks", str_of("outcome"), String::new())
+                v.push_timeline(id, Some(at), "talks", str_of(&d.outcome), String::new())
             }
             "SouvenirPlanned" => {
-                v.souvenirs_open.insert(str_of("souvenir_id"));
+                v.souvenirs_open.insert(str_of(&d.souvenir_id));
             }
             "SouvenirHanded" => {
-                v.souvenirs_open.remove(event::s(data, "souvenir_id"));
+                v.souvenirs_open.remove(event::s(&d.souvenir_id));
             }
             "VisitorsArrived" => v.arrived_at = Some(at),
             "VisitorsDeparted" => v.departed_at = Some(at),
             "ReturnCallAttempted" => {
                 v.return_attempts += 1;
                 if v.return_attempts >= 3 && v.return_call_at.is_none() {
-                    v.return_call_at = Some(env.occurred_at);
+                    v.return_call_at = Some(ev.occurred_at);
                 }
             }
-            "ReturnCallDone" => v.return_call_at = Some(env.occurred_at),
-            "SummaryFiled" => v.summary_at = Some(env.occurred_at),
+            "ReturnCallDone" => v.return_call_at = Some(ev.occurred_at),
+            "SummaryFiled" => v.summary_at = Some(ev.occurred_at),
             "ExpenseRecorded"
-                if event::b(data, "over_cap") && event::opt_s(data, "reverses").is_none() =>
+                if d.over_cap.unwrap_or(false) && event::opt_s(&d.reverses).is_none() =>
             {
-                v.pending_over_cap.insert(str_of("expense_id"));
+                v.pending_over_cap.insert(str_of(&d.expense_id));
             }
             "ExpenseApproved" | "ExpenseRejected" => {
-                v.pending_over_cap.remove(event::s(data, "expense_id"));
+                v.pending_over_cap.remove(event::s(&d.expense_id));
             }
             _ => {}
         }
@@ -500,12 +530,8 @@ impl BoardProjection {
         if let Some(pre) = cache.as_ref() {
             return Arc::clone(pre);
         }
-        let mut visits: Vec<(BoardVisit, [When; 9])> = self
-            .visits
-            .map
-            .iter()
-            .map(|(id, v)| v.row(id, &self.tz))
-            .collect();
+        let mut visits: Vec<(BoardVisit, [When; 9])> =
+            self.visits.map.iter().map(|(id, v)| v.row(id)).collect();
         visits.sort_by(|(a, _), (b, _)| {
             (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(
                 b.next_due.is_none(),
@@ -645,30 +671,31 @@ impl Projection for BoardProjection {
         self.on_site.load(rm)
     }
 
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, ev: &StoredEvent) {
         self.invalidate();
-        match event::kind_of(&env.stream) {
-            (Kind::Visit, id) => self.on_visit(env, id),
+        match event::kind_of(&ev.stream) {
+            (Kind::Visit, id) => self.on_visit(ev, id),
             (Kind::Complaint, id) => {
                 if matches!(
-                    env.event_type.as_str(),
+                    ev.event_type.as_str(),
                     "ComplaintResolved" | "ComplaintClosed"
                 ) {
                     self.complaints.remove(id);
-                } else if env.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
-                    self.complaints.entry(id).apply(env, id, |_| None);
+                } else if ev.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
+                    let data = Payload::parse(ev.data());
+                    self.complaints.entry(id).apply(ev, &data, id, |_| None);
                 }
             }
-            (Kind::FrontDesk, id) => match env.event_type.as_str() {
+            (Kind::FrontDesk, id) => match ev.event_type.as_str() {
                 "VisitorSignedIn" => {
-                    let data = &env.data;
+                    let data = Payload::parse(ev.data());
                     *self.on_site.entry(id) = OnSite {
                         sign_in_id: id.to_string(),
-                        name: event::s(data, "name").to_string(),
-                        party_size: event::i(data, "party_size").max(1),
-                        reason: event::s(data, "reason").to_string(),
-                        host: event::s(data, "host").to_string(),
-                        since: Some(event::at(env)),
+                        name: event::s(&data.name).to_string(),
+                        party_size: data.party_size.unwrap_or(0).max(1),
+                        reason: event::s(&data.reason).to_string(),
+                        host: event::s(&data.host).to_string(),
+                        since: Some(event::at(ev, &data)),
                     };
                 }
                 "VisitorSignedOut" => {
@@ -680,9 +707,16 @@ impl Projection for BoardProjection {
         }
     }
 
-    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
-        self.visits.drain_changes(out)?;
-        self.complaints.drain_changes(out)?;
-        self.on_site.drain_changes(out)
+    fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
+        self.visits.drain(out, all)?;
+        self.complaints.drain(out, all)?;
+        self.on_site.drain(out, all)?;
+        Ok(())
+    }
+
+    fn set_tracking(&mut self, on: bool) {
+        self.visits.set_tracking(on);
+        self.complaints.set_tracking(on);
+        self.on_site.set_tracking(on);
     }
 }

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Tz;
+use reception_domain::complaint::{complaint_clock_deadlines, ComplaintClock, Severity};
 use reception_domain::deadlines::Due;
-use reception_store::{Envelope, ReadModel};
+use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{self, Kind};
+use crate::event::{self, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One complaint as the read side knows it (times are business times).
@@ -40,26 +41,6 @@ pub struct ComplaintDoc {
     pub closed_at: Option<DateTime<FixedOffset>>,
 }
 
-fn due(
-    item: &str,
-    rule: &str,
-    due_at: DateTime<FixedOffset>,
-    met_at: Option<DateTime<FixedOffset>>,
-    now: DateTime<FixedOffset>,
-) -> Due {
-    let overdue = match met_at {
-        Some(m) => m > due_at,
-        None => now > due_at,
-    };
-    Due {
-        item: item.into(),
-        rule: rule.into(),
-        due_at,
-        met_at,
-        overdue,
-    }
-}
-
 impl ComplaintDoc {
     /// Open until resolved (a resolved complaint still owes its return visit, shown in the clocks).
     pub fn is_open(&self) -> bool {
@@ -77,106 +58,61 @@ impl ComplaintDoc {
         }
     }
 
-    /// Every clock of the complaint against `now`: C2 (major: report within 10 min, solution
-    /// within 12 h, counted from raising or from the escalation), C3 (minor: feedback within
-    /// 24 h, analysis within 1 h of assignment), C4 (escalation 10 days after raising while
-    /// unresolved), C5 (return visit within 24 h of resolution).
-    pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
-        let Some(raised) = self.raised_at else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if self.severity == "major" {
-            let base = if self.raised_severity == "major" {
-                raised
+    /// The instants the domain's deadline rules need.
+    pub fn clock(&self) -> ComplaintClock {
+        let severity = |s: &str| {
+            if s == "major" {
+                Severity::Major
             } else {
-                self.escalated_at.unwrap_or(raised)
-            };
-            out.push(due(
-                "complaint_report",
-                "C2",
-                base + Duration::minutes(10),
-                self.reported_at,
-                now,
-            ));
-            out.push(due(
-                "complaint_solution",
-                "C2",
-                base + Duration::hours(12),
-                self.solution_at,
-                now,
-            ));
-        }
-        if self.raised_severity != "major" {
-            out.push(due(
-                "complaint_feedback",
-                "C3",
-                raised + Duration::hours(24),
-                self.feedback_at,
-                now,
-            ));
-            if let Some(assigned) = self.assigned_at {
-                out.push(due(
-                    "complaint_analysis",
-                    "C3",
-                    assigned + Duration::hours(1),
-                    self.analysed_at,
-                    now,
-                ));
+                Severity::Minor
             }
-            if self.resolved_at.is_none() || self.escalated_at.is_some() {
-                // C4 is "met" by resolving within ten days; a late escalation shows as overdue.
-                let c4 = raised + Duration::days(10);
-                let mut d = due(
-                    "complaint_escalation",
-                    "C4",
-                    c4,
-                    self.resolved_at.or(self.escalated_at),
-                    now,
-                );
-                if self.escalated_at.is_some() && self.resolved_at.is_none() {
-                    d.met_at = self.escalated_at;
-                    d.overdue = false;
-                }
-                out.push(d);
-            }
+        };
+        ComplaintClock {
+            severity: severity(&self.severity),
+            raised_severity: severity(&self.raised_severity),
+            raised_at: self.raised_at,
+            escalated_at: self.escalated_at,
+            assigned_at: self.assigned_at,
+            reported_at: self.reported_at,
+            analysed_at: self.analysed_at,
+            feedback_at: self.feedback_at,
+            solution_agreed_at: self.solution_at,
+            resolved_at: self.resolved_at,
+            return_visit_at: self.return_visit_at,
         }
-        if let Some(resolved) = self.resolved_at {
-            out.push(due(
-                "complaint_return_visit",
-                "C5",
-                resolved + Duration::hours(24),
-                self.return_visit_at,
-                now,
-            ));
-        }
-        out
+    }
+
+    /// Every clock of the complaint against `now`, as the domain defines them
+    /// ([`complaint_clock_deadlines`]: C2 for major complaints, C3 and C4 for minor ones,
+    /// C5 once resolved), in the order they fall due.
+    pub fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Due> {
+        complaint_clock_deadlines(&self.clock(), now)
     }
 
     pub(crate) fn apply(
         &mut self,
-        env: &Envelope,
+        ev: &StoredEvent,
+        d: &Payload<'_>,
         id: &str,
         visit_department: impl Fn(&str) -> Option<String>,
     ) {
-        let d = &env.data;
-        let at = event::at(env);
-        match env.event_type.as_str() {
+        let at = event::at(ev, d);
+        match ev.event_type.as_str() {
             "ComplaintRaised" => {
                 self.complaint_id = id.to_string();
-                self.visit_id = event::opt_s(d, "visit_id");
-                self.customer = event::company(d);
-                self.severity = event::s(d, "severity").to_string();
+                self.visit_id = event::opt_s(&d.visit_id);
+                self.customer = d.company();
+                self.severity = event::s(&d.severity).to_string();
                 self.raised_severity = self.severity.clone();
-                self.category = event::s(d, "category").to_string();
-                self.description = event::s(d, "description").to_string();
-                self.department = event::opt_s(d, "department")
+                self.category = event::s(&d.category).to_string();
+                self.description = event::s(&d.description).to_string();
+                self.department = event::opt_s(&d.department)
                     .or_else(|| self.visit_id.as_deref().and_then(&visit_department));
                 self.raised_at = Some(at);
             }
             "ComplaintAssigned" => {
                 self.assigned_at = Some(at);
-                if let Some(dep) = event::opt_s(d, "department") {
+                if let Some(dep) = event::opt_s(&d.department) {
                     self.department = Some(dep);
                 }
             }
@@ -188,7 +124,7 @@ impl ComplaintDoc {
                 self.severity = "major".into();
                 self.escalated_at = Some(at);
                 self.escalated_automatically =
-                    event::b(d, "automatic") || env.actor.role == "system";
+                    d.automatic.unwrap_or(false) || ev.actor_role == "system";
             }
             "ComplaintResolved" => self.resolved_at = Some(at),
             "ComplaintReturnVisitDone" => self.return_visit_at = Some(at),
@@ -370,22 +306,24 @@ impl Projection for ComplaintsProjection {
         Ok(())
     }
 
-    fn apply(&mut self, env: &Envelope) {
-        let (kind, id) = event::kind_of(&env.stream);
+    fn apply(&mut self, ev: &StoredEvent) {
+        let (kind, id) = event::kind_of(&ev.stream);
         match kind {
-            Kind::Visit if env.event_type == "ReceptionRequested" => {
-                self.visits.entry(id).department = event::s(&env.data, "department").to_string();
+            Kind::Visit if ev.event_type == "ReceptionRequested" => {
+                let data = Payload::parse(ev.data());
+                self.visits.entry(id).department = event::s(&data.department).to_string();
             }
             Kind::Complaint => {
+                let data = Payload::parse(ev.data());
                 let visits = &self.visits;
                 let doc = self.complaints.entry(id);
-                doc.apply(env, id, |v| {
+                doc.apply(ev, &data, id, |v| {
                     visits
                         .get(v)
                         .map(|d| d.department.clone())
                         .filter(|d| !d.is_empty())
                 });
-                if env.event_type == "ComplaintRaised" {
+                if ev.event_type == "ComplaintRaised" {
                     self.index(id);
                 }
             }
@@ -393,8 +331,14 @@ impl Projection for ComplaintsProjection {
         }
     }
 
-    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
-        self.complaints.drain_changes(out)?;
-        self.visits.drain_changes(out)
+    fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
+        self.complaints.drain(out, all)?;
+        self.visits.drain(out, all)?;
+        Ok(())
+    }
+
+    fn set_tracking(&mut self, on: bool) {
+        self.complaints.set_tracking(on);
+        self.visits.set_tracking(on);
     }
 }

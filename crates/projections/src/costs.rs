@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Datelike, FixedOffset};
 use chrono_tz::Tz;
-use reception_store::{Envelope, ReadModel};
+use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::Docs;
-use crate::event::{self, Kind};
+use crate::event::{self, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// What a cost report groups by.
@@ -233,14 +233,13 @@ impl CostsProjection {
         }
     }
 
-    fn record_expense(&mut self, env: &Envelope, visit_id: &str) {
-        let d = &env.data;
-        let expense_id = event::s(d, "expense_id").to_string();
+    fn record_expense(&mut self, ev: &StoredEvent, d: &Payload<'_>, visit_id: &str) {
+        let expense_id = event::s(&d.expense_id).to_string();
         if expense_id.is_empty() || self.expenses.get(&expense_id).is_some() {
             return;
         }
-        let amount = event::i(d, "amount_fen");
-        let reverses = event::opt_s(d, "reverses");
+        let amount = d.amount_fen.unwrap_or(0);
+        let reverses = event::opt_s(&d.reverses);
         let original = reverses
             .as_deref()
             .and_then(|r| self.expenses.get(r))
@@ -258,28 +257,31 @@ impl CostsProjection {
                 reverses: reverses.clone(),
             },
             None => {
-                let local = env.occurred_at.with_timezone(&self.tz);
-                let visit = self.visits.get(visit_id).cloned().unwrap_or_default();
-                let level = event::opt_s(d, "level").unwrap_or(visit.level);
-                let over_cap = event::b(d, "over_cap");
+                let local = ev.occurred_at.with_timezone(&self.tz);
+                let (visit_level, department, company) = match self.visits.get(visit_id) {
+                    Some(v) => (v.level.clone(), v.department.clone(), v.company.clone()),
+                    None => Default::default(),
+                };
+                let level = event::opt_s(&d.level).unwrap_or(visit_level);
+                let over_cap = d.over_cap.unwrap_or(false);
                 ExpenseDoc {
                     year: local.year(),
                     keys: [
                         format!("{:04}-{:02}", local.year(), local.month()),
                         level,
-                        visit.department,
-                        visit.company,
-                        event::s(d, "category").to_string(),
+                        department,
+                        company,
+                        event::s(&d.category).to_string(),
                     ],
                     amount_fen: if reverses.is_some() { -amount } else { amount },
-                    visitor_paid: event::s(d, "paid_by") == "visitor",
+                    visitor_paid: event::s(&d.paid_by) == "visitor",
                     over_cap,
                     status: if over_cap {
                         "pending".into()
                     } else {
                         "within".into()
                     },
-                    booking_id: event::opt_s(d, "booking_id"),
+                    booking_id: event::opt_s(&d.booking_id),
                     reversals: Vec::new(),
                     reverses: reverses.clone(),
                 }
@@ -287,7 +289,7 @@ impl CostsProjection {
         };
         self.count(&doc, 1);
         if let Some(booking) = &doc.booking_id {
-            let cap = d.get("cap_fen").and_then(serde_json::Value::as_i64);
+            let cap = d.cap_fen;
             let year = doc.year;
             let known = self.bookings.get(booking).cloned();
             match (known, cap) {
@@ -455,43 +457,54 @@ impl Projection for CostsProjection {
         self.bookings.load(rm)
     }
 
-    fn apply(&mut self, env: &Envelope) {
-        let (kind, visit_id) = event::kind_of(&env.stream);
+    fn apply(&mut self, ev: &StoredEvent) {
+        let (kind, visit_id) = event::kind_of(&ev.stream);
         if kind != Kind::Visit {
             return;
         }
-        let d = &env.data;
-        match env.event_type.as_str() {
+        let ty = ev.event_type.as_str();
+        if !matches!(
+            ty,
+            "ReceptionRequested"
+                | "LevelAssigned"
+                | "LevelChanged"
+                | "VisitorsArrived"
+                | "VisitorsDeparted"
+                | "VisitCancelled"
+                | "ExpenseRecorded"
+                | "ExpenseApproved"
+                | "ExpenseRejected"
+        ) {
+            return;
+        }
+        let data = Payload::parse(ev.data());
+        let d = &data;
+        match ty {
             "ReceptionRequested" => {
                 let v = self.visits.entry(visit_id);
-                v.company = event::company(d);
-                v.department = event::s(d, "department").to_string();
+                v.company = d.company();
+                v.department = event::s(&d.department).to_string();
                 v.headcount = d
-                    .get("headcount")
-                    .and_then(serde_json::Value::as_i64)
-                    .unwrap_or_else(|| {
-                        d.get("visitors")
-                            .and_then(|v| v.as_array())
-                            .map_or(0, |a| a.len() as i64)
-                    });
-                v.arrival = d.get("arrival").and_then(|a| event::t(a, "at"));
-                v.departure = d.get("departure").and_then(|a| event::t(a, "at"));
+                    .headcount
+                    .unwrap_or_else(|| d.visitors.as_ref().map_or(0, |a| a.len() as i64));
+                v.arrival = d.arrival_at();
+                v.departure = d.departure_at();
                 self.recount_visit(visit_id);
             }
             "LevelAssigned" | "LevelChanged" => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
-                    v.level = event::s(d, "level").to_string();
+                    v.level = event::s(&d.level).to_string();
                 }
             }
             "VisitorsArrived" => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
-                    v.arrived = Some(event::at(env));
+                    v.arrived = Some(event::at(ev, d));
                 }
                 self.recount_visit(visit_id);
             }
             "VisitorsDeparted" => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
-                    v.departed = Some(event::at(env));
+                    v.departed = Some(event::at(ev, d));
                 }
                 self.recount_visit(visit_id);
             }
@@ -501,18 +514,27 @@ impl Projection for CostsProjection {
                 }
                 self.recount_visit(visit_id);
             }
-            "ExpenseRecorded" => self.record_expense(env, visit_id),
-            "ExpenseApproved" => self.decide_expense(event::s(d, "expense_id"), "approved"),
-            "ExpenseRejected" => self.decide_expense(event::s(d, "expense_id"), "rejected"),
+            "ExpenseRecorded" => self.record_expense(ev, d, visit_id),
+            "ExpenseApproved" => self.decide_expense(event::s(&d.expense_id), "approved"),
+            "ExpenseRejected" => self.decide_expense(event::s(&d.expense_id), "rejected"),
             _ => {}
         }
     }
 
-    fn drain(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
-        self.years.drain_changes(out)?;
-        self.groups.drain_changes(out)?;
-        self.expenses.drain_changes(out)?;
-        self.visits.drain_changes(out)?;
-        self.bookings.drain_changes(out)
+    fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
+        self.years.drain(out, all)?;
+        self.groups.drain(out, all)?;
+        self.expenses.drain(out, all)?;
+        self.visits.drain(out, all)?;
+        self.bookings.drain(out, all)?;
+        Ok(())
+    }
+
+    fn set_tracking(&mut self, on: bool) {
+        self.years.set_tracking(on);
+        self.groups.set_tracking(on);
+        self.expenses.set_tracking(on);
+        self.visits.set_tracking(on);
+        self.bookings.set_tracking(on);
     }
 }

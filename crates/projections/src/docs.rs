@@ -1,5 +1,12 @@
 //! `Docs<T>`: an in-memory map of read-model documents that remembers which keys
-//! changed since the last commit, so a batch persists only what it touched.
+//! changed since the last commit, so a batch persists only what it touched. A rebuild
+//! turns the bookkeeping off and writes every document once at the end instead, packed
+//! [`PACK`] to a record.
+//!
+//! Layout in the read model: a document lives under `<prefix><key>` (JSON), or inside a
+//! pack `#<prefix><n>` (a JSON array of `[key, document]` pairs) written by a rebuild.
+//! A later change of a packed document is written under its own key, which overrides
+//! the pack on load; a removal then writes an empty value (a tombstone).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +21,15 @@ pub(crate) struct Docs<T> {
     prefix: &'static str,
     pub(crate) map: BTreeMap<String, T>,
     dirty: BTreeSet<String>,
+    /// Whether changed keys are remembered (off while a rebuild builds the model).
+    track: bool,
+    /// Whether packs may hold documents (removals then need tombstones).
+    packed: bool,
 }
+
+/// Documents per pack record. sled's cost is per record, so a rebuild that writes
+/// a few hundred thousand documents one record each spends seconds inside sled.
+pub(crate) const PACK: usize = 256;
 
 impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
@@ -22,6 +37,8 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
             prefix,
             map: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            track: true,
+            packed: false,
         }
     }
 
@@ -31,7 +48,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
 
     /// Mutable access, creating a default document; marks the key changed.
     pub(crate) fn entry(&mut self, key: &str) -> &mut T {
-        if !self.dirty.contains(key) {
+        if self.track && !self.dirty.contains(key) {
             self.dirty.insert(key.to_string());
         }
         if !self.map.contains_key(key) {
@@ -43,7 +60,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     /// Mutable access to an existing document only; marks the key changed when present.
     pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut T> {
         let doc = self.map.get_mut(key)?;
-        if !self.dirty.contains(key) {
+        if self.track && !self.dirty.contains(key) {
             self.dirty.insert(key.to_string());
         }
         Some(doc)
@@ -51,7 +68,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<T> {
         let old = self.map.remove(key);
-        if old.is_some() {
+        if old.is_some() && self.track {
             self.dirty.insert(key.to_string());
         }
         old
@@ -69,25 +86,123 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
                     full,
                     Some(serde_json::to_vec(doc).map_err(ProjectionError::encode)?),
                 )),
+                None if self.packed => out.push((full, Some(Vec::new()))),
                 None => out.push((full, None)),
             }
         }
         Ok(())
     }
 
+    /// Turns change tracking on or off (off forgets what changed so far).
+    pub(crate) fn set_tracking(&mut self, on: bool) {
+        self.track = on;
+        if !on {
+            self.dirty.clear();
+        }
+    }
+
+    /// Every document into `out`, in packs of [`PACK`], and forgets what changed: for
+    /// writing a freshly built model into an empty read model.
+    pub(crate) fn dump(
+        &mut self,
+        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), ProjectionError> {
+        self.dirty.clear();
+        self.packed = true;
+        let mut pack: Vec<(&String, &T)> = Vec::with_capacity(PACK);
+        let mut n = 0u32;
+        let mut it = self.map.iter().peekable();
+        while let Some(doc) = it.next() {
+            pack.push(doc);
+            if pack.len() == PACK || it.peek().is_none() {
+                let key = format!("#{}{n:08}", self.prefix).into_bytes();
+                let value = serde_json::to_vec(&pack).map_err(ProjectionError::encode)?;
+                out.push((key, Some(value)));
+                pack.clear();
+                n += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Docs::dump`] when `all`, else [`Docs::drain_changes`].
+    pub(crate) fn drain(
+        &mut self,
+        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+        all: bool,
+    ) -> Result<(), ProjectionError> {
+        if all {
+            self.dump(out)
+        } else {
+            self.drain_changes(out)
+        }
+    }
+
     /// Loads every document under the prefix from the persisted read model.
     pub(crate) fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError> {
         self.map.clear();
         self.dirty.clear();
+        self.packed = false;
+        let decode = |k: &[u8], e: serde_json::Error| ProjectionError::Decode {
+            key: String::from_utf8_lossy(k).into_owned(),
+            reason: e.to_string(),
+        };
+        for item in rm.scan_prefix(format!("#{}", self.prefix).as_bytes()) {
+            let (k, v) = item.map_err(ProjectionError::Store)?;
+            let docs: Vec<(String, T)> = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
+            self.map.extend(docs);
+            self.packed = true;
+        }
         for item in rm.scan_prefix(self.prefix.as_bytes()) {
             let (k, v) = item.map_err(ProjectionError::Store)?;
             let key = String::from_utf8_lossy(&k[self.prefix.len()..]).into_owned();
-            let doc: T = serde_json::from_slice(&v).map_err(|e| ProjectionError::Decode {
-                key: format!("{}{}", self.prefix, key),
-                reason: e.to_string(),
-            })?;
+            if v.is_empty() {
+                self.map.remove(&key);
+                continue;
+            }
+            let doc: T = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
             self.map.insert(key, doc);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_documents_load_back_with_later_changes_and_removals_on_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = reception_store::Store::open(dir.path()).unwrap();
+        let rm = store.read_model("t").unwrap();
+        let mut docs: Docs<u64> = Docs::new("d/");
+        docs.set_tracking(false);
+        for i in 0..(PACK as u64 * 2 + 3) {
+            *docs.entry(&format!("{i:05}")) = i;
+        }
+        let mut out = Vec::new();
+        docs.drain(&mut out, true).unwrap();
+        assert_eq!(out.len(), 3, "three packs");
+        rm.commit(1, out).unwrap();
+        docs.set_tracking(true);
+        *docs.entry("00001") = 100;
+        docs.remove("00002");
+        *docs.entry("zz") = 7;
+        let mut out = Vec::new();
+        docs.drain(&mut out, false).unwrap();
+        assert_eq!(out.len(), 3);
+        rm.commit(2, out).unwrap();
+        let mut loaded: Docs<u64> = Docs::new("d/");
+        loaded.load(&rm).unwrap();
+        assert_eq!(loaded.map, docs.map);
+        assert_eq!(loaded.get("00001"), Some(&100));
+        assert_eq!(loaded.get("00002"), None);
+        // a removal after loading packs is a tombstone too
+        loaded.remove("00003");
+        let mut out = Vec::new();
+        loaded.drain(&mut out, false).unwrap();
+        assert_eq!(out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
+        store.close().unwrap();
     }
 }

@@ -85,7 +85,10 @@ pub mod bench;
 mod codec;
 mod read;
 mod read_model;
+mod scan;
 mod writer;
+
+pub use scan::StoredEvent;
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
@@ -247,6 +250,15 @@ pub trait Upcaster: Send + Sync + 'static {
         schema: u32,
         data: serde_json::Value,
     ) -> (u32, serde_json::Value);
+
+    /// Whether [`Upcaster::upcast`] may change events of this (type, schema). Readers
+    /// that keep payloads as bytes ([`Store::scan`]) decode and upcast only the events
+    /// for which this is true. The default, true for everything, is always safe;
+    /// override it only with the exact set of pairs `upcast` changes.
+    fn rewrites(&self, event_type: &str, schema: u32) -> bool {
+        let _ = (event_type, schema);
+        true
+    }
 }
 
 /// Options for [`Store::open_with`]; `StoreOptions::default()` is what [`Store::open`] uses.
