@@ -169,11 +169,9 @@ async fn start_rebuild(
             s.done = done;
             s.total = total;
         };
-        // To be switched to `ReadSide::rebuild_online` (same signature) when the read
-        // side's branch `read-perf` is merged: `ReadSide::rebuild` resets the models
-        // while the live follower may still apply new batches to them, so until then a
-        // rebuild is only sound while no commands arrive.
-        let result = read.rebuild(only.as_deref(), &mut progress);
+        // The served models keep answering (and applying new events) while fresh ones
+        // are built in shadow keyspaces; each is swapped in once it has caught up.
+        let result = read.rebuild_online(only.as_deref(), &mut progress);
         cache.invalidate();
         let mut s = tracker.lock().unwrap_or_else(|p| p.into_inner());
         s.finished_at = Some(Utc::now());
