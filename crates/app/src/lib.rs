@@ -325,7 +325,10 @@ impl App {
     }
 
     /// Runs one command: idempotency check, load, decide, append with the expected version.
-    #[instrument(name = "execute", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
+    ///
+    /// Its span is at debug level: at the default `info` filter it costs nothing per
+    /// command (the request's `http` span still carries method and route).
+    #[instrument(name = "execute", level = "debug", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
     pub async fn execute<A: Aggregate + Send + Sync + 'static>(
         &self,
         target: Target,
@@ -436,10 +439,13 @@ impl App {
             };
             let events = state.decide(command, &ctx)?;
             let created = version == 0 && !events.is_empty();
+            // Each event is turned into its stored JSON once; the filing's `late` flag
+            // is read from the same value.
+            let datas: Vec<serde_json::Value> = events.iter().map(|e| e.to_data()).collect();
             let late = if created {
-                events
+                datas
                     .first()
-                    .and_then(|e| e.to_data().get("late").and_then(|l| l.as_bool()))
+                    .and_then(|d| d.get("late").and_then(|l| l.as_bool()))
             } else {
                 None
             };
@@ -459,11 +465,12 @@ impl App {
             let command_id = Uuid::now_v7();
             let new_events: Vec<NewEvent> = events
                 .iter()
-                .map(|e| NewEvent {
+                .zip(datas)
+                .map(|(e, data)| NewEvent {
                     id: Uuid::now_v7(),
                     event_type: e.event_type().to_string(),
                     schema: e.schema(),
-                    data: e.to_data(),
+                    data,
                     occurred_at: e.occurred_at().or(opts.now),
                     actor: store_actor(actor),
                     correlation_id: command_id,
