@@ -269,18 +269,16 @@ impl App {
     fn load_current<A: Aggregate + Send + Sync + 'static>(
         &self,
         stream: &str,
-    ) -> Result<(A, u64), AppError> {
-        let (mut state, mut version) = match self.inner.states.get::<A>(stream) {
-            Some((v, s)) => (Arc::unwrap_or_clone(s), v),
-            None => (A::default(), 0),
-        };
-        let mut read = 0usize;
-        for env in self.inner.store.read_stream(stream, version + 1, None) {
+    ) -> Result<(Arc<A>, u64), AppError> {
+        let cached = self.inner.states.get::<A>(stream);
+        let from = cached.as_ref().map_or(0, |(v, _)| *v);
+        let mut newer = Vec::new();
+        for env in self.inner.store.read_stream(stream, from + 1, None) {
             let env = env?;
-            if env.version != version + 1 {
+            if env.version != from + 1 + newer.len() as u64 {
                 return Err(AppError::Internal(format!(
                     "stream {stream}: expected version {} next, the store gave {}",
-                    version + 1,
+                    from + 1 + newer.len() as u64,
                     env.version
                 )));
             }
@@ -290,13 +288,25 @@ impl App {
                     env.seq
                 ))
             })?;
-            state = state.evolve(&ev);
-            version = env.version;
-            read += 1;
+            newer.push(ev);
         }
-        if read > 0 {
-            self.inner.states.put(stream, version, state.clone());
+        // Nothing new: the cached fold is the current state, shared without a copy.
+        // Otherwise the cached fold is copied once (the cache keeps its own), the new
+        // events are folded on top, and the result is shared with the cache.
+        let mut state = match cached {
+            Some((_, s)) if newer.is_empty() => return Ok((s, from)),
+            Some((_, s)) => Arc::unwrap_or_clone(s),
+            None => A::default(),
+        };
+        if newer.is_empty() {
+            return Ok((Arc::new(state), from));
         }
+        for ev in &newer {
+            state = state.evolve(ev);
+        }
+        let version = from + newer.len() as u64;
+        let state = Arc::new(state);
+        self.inner.states.put(stream, version, Arc::clone(&state));
         Ok((state, version))
     }
 
