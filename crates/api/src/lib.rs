@@ -147,12 +147,12 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &axum::http::Request<_>| {
+                    // Borrowed, not copied: the span records the route as it is built.
                     let route = req
                         .extensions()
                         .get::<axum::extract::MatchedPath>()
-                        .map(|m| m.as_str().to_string())
-                        .unwrap_or_else(|| "unmatched".into());
-                    tracing::info_span!("http", method = %req.method(), route = %route)
+                        .map_or("unmatched", |m| m.as_str());
+                    tracing::info_span!("http", method = req.method().as_str(), route)
                 },
             ),
         )

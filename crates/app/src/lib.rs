@@ -269,18 +269,16 @@ impl App {
     fn load_current<A: Aggregate + Send + Sync + 'static>(
         &self,
         stream: &str,
-    ) -> Result<(A, u64), AppError> {
-        let (mut state, mut version) = match self.inner.states.get::<A>(stream) {
-            Some((v, s)) => (Arc::unwrap_or_clone(s), v),
-            None => (A::default(), 0),
-        };
-        let mut read = 0usize;
-        for env in self.inner.store.read_stream(stream, version + 1, None) {
+    ) -> Result<(Arc<A>, u64), AppError> {
+        let cached = self.inner.states.get::<A>(stream);
+        let from = cached.as_ref().map_or(0, |(v, _)| *v);
+        let mut newer = Vec::new();
+        for env in self.inner.store.read_stream(stream, from + 1, None) {
             let env = env?;
-            if env.version != version + 1 {
+            if env.version != from + 1 + newer.len() as u64 {
                 return Err(AppError::Internal(format!(
                     "stream {stream}: expected version {} next, the store gave {}",
-                    version + 1,
+                    from + 1 + newer.len() as u64,
                     env.version
                 )));
             }
@@ -290,13 +288,25 @@ impl App {
                     env.seq
                 ))
             })?;
-            state = state.evolve(&ev);
-            version = env.version;
-            read += 1;
+            newer.push(ev);
         }
-        if read > 0 {
-            self.inner.states.put(stream, version, state.clone());
+        // Nothing new: the cached fold is the current state, shared without a copy.
+        // Otherwise the cached fold is copied once (the cache keeps its own), the new
+        // events are folded on top, and the result is shared with the cache.
+        let mut state = match cached {
+            Some((_, s)) if newer.is_empty() => return Ok((s, from)),
+            Some((_, s)) => Arc::unwrap_or_clone(s),
+            None => A::default(),
+        };
+        if newer.is_empty() {
+            return Ok((Arc::new(state), from));
         }
+        for ev in &newer {
+            state = state.evolve(ev);
+        }
+        let version = from + newer.len() as u64;
+        let state = Arc::new(state);
+        self.inner.states.put(stream, version, Arc::clone(&state));
         Ok((state, version))
     }
 
@@ -325,7 +335,10 @@ impl App {
     }
 
     /// Runs one command: idempotency check, load, decide, append with the expected version.
-    #[instrument(name = "execute", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
+    ///
+    /// Its span is at debug level: at the default `info` filter it costs nothing per
+    /// command (the request's `http` span still carries method and route).
+    #[instrument(name = "execute", level = "debug", skip(self, body, actor, opts), fields(kind = A::KIND, command = command_name, role = actor.role.as_str()))]
     pub async fn execute<A: Aggregate + Send + Sync + 'static>(
         &self,
         target: Target,
@@ -436,10 +449,13 @@ impl App {
             };
             let events = state.decide(command, &ctx)?;
             let created = version == 0 && !events.is_empty();
+            // Each event is turned into its stored JSON once; the filing's `late` flag
+            // is read from the same value.
+            let datas: Vec<serde_json::Value> = events.iter().map(|e| e.to_data()).collect();
             let late = if created {
-                events
+                datas
                     .first()
-                    .and_then(|e| e.to_data().get("late").and_then(|l| l.as_bool()))
+                    .and_then(|d| d.get("late").and_then(|l| l.as_bool()))
             } else {
                 None
             };
@@ -459,11 +475,12 @@ impl App {
             let command_id = Uuid::now_v7();
             let new_events: Vec<NewEvent> = events
                 .iter()
-                .map(|e| NewEvent {
+                .zip(datas)
+                .map(|(e, data)| NewEvent {
                     id: Uuid::now_v7(),
                     event_type: e.event_type().to_string(),
                     schema: e.schema(),
-                    data: e.to_data(),
+                    data,
                     occurred_at: e.occurred_at().or(opts.now),
                     actor: store_actor(actor),
                     correlation_id: command_id,

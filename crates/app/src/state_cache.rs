@@ -52,14 +52,14 @@ impl StateCache {
 
     /// Keeps `state` as the fold of `stream` up to `version`, unless a fold to a later
     /// version is already kept.
-    pub(crate) fn put<A: Send + Sync + 'static>(&self, stream: &str, version: u64, state: A) {
+    pub(crate) fn put<A: Send + Sync + 'static>(&self, stream: &str, version: u64, state: Arc<A>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.tick += 1;
         let tick = map.tick;
         if let Some(e) = map.entries.get_mut(stream) {
             if e.version < version {
                 e.version = version;
-                e.state = Arc::new(state);
+                e.state = state;
             }
             e.used = tick;
             return;
@@ -77,7 +77,7 @@ impl StateCache {
             Entry {
                 version,
                 used: tick,
-                state: Arc::new(state),
+                state,
             },
         );
     }
@@ -99,10 +99,10 @@ mod tests {
     #[test]
     fn a_later_fold_wins_and_an_earlier_one_never_replaces_it() {
         let c = StateCache::new(16);
-        c.put("s", 3, 30u32);
-        c.put("s", 2, 20u32);
+        c.put("s", 3, Arc::new(30u32));
+        c.put("s", 2, Arc::new(20u32));
         assert_eq!(c.get::<u32>("s").map(|(v, s)| (v, *s)), Some((3, 30)));
-        c.put("s", 5, 50u32);
+        c.put("s", 5, Arc::new(50u32));
         assert_eq!(c.get::<u32>("s").map(|(v, s)| (v, *s)), Some((5, 50)));
         // another type under the same name is not handed out
         assert!(c.get::<u64>("s").is_none());
@@ -112,12 +112,12 @@ mod tests {
     fn the_cache_stays_bounded_and_keeps_recently_used_streams() {
         let c = StateCache::new(8);
         for i in 0..8 {
-            c.put(&format!("s{i}"), 1, i);
+            c.put(&format!("s{i}"), 1, Arc::new(i));
         }
         // s0 used again: it survives the next eviction
         assert!(c.get::<i32>("s0").is_some());
         for i in 8..40 {
-            c.put(&format!("s{i}"), 1, i);
+            c.put(&format!("s{i}"), 1, Arc::new(i));
             assert!(c.len() <= 8);
         }
         assert!(c.get::<i32>("s39").is_some());

@@ -446,3 +446,90 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
     assert_eq!(full.state.preferences.len(), 2);
     assert_eq!(full.events.len(), 4);
 }
+
+#[tokio::test]
+async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
+    // After a rejected command the cache is already at the stream's version: the next
+    // decisions share that fold (no events to read) and still append at the right
+    // version, and one from another service on the same store is seen.
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
+    let store = Store::open(dir.path()).unwrap();
+    let a = app_on(store.clone(), &clock);
+    a.bootstrap(dir.path()).unwrap();
+    let b = app_on(store.clone(), &clock);
+    let now = *clock.lock().unwrap();
+    let v = a
+        .execute::<Visit>(
+            Target::Create,
+            "request",
+            request(now),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let assign = |l: &str| json!({ "level": l });
+    let assigned = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "assign-level",
+            assign("senior"),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(assigned.version, 2);
+    for _ in 0..2 {
+        // Read 2 into the cache, then decide on the shared fold with nothing newer.
+        let again = a
+            .execute::<Visit>(
+                Target::Id(v.id),
+                "assign-level",
+                assign("ordinary"),
+                &reception(),
+                Default::default(),
+            )
+            .await;
+        assert!(again.is_err(), "the level is already assigned: {again:?}");
+    }
+    let note = |text: &str| json!({"subject": "Wang Lei", "kind": "diet", "text": text});
+    let noted = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            note("tea"),
+            &reception(),
+            ExecOptions {
+                if_match: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(noted.version, 3);
+    let elsewhere = b
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            note("coffee"),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.version, 4);
+    let last = a
+        .execute::<Visit>(
+            Target::Id(v.id),
+            "note-preference",
+            note("water"),
+            &reception(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.version, 5);
+    assert_eq!(a.load::<Visit>(&v.stream, None).unwrap().events.len(), 5);
+}

@@ -11,8 +11,15 @@
 //! 2. **board**: `GET /api/v1/board` in a loop.
 //! 3. **costs**: `GET /api/v1/costs?year=Y&by=level` in a loop.
 //!
-//! Latencies go into an HDR histogram (microseconds). Role tokens are made with the
+//! Latencies (from sending a request to having read its whole answer) go into an HDR
+//! histogram (microseconds); only 2xx answers count as ok. Role tokens are made with the
 //! admin token through `POST /api/v1/tokens`.
+//!
+//! The client is hyper's HTTP/1.1 connection API over one keep-alive TCP connection per
+//! client (no pool, no redirect or proxy logic), with every header value and every
+//! constant request body built once before the phase starts, so that the generator's
+//! CPU per request stays small next to the server's on a shared machine. Only `http://`
+//! URLs are supported.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), reception_tools::load::LoadError> {
@@ -25,8 +32,14 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{Datelike, FixedOffset, Utc};
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
@@ -140,49 +153,219 @@ struct Tokens {
     analyst: String,
 }
 
-/// Runs the three phases against `base_url` (e.g. `http://127.0.0.1:8080`).
-pub async fn run(
-    base_url: &str,
-    admin_token: &str,
-    opts: LoadOptions,
-) -> Result<LoadReport, LoadError> {
+/// Where to connect and what to send as `Host`.
+#[derive(Clone)]
+struct Target {
+    /// `host:port` for the TCP connection.
+    addr: String,
+    host: HeaderValue,
+}
+
+impl Target {
+    fn parse(base_url: &str) -> Result<Target, LoadError> {
+        let rest = base_url
+            .trim_end_matches('/')
+            .strip_prefix("http://")
+            .ok_or_else(|| {
+                LoadError::Options(format!("only http:// URLs are supported: {base_url:?}"))
+            })?;
+        if rest.contains('/') {
+            return Err(LoadError::Options(format!(
+                "the URL must be the server's root, without a path: {base_url:?}"
+            )));
+        }
+        if rest.is_empty() {
+            return Err(LoadError::Options(format!("no host in {base_url:?}")));
+        }
+        let addr = if rest.contains(':') {
+            rest.to_string()
+        } else {
+            format!("{rest}:80")
+        };
+        let host = HeaderValue::from_str(rest)
+            .map_err(|e| LoadError::Options(format!("bad host in {base_url:?}: {e}")))?;
+        Ok(Target { addr, host })
+    }
+}
+
+fn bearer(token: &str) -> Result<HeaderValue, LoadError> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| LoadError::Client(format!("token is not a header value: {e}")))
+}
+
+/// One keep-alive HTTP/1.1 connection (reconnected after a transport error).
+struct Conn {
+    target: Target,
+    send: Option<SendRequest<Full<Bytes>>>,
+}
+
+/// A finished exchange: status and whole body, or a transport error.
+type Exchange = Result<(hyper::StatusCode, Bytes), String>;
+
+impl Conn {
+    fn new(target: Target) -> Conn {
+        Conn { target, send: None }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let tcp = tokio::net::TcpStream::connect(&self.target.addr)
+            .await
+            .map_err(|e| format!("connect {}: {e}", self.target.addr))?;
+        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(send)
+    }
+
+    /// Sends one request and reads its whole answer (30 s limit).
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        auth: &HeaderValue,
+        body: Option<Bytes>,
+    ) -> Exchange {
+        if self.send.as_ref().is_none_or(|s| s.is_closed()) {
+            self.send = Some(self.connect().await?);
+        }
+        let send = self.send.as_mut().expect("connected above");
+        send.ready().await.map_err(|e| {
+            self.send = None;
+            format!("connection: {e}")
+        })?;
+        let send = self.send.as_mut().expect("still connected");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, self.target.host.clone())
+            .header(AUTHORIZATION, auth.clone());
+        let body = match body {
+            Some(b) => {
+                req = req.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                b
+            }
+            None => Bytes::new(),
+        };
+        let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let answer = async {
+            let resp = send.send_request(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status();
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("{status}: reading the body: {e}"))?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        };
+        match tokio::time::timeout(Duration::from_secs(30), answer).await {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(e)) => {
+                self.send = None;
+                Err(e)
+            }
+            Err(_) => {
+                self.send = None;
+                Err("no answer within 30 s".into())
+            }
+        }
+    }
+}
+
+/// Makes a token of `role` with the admin token.
+async fn token(target: &Target, admin: &str, role: &str) -> Result<String, LoadError> {
+    let fail = |message: String| LoadError::Token {
+        role: role.into(),
+        url: format!("http://{}/api/v1/tokens", target.addr),
+        message,
+    };
+    let body = json!({"user": format!("bench.{role}"), "role": role}).to_string();
+    let mut conn = Conn::new(target.clone());
+    let (status, bytes) = conn
+        .exchange(
+            Method::POST,
+            "/api/v1/tokens",
+            &bearer(admin)?,
+            Some(Bytes::from(body)),
+        )
+        .await
+        .map_err(fail)?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| fail(format!("{status}: {e}")))?;
+    if !status.is_success() {
+        return Err(fail(format!("{status}: {body}")));
+    }
+    body.get("token")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| fail(format!("no token in {body}")))
+}
+
+async fn tokens(
+    target: &Target,
+    admin: &str,
+    commands: bool,
+    queries: bool,
+) -> Result<Tokens, LoadError> {
+    let mut t = Tokens {
+        requester: String::new(),
+        reception: String::new(),
+        approver: String::new(),
+        analyst: String::new(),
+    };
+    if commands {
+        t.requester = token(target, admin, "requester").await?;
+        t.reception = token(target, admin, "reception").await?;
+        t.approver = token(target, admin, "approver").await?;
+    }
+    if queries {
+        t.analyst = token(target, admin, "analyst").await?;
+    }
+    Ok(t)
+}
+
+fn check(opts: &LoadOptions) -> Result<(), LoadError> {
     if opts.connections == 0 {
         return Err(LoadError::Options("connections must be at least 1".into()));
     }
     if opts.duration.is_zero() {
         return Err(LoadError::Options("duration must be more than 0".into()));
     }
-    let base = base_url.trim_end_matches('/').to_string();
-    let client = client()?;
-    let tokens = Tokens {
-        requester: token(&client, &base, admin_token, "requester").await?,
-        reception: token(&client, &base, admin_token, "reception").await?,
-        approver: token(&client, &base, admin_token, "approver").await?,
-        analyst: token(&client, &base, admin_token, "analyst").await?,
-    };
+    Ok(())
+}
+
+/// Runs the three phases against `base_url` (e.g. `http://127.0.0.1:8080`).
+pub async fn run(
+    base_url: &str,
+    admin_token: &str,
+    opts: LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    check(&opts)?;
+    let target = Target::parse(base_url)?;
+    let tokens = tokens(&target, admin_token, true, true).await?;
     let year = Utc::now().year();
-    let mut phases = Vec::new();
-    phases.push(phase("commands", &base, &tokens, &opts, Kind::Commands).await?);
-    phases.push(
+    let phases = vec![
+        phase("commands", &target, &tokens, &opts, Kind::Commands).await?,
         phase(
             "board",
-            &base,
+            &target,
             &tokens,
             &opts,
             Kind::Get("/api/v1/board".into()),
         )
         .await?,
-    );
-    phases.push(
         phase(
             "costs",
-            &base,
+            &target,
             &tokens,
             &opts,
             Kind::Get(format!("/api/v1/costs?year={year}&by=level")),
         )
         .await?,
-    );
+    ];
     Ok(LoadReport {
         connections: opts.connections,
         phases,
@@ -195,21 +378,10 @@ pub async fn run_commands(
     admin_token: &str,
     opts: LoadOptions,
 ) -> Result<LoadReport, LoadError> {
-    if opts.connections == 0 {
-        return Err(LoadError::Options("connections must be at least 1".into()));
-    }
-    if opts.duration.is_zero() {
-        return Err(LoadError::Options("duration must be more than 0".into()));
-    }
-    let base = base_url.trim_end_matches('/').to_string();
-    let client = client()?;
-    let tokens = Tokens {
-        requester: token(&client, &base, admin_token, "requester").await?,
-        reception: token(&client, &base, admin_token, "reception").await?,
-        approver: token(&client, &base, admin_token, "approver").await?,
-        analyst: String::new(),
-    };
-    let phases = vec![phase("commands", &base, &tokens, &opts, Kind::Commands).await?];
+    check(&opts)?;
+    let target = Target::parse(base_url)?;
+    let tokens = tokens(&target, admin_token, true, false).await?;
+    let phases = vec![phase("commands", &target, &tokens, &opts, Kind::Commands).await?];
     Ok(LoadReport {
         connections: opts.connections,
         phases,
@@ -224,25 +396,14 @@ pub async fn run_queries(
     admin_token: &str,
     opts: LoadOptions,
 ) -> Result<LoadReport, LoadError> {
-    if opts.connections == 0 {
-        return Err(LoadError::Options("connections must be at least 1".into()));
-    }
-    if opts.duration.is_zero() {
-        return Err(LoadError::Options("duration must be more than 0".into()));
-    }
-    let base = base_url.trim_end_matches('/').to_string();
-    let analyst = token(&client()?, &base, admin_token, "analyst").await?;
-    let tokens = Tokens {
-        requester: String::new(),
-        reception: String::new(),
-        approver: String::new(),
-        analyst,
-    };
+    check(&opts)?;
+    let target = Target::parse(base_url)?;
+    let tokens = tokens(&target, admin_token, false, true).await?;
     let year = Utc::now().year();
     let phases = vec![
         phase(
             "board",
-            &base,
+            &target,
             &tokens,
             &opts,
             Kind::Get("/api/v1/board".into()),
@@ -250,7 +411,7 @@ pub async fn run_queries(
         .await?,
         phase(
             "costs",
-            &base,
+            &target,
             &tokens,
             &opts,
             Kind::Get(format!("/api/v1/costs?year={year}&by=level")),
@@ -261,48 +422,6 @@ pub async fn run_queries(
         connections: opts.connections,
         phases,
     })
-}
-
-fn client() -> Result<reqwest::Client, LoadError> {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| LoadError::Client(e.to_string()))
-}
-
-async fn token(
-    client: &reqwest::Client,
-    base: &str,
-    admin: &str,
-    role: &str,
-) -> Result<String, LoadError> {
-    let url = format!("{base}/api/v1/tokens");
-    let fail = |message: String| LoadError::Token {
-        role: role.into(),
-        url: url.clone(),
-        message,
-    };
-    let resp = client
-        .post(&url)
-        .bearer_auth(admin)
-        .json(&json!({"user": format!("bench.{role}"), "role": role}))
-        .send()
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let status = resp.status();
-    let body: Value = resp
-        .json()
-        .await
-        .map_err(|e| fail(format!("{status}: {e}")))?;
-    if !status.is_success() {
-        return Err(fail(format!("{status}: {body}")));
-    }
-    body.get("token")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(|| fail(format!("no token in {body}")))
 }
 
 #[derive(Clone)]
@@ -329,31 +448,32 @@ impl Tally {
         }
     }
 
-    /// Sends a request, times it and returns the JSON body of a 2xx answer.
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Option<Value> {
+    /// Sends a request, times it from send to the whole answer read, and returns the
+    /// body of a 2xx answer.
+    async fn send(
+        &mut self,
+        conn: &mut Conn,
+        method: Method,
+        path: &str,
+        auth: &HeaderValue,
+        body: Option<Bytes>,
+    ) -> Option<Bytes> {
         let started = Instant::now();
-        let result = req.send().await;
-        let outcome = match result {
-            Ok(resp) => {
-                let status = resp.status();
-                let bytes = resp.bytes().await;
-                match bytes {
-                    Ok(b) if status.is_success() => Ok(b),
-                    Ok(b) => Err(format!(
-                        "{status}: {}",
-                        String::from_utf8_lossy(&b[..b.len().min(200)])
-                    )),
-                    Err(e) => Err(format!("{status}: {e}")),
-                }
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let outcome = conn.exchange(method, path, auth, body).await;
         let micros = started.elapsed().as_micros().min(120_000_000) as u64;
+        let outcome = match outcome {
+            Ok((status, b)) if status.is_success() => Ok(b),
+            Ok((status, b)) => Err(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&b[..b.len().min(200)])
+            )),
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(b) => {
                 self.ok += 1;
                 let _ = self.hist.record(micros.max(1));
-                Some(serde_json::from_slice(&b).unwrap_or(Value::Null))
+                Some(b)
             }
             Err(e) => {
                 self.errors += 1;
@@ -368,33 +488,39 @@ impl Tally {
 
 async fn phase(
     name: &str,
-    base: &str,
+    target: &Target,
     tokens: &Tokens,
     opts: &LoadOptions,
     kind: Kind,
 ) -> Result<PhaseReport, LoadError> {
+    let headers = Headers {
+        requester: bearer(&tokens.requester)?,
+        reception: bearer(&tokens.reception)?,
+        approver: bearer(&tokens.approver)?,
+        analyst: bearer(&tokens.analyst)?,
+    };
     let started = Instant::now();
     let deadline = started + opts.duration;
     let mut set = JoinSet::new();
     for worker in 0..opts.connections {
-        let (base, tokens, kind, client) =
-            (base.to_string(), tokens.clone(), kind.clone(), client()?);
+        let (headers, kind) = (headers.clone(), kind.clone());
+        let mut conn = Conn::new(target.clone());
         set.spawn(async move {
             let mut tally = Tally::new();
             match kind {
                 Kind::Commands => {
+                    let plan = VisitPlan::new(worker);
                     let mut round = 0u64;
                     while Instant::now() < deadline {
-                        visit_round(&client, &base, &tokens, &mut tally, worker, round, deadline)
+                        plan.round(&mut conn, &headers, &mut tally, round, deadline)
                             .await;
                         round += 1;
                     }
                 }
                 Kind::Get(path) => {
-                    let url = format!("{base}{path}");
                     while Instant::now() < deadline {
                         tally
-                            .send(client.get(&url).bearer_auth(&tokens.analyst))
+                            .send(&mut conn, Method::GET, &path, &headers.analyst, None)
                             .await;
                     }
                 }
@@ -431,97 +557,181 @@ async fn phase(
     })
 }
 
-/// Files one visit and issues its follow-up commands (stops at the deadline).
-async fn visit_round(
-    client: &reqwest::Client,
-    base: &str,
-    t: &Tokens,
-    tally: &mut Tally,
-    worker: usize,
-    round: u64,
-    deadline: Instant,
-) {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    let now = Utc::now().with_timezone(&cst);
-    let arrival = now + chrono::Duration::days(10);
-    let departure = arrival + chrono::Duration::days(2);
-    let body = json!({
-        "customer": {"company": format!("Bench Customer {worker} Co., Ltd."), "country": "CN", "foreign": false},
-        "department": "east-sales",
-        "visitors": [{"name": "Wang Lei", "title": "General Manager", "phone": "+86 138 0000 0000"},
-                     {"name": "李娜", "title": "采购经理"}],
-        "headcount": 2, "purpose": format!("load test round {round}"),
-        "arrival": {"at": arrival, "mode": "flight", "number": "MU5101", "origin": "Shanghai", "place": "airport"},
-        "departure": {"at": departure, "mode": "train", "number": "G7", "place": "station"},
-        "needs": {"pickup": true, "dropoff": true, "lodging": true, "meeting_room": true},
-    });
-    let Some(answer) = tally
-        .send(
-            client
-                .post(format!("{base}/api/v1/visits"))
-                .bearer_auth(&t.requester)
-                .json(&body),
-        )
-        .await
-    else {
-        return;
-    };
-    let Some(id) = answer.get("id").and_then(Value::as_str).map(String::from) else {
-        return;
-    };
-    let lunch = arrival + chrono::Duration::hours(3);
-    let steps: [(&str, &str, Value); 10] = [
-        ("assign-level", &t.reception, json!({"level": "senior"})),
-        (
-            "draft-plan",
-            &t.reception,
-            json!({"items": [{"at": arrival, "kind": "car", "title": "pickup", "place": "airport"}]}),
-        ),
-        ("review-plan", &t.approver, json!({"approved": true})),
-        (
-            "contact-unit",
-            &t.reception,
-            json!({"confirmed_headcount": 2, "notes": "confirmed"}),
-        ),
-        (
-            "assign-staff",
-            &t.reception,
-            json!({"host": "Li Na", "accompanying": [{"name": "Xu Li", "role": "regional_manager"}]}),
-        ),
-        (
-            "book-lodging",
-            &t.reception,
-            json!({"hotel": "Ji Hotel", "stars": 3, "rooms": 1, "nights": 2, "rate_fen": 32000, "paid_by": "visitor"}),
-        ),
-        (
-            "book-meal",
-            &t.reception,
-            json!({"meal": "lunch", "at": lunch, "venue": "Company canteen", "party_size": 2, "budget_fen": 40000}),
-        ),
-        (
-            "book-meal",
-            &t.reception,
-            json!({"meal": "dinner", "at": lunch + chrono::Duration::hours(6), "venue": "全聚德", "party_size": 2, "budget_fen": 45000}),
-        ),
-        (
-            "dispatch-car",
-            &t.reception,
-            json!({"leg": "pickup", "vehicle_class": "suv", "driver": "Driver Qian", "plate": "鲁A·B1234",
-            "ready_at": arrival - chrono::Duration::minutes(30), "place": "airport", "number": "MU5101"}),
-        ),
-        (
-            "note-preference",
-            &t.requester,
-            json!({"subject": "Wang Lei", "kind": "diet", "text": "no spicy food"}),
-        ),
-    ];
-    for (command, token, body) in steps {
-        if Instant::now() >= deadline {
-            return;
+/// `Authorization` header values, built once per phase.
+#[derive(Clone)]
+struct Headers {
+    requester: HeaderValue,
+    reception: HeaderValue,
+    approver: HeaderValue,
+    analyst: HeaderValue,
+}
+
+/// Who sends a follow-up command.
+#[derive(Clone, Copy)]
+enum Who {
+    Requester,
+    Reception,
+    Approver,
+}
+
+impl Headers {
+    fn of(&self, who: Who) -> &HeaderValue {
+        match who {
+            Who::Requester => &self.requester,
+            Who::Reception => &self.reception,
+            Who::Approver => &self.approver,
         }
-        let url = format!("{base}/api/v1/visits/{id}/{command}");
-        tally
-            .send(client.post(url).bearer_auth(token).json(&body))
-            .await;
+    }
+}
+
+/// One client's pre-built request bodies: the filing body around its round number and
+/// the ten follow-up commands (their times are ten days after the client started, so
+/// they stay in the future for the whole run).
+struct VisitPlan {
+    /// The filing body up to the round number of its `purpose`, and after it.
+    file_head: Bytes,
+    file_tail: Bytes,
+    steps: Vec<(&'static str, Who, Bytes)>,
+}
+
+/// The answer of a filing; only the id is read.
+#[derive(serde::Deserialize)]
+struct Filed {
+    id: String,
+}
+
+impl VisitPlan {
+    fn new(worker: usize) -> VisitPlan {
+        let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+        let now = Utc::now().with_timezone(&cst);
+        let arrival = now + chrono::Duration::days(10);
+        let departure = arrival + chrono::Duration::days(2);
+        const MARK: &str = "\u{0}ROUND\u{0}";
+        let body = json!({
+            "customer": {"company": format!("Bench Customer {worker} Co., Ltd."), "country": "CN", "foreign": false},
+            "department": "east-sales",
+            "visitors": [{"name": "Wang Lei", "title": "General Manager", "phone": "+86 138 0000 0000"},
+                         {"name": "李娜", "title": "采购经理"}],
+            "headcount": 2, "purpose": format!("load test round {MARK}"),
+            "arrival": {"at": arrival, "mode": "flight", "number": "MU5101", "origin": "Shanghai", "place": "airport"},
+            "departure": {"at": departure, "mode": "train", "number": "G7", "place": "station"},
+            "needs": {"pickup": true, "dropoff": true, "lodging": true, "meeting_room": true},
+        })
+        .to_string();
+        // serde_json escapes the NULs of the mark as \u0000.
+        let mark = "\\u0000ROUND\\u0000";
+        let at = body.find(mark).expect("the round mark is in the body");
+        let file_head = Bytes::copy_from_slice(&body.as_bytes()[..at]);
+        let file_tail = Bytes::copy_from_slice(&body.as_bytes()[at + mark.len()..]);
+        let lunch = arrival + chrono::Duration::hours(3);
+        let steps: [(&'static str, Who, Value); 10] = [
+            ("assign-level", Who::Reception, json!({"level": "senior"})),
+            (
+                "draft-plan",
+                Who::Reception,
+                json!({"items": [{"at": arrival, "kind": "car", "title": "pickup", "place": "airport"}]}),
+            ),
+            ("review-plan", Who::Approver, json!({"approved": true})),
+            (
+                "contact-unit",
+                Who::Reception,
+                json!({"confirmed_headcount": 2, "notes": "confirmed"}),
+            ),
+            (
+                "assign-staff",
+                Who::Reception,
+                json!({"host": "Li Na", "accompanying": [{"name": "Xu Li", "role": "regional_manager"}]}),
+            ),
+            (
+                "book-lodging",
+                Who::Reception,
+                json!({"hotel": "Ji Hotel", "stars": 3, "rooms": 1, "nights": 2, "rate_fen": 32000, "paid_by": "visitor"}),
+            ),
+            (
+                "book-meal",
+                Who::Reception,
+                json!({"meal": "lunch", "at": lunch, "venue": "Company canteen", "party_size": 2, "budget_fen": 40000}),
+            ),
+            (
+                "book-meal",
+                Who::Reception,
+                json!({"meal": "dinner", "at": lunch + chrono::Duration::hours(6), "venue": "全聚德", "party_size": 2, "budget_fen": 45000}),
+            ),
+            (
+                "dispatch-car",
+                Who::Reception,
+                json!({"leg": "pickup", "vehicle_class": "suv", "driver": "Driver Qian", "plate": "鲁A·B1234",
+                "ready_at": arrival - chrono::Duration::minutes(30), "place": "airport", "number": "MU5101"}),
+            ),
+            (
+                "note-preference",
+                Who::Requester,
+                json!({"subject": "Wang Lei", "kind": "diet", "text": "no spicy food"}),
+            ),
+        ];
+        VisitPlan {
+            file_head,
+            file_tail,
+            steps: steps
+                .into_iter()
+                .map(|(c, who, v)| (c, who, Bytes::from(v.to_string())))
+                .collect(),
+        }
+    }
+
+    fn file_body(&self, round: u64) -> Bytes {
+        let round = round.to_string();
+        let mut b = Vec::with_capacity(self.file_head.len() + round.len() + self.file_tail.len());
+        b.extend_from_slice(&self.file_head);
+        b.extend_from_slice(round.as_bytes());
+        b.extend_from_slice(&self.file_tail);
+        Bytes::from(b)
+    }
+
+    /// Files one visit and issues its follow-up commands (stops at the deadline).
+    async fn round(
+        &self,
+        conn: &mut Conn,
+        h: &Headers,
+        tally: &mut Tally,
+        round: u64,
+        deadline: Instant,
+    ) {
+        let Some(answer) = tally
+            .send(
+                conn,
+                Method::POST,
+                "/api/v1/visits",
+                &h.requester,
+                Some(self.file_body(round)),
+            )
+            .await
+        else {
+            return;
+        };
+        let Ok(Filed { id }) = serde_json::from_slice::<Filed>(&answer) else {
+            tally.errors += 1;
+            if tally.samples.len() < 3 {
+                tally.samples.push(format!(
+                    "a filing answer without an id: {}",
+                    String::from_utf8_lossy(&answer[..answer.len().min(200)])
+                ));
+            }
+            return;
+        };
+        let mut path = String::with_capacity(64);
+        for (command, who, body) in &self.steps {
+            if Instant::now() >= deadline {
+                return;
+            }
+            path.clear();
+            path.push_str("/api/v1/visits/");
+            path.push_str(&id);
+            path.push('/');
+            path.push_str(command);
+            tally
+                .send(conn, Method::POST, &path, h.of(*who), Some(body.clone()))
+                .await;
+        }
     }
 }

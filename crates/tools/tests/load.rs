@@ -1,12 +1,12 @@
 //! The HTTP load generator against the real API router on a free loopback port, with a
 //! real sled store in a temp dir: its commands are accepted and durable, its figures
-//! add up, and a wrong admin token is a clear error.
+//! add up (only 2xx answers count), and a wrong admin token or URL is a clear error.
 
 use std::time::Duration;
 
 use reception_app::{App, AppConfig};
 use reception_store::Store;
-use reception_tools::load::{run, run_queries, LoadError, LoadOptions};
+use reception_tools::load::{run, run_commands, run_queries, LoadError, LoadOptions};
 
 struct Server {
     _dir: tempfile::TempDir,
@@ -143,4 +143,79 @@ async fn queries_only_runs_the_two_query_phases_and_stores_nothing_but_a_token()
         head_before + 1,
         "only the analyst token was appended"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_2xx_answers_count_as_ok() {
+    // This router has no read side: every board and costs query is answered 503, and
+    // the generator must count each one as an error.
+    let s = server().await;
+    let report = run_queries(
+        &s.url,
+        &s.admin,
+        LoadOptions {
+            connections: 2,
+            duration: Duration::from_millis(300),
+        },
+    )
+    .await
+    .expect("query run");
+    for p in &report.phases {
+        assert_eq!(p.ok, 0, "{p:?}");
+        assert!(p.errors > 0, "{p:?}");
+        assert!(
+            !p.error_samples.is_empty() && p.error_samples.iter().all(|e| e.starts_with("503")),
+            "the samples carry the status: {p:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_only_files_one_visit_per_round_with_its_follow_ups() {
+    let s = server().await;
+    let report = run_commands(
+        &s.url,
+        &s.admin,
+        LoadOptions {
+            connections: 2,
+            duration: Duration::from_millis(500),
+        },
+    )
+    .await
+    .expect("commands run");
+    let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["commands"]);
+    let p = &report.phases[0];
+    assert_eq!(p.errors, 0, "{:?}", p.error_samples);
+    let visits = s.store.streams("visit-").count() as u64;
+    // Eleven commands per visit, except the last round of each client, cut off at the
+    // deadline.
+    assert!(visits >= 1, "{p:?}");
+    assert!(p.ok <= visits * 11, "{} commands for {visits} visits", p.ok);
+    assert!(
+        p.ok + 2 * 10 >= visits * 11,
+        "{} commands for {visits} visits",
+        p.ok
+    );
+}
+
+#[tokio::test]
+async fn only_plain_http_urls_are_accepted() {
+    for url in [
+        "https://127.0.0.1:9",
+        "127.0.0.1:9",
+        "http://127.0.0.1:9/api",
+    ] {
+        let err = run(
+            url,
+            "x",
+            LoadOptions {
+                connections: 1,
+                duration: Duration::from_secs(1),
+            },
+        )
+        .await
+        .expect_err(url);
+        assert!(matches!(err, LoadError::Options(_)), "{url}: {err}");
+    }
 }
