@@ -4,6 +4,11 @@
 //! skips the lag run). Prints Markdown tables: rebuild and queries, then the
 //! append-to-visible lag under 1,000 appends/s.
 
+/// The allocator of the `reception` binary (see crates/reception/src/main.rs), so that
+/// this benchmark measures the code as the product runs it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use reception_projections::{bench_lag, bench_rebuild, synth};

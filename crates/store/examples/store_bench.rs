@@ -1,5 +1,10 @@
 //! Runs the store benchmark: `cargo run -p reception-store --release --example store_bench -- <dir> [replay_events]`.
 
+/// The allocator of the `reception` binary (see crates/reception/src/main.rs), so that
+/// this benchmark measures the code as the product runs it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
