@@ -143,7 +143,6 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
             now,
         ));
     }
-    let margin = Duration::minutes(CAR_READY_MINUTES);
     for car in &visit.cars {
         if let Some(by) = car.dispatch.ready_by {
             out.push(Due::new(
@@ -159,7 +158,7 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
         out.push(Due::new(
             "car_ready",
             "V7",
-            req.arrival.at - margin,
+            car_ready_by(req.arrival.at),
             None,
             now,
         ));
@@ -168,7 +167,7 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
         out.push(Due::new(
             "car_ready",
             "V7",
-            req.departure.at - margin,
+            car_ready_by(req.departure.at),
             None,
             now,
         ));
@@ -203,7 +202,6 @@ pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     let active = !visit.is_finished();
     let arrived = visit.arrived_at.is_some();
     let departed = visit.departed_at.is_some();
-    let margin = Duration::minutes(CAR_READY_MINUTES);
     let mut flags: Vec<&str> = Vec::new();
     if visit.late {
         flags.push("late_request");
@@ -229,11 +227,11 @@ pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     let pickup_missing = req.needs.pickup
         && !arrived
         && !leg_covered(visit, Leg::Pickup)
-        && now > req.arrival.at - margin;
+        && now > car_ready_by(req.arrival.at);
     let dropoff_missing = req.needs.dropoff
         && !departed
         && !leg_covered(visit, Leg::Dropoff)
-        && now > req.departure.at - margin;
+        && now > car_ready_by(req.departure.at);
     if active && (dispatched_late || pickup_missing || dropoff_missing) {
         flags.push("car_late");
     }
@@ -273,7 +271,6 @@ pub fn next_step(
     if visit.is_finished() {
         return None;
     }
-    let margin = Duration::minutes(CAR_READY_MINUTES);
     let arrived = visit.arrived_at.is_some();
     let departed = visit.departed_at.is_some();
     let step = |s: &str, due: Option<DateTime<FixedOffset>>| Some((s.to_string(), due));
@@ -294,13 +291,13 @@ pub fn next_step(
             return step("confirm_readiness", visit.readiness_due());
         }
         if req.needs.pickup && !leg_covered(visit, Leg::Pickup) {
-            return step("dispatch_pickup", Some(req.arrival.at - margin));
+            return step("dispatch_pickup", Some(car_ready_by(req.arrival.at)));
         }
         return step("record_arrival", Some(req.arrival.at));
     }
     if !departed {
         if req.needs.dropoff && !leg_covered(visit, Leg::Dropoff) {
-            return step("dispatch_dropoff", Some(req.departure.at - margin));
+            return step("dispatch_dropoff", Some(car_ready_by(req.departure.at)));
         }
         if visit.souvenirs.iter().any(|s| s.handed_at.is_none()) {
             return step("hand_souvenir", Some(req.departure.at));

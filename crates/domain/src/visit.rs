@@ -657,10 +657,9 @@ impl Aggregate for Visit {
                         &c.override_,
                     )?;
                 }
-                let margin = Duration::minutes(CAR_READY_MINUTES);
                 let ready_by = match c.leg {
-                    Leg::Pickup => Some(req.arrival.at - margin),
-                    Leg::Dropoff => Some(req.departure.at - margin),
+                    Leg::Pickup => Some(crate::deadlines::car_ready_by(req.arrival.at)),
+                    Leg::Dropoff => Some(crate::deadlines::car_ready_by(req.departure.at)),
                     Leg::Local => None,
                 };
                 let late = ready_by.is_some_and(|by| c.ready_at > by);
