@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Datelike, Utc};
-use reception_projections::{CostDimension, ReadSide};
+use reception_projections::{CostDimension, ReadSide, BOARD_STAGES};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
@@ -148,17 +148,6 @@ impl BoardCache {
 /// Largest `limit` of a board page.
 pub const BOARD_MAX_LIMIT: usize = 1000;
 
-/// The board's stages, for `?stage=`.
-const STAGES: [&str; 7] = [
-    "requested",
-    "level_assigned",
-    "plan_drafted",
-    "plan_approved",
-    "ready",
-    "on_site",
-    "departed",
-];
-
 /// `?min_seq=S&limit=N&offset=K&stage=S&host=H` of `GET /api/v1/board`.
 #[derive(Debug, Default, Deserialize)]
 struct BoardQuery {
@@ -184,10 +173,13 @@ impl BoardQuery {
             }
         }
         if let Some(s) = &self.stage {
-            if !STAGES.contains(&s.as_str()) {
+            if !BOARD_STAGES.contains(&s.as_str()) {
                 return Err(ApiError::invalid(
                     "stage",
-                    format!("stage must be one of {}; got {s:?}", STAGES.join(", ")),
+                    format!(
+                        "stage must be one of {}; got {s:?}",
+                        BOARD_STAGES.join(", ")
+                    ),
                 ));
             }
         }

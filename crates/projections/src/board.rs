@@ -96,6 +96,17 @@ pub struct OnSite {
     pub since: Option<DateTime<FixedOffset>>,
 }
 
+/// Every stage a board row can show, in process order (what `BoardVisit::stage` holds).
+pub const BOARD_STAGES: [&str; 7] = [
+    "requested",
+    "level_assigned",
+    "plan_drafted",
+    "plan_approved",
+    "ready",
+    "on_site",
+    "departed",
+];
+
 /// `GET /api/v1/board`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Board {
@@ -274,6 +285,7 @@ impl VisitDoc {
         out
     }
 
+    /// One of [`BOARD_STAGES`].
     fn stage(&self) -> &'static str {
         if self.departed_at.is_some() {
             "departed"

@@ -45,7 +45,7 @@ use chrono_tz::Tz;
 use reception_store::{Envelope, ReadModel, Store, StoreError, StoredEvent};
 
 pub use archive::{CustomerProfile, CustomerSummary, LastTime, VisitRecord, VisitorRecord};
-pub use board::{Board, BoardVisit, OnSite, TimelineItem};
+pub use board::{Board, BoardVisit, OnSite, TimelineItem, BOARD_STAGES};
 pub use complaints::{ComplaintDoc, ComplaintReport, ComplaintView};
 pub use costs::{CostDimension, CostGroup, CostReport};
 pub use event::normalize_name;
