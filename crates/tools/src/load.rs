@@ -343,33 +343,7 @@ pub async fn run(
     admin_token: &str,
     opts: LoadOptions,
 ) -> Result<LoadReport, LoadError> {
-    check(&opts)?;
-    let target = Target::parse(base_url)?;
-    let tokens = tokens(&target, admin_token, true, true).await?;
-    let year = Utc::now().year();
-    let phases = vec![
-        phase("commands", &target, &tokens, &opts, Kind::Commands).await?,
-        phase(
-            "board",
-            &target,
-            &tokens,
-            &opts,
-            Kind::Get("/api/v1/board".into()),
-        )
-        .await?,
-        phase(
-            "costs",
-            &target,
-            &tokens,
-            &opts,
-            Kind::Get(format!("/api/v1/costs?year={year}&by=level")),
-        )
-        .await?,
-    ];
-    Ok(LoadReport {
-        connections: opts.connections,
-        phases,
-    })
+    run_phases(base_url, admin_token, opts, true, true).await
 }
 
 /// Runs only the commands phase (e.g. when the queries are measured with `wrk`).
@@ -378,14 +352,7 @@ pub async fn run_commands(
     admin_token: &str,
     opts: LoadOptions,
 ) -> Result<LoadReport, LoadError> {
-    check(&opts)?;
-    let target = Target::parse(base_url)?;
-    let tokens = tokens(&target, admin_token, true, false).await?;
-    let phases = vec![phase("commands", &target, &tokens, &opts, Kind::Commands).await?];
-    Ok(LoadReport {
-        connections: opts.connections,
-        phases,
-    })
+    run_phases(base_url, admin_token, opts, true, false).await
 }
 
 /// Runs only the two query phases (board, costs), e.g. against a store filled by the
@@ -396,28 +363,36 @@ pub async fn run_queries(
     admin_token: &str,
     opts: LoadOptions,
 ) -> Result<LoadReport, LoadError> {
+    run_phases(base_url, admin_token, opts, false, true).await
+}
+
+/// The commands phase and/or the query phases, in that order.
+async fn run_phases(
+    base_url: &str,
+    admin_token: &str,
+    opts: LoadOptions,
+    commands: bool,
+    queries: bool,
+) -> Result<LoadReport, LoadError> {
     check(&opts)?;
     let target = Target::parse(base_url)?;
-    let tokens = tokens(&target, admin_token, false, true).await?;
-    let year = Utc::now().year();
-    let phases = vec![
-        phase(
-            "board",
-            &target,
-            &tokens,
-            &opts,
-            Kind::Get("/api/v1/board".into()),
-        )
-        .await?,
-        phase(
+    let tokens = tokens(&target, admin_token, commands, queries).await?;
+    let mut kinds = Vec::new();
+    if commands {
+        kinds.push(("commands", Kind::Commands));
+    }
+    if queries {
+        let year = Utc::now().year();
+        kinds.push(("board", Kind::Get("/api/v1/board".into())));
+        kinds.push((
             "costs",
-            &target,
-            &tokens,
-            &opts,
             Kind::Get(format!("/api/v1/costs?year={year}&by=level")),
-        )
-        .await?,
-    ];
+        ));
+    }
+    let mut phases = Vec::with_capacity(kinds.len());
+    for (name, kind) in kinds {
+        phases.push(phase(name, &target, &tokens, &opts, kind).await?);
+    }
     Ok(LoadReport {
         connections: opts.connections,
         phases,
