@@ -168,7 +168,7 @@ impl App {
         self.inner.tz
     }
 
-    /// Keeps the token registry following the log (for tokens that arrive by replication).
+    /// Keeps the token registry following the `tokens` stream (for tokens that arrive by replication).
     /// Runs until the store closes; spawn it.
     pub async fn follow_tokens(self) {
         let from = self.inner.tokens_loaded_at + 1;

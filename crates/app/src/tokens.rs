@@ -1,6 +1,6 @@
 //! Bearer tokens: issuance and revocation are events in the `tokens` stream carrying only
 //! `blake3(token)` in hex, the user and the role, so replicas learn them from the log.
-//! An in-memory registry follows the log; verification compares in constant time.
+//! An in-memory registry follows the `tokens` stream; verification compares in constant time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
@@ -109,20 +109,6 @@ impl TokenRegistry {
             }
             if head.changed().await.is_err() {
                 return;
-            }
-        }
-    }
-
-    /// Applies envelopes of the global log from `from_seq` on, until the store closes.
-    pub async fn follow(&self, store: Store, from_seq: u64) {
-        let mut sub = store.subscribe(from_seq);
-        while let Some(next) = sub.next().await {
-            match next {
-                Ok(env) => self.apply(&env),
-                Err(e) => {
-                    tracing::warn!(error = %e, "token registry stopped following the log");
-                    return;
-                }
             }
         }
     }
