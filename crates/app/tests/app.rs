@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, FixedOffset};
-use reception_app::{App, AppConfig, AppError, ExecOptions, Target};
+use reception_app::{App, AppConfig, AppError, CommandOutcome, ExecOptions, Target};
 use reception_domain::complaint::Complaint;
 use reception_domain::visit::Visit;
 use reception_domain::{Actor, Role};
@@ -348,10 +348,9 @@ async fn a_replica_learns_tokens_from_replicated_events() {
     );
 }
 
-#[tokio::test]
-async fn a_cached_state_never_hides_an_append_made_elsewhere() {
-    // Two services on one store, each with its own state cache: what one appends, the
-    // other's next decision sees (it reads the events after its cached version).
+/// Two services (each with its own state cache) on one store, and a visit filed by the
+/// first one.
+async fn two_services_with_a_visit() -> (tempfile::TempDir, App, App, CommandOutcome) {
     let dir = tempfile::tempdir().unwrap();
     let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
     let store = Store::open(dir.path()).unwrap();
@@ -369,6 +368,14 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
         )
         .await
         .unwrap();
+    (dir, a, b, v)
+}
+
+#[tokio::test]
+async fn a_cached_state_never_hides_an_append_made_elsewhere() {
+    // Two services on one store, each with its own state cache: what one appends, the
+    // other's next decision sees (it reads the events after its cached version).
+    let (_dir, a, b, v) = two_services_with_a_visit().await;
     let level = |l: &str| json!({ "level": l });
     // a caches the visit at version 1; b assigns the level (version 2)
     a.execute::<Visit>(
@@ -452,23 +459,7 @@ async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
     // After a rejected command the cache is already at the stream's version: the next
     // decisions share that fold (no events to read) and still append at the right
     // version, and one from another service on the same store is seen.
-    let dir = tempfile::tempdir().unwrap();
-    let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
-    let store = Store::open(dir.path()).unwrap();
-    let a = app_on(store.clone(), &clock);
-    a.bootstrap(dir.path()).unwrap();
-    let b = app_on(store.clone(), &clock);
-    let now = *clock.lock().unwrap();
-    let v = a
-        .execute::<Visit>(
-            Target::Create,
-            "request",
-            request(now),
-            &reception(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let (_dir, a, b, v) = two_services_with_a_visit().await;
     let assign = |l: &str| json!({ "level": l });
     let assigned = a
         .execute::<Visit>(
