@@ -64,34 +64,15 @@ async fn a_revoked_token_is_refused_at_once_and_after_a_restart() {
         "a listing shows no token hash"
     );
     assert_eq!(s.get(&token, "/api/v1/tokens").await.status, 403);
-    let del = s
-        .client
-        .delete(format!("{}/api/v1/tokens/{id}", s.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(del.status().as_u16(), 403);
+    let del = s.delete(&token, &format!("/api/v1/tokens/{id}")).await;
+    assert_eq!(del.status, 403);
 
-    let del = s
-        .client
-        .delete(format!("{}/api/v1/tokens/{id}", s.base))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(del.status().as_u16(), 200);
-    let body: Value = del.json().await.expect("json");
+    let del = s.delete(&s.admin, &format!("/api/v1/tokens/{id}")).await;
+    let body = del.expect(200);
     assert_eq!(body["revoked"], true);
     assert_eq!(s.get(&token, "/api/v1/events").await.status, 401);
-    let again = s
-        .client
-        .delete(format!("{}/api/v1/tokens/{id}", s.base))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(again.status().as_u16(), 404, "revoking twice finds nothing");
+    let again = s.delete(&s.admin, &format!("/api/v1/tokens/{id}")).await;
+    assert_eq!(again.status, 404, "revoking twice finds nothing");
     let listed = s.get(&s.admin, "/api/v1/tokens").await.expect(200);
     assert!(!listed.to_string().contains(&id), "{listed}");
 

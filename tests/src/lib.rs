@@ -241,6 +241,15 @@ impl Server {
         answer(req.send().await.expect("request")).await
     }
 
+    /// DELETE with a bearer token.
+    pub async fn delete(&self, token: &str, path: &str) -> Answer {
+        let req = self
+            .client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token);
+        answer(req.send().await.expect("request")).await
+    }
+
     /// Seq of the last event in the global log.
     pub fn head(&self) -> u64 {
         self.store.head().0
