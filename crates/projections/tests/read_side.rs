@@ -1203,7 +1203,7 @@ fn a_shadow_left_by_a_crashed_rebuild_is_never_served_and_is_cleared_by_the_next
 }
 
 #[test]
-fn complaint_clocks_are_the_domains_deadlines_of_the_same_events() {
+fn c2_c3_c4_c5_complaint_clocks_are_the_domains_deadlines_of_the_same_events() {
     use reception_domain::complaint::{complaint_deadlines, Complaint, ComplaintEvent};
     use reception_domain::{Aggregate, DomainEvent};
 
@@ -1248,7 +1248,7 @@ fn complaint_clocks_are_the_domains_deadlines_of_the_same_events() {
 }
 
 #[test]
-fn board_due_times_are_the_domains_instants_of_the_same_events() {
+fn v4_v5_v7_v14_v15_board_due_times_are_the_domains_instants_of_the_same_events() {
     use reception_domain::visit::{Visit, VisitEvent};
     use reception_domain::{Aggregate, DomainEvent};
 
