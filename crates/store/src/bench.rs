@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 
 use crate::codec::io_err;
-use crate::{Actor, AppendError, AppendRequest, ExpectedVersion, NewEvent, Store, StoreError};
+use crate::{
+    Actor, AppendError, AppendRequest, CommitStats, ExpectedVersion, NewEvent, Store, StoreError,
+};
 
 /// Sizes of one benchmark run.
 #[derive(Debug, Clone)]
@@ -102,6 +104,24 @@ struct Row {
     what: String,
     events: u64,
     took: Duration,
+    /// The store's group commits during the row (store rows only).
+    commits: Option<CommitStats>,
+}
+
+/// Runs a store row and notes the group commits it caused.
+fn with_commits(
+    store: &Store,
+    f: impl FnOnce() -> Result<Row, StoreError>,
+) -> Result<Row, StoreError> {
+    let before = store.commit_stats();
+    let mut row = f()?;
+    let after = store.commit_stats();
+    row.commits = Some(CommitStats {
+        batches: after.batches - before.batches,
+        events: after.events - before.events,
+        records: after.records - before.records,
+    });
+    Ok(row)
 }
 
 impl Row {
@@ -155,6 +175,7 @@ fn store_threads(store: &Store, cfg: &BenchConfig) -> Result<Row, StoreError> {
         what: format!("store, {} writers, single-event appends", cfg.writers),
         events: cfg.writers * cfg.events_per_writer,
         took: start.elapsed(),
+        commits: None,
     })
 }
 
@@ -201,6 +222,7 @@ fn store_tasks(store: &Store, cfg: &BenchConfig) -> Result<Row, StoreError> {
         ),
         events: cfg.writers * cfg.events_per_writer,
         took: start.elapsed(),
+        commits: None,
     })
 }
 
@@ -231,6 +253,7 @@ fn raw_transactions(
         what: "raw sled, 100 events per transaction + flush".into(),
         events: cfg.raw_batches * 100,
         took: start.elapsed(),
+        commits: None,
     })
 }
 
@@ -257,13 +280,15 @@ fn raw_apply_batches(
         what: "raw sled, 100 events per apply_batch + flush".into(),
         events: cfg.raw_batches * 100,
         took: start.elapsed(),
+        commits: None,
     })
 }
 
-/// The store's own key layout in raw sled: per event the log entry and a stream index
-/// entry (one stream per writer), one head record per batch, batches of `writers` (what
-/// that many single-event writers can form at most), one apply_batch + one flush each:
-/// the ceiling of this layout on sled, whatever the store's own overhead.
+/// The store's own key layout (format 3) in raw sled: per batch one log record of its
+/// envelopes and one head record, per event a stream index entry (one stream per
+/// writer), batches of `writers` (what that many single-event writers can form at
+/// most), one apply_batch + one flush each: the ceiling of this layout on sled,
+/// whatever the store's own overhead.
 fn raw_store_layout(
     raw: &sled::Db,
     tree: &sled::Tree,
@@ -277,9 +302,13 @@ fn raw_store_layout(
     for _ in 0..batches {
         *version += 1;
         let mut batch = sled::Batch::default();
+        let envelopes = vec![sample.as_ref(); writers as usize];
+        batch.insert(
+            &crate::codec::log_key(*seq + 1),
+            crate::log::encode_record(&envelopes),
+        );
         for w in 0..writers {
             *seq += 1;
-            batch.insert(&crate::codec::log_key(*seq), sample.clone());
             batch.insert(
                 crate::codec::stream_key(&format!("bench-writer-{w}"), *version),
                 &seq.to_be_bytes(),
@@ -291,10 +320,11 @@ fn raw_store_layout(
     }
     Ok(Row {
         what: format!(
-            "raw sled, store key layout (log + index entry), {writers} per apply_batch + flush"
+            "raw sled, store key layout (one log record + an index entry per event), {writers} per apply_batch + flush"
         ),
         events: batches * writers,
         took: start.elapsed(),
+        commits: None,
     })
 }
 
@@ -338,19 +368,14 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         what: "store, 1 writer, single-event appends".into(),
         events: cfg.single_writer_events,
         took: start.elapsed(),
+        commits: None,
     };
 
     // A stored envelope as the raw-sled value, so both write the same bytes.
-    let sample = store
-        .inner
-        .trees
-        .events
-        .range(crate::codec::log_range())
-        .next_back()
-        .transpose()
-        .map_err(io_err)?
-        .map(|(_, v)| v)
-        .ok_or(StoreError::Io("no event written".into()))?;
+    let last = store.head().0;
+    let sample = crate::log::record_at(&store.inner.trees.events, last)?
+        .ok_or(StoreError::Io("no event written".into()))?
+        .envelope(last)?;
     let envelope_bytes = sample.len();
 
     // Raw sled ceiling.
@@ -373,6 +398,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         what: "raw sled, 1 event per transaction + flush".into(),
         events: cfg.raw_single_events,
         took: start.elapsed(),
+        commits: None,
     };
     // The group-commit rows and their raw ceilings, interleaved over several rounds in
     // the same run (the median of each is reported): on a shared machine one round of
@@ -383,8 +409,8 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     let (mut many, mut many_async, mut raw_batch, mut raw_apply, mut raw_layout) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..cfg.rounds.max(1) {
-        many.push(store_threads(&store, cfg)?);
-        many_async.push(store_tasks(&store, cfg)?);
+        many.push(with_commits(&store, || store_threads(&store, cfg))?);
+        many_async.push(with_commits(&store, || store_tasks(&store, cfg))?);
         raw_batch.push(raw_transactions(&raw, &raw_log, &sample, &mut key, cfg)?);
         raw_apply.push(raw_apply_batches(&raw, &raw_log, &sample, &mut key, cfg)?);
         raw_layout.push(raw_store_layout(
@@ -445,6 +471,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         what: "fill: 30-event appends, 4 writers".into(),
         events: todo,
         took: fill_start.elapsed(),
+        commits: None,
     };
     let total = store.head().0;
 
@@ -452,9 +479,10 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     let raw_replay = raw.open_tree("replay").map_err(io_err)?;
     let mut batch = sled::Batch::default();
     let mut n = 0;
-    for kv in store.inner.trees.events.range(crate::codec::log_range()) {
-        let (k, v) = kv.map_err(io_err)?;
-        batch.insert(&k[1..], v);
+    // (one key per envelope, as a plain log would keep them)
+    for kv in crate::log::LogIter::new(&store.inner.trees.events, 1..=total) {
+        let (seq, v) = kv?;
+        batch.insert(&seq.to_be_bytes(), v);
         n += 1;
         if n % 10_000 == 0 {
             raw_replay
@@ -476,6 +504,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         what: "replay, store read_all (deserialise envelopes)".into(),
         events: count,
         took: start.elapsed(),
+        commits: None,
     };
     let start = Instant::now();
     let mut count = 0u64;
@@ -489,6 +518,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         what: "replay, raw sled iter + serde_json".into(),
         events: count,
         took: start.elapsed(),
+        commits: None,
     };
 
     // Latency of reading one 30-event stream.
@@ -606,6 +636,19 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         "\nGroup-commit rows and their ceilings are the median of {} interleaved rounds; each round:\n\n{rounds_table}",
         cfg.rounds.max(1)
     );
+    for r in [&many, &many_async] {
+        if let Some(c) = r.commits.filter(|c| c.batches > 0) {
+            let _ = writeln!(
+                out,
+                "{}: {} events in {} group commits = {:.1} events per commit, {:.1} per log record.\n",
+                r.what,
+                c.events,
+                c.batches,
+                c.events as f64 / c.batches as f64,
+                c.events as f64 / c.records.max(1) as f64,
+            );
+        }
+    }
     if !lat.is_empty() {
         let _ = writeln!(
             out,

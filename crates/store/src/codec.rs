@@ -27,11 +27,14 @@ pub(crate) const P_IDEM: u8 = b'i';
 /// Meta keys and the format marker.
 pub(crate) const META_FORMAT: &[u8] = b"mformat";
 pub(crate) const META_HEAD: &[u8] = b"mhead";
-pub(crate) const FORMAT_MARKER: &[u8] = b"reception-store/2";
+pub(crate) const FORMAT_MARKER: &[u8] = b"reception-store/3";
+/// Format 2 (one envelope per log key): every such log is a valid format-3 log (see
+/// `log`), so a format-2 store is opened as it is and its marker moved to format 3.
+pub(crate) const FORMAT_2_MARKER: &[u8] = b"reception-store/2";
 /// Format 1's marker (kept in its own `meta` tree under `format`).
 pub(crate) const OLD_FORMAT_MARKER: &[u8] = b"reception-store/1";
 
-/// Key of seq in the log: `l`, seq big-endian.
+/// Key of a log record (see `log`): `l`, the seq of its first envelope big-endian.
 pub(crate) fn log_key(seq: u64) -> [u8; 9] {
     let mut k = [P_LOG; 9];
     k[1..].copy_from_slice(&seq.to_be_bytes());

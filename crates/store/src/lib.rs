@@ -6,19 +6,24 @@
 //!
 //! sled types never leave this crate.
 //!
-//! # Layout (format `reception-store/2`)
+//! # Layout (format `reception-store/3`)
 //! One sled database per store directory. Everything the writer writes lives in ONE
 //! tree, `events`, under one-byte key prefixes:
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `l` | seq big-endian | the envelope's JSON (the log) |
+//! | `l` | first seq big-endian | a log record: the envelopes of consecutive seqs written by one commit (one envelope: its JSON as it is; see `log.rs`) |
 //! | `s` | stream name, 0x00, version big-endian | seq (the stream index) |
 //! | `h` | stream name | seq of its first event (the stream registry, written once) |
 //! | `i` | idempotency key | fingerprint + the first result |
 //! | `m` | `mformat`, `mhead` | format marker; head seq and hash |
 //!
 //! Read models have a tree each, `rm/<name>`.
+//!
+//! One log record per commit (format 3) instead of one key per event (format 2)
+//! halves the sled keys a batch of single-event appends writes; a format-2 log is a
+//! valid format-3 log (its records all hold one envelope), so such a store opens as it
+//! is and is marked format 3.
 //!
 //! Every append goes through one writer thread that takes all queued requests, checks
 //! their expected versions in order, writes the whole batch with one `apply_batch` on
@@ -83,6 +88,7 @@
 
 pub mod bench;
 mod codec;
+mod log;
 mod read;
 mod read_model;
 mod scan;
@@ -228,6 +234,19 @@ pub enum ReplicateError {
     BadHash { seq: u64, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What the store's writer has committed since it opened ([`Store::commit_stats`]):
+/// `events / batches` is the mean group-commit size, `events / records` the mean
+/// number of envelopes per log record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CommitStats {
+    /// Batches written (each one `apply_batch`; flushed alone or with the next).
+    pub batches: u64,
+    /// Events written.
+    pub events: u64,
+    /// Log records written.
+    pub records: u64,
 }
 
 /// Result of walking the whole chain.
@@ -449,6 +468,13 @@ impl Store {
             let events = db.open_tree(codec::EVENTS).map_err(codec::io_err)?;
             match events.get(codec::META_FORMAT).map_err(codec::io_err)? {
                 Some(v) if v.as_ref() == codec::FORMAT_MARKER => {}
+                Some(v) if v.as_ref() == codec::FORMAT_2_MARKER => {
+                    events
+                        .insert(codec::META_FORMAT, codec::FORMAT_MARKER)
+                        .map_err(codec::io_err)?;
+                    db.flush().map_err(codec::io_err)?;
+                    tracing::info!(path = %shown, "store format 2 opened as format 3 (same log, records of many events from now on)");
+                }
                 Some(v) => {
                     return Err(StoreError::NotAStore {
                         path: shown,
@@ -492,6 +518,7 @@ impl Store {
         let trees = writer::Trees {
             events: db.open_tree(codec::EVENTS).map_err(codec::io_err)?,
             db: db.clone(),
+            stats: Arc::default(),
         };
         let (seq, hash) = match trees.events.get(codec::META_HEAD).map_err(codec::io_err)? {
             Some(v) => codec::decode_head(&v).ok_or(StoreError::Corrupt {
@@ -500,14 +527,15 @@ impl Store {
             })?,
             None => (0, codec::GENESIS_HASH.to_string()),
         };
-        let last = trees
-            .events
-            .range(codec::log_range())
-            .next_back()
-            .transpose()
-            .map_err(codec::io_err)?
-            .and_then(|(k, _)| codec::decode_log_key(&k))
-            .unwrap_or(0);
+        let last = match log::last_seq(&trees.events) {
+            Ok(last) => last,
+            // an unreadable last record: open anyway, so that `verify` can name it
+            Err(e @ StoreError::Corrupt { .. }) => {
+                tracing::error!(path = %shown, error = %e, "the last log record is unreadable; run verify");
+                seq
+            }
+            Err(e) => return Err(e),
+        };
         if last != seq {
             return Err(StoreError::Corrupt {
                 seq: last.max(seq),
@@ -569,6 +597,16 @@ impl Store {
     pub fn append_blocking(&self, req: AppendRequest) -> Result<Appended, AppendError> {
         let rx = self.submit(req)?;
         futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+    }
+
+    /// Counts of what the writer has committed since the store opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        let c = &self.inner.trees.stats;
+        CommitStats {
+            batches: c.batches.load(std::sync::atomic::Ordering::Relaxed),
+            events: c.events.load(std::sync::atomic::Ordering::Relaxed),
+            records: c.records.load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     /// Looks up a stored idempotency result: `Some((fingerprint, appended))`.
@@ -685,12 +723,16 @@ impl Store {
             head_hash: prev.to_string(),
             first_bad_seq: Some(seq),
         };
-        for entry in t.events.range(codec::log_range()) {
-            let (key, bytes) = entry.map_err(codec::io_err)?;
+        let last = log::last_seq(&t.events).unwrap_or(u64::MAX);
+        for entry in log::LogIter::new(&t.events, 1..=last) {
             let expected = checked + 1;
-            if codec::decode_log_key(&key) != Some(expected) {
-                return Ok(bad(expected, checked, &prev));
-            }
+            let bytes = match entry {
+                Ok((seq, bytes)) if seq == expected => bytes,
+                Ok(_) | Err(StoreError::Corrupt { .. }) => {
+                    return Ok(bad(expected, checked, &prev))
+                }
+                Err(e) => return Err(e),
+            };
             let Ok(env) = codec::decode_envelope(expected, &bytes) else {
                 return Ok(bad(expected, checked, &prev));
             };

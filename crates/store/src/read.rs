@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::codec::{self, io_err};
+use crate::log::{self, Record};
 use crate::writer::Head;
 use crate::{Envelope, StoreError, Upcaster};
 
@@ -43,7 +44,8 @@ impl Reader {
         let reader = self.clone();
         let limit = self.durable_seq();
         let mut done = false;
-        let mut run: Option<(sled::Iter, u64)> = None;
+        // Events appended together share a log record: keep the last one read.
+        let mut record: Option<Record> = None;
         std::iter::from_fn(move || {
             if done {
                 return None;
@@ -58,21 +60,16 @@ impl Reader {
                 if seq > limit {
                     return Ok(None);
                 }
-                // Events appended together sit next to each other in the log: read
-                // such runs with one log iterator instead of one lookup each.
-                if run.as_ref().is_none_or(|(_, next)| *next != seq) {
-                    run = Some((reader.events.range(codec::log_key(seq)..), seq));
+                if !record.as_ref().is_some_and(|r| r.contains(seq)) {
+                    record = log::record_at(&reader.events, seq)?;
                 }
-                let (it, next) = run.as_mut().expect("run set above");
-                *next = seq + 1;
-                let missing = || StoreError::Corrupt {
-                    seq,
-                    reason: "indexed by its stream but missing from the log".into(),
-                };
-                let (k, bytes) = it.next().ok_or_else(missing)?.map_err(io_err)?;
-                if codec::decode_log_key(&k) != Some(seq) {
-                    return Err(missing());
-                }
+                let bytes = record
+                    .as_ref()
+                    .ok_or_else(|| StoreError::Corrupt {
+                        seq,
+                        reason: "indexed by its stream but missing from the log".into(),
+                    })?
+                    .envelope(seq)?;
                 let env = codec::decode_envelope(seq, &bytes)?;
                 if as_of.is_some_and(|t| env.recorded_at > t) {
                     // recorded_at never decreases along the log, so nothing later qualifies.
@@ -103,47 +100,22 @@ impl Reader {
     ) -> impl Iterator<Item = Result<Envelope, StoreError>> + Send + 'static {
         let head = self.durable_seq();
         let from = from_seq.max(1);
-        let mut range = if from <= head {
-            Some(
-                self.events
-                    .range(codec::log_key(from)..=codec::log_key(head)),
-            )
-        } else {
-            None
-        }
-        .into_iter()
-        .flatten();
+        let mut log = log::LogIter::new(&self.events, from..=head);
         let upcaster = if upcast { self.upcaster.clone() } else { None };
         let mut left = limit;
-        let mut expect = from;
         std::iter::from_fn(move || {
             if left == 0 {
                 return None;
             }
-            let (key, bytes) = match range.next()? {
-                Ok(kv) => kv,
-                Err(e) => {
-                    left = 0;
-                    return Some(Err(io_err(e)));
-                }
-            };
             left -= 1;
-            let seq = codec::decode_log_key(&key).unwrap_or(0);
-            if seq != expect {
+            let item = log.next()?.and_then(|(seq, bytes)| {
+                codec::decode_envelope(seq, &bytes)
+                    .map(|env| codec::upcast(env, upcaster.as_deref()))
+            });
+            if item.is_err() {
                 left = 0;
-                return Some(Err(StoreError::Corrupt {
-                    seq: expect,
-                    reason: format!("missing from the log (next stored key is {seq})"),
-                }));
             }
-            expect += 1;
-            match codec::decode_envelope(seq, &bytes) {
-                Ok(env) => Some(Ok(codec::upcast(env, upcaster.as_deref()))),
-                Err(e) => {
-                    left = 0;
-                    Some(Err(e))
-                }
-            }
+            Some(item)
         })
     }
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::codec::{self, io_err};
+use crate::codec;
 use crate::{Envelope, Store, StoreError, Upcaster};
 
 /// One event of the log as [`Store::scan`] hands it out: upcast, with the payload as
@@ -156,40 +156,17 @@ impl Store {
         let reader = &self.inner.reader;
         let head = reader.durable_seq();
         let from = from_seq.max(1);
-        let mut range = if from <= head {
-            Some(
-                reader
-                    .events
-                    .range(codec::log_key(from)..=codec::log_key(head)),
-            )
-        } else {
-            None
-        }
-        .into_iter()
-        .flatten();
+        let mut log = crate::log::LogIter::new(&reader.events, from..=head);
         let upcaster = reader.upcaster.clone();
         let mut left = limit;
-        let mut expect = from;
         std::iter::from_fn(move || {
             if left == 0 {
                 return None;
             }
-            let item = match range.next()? {
-                Ok((key, bytes)) => {
-                    let seq = codec::decode_log_key(&key).unwrap_or(0);
-                    if seq == expect {
-                        decode(seq, bytes, upcaster.as_deref())
-                    } else {
-                        Err(StoreError::Corrupt {
-                            seq: expect,
-                            reason: format!("missing from the log (next stored key is {seq})"),
-                        })
-                    }
-                }
-                Err(e) => Err(io_err(e)),
-            };
+            let item = log
+                .next()?
+                .and_then(|(seq, bytes)| decode(seq, bytes, upcaster.as_deref()));
             left = if item.is_ok() { left - 1 } else { 0 };
-            expect += 1;
             Some(item)
         })
     }

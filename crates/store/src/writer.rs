@@ -2,6 +2,7 @@
 //! (one atomic batch, one flush per batch; batch N+1 is prepared while N is flushed).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
@@ -71,6 +72,16 @@ pub(crate) enum Cmd {
 pub(crate) struct Trees {
     pub db: sled::Db,
     pub events: sled::Tree,
+    /// What the writer has written since the store opened.
+    pub stats: Arc<Counters>,
+}
+
+/// Counters behind [`crate::CommitStats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub batches: AtomicU64,
+    pub events: AtomicU64,
+    pub records: AtomicU64,
 }
 
 /// The durable head, shared with readers: only events up to it are visible.
@@ -257,12 +268,11 @@ impl Writer {
             (h.seq, h.hash.clone())
         };
         // recorded_at never goes backwards along the log, even if the clock does.
-        let last_recorded = trees
-            .events
-            .range(codec::log_range())
-            .next_back()
-            .and_then(Result::ok)
-            .and_then(|(_, v)| serde_json::from_slice::<Envelope>(&v).ok())
+        let last_recorded = crate::log::record_at(&trees.events, seq)
+            .ok()
+            .flatten()
+            .and_then(|r| r.envelope(seq).ok())
+            .and_then(|v| serde_json::from_slice::<Envelope>(&v).ok())
             .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded_at);
         Writer {
             trees,
@@ -646,13 +656,10 @@ impl Writer {
             let stored = if let Some((_, bytes)) = pending.log.iter().find(|(s, _)| *s == env.seq) {
                 Some(codec::decode_envelope(env.seq, bytes)?)
             } else {
-                match self
-                    .trees
-                    .events
-                    .get(codec::log_key(env.seq))
-                    .map_err(io_err)?
-                {
-                    Some(bytes) => Some(codec::decode_envelope(env.seq, &bytes)?),
+                match crate::log::record_at(&self.trees.events, env.seq)? {
+                    Some(record) => {
+                        Some(codec::decode_envelope(env.seq, &record.envelope(env.seq)?)?)
+                    }
                     None => None,
                 }
             };
@@ -741,8 +748,17 @@ impl Writer {
     /// transaction is needed.
     fn write_batch(&self, pending: &Pending) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for (seq, bytes) in &pending.log {
-            batch.insert(&codec::log_key(*seq), bytes.clone());
+        let records = crate::log::records(&pending.log);
+        let stats = &self.trees.stats;
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .events
+            .fetch_add(pending.log.len() as u64, Ordering::Relaxed);
+        stats
+            .records
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
+        for (first, record) in records {
+            batch.insert(&codec::log_key(first), record);
         }
         for (k, seq) in &pending.streams {
             batch.insert(k.as_slice(), &seq.to_be_bytes());

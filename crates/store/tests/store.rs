@@ -462,7 +462,8 @@ fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
         store.close().unwrap();
     }
     {
-        // Format 2 layout: one tree `events`, the log under `l` + seq big-endian.
+        // One tree `events`, the log under `l` + first seq big-endian; each of these
+        // appends is its own record, stored as the bare envelope.
         let db = sled::open(dir.path()).unwrap();
         let events = db.open_tree("events").unwrap();
         let mut bytes = events.get(log_key(5)).unwrap().unwrap().to_vec();
@@ -476,6 +477,117 @@ fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
     assert!(!report.ok);
     assert_eq!(report.first_bad_seq, Some(5));
     assert_eq!(report.events_checked, 4);
+}
+
+/// One append of ten events is one log record (format 3): a byte altered in its fifth
+/// envelope, or in the record's header, is caught at the seq it affects, and every read
+/// path reports it instead of handing out a wrong event.
+#[test]
+fn tamper_inside_a_record_of_many_events_is_caught_at_its_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .append_blocking(req("s0", ExpectedVersion::Any, vec![event("T", json!({}))]))
+            .unwrap();
+        let ten = (0..10)
+            .map(|i| event("T", json!({ "amount_fen": 1000 + i })))
+            .collect();
+        store
+            .append_blocking(req("s", ExpectedVersion::Any, ten))
+            .unwrap();
+        assert!(store.verify().unwrap().ok);
+        assert_eq!(seqs(&store), (1..=11).collect::<Vec<_>>());
+        store.close().unwrap();
+    }
+    let record = |f: &dyn Fn(&mut Vec<u8>)| {
+        let db = sled::open(dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        assert!(
+            events.get(log_key(3)).unwrap().is_none(),
+            "seqs 2-11 share one key"
+        );
+        let mut bytes = events.get(log_key(2)).unwrap().unwrap().to_vec();
+        f(&mut bytes);
+        events.insert(log_key(2), bytes).unwrap();
+        db.flush().unwrap();
+    };
+    // seq 6 is the fifth event of the record (amount 1004)
+    record(&|bytes| {
+        let pos = bytes.windows(4).position(|w| w == b"1004").unwrap();
+        bytes[pos] = b'9';
+    });
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let report = store.verify().unwrap();
+        assert_eq!((report.ok, report.first_bad_seq), (false, Some(6)));
+        assert_eq!(report.events_checked, 5);
+        let altered = store.read_stream("s", 5, None).next().unwrap().unwrap();
+        assert_eq!(altered.data["amount_fen"], json!(9004));
+        store.close().unwrap();
+    }
+    // a header that no longer matches the record's length: corrupt from its first seq
+    record(&|bytes| {
+        bytes.pop();
+    });
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.verify().unwrap().first_bad_seq, Some(2));
+    let err = store.read_all(1, 20).find_map(Result::err).unwrap();
+    assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err:?}");
+    let err = store
+        .read_stream("s", 1, None)
+        .find_map(Result::err)
+        .unwrap();
+    assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err:?}");
+    assert_eq!(store.scan(1, 20).filter(Result::is_err).count(), 1);
+}
+
+/// A store of format 2 (one envelope per log key, marker `reception-store/2`) opens,
+/// reads and verifies as it is, takes new appends as records, and is marked format 3.
+#[test]
+fn a_format_2_store_opens_and_grows_as_format_3() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..3 {
+            store
+                .append_blocking(req(
+                    "s",
+                    ExpectedVersion::Any,
+                    vec![event("T", json!({ "i": i }))],
+                ))
+                .unwrap();
+        }
+        store.close().unwrap();
+        drop(store);
+        let db = sled::open(dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        events.insert(b"mformat", b"reception-store/2").unwrap();
+        db.flush().unwrap();
+    }
+    {
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.verify().unwrap().ok);
+        let two = vec![event("T", json!({ "i": 3 })), event("T", json!({ "i": 4 }))];
+        store
+            .append_blocking(req("s", ExpectedVersion::Exact(3), two))
+            .unwrap();
+        let is: Vec<_> = store
+            .read_stream("s", 1, None)
+            .map(|e| e.unwrap().data["i"].clone())
+            .collect();
+        assert_eq!(is, (0..5).map(|i| json!(i)).collect::<Vec<_>>());
+        assert!(store.verify().unwrap().ok);
+        store.close().unwrap();
+    }
+    let db = sled::open(dir.path()).unwrap();
+    let marker = db
+        .open_tree("events")
+        .unwrap()
+        .get(b"mformat")
+        .unwrap()
+        .unwrap();
+    assert_eq!(marker.as_ref(), b"reception-store/3");
 }
 
 #[test]
@@ -708,7 +820,7 @@ fn open_refuses_a_format_1_store_and_an_events_tree_without_marker() {
     match Store::open(old.path()) {
         Err(StoreError::NotAStore { reason, .. }) => {
             assert!(reason.contains("reception-store/1"), "{reason}");
-            assert!(reason.contains("reception-store/2"), "{reason}");
+            assert!(reason.contains("reception-store/3"), "{reason}");
         }
         other => panic!("expected NotAStore, got {:?}", other.err()),
     }
