@@ -284,8 +284,8 @@ fn raw_apply_batches(
     })
 }
 
-/// The store's own key layout (format 3) in raw sled: per batch one log record of its
-/// envelopes and one head record, per event a stream index entry (one stream per
+/// The store's own key layout (format 3) in raw sled: per batch its envelopes as log
+/// records (cut as the store cuts them) and one head record, per event a stream index entry (one stream per
 /// writer), batches of `writers` (what that many single-event writers can form at
 /// most), one apply_batch + one flush each: the ceiling of this layout on sled,
 /// whatever the store's own overhead.
@@ -302,11 +302,11 @@ fn raw_store_layout(
     for _ in 0..batches {
         *version += 1;
         let mut batch = sled::Batch::default();
-        let envelopes = vec![sample.as_ref(); writers as usize];
-        batch.insert(
-            &crate::codec::log_key(*seq + 1),
-            crate::log::encode_record(&envelopes),
-        );
+        let envelopes: Vec<(u64, sled::IVec)> =
+            (1..=writers).map(|i| (*seq + i, sample.clone())).collect();
+        for (first, record) in crate::log::records(&envelopes) {
+            batch.insert(&crate::codec::log_key(first), record);
+        }
         for w in 0..writers {
             *seq += 1;
             batch.insert(
@@ -320,7 +320,7 @@ fn raw_store_layout(
     }
     Ok(Row {
         what: format!(
-            "raw sled, store key layout (one log record + an index entry per event), {writers} per apply_batch + flush"
+            "raw sled, store key layout (log records + an index entry per event), {writers} per apply_batch + flush"
         ),
         events: batches * writers,
         took: start.elapsed(),

@@ -24,10 +24,15 @@ use crate::StoreError;
 pub(crate) const RECORD_TAG: u8 = 0xB3;
 
 /// At most this many envelopes go into one record.
-pub(crate) const MAX_RECORD_EVENTS: usize = 256;
-/// A record is closed once its envelopes reach this many bytes (sled stores a value
-/// inline in its leaf page; very large values make every rewrite of that page large).
-pub(crate) const MAX_RECORD_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_RECORD_EVENTS: usize = 64;
+/// A record takes no further envelope that would bring it over this many bytes (a
+/// lone envelope may be larger). sled 0.34 keeps values inline in leaf pages of up to
+/// 17 entries and writes a page serialised over segment size / 4 (128 KiB) as a
+/// separate blob file, which it never fsyncs: records must stay small enough that a
+/// leaf full of them stays well under that (17 × 7 KiB ≈ 119 KiB with keys and
+/// headers). With ~800-byte envelopes that is 8 per record: a batch of 64 single-event
+/// appends writes 8 log keys instead of 64.
+pub(crate) const MAX_RECORD_BYTES: usize = 7 * 1024;
 
 /// Encodes the envelopes of consecutive seqs as one record (one envelope: itself).
 pub(crate) fn encode_record<B: AsRef<[u8]>>(envelopes: &[B]) -> Vec<u8> {
@@ -60,7 +65,7 @@ pub(crate) fn records(log: &[(u64, sled::IVec)]) -> Vec<(u64, Vec<u8>)> {
         let mut bytes = log[start].1.len();
         while end < log.len()
             && end - start < MAX_RECORD_EVENTS
-            && bytes < MAX_RECORD_BYTES
+            && bytes + log[end].1.len() <= MAX_RECORD_BYTES
             && log[end].0 == log[end - 1].0 + 1
         {
             bytes += log[end].1.len();
@@ -323,6 +328,33 @@ mod tests {
         }
         assert!(record_at(&t, 8).unwrap().is_none());
         assert_eq!(last_seq(&t).unwrap(), 7);
+    }
+
+    #[test]
+    fn records_are_cut_by_size_and_at_gaps() {
+        let log: Vec<(u64, sled::IVec)> = (1..=40u64)
+            .filter(|s| *s != 30)
+            .map(|s| (s, sled::IVec::from(vec![b'{'; 800])))
+            .collect();
+        let recs = records(&log);
+        let firsts: Vec<u64> = recs.iter().map(|(f, _)| *f).collect();
+        // 8 envelopes of 800 bytes fit in 7 KiB, a 9th would not; 30 is missing
+        assert_eq!(firsts, vec![1, 9, 17, 25, 31, 39]);
+        for (first, bytes) in &recs {
+            let r = Record::parse(*first, sled::IVec::from(bytes.as_slice())).unwrap();
+            assert!(
+                bytes.len() <= MAX_RECORD_BYTES + 5 + 4 * 8,
+                "{}",
+                bytes.len()
+            );
+            assert_eq!(r.envelope(r.last()).unwrap().len(), 800);
+        }
+        let huge = vec![
+            (1u64, sled::IVec::from(vec![b'{'; 20_000])),
+            (2, sled::IVec::from(vec![b'{'; 10])),
+        ];
+        let firsts: Vec<u64> = records(&huge).iter().map(|(f, _)| *f).collect();
+        assert_eq!(firsts, vec![1, 2], "a large envelope stays alone");
     }
 
     #[test]

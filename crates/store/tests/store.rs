@@ -542,6 +542,45 @@ fn tamper_inside_a_record_of_many_events_is_caught_at_its_seq() {
     assert_eq!(store.scan(1, 20).filter(Result::is_err).count(), 1);
 }
 
+/// sled 0.34 writes any page serialised over 128 KiB as a separate blob file that it
+/// never fsyncs (a power cut could lose it); the store's records are sized so that a
+/// leaf page full of them stays inline. Concurrent single-event appends (one record
+/// per commit) and 30-event appends of ~800-byte envelopes must leave no blob behind.
+#[test]
+fn group_commits_never_make_sled_write_unsynced_blob_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let payload = "x".repeat(300);
+    std::thread::scope(|s| {
+        for w in 0..32 {
+            let (store, payload) = (&store, &payload);
+            s.spawn(move || {
+                for i in 0..40 {
+                    let n = if w % 4 == 0 { 30 } else { 1 };
+                    let events = (0..n)
+                        .map(|_| event("T", json!({ "note": payload, "i": i })))
+                        .collect();
+                    store
+                        .append_blocking(req(&format!("w{w}"), ExpectedVersion::Any, events))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let stats = store.commit_stats();
+    assert!(
+        stats.records < stats.events,
+        "records hold several events: {stats:?}"
+    );
+    assert!(store.verify().unwrap().ok);
+    store.close().unwrap();
+    drop(store);
+    let blobs = std::fs::read_dir(dir.path().join("blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(blobs, 0, "sled wrote blob files");
+}
+
 /// A store of format 2 (one envelope per log key, marker `reception-store/2`) opens,
 /// reads and verifies as it is, takes new appends as records, and is marked format 3.
 #[test]
