@@ -27,9 +27,15 @@ pub(crate) struct Docs<T> {
     packed: bool,
 }
 
-/// Documents per pack record. sled's cost is per record, so a rebuild that writes
-/// a few hundred thousand documents one record each spends seconds inside sled.
+/// Documents per pack record at most. sled's cost is per record, so a rebuild that
+/// writes a few hundred thousand documents one record each spends seconds inside sled.
 pub(crate) const PACK: usize = 256;
+/// A pack takes no further document that would bring it over this many bytes (a lone
+/// document may be larger). sled 0.34 writes a leaf page serialised over 128 KiB as a
+/// separate blob file that it never fsyncs (see the store's `log.rs`); a leaf holds up
+/// to 17 values, so values must stay around 7 KiB for their pages to stay in sled's
+/// fsynced log. Packs of 256 made blobs of up to 7 MB.
+pub(crate) const PACK_BYTES: usize = 7 * 1024;
 
 impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
@@ -109,18 +115,31 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     ) -> Result<(), ProjectionError> {
         self.dirty.clear();
         self.packed = true;
-        let mut pack: Vec<(&String, &T)> = Vec::with_capacity(PACK);
+        // a pack is the JSON array of its `[key, document]` pairs, built here so that
+        // its size is known as it grows
+        let mut pack: Vec<u8> = Vec::with_capacity(PACK_BYTES + 64);
+        let mut in_pack = 0usize;
+        let mut item: Vec<u8> = Vec::new();
         let mut n = 0u32;
-        let mut it = self.map.iter().peekable();
-        while let Some(doc) = it.next() {
-            pack.push(doc);
-            if pack.len() == PACK || it.peek().is_none() {
-                let key = format!("#{}{n:08}", self.prefix).into_bytes();
-                let value = serde_json::to_vec(&pack).map_err(ProjectionError::encode)?;
-                out.push((key, Some(value)));
-                pack.clear();
-                n += 1;
+        let mut close = |pack: &mut Vec<u8>, in_pack: &mut usize| {
+            pack.push(b']');
+            let key = format!("#{}{n:08}", self.prefix).into_bytes();
+            out.push((key, Some(std::mem::take(pack))));
+            *in_pack = 0;
+            n += 1;
+        };
+        for doc in &self.map {
+            item.clear();
+            serde_json::to_writer(&mut item, &doc).map_err(ProjectionError::encode)?;
+            if in_pack > 0 && (in_pack == PACK || pack.len() + 1 + item.len() + 1 > PACK_BYTES) {
+                close(&mut pack, &mut in_pack);
             }
+            pack.push(if in_pack == 0 { b'[' } else { b',' });
+            pack.extend_from_slice(&item);
+            in_pack += 1;
+        }
+        if in_pack > 0 {
+            close(&mut pack, &mut in_pack);
         }
         Ok(())
     }
@@ -184,6 +203,27 @@ mod tests {
         let mut out = Vec::new();
         docs.drain(&mut out, true).unwrap();
         assert_eq!(out.len(), 3, "three packs");
+        let mut big: Docs<String> = Docs::new("b/");
+        big.set_tracking(false);
+        for i in 0..40 {
+            *big.entry(&format!("{i:05}")) = "x".repeat(if i == 7 { 20_000 } else { 1_000 });
+        }
+        let mut packs = Vec::new();
+        big.drain(&mut packs, true).unwrap();
+        for (_, v) in &packs {
+            let v = v.as_ref().unwrap();
+            let docs: Vec<(String, String)> = serde_json::from_slice(v).unwrap();
+            assert!(
+                v.len() <= PACK_BYTES || docs.len() == 1,
+                "{} bytes",
+                v.len()
+            );
+        }
+        assert!(
+            packs.len() >= 40_000 / PACK_BYTES + 1,
+            "{} packs",
+            packs.len()
+        );
         rm.commit(1, out).unwrap();
         docs.set_tracking(true);
         *docs.entry("00001") = 100;
