@@ -219,11 +219,7 @@ mod tests {
                 v.len()
             );
         }
-        assert!(
-            packs.len() > 40_000 / PACK_BYTES,
-            "{} packs",
-            packs.len()
-        );
+        assert!(packs.len() > 40_000 / PACK_BYTES, "{} packs", packs.len());
         rm.commit(1, out).unwrap();
         docs.set_tracking(true);
         *docs.entry("00001") = 100;
