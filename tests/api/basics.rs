@@ -381,6 +381,15 @@ async fn health_readiness_metrics_and_dashboard_need_no_token() {
         "append latency histogram"
     );
     assert!(text.contains("reception_events_total"));
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing: {text}"))
+    };
+    assert!(gauge("reception_store_commits") >= 1.0);
+    assert!(gauge("reception_store_committed_events") >= gauge("reception_store_commits"));
+    assert!(gauge("reception_store_log_records") >= 1.0);
     let page = s.client.get(format!("{}/", s.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("/api/v1/board/stream"));

@@ -46,6 +46,18 @@ pub fn handle() -> PrometheusHandle {
                 "Commands by kind, command and outcome"
             );
             metrics::describe_gauge!(
+                "reception_store_commits",
+                "Group commits (one apply_batch each) since the store opened"
+            );
+            metrics::describe_gauge!(
+                "reception_store_committed_events",
+                "Events written by the store's group commits since it opened"
+            );
+            metrics::describe_gauge!(
+                "reception_store_log_records",
+                "Log records (one key of up to 8 envelopes) written since the store opened"
+            );
+            metrics::describe_gauge!(
                 "reception_projection_lag",
                 "Sequences the read side is behind the log head"
             );

@@ -50,6 +50,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("reception_projection_lag").set(p().lag as f64);
     }
     metrics::gauge!("reception_log_head_seq").set(state.app.store().head().0 as f64);
+    // group commit: events / commits is the mean batch, events / records the mean
+    // number of envelopes per log record
+    let commits = state.app.store().commit_stats();
+    metrics::gauge!("reception_store_commits").set(commits.batches as f64);
+    metrics::gauge!("reception_store_committed_events").set(commits.events as f64);
+    metrics::gauge!("reception_store_log_records").set(commits.records as f64);
     let text = crate::metrics::handle().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
