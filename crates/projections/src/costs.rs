@@ -200,7 +200,11 @@ fn group_key(year: i32, dim: CostDimension, key: &str) -> String {
 impl CostsProjection {
     /// Adds (`sign` 1) or removes (`sign` −1) an expense's contribution everywhere.
     fn count(&mut self, e: &ExpenseDoc, sign: i64) {
-        add_totals(&mut self.years.entry(&e.year.to_string()).totals, e, sign);
+        add_totals(
+            &mut self.years.entry_owned(e.year.to_string()).totals,
+            e,
+            sign,
+        );
         for (dim, key) in [
             CostDimension::Month,
             CostDimension::Level,
@@ -211,7 +215,11 @@ impl CostsProjection {
         .into_iter()
         .zip(e.keys.iter())
         {
-            add_totals(self.groups.entry(&group_key(e.year, dim, key)), e, sign);
+            add_totals(
+                self.groups.entry_owned(group_key(e.year, dim, key)),
+                e,
+                sign,
+            );
         }
     }
 
@@ -310,7 +318,7 @@ impl CostsProjection {
                 o.reversals.push(expense_id.clone());
             }
         }
-        *self.expenses.entry(&expense_id) = doc;
+        *self.expenses.entry_owned(expense_id) = doc;
     }
 
     fn decide_expense(&mut self, expense_id: &str, status: &str) {

@@ -1,7 +1,7 @@
 //! `Docs<T>`: an in-memory map of read-model documents that remembers which keys
 //! changed since the last commit, so a batch persists only what it touched. A rebuild
 //! turns the bookkeeping off and writes every document once at the end instead, packed
-//! [`PACK`] to a record.
+//! into records of about [`PACK_BYTES`].
 //!
 //! Layout in the read model: a document lives under `<prefix><key>` (JSON), or inside a
 //! pack `#<prefix><n>` (a JSON array of `[key, document]` pairs) written by a rebuild.
@@ -27,9 +27,14 @@ pub(crate) struct Docs<T> {
     packed: bool,
 }
 
-/// Documents per pack record. sled's cost is per record, so a rebuild that writes
-/// a few hundred thousand documents one record each spends seconds inside sled.
-pub(crate) const PACK: usize = 256;
+/// The size a pack record is filled up to (a document larger than this is a pack of
+/// its own). sled's cost is per record, so a rebuild that writes a few hundred
+/// thousand documents one record each spends seconds inside sled; but a sled leaf
+/// (up to 17 records) that serialises to more than an eighth of a 512 KiB segment
+/// is written as a separate blob file, rewritten whole on every change of the leaf
+/// and, in sled 0.34, not always removed when replaced: the store's directory then
+/// grows by gigabytes over a few rebuilds. 17 packs of this size stay below that.
+pub(crate) const PACK_BYTES: usize = 6 * 1024;
 
 impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
@@ -48,13 +53,15 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
 
     /// Mutable access, creating a default document; marks the key changed.
     pub(crate) fn entry(&mut self, key: &str) -> &mut T {
-        if self.track && !self.dirty.contains(key) {
-            self.dirty.insert(key.to_string());
+        self.entry_owned(key.to_string())
+    }
+
+    /// [`Docs::entry`] of a key the caller built (one map lookup).
+    pub(crate) fn entry_owned(&mut self, key: String) -> &mut T {
+        if self.track && !self.dirty.contains(&key) {
+            self.dirty.insert(key.clone());
         }
-        if !self.map.contains_key(key) {
-            self.map.insert(key.to_string(), T::default());
-        }
-        self.map.get_mut(key).expect("inserted above")
+        self.map.entry(key).or_default()
     }
 
     /// Mutable access to an existing document only; marks the key changed when present.
@@ -101,26 +108,39 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         }
     }
 
-    /// Every document into `out`, in packs of [`PACK`], and forgets what changed: for
-    /// writing a freshly built model into an empty read model.
+    /// Every document into `out`, in packs of about [`PACK_BYTES`] (a JSON array of
+    /// `[key, document]` pairs), and forgets what changed: for writing a freshly built
+    /// model into an empty read model.
     pub(crate) fn dump(
         &mut self,
         out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<(), ProjectionError> {
         self.dirty.clear();
         self.packed = true;
-        let mut pack: Vec<(&String, &T)> = Vec::with_capacity(PACK);
         let mut n = 0u32;
-        let mut it = self.map.iter().peekable();
-        while let Some(doc) = it.next() {
-            pack.push(doc);
-            if pack.len() == PACK || it.peek().is_none() {
-                let key = format!("#{}{n:08}", self.prefix).into_bytes();
-                let value = serde_json::to_vec(&pack).map_err(ProjectionError::encode)?;
-                out.push((key, Some(value)));
-                pack.clear();
-                n += 1;
+        let mut pack = Vec::with_capacity(2 * PACK_BYTES);
+        let mut doc = Vec::new();
+        let prefix = self.prefix;
+        let mut close = |pack: &mut Vec<u8>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>| {
+            pack.push(b']');
+            let key = format!("#{prefix}{n:08}").into_bytes();
+            out.push((
+                key,
+                Some(std::mem::replace(pack, Vec::with_capacity(2 * PACK_BYTES))),
+            ));
+            n += 1;
+        };
+        for pair in &self.map {
+            doc.clear();
+            serde_json::to_writer(&mut doc, &pair).map_err(ProjectionError::encode)?;
+            if !pack.is_empty() && pack.len() + doc.len() >= PACK_BYTES {
+                close(&mut pack, out);
             }
+            pack.push(if pack.is_empty() { b'[' } else { b',' });
+            pack.extend_from_slice(&doc);
+        }
+        if !pack.is_empty() {
+            close(&mut pack, out);
         }
         Ok(())
     }
@@ -178,12 +198,22 @@ mod tests {
         let rm = store.read_model("t").unwrap();
         let mut docs: Docs<u64> = Docs::new("d/");
         docs.set_tracking(false);
-        for i in 0..(PACK as u64 * 2 + 3) {
+        for i in 0..2000 {
             *docs.entry(&format!("{i:05}")) = i;
         }
         let mut out = Vec::new();
         docs.drain(&mut out, true).unwrap();
-        assert_eq!(out.len(), 3, "three packs");
+        // 2,000 pairs like `["01042",1042]`, 28,890 bytes with their commas, fill
+        // four packs up to PACK_BYTES and leave the rest to a fifth
+        assert_eq!(out.len(), 5, "five packs");
+        for (_, v) in &out[..4] {
+            let v = v.as_ref().unwrap();
+            assert!(
+                v.len() < PACK_BYTES && v.len() > PACK_BYTES - 20,
+                "{}",
+                v.len()
+            );
+        }
         rm.commit(1, out).unwrap();
         docs.set_tracking(true);
         *docs.entry("00001") = 100;
@@ -204,5 +234,27 @@ mod tests {
         loaded.drain(&mut out, false).unwrap();
         assert_eq!(out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
         store.close().unwrap();
+    }
+
+    #[test]
+    fn a_document_larger_than_a_pack_is_a_pack_of_its_own() {
+        let mut docs: Docs<String> = Docs::new("d/");
+        docs.set_tracking(false);
+        *docs.entry("a") = "x".repeat(100);
+        *docs.entry("b") = "y".repeat(PACK_BYTES * 2);
+        *docs.entry("c") = "z".repeat(100);
+        let mut out = Vec::new();
+        docs.drain(&mut out, true).unwrap();
+        let packs: Vec<Vec<(String, String)>> = out
+            .iter()
+            .map(|(_, v)| serde_json::from_slice(v.as_ref().unwrap()).unwrap())
+            .collect();
+        let keys: Vec<Vec<&str>> = packs
+            .iter()
+            .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
+            .collect();
+        assert_eq!(keys, vec![vec!["a"], vec!["b"], vec!["c"]]);
+        assert_eq!(out[0].0, b"#d/00000000".to_vec());
+        assert_eq!(out[2].0, b"#d/00000002".to_vec());
     }
 }
