@@ -17,7 +17,7 @@ use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::docs::Docs;
+use crate::docs::{Docs, Keyed};
 use crate::event::{self, normalize_name, Customer, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
@@ -155,8 +155,8 @@ struct ComplaintLink {
 
 pub(crate) struct ArchiveProjection {
     customers: Docs<CustomerDoc>,
-    visits: Docs<VisitRecord>,
-    complaints: Docs<ComplaintLink>,
+    visits: Keyed<VisitRecord>,
+    complaints: Keyed<ComplaintLink>,
 }
 
 /// `d[key]` as an optional non-empty string.
@@ -618,8 +618,8 @@ impl Projection for ArchiveProjection {
     fn new(_cfg: &ReadSideConfig) -> Self {
         ArchiveProjection {
             customers: Docs::new("c/"),
-            visits: Docs::new("v/"),
-            complaints: Docs::new("k/"),
+            visits: Keyed::new("v/"),
+            complaints: Keyed::new("k/"),
         }
     }
 

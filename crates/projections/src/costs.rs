@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::docs::Docs;
+use crate::docs::{Docs, Keyed};
 use crate::event::{self, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
@@ -166,9 +166,9 @@ pub(crate) struct CostsProjection {
     tz: Tz,
     years: Docs<YearDoc>,
     groups: Docs<Totals>,
-    expenses: Docs<ExpenseDoc>,
-    visits: Docs<VisitDoc>,
-    bookings: Docs<BookingDoc>,
+    expenses: Keyed<ExpenseDoc>,
+    visits: Keyed<VisitDoc>,
+    bookings: Keyed<BookingDoc>,
 }
 
 fn add_totals(t: &mut Totals, e: &ExpenseDoc, sign: i64) {
@@ -451,9 +451,9 @@ impl Projection for CostsProjection {
             tz: cfg.tz,
             years: Docs::new("y/"),
             groups: Docs::new("g/"),
-            expenses: Docs::new("x/"),
-            visits: Docs::new("v/"),
-            bookings: Docs::new("b/"),
+            expenses: Keyed::new("x/"),
+            visits: Keyed::new("v/"),
+            bookings: Keyed::new("b/"),
         }
     }
 

@@ -8,23 +8,93 @@
 //! A later change of a packed document is written under its own key, which overrides
 //! the pack on load; a removal then writes an empty value (a tombstone).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use reception_store::ReadModel;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::ProjectionError;
 
-/// A keyspace prefix plus its documents (kept sorted so answers are deterministic).
+/// The map behind [`Docs`]: a `BTreeMap` (sorted, for documents that queries list
+/// or range over) or a `HashMap` (documents only looked up by key, see [`Keyed`]).
+pub(crate) trait DocMap<T>: Default {
+    fn get(&self, key: &str) -> Option<&T>;
+    fn get_mut(&mut self, key: &str) -> Option<&mut T>;
+    fn slot(&mut self, key: String) -> &mut T;
+    fn insert(&mut self, key: String, doc: T);
+    fn remove(&mut self, key: &str) -> Option<T>;
+    fn clear(&mut self);
+    /// Every (key, document) in key order.
+    fn sorted(&self) -> Vec<(&String, &T)>;
+}
+
+impl<T: Default> DocMap<T> for BTreeMap<String, T> {
+    fn get(&self, key: &str) -> Option<&T> {
+        BTreeMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        BTreeMap::get_mut(self, key)
+    }
+    fn slot(&mut self, key: String) -> &mut T {
+        self.entry(key).or_default()
+    }
+    fn insert(&mut self, key: String, doc: T) {
+        BTreeMap::insert(self, key, doc);
+    }
+    fn remove(&mut self, key: &str) -> Option<T> {
+        BTreeMap::remove(self, key)
+    }
+    fn clear(&mut self) {
+        BTreeMap::clear(self);
+    }
+    fn sorted(&self) -> Vec<(&String, &T)> {
+        self.iter().collect()
+    }
+}
+
+impl<T: Default> DocMap<T> for HashMap<String, T> {
+    fn get(&self, key: &str) -> Option<&T> {
+        HashMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        HashMap::get_mut(self, key)
+    }
+    fn slot(&mut self, key: String) -> &mut T {
+        self.entry(key).or_default()
+    }
+    fn insert(&mut self, key: String, doc: T) {
+        HashMap::insert(self, key, doc);
+    }
+    fn remove(&mut self, key: &str) -> Option<T> {
+        HashMap::remove(self, key)
+    }
+    fn clear(&mut self) {
+        HashMap::clear(self);
+    }
+    fn sorted(&self) -> Vec<(&String, &T)> {
+        let mut all: Vec<(&String, &T)> = self.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+}
+
+/// Documents that are only looked up by key (never listed in key order by a query):
+/// a hash map, cheaper per lookup than a `BTreeMap` of a few hundred thousand keys.
+/// Packs are still written in key order.
+pub(crate) type Keyed<T> = Docs<T, HashMap<String, T>>;
+
+/// A keyspace prefix plus its documents (kept sorted so answers are deterministic,
+/// unless [`Keyed`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Docs<T> {
+pub(crate) struct Docs<T, M = BTreeMap<String, T>> {
     prefix: &'static str,
-    pub(crate) map: BTreeMap<String, T>,
+    pub(crate) map: M,
     dirty: BTreeSet<String>,
     /// Whether changed keys are remembered (off while a rebuild builds the model).
     track: bool,
     /// Whether packs may hold documents (removals then need tombstones).
     packed: bool,
+    doc: std::marker::PhantomData<fn() -> T>,
 }
 
 /// The size a pack record is filled up to (a document larger than this is a pack of
@@ -36,14 +106,15 @@ pub(crate) struct Docs<T> {
 /// grows by gigabytes over a few rebuilds. 17 packs of this size stay below that.
 pub(crate) const PACK_BYTES: usize = 6 * 1024;
 
-impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
+impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     pub(crate) fn new(prefix: &'static str) -> Self {
         Docs {
             prefix,
-            map: BTreeMap::new(),
+            map: M::default(),
             dirty: BTreeSet::new(),
             track: true,
             packed: false,
+            doc: std::marker::PhantomData,
         }
     }
 
@@ -61,7 +132,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         if self.track && !self.dirty.contains(&key) {
             self.dirty.insert(key.clone());
         }
-        self.map.entry(key).or_default()
+        self.map.slot(key)
     }
 
     /// Mutable access to an existing document only; marks the key changed when present.
@@ -130,7 +201,7 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
             ));
             n += 1;
         };
-        for pair in &self.map {
+        for pair in self.map.sorted() {
             doc.clear();
             serde_json::to_writer(&mut doc, &pair).map_err(ProjectionError::encode)?;
             if !pack.is_empty() && pack.len() + doc.len() >= PACK_BYTES {
@@ -170,7 +241,9 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         for item in rm.scan_prefix(format!("#{}", self.prefix).as_bytes()) {
             let (k, v) = item.map_err(ProjectionError::Store)?;
             let docs: Vec<(String, T)> = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
-            self.map.extend(docs);
+            for (key, doc) in docs {
+                self.map.insert(key, doc);
+            }
             self.packed = true;
         }
         for item in rm.scan_prefix(self.prefix.as_bytes()) {
@@ -256,5 +329,21 @@ mod tests {
         assert_eq!(keys, vec![vec!["a"], vec!["b"], vec!["c"]]);
         assert_eq!(out[0].0, b"#d/00000000".to_vec());
         assert_eq!(out[2].0, b"#d/00000002".to_vec());
+    }
+
+    #[test]
+    fn keyed_documents_are_packed_in_key_order_like_sorted_ones() {
+        let mut sorted: Docs<u64> = Docs::new("d/");
+        let mut keyed: Keyed<u64> = Keyed::new("d/");
+        for i in (0..3000u64).rev() {
+            let key = format!("k{}", i * 7919 % 3001);
+            *sorted.entry(&key) = i;
+            *keyed.entry(&key) = i;
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        sorted.drain(&mut a, true).unwrap();
+        keyed.drain(&mut b, true).unwrap();
+        assert!(a.len() > 1);
+        assert_eq!(a, b);
     }
 }
