@@ -364,7 +364,11 @@ impl ArchiveProjection {
             return;
         };
         if typed {
-            let p = Payload::parse(ev.data());
+            let p = if matches!(ty, "VisitCancelled" | "VisitClosed") {
+                Payload::default()
+            } else {
+                Payload::parse(ev.data())
+            };
             match ty {
                 "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&p.level),
                 "HostReassigned" => v.host = event::opt_s(&p.host),
