@@ -52,27 +52,27 @@ impl<T: Default> DocMap<T> for BTreeMap<String, T> {
     }
 }
 
-impl<T: Default> DocMap<T> for HashMap<String, T> {
+impl<T: Default> DocMap<T> for HashMap<String, Box<T>> {
     fn get(&self, key: &str) -> Option<&T> {
-        HashMap::get(self, key)
+        HashMap::get(self, key).map(|d| &**d)
     }
     fn get_mut(&mut self, key: &str) -> Option<&mut T> {
-        HashMap::get_mut(self, key)
+        HashMap::get_mut(self, key).map(|d| &mut **d)
     }
     fn slot(&mut self, key: String) -> &mut T {
         self.entry(key).or_default()
     }
     fn insert(&mut self, key: String, doc: T) {
-        HashMap::insert(self, key, doc);
+        HashMap::insert(self, key, Box::new(doc));
     }
     fn remove(&mut self, key: &str) -> Option<T> {
-        HashMap::remove(self, key)
+        HashMap::remove(self, key).map(|d| *d)
     }
     fn clear(&mut self) {
         HashMap::clear(self);
     }
     fn sorted(&self) -> Vec<(&String, &T)> {
-        let mut all: Vec<(&String, &T)> = self.iter().collect();
+        let mut all: Vec<(&String, &T)> = self.iter().map(|(k, d)| (k, &**d)).collect();
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all
     }
@@ -80,8 +80,10 @@ impl<T: Default> DocMap<T> for HashMap<String, T> {
 
 /// Documents that are only looked up by key (never listed in key order by a query):
 /// a hash map, cheaper per lookup than a `BTreeMap` of a few hundred thousand keys.
+/// The documents are boxed so that the table, which doubles as it grows, stays small
+/// (growing a table of whole documents reallocates and page-faults tens of MB).
 /// Packs are still written in key order.
-pub(crate) type Keyed<T> = Docs<T, HashMap<String, T>>;
+pub(crate) type Keyed<T> = Docs<T, HashMap<String, Box<T>>>;
 
 /// A keyspace prefix plus its documents (kept sorted so answers are deterministic,
 /// unless [`Keyed`]).
@@ -192,13 +194,13 @@ impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
         let mut pack = Vec::with_capacity(2 * PACK_BYTES);
         let mut doc = Vec::new();
         let prefix = self.prefix;
+        // packs are encoded in one reused buffer and handed out exactly sized: they all
+        // live until written, so spare capacity would be memory touched for nothing
         let mut close = |pack: &mut Vec<u8>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>| {
             pack.push(b']');
             let key = format!("#{prefix}{n:08}").into_bytes();
-            out.push((
-                key,
-                Some(std::mem::replace(pack, Vec::with_capacity(2 * PACK_BYTES))),
-            ));
+            out.push((key, Some(pack.as_slice().to_vec())));
+            pack.clear();
             n += 1;
         };
         for pair in self.map.sorted() {
