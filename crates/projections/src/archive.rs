@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::docs::Docs;
+use crate::docs::{Docs, Keyed};
 use crate::event::{self, normalize_name, Customer, Kind, Payload};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
@@ -155,108 +155,114 @@ struct ComplaintLink {
 
 pub(crate) struct ArchiveProjection {
     customers: Docs<CustomerDoc>,
-    visits: Docs<VisitRecord>,
-    complaints: Docs<ComplaintLink>,
-}
-
-fn fields(d: &Value, names: &[&str]) -> BTreeMap<String, Value> {
-    names
-        .iter()
-        .filter_map(|n| d.get(*n).map(|v| (n.to_string(), v.clone())))
-        .collect()
+    visits: Keyed<VisitRecord>,
+    complaints: Keyed<ComplaintLink>,
 }
 
 /// `d[key]` as an optional non-empty string.
-fn opt_str(d: &Value, key: &str) -> Option<String> {
+fn opt_str(d: &BTreeMap<String, Value>, key: &str) -> Option<String> {
     d.get(key)
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
 }
 
-fn entry(d: &Value, id_field: &str, names: &[&str], ev: &StoredEvent) -> Entry {
-    let mut f = fields(d, names);
-    f.entry("at".into())
+/// An entry of the payload fields `d` (`at` defaulting to the event's time), with
+/// `id_field` as its id.
+fn entry(mut d: BTreeMap<String, Value>, id_field: &str, ev: &StoredEvent) -> Entry {
+    let id = opt_str(&d, id_field);
+    d.remove(id_field);
+    d.entry("at".into())
         .or_insert_with(|| Value::String(ev.occurred_at.to_rfc3339()));
-    Entry {
-        id: opt_str(d, id_field),
-        fields: f,
-    }
+    Entry { id, fields: d }
 }
 
-/// Visit events whose payload the archive keeps (parts of) as JSON.
-const KEPT_AS_JSON: &[&str] = &[
-    "PlanDrafted",
-    "StaffAssigned",
-    "LodgingBooked",
-    "MealBooked",
-    "EntertainmentArranged",
-    "TourHeld",
-    "LeaderMeetingHeld",
-    "LeadershipTalksHeld",
-    "SouvenirPlanned",
-    "SouvenirHanded",
-    "CooperationMatterProposed",
-    "CooperationMatterConfirmed",
-    "ReturnCallDone",
-];
+/// The payload fields the archive keeps of a visit event (with the entry's id field
+/// first where it has one), or None for an event it does not keep as JSON.
+fn kept_fields(ty: &str) -> Option<&'static [&'static str]> {
+    Some(match ty {
+        "PlanDrafted" => &["items"],
+        "StaffAssigned" => &["host", "accompanying"],
+        "LodgingBooked" => &[
+            "booking_id",
+            "hotel",
+            "stars",
+            "rooms",
+            "nights",
+            "rate_fen",
+            "paid_by",
+        ],
+        "MealBooked" => &[
+            "booking_id",
+            "meal",
+            "at",
+            "venue",
+            "party_size",
+            "budget_fen",
+        ],
+        "EntertainmentArranged" => &["booking_id", "at", "kind", "party_size", "budget_fen"],
+        "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
+            &["at", "place", "title", "leader", "outcome"]
+        }
+        "SouvenirPlanned" => &["souvenir_id", "item", "unit_cost_fen", "quantity"],
+        "SouvenirHanded" => &["souvenir_id"],
+        "CooperationMatterProposed" => &["matter_id", "by", "text"],
+        "CooperationMatterConfirmed" => &[
+            "matter_id",
+            "company_confirmed_by",
+            "visitor_confirmed_by",
+            "record_ref",
+        ],
+        "ReturnCallDone" => &[
+            "reached",
+            "products",
+            "corporate_image",
+            "reception",
+            "satisfaction",
+        ],
+        _ => return None,
+    })
+}
 
-/// Every payload field the archive reads from the events of [`KEPT_AS_JSON`].
-const KEPT_FIELDS: &[&str] = &[
-    "at",
-    "kind",
-    "title",
-    "place",
-    "items",
-    "host",
-    "accompanying",
-    "booking_id",
-    "hotel",
-    "stars",
-    "rooms",
-    "nights",
-    "rate_fen",
-    "paid_by",
-    "meal",
-    "venue",
-    "party_size",
-    "budget_fen",
-    "leader",
-    "outcome",
-    "souvenir_id",
-    "item",
-    "unit_cost_fen",
-    "quantity",
-    "matter_id",
-    "by",
-    "text",
-    "company_confirmed_by",
-    "visitor_confirmed_by",
-    "record_ref",
-    "reached",
-    "products",
-    "corporate_image",
-    "reception",
-    "satisfaction",
-];
-
-/// The payload as a JSON object holding only its [`KEPT_FIELDS`] (the others are
-/// skipped without building values); `Null` for a payload that is not an object.
-fn kept_json(bytes: &[u8]) -> Value {
+/// The fields `names` of a JSON object payload, decoded as values; the other fields
+/// are skipped without building values (or key strings). Empty for a payload that is
+/// not an object.
+fn select(bytes: &[u8], names: &[&str]) -> BTreeMap<String, Value> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
 
-    struct Kept;
-    impl<'de> Visitor<'de> for Kept {
-        type Value = Map<String, Value>;
+    /// A key, borrowed from the input unless it holds escapes.
+    struct Key;
+    impl<'de> Visitor<'de> for Key {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = Cow<'de, str>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    struct Kept<'n>(&'n [&'n str]);
+    impl<'de> Visitor<'de> for Kept<'_> {
+        type Value = BTreeMap<String, Value>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Map::new();
-            while let Some(key) = map.next_key::<String>()? {
-                if KEPT_FIELDS.contains(&key.as_str()) {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key_seed(Key)? {
+                if self.0.contains(&key.as_ref()) {
                     let value = map.next_value::<Value>()?;
-                    out.insert(key, value);
+                    out.insert(key.into_owned(), value);
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -264,17 +270,10 @@ fn kept_json(bytes: &[u8]) -> Value {
             Ok(out)
         }
     }
-    impl<'de> DeserializeSeed<'de> for Kept {
-        type Value = Map<String, Value>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    match Kept.deserialize(&mut de).and_then(|m| de.end().map(|()| m)) {
-        Ok(map) => Value::Object(map),
-        Err(_) => Value::Null,
-    }
+    serde::Deserializer::deserialize_map(&mut de, Kept(names))
+        .and_then(|m| de.end().map(|()| m))
+        .unwrap_or_default()
 }
 
 impl ArchiveProjection {
@@ -357,14 +356,19 @@ impl ArchiveProjection {
                 | "VisitCancelled"
                 | "VisitClosed"
         );
-        if !typed && !KEPT_AS_JSON.contains(&ty) {
+        let kept = kept_fields(ty);
+        if !typed && kept.is_none() {
             return;
         }
         let Some(v) = self.visits.get_mut(visit_id) else {
             return;
         };
         if typed {
-            let p = Payload::parse(ev.data());
+            let p = if matches!(ty, "VisitCancelled" | "VisitClosed") {
+                Payload::default()
+            } else {
+                Payload::parse(ev.data())
+            };
             match ty {
                 "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&p.level),
                 "HostReassigned" => v.host = event::opt_s(&p.host),
@@ -375,94 +379,67 @@ impl ArchiveProjection {
             }
             return;
         }
-        let d = kept_json(ev.data());
-        let d = &d;
+        let mut d = select(ev.data(), kept.unwrap_or_default());
         match ty {
             "PlanDrafted" => {
-                v.itinerary = d
-                    .get("items")
-                    .and_then(Value::as_array)
-                    .map(|items| {
-                        items
-                            .iter()
-                            .map(|i| Entry {
-                                id: None,
-                                fields: fields(i, &["at", "kind", "title", "place"]),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                v.itinerary = match d.remove("items") {
+                    Some(Value::Array(items)) => items
+                        .into_iter()
+                        .map(|i| Entry {
+                            id: None,
+                            fields: match i {
+                                Value::Object(mut i) => ["at", "kind", "title", "place"]
+                                    .iter()
+                                    .filter_map(|n| i.remove_entry(*n))
+                                    .collect(),
+                                _ => BTreeMap::new(),
+                            },
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
             }
             "StaffAssigned" => {
-                v.host = opt_str(d, "host");
-                v.accompanying = d
-                    .get("accompanying")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                v.host = opt_str(&d, "host");
+                v.accompanying = match d.remove("accompanying") {
+                    Some(Value::Array(a)) => a,
+                    _ => Vec::new(),
+                };
             }
-            "LodgingBooked" => v.lodging.push(entry(
-                d,
-                "booking_id",
-                &["hotel", "stars", "rooms", "nights", "rate_fen", "paid_by"],
-                ev,
-            )),
-            "MealBooked" => v.dining.push(entry(
-                d,
-                "booking_id",
-                &["meal", "at", "venue", "party_size", "budget_fen"],
-                ev,
-            )),
-            "EntertainmentArranged" => v.tours_and_meetings.push(entry(
-                d,
-                "booking_id",
-                &["at", "kind", "party_size", "budget_fen"],
-                ev,
-            )),
+            "LodgingBooked" => v.lodging.push(entry(d, "booking_id", ev)),
+            "MealBooked" => v.dining.push(entry(d, "booking_id", ev)),
+            "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
             "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
-                let mut e = entry(d, "", &["at", "place", "title", "leader", "outcome"], ev);
+                let mut e = entry(d, "", ev);
                 e.fields
                     .insert("event".into(), Value::String(ev.event_type.clone()));
                 v.tours_and_meetings.push(e);
             }
             "SouvenirPlanned" => {
-                let mut e = entry(d, "souvenir_id", &["item", "unit_cost_fen", "quantity"], ev);
+                let mut e = entry(d, "souvenir_id", ev);
                 e.fields.insert("handed".into(), Value::Bool(false));
                 v.gifts.push(e);
             }
             "SouvenirHanded" => {
-                let id = opt_str(d, "souvenir_id");
+                let id = opt_str(&d, "souvenir_id");
                 if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
                     g.fields.insert("handed".into(), Value::Bool(true));
                 }
             }
             "CooperationMatterProposed" => {
-                let mut e = entry(d, "matter_id", &["by", "text"], ev);
+                let mut e = entry(d, "matter_id", ev);
                 e.fields.insert("confirmed".into(), Value::Bool(false));
                 v.matters.push(e);
             }
             "CooperationMatterConfirmed" => {
-                let id = opt_str(d, "matter_id");
+                let id = opt_str(&d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
                     m.fields.insert("confirmed".into(), Value::Bool(true));
-                    m.fields.extend(fields(
-                        d,
-                        &["company_confirmed_by", "visitor_confirmed_by", "record_ref"],
-                    ));
+                    d.remove("matter_id");
+                    m.fields.extend(d);
                 }
             }
-            "ReturnCallDone" => {
-                v.return_call = Some(fields(
-                    d,
-                    &[
-                        "reached",
-                        "products",
-                        "corporate_image",
-                        "reception",
-                        "satisfaction",
-                    ],
-                ));
-            }
+            "ReturnCallDone" => v.return_call = Some(d),
             _ => {}
         }
     }
@@ -645,8 +622,8 @@ impl Projection for ArchiveProjection {
     fn new(_cfg: &ReadSideConfig) -> Self {
         ArchiveProjection {
             customers: Docs::new("c/"),
-            visits: Docs::new("v/"),
-            complaints: Docs::new("k/"),
+            visits: Keyed::new("v/"),
+            complaints: Keyed::new("k/"),
         }
     }
 
@@ -700,15 +677,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kept_json_holds_exactly_the_kept_fields_of_a_full_parse() {
-        let bytes = br#"{"hotel": "Grand \"H\"", "notes": {"long": [1, 2, 3]}, "stars": 5, "rooms": null, "car_id": "x", "items": [{"at": "t", "kind": "meal"}]}"#;
+    fn select_holds_exactly_the_named_fields_of_a_full_parse() {
+        let bytes = br#"{"hotel": "Grand \"H\"", "notes": {"long": [1, 2, 3]}, "stars": 5, "rooms": null, "car_id": "x", "items": [{"at": "t", "kind": "meal"}], "r\u00e9f": 1}"#;
         let full: Value = serde_json::from_slice(bytes).unwrap();
-        let kept = kept_json(bytes);
-        for name in KEPT_FIELDS {
-            assert_eq!(kept.get(*name), full.get(*name), "{name}");
+        let names = ["hotel", "stars", "rooms", "items", "réf", "absent"];
+        let kept = select(bytes, &names);
+        for name in names {
+            assert_eq!(kept.get(name), full.get(name), "{name}");
         }
+        assert_eq!(kept.len(), 5);
         assert_eq!(kept.get("notes"), None);
-        assert_eq!(kept_json(b"[1]"), Value::Null);
-        assert_eq!(kept_json(b"{\"hotel\": 1} trailing"), Value::Null);
+        assert!(select(b"[1]", &names).is_empty());
+        assert!(select(b"{\"hotel\": 1} trailing", &names).is_empty());
+    }
+
+    #[test]
+    fn every_kept_event_names_its_fields_once() {
+        for ty in [
+            "PlanDrafted",
+            "StaffAssigned",
+            "LodgingBooked",
+            "MealBooked",
+            "EntertainmentArranged",
+            "TourHeld",
+            "LeaderMeetingHeld",
+            "LeadershipTalksHeld",
+            "SouvenirPlanned",
+            "SouvenirHanded",
+            "CooperationMatterProposed",
+            "CooperationMatterConfirmed",
+            "ReturnCallDone",
+        ] {
+            let names = kept_fields(ty).unwrap();
+            let set: std::collections::BTreeSet<_> = names.iter().collect();
+            assert_eq!(set.len(), names.len(), "{ty}");
+        }
+        assert!(kept_fields("VisitClosed").is_none());
     }
 }

@@ -403,7 +403,20 @@ impl BoardProjection {
         {
             return;
         }
-        let data = Payload::parse(ev.data());
+        // events the board takes only the type and time of: their payloads (a plan's
+        // items, a summary, a return call's answers) are not decoded
+        let data = if matches!(
+            ty,
+            "PlanDrafted"
+                | "ReadinessConfirmed"
+                | "ReturnCallAttempted"
+                | "ReturnCallDone"
+                | "SummaryFiled"
+        ) {
+            Payload::default()
+        } else {
+            Payload::parse(ev.data())
+        };
         if ty == "ReceptionRequested" {
             let arrival = data.arrival.clone().unwrap_or_default();
             let departure = data.departure.clone().unwrap_or_default();

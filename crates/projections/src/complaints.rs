@@ -310,8 +310,17 @@ impl Projection for ComplaintsProjection {
         let (kind, id) = event::kind_of(&ev.stream);
         match kind {
             Kind::Visit if ev.event_type == "ReceptionRequested" => {
-                let data = Payload::parse(ev.data());
-                self.visits.entry(id).department = event::s(&data.department).to_string();
+                /// The one field read of a request (the rest is skipped unread).
+                #[derive(Deserialize)]
+                struct Request<'a> {
+                    #[serde(default, borrow)]
+                    department: event::Str<'a>,
+                }
+                let department = serde_json::from_slice::<Request<'_>>(ev.data())
+                    .ok()
+                    .and_then(|r| r.department)
+                    .unwrap_or_default();
+                self.visits.entry(id).department = department.into_owned();
             }
             Kind::Complaint => {
                 let data = Payload::parse(ev.data());

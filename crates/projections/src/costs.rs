@@ -7,8 +7,8 @@ use chrono_tz::Tz;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::docs::Docs;
-use crate::event::{self, Kind, Payload};
+use crate::docs::{Docs, Keyed};
+use crate::event::{self, Customer, Kind, Leg, Payload, Str, Visitor};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// What a cost report groups by.
@@ -162,13 +162,96 @@ struct BookingDoc {
     cap_fen: i64,
 }
 
+/// The payload fields the cost analyses read, as [`Payload`] decodes them; the rest
+/// of a payload is skipped unread.
+#[derive(Debug, Default, Deserialize)]
+struct CostPayload<'a> {
+    #[serde(default, borrow)]
+    at: Str<'a>,
+    #[serde(default, borrow)]
+    customer: Option<Customer<'a>>,
+    #[serde(default, borrow)]
+    department: Str<'a>,
+    #[serde(default)]
+    headcount: Option<i64>,
+    #[serde(default, borrow)]
+    visitors: Option<Vec<Visitor<'a>>>,
+    #[serde(default, borrow)]
+    arrival: Option<Leg<'a>>,
+    #[serde(default, borrow)]
+    departure: Option<Leg<'a>>,
+    #[serde(default, borrow)]
+    level: Str<'a>,
+    #[serde(default, borrow)]
+    expense_id: Str<'a>,
+    #[serde(default)]
+    amount_fen: Option<i64>,
+    #[serde(default, borrow)]
+    reverses: Str<'a>,
+    #[serde(default)]
+    over_cap: Option<bool>,
+    #[serde(default, borrow)]
+    category: Str<'a>,
+    #[serde(default, borrow)]
+    paid_by: Str<'a>,
+    #[serde(default, borrow)]
+    booking_id: Str<'a>,
+    #[serde(default)]
+    cap_fen: Option<i64>,
+}
+
+impl<'a> CostPayload<'a> {
+    /// Like [`Payload::parse`]: a payload the narrow decode refuses (a field of an
+    /// unexpected type) takes [`Payload`]'s lenient path, which keeps the fields
+    /// that decode on their own.
+    fn parse(bytes: &'a [u8]) -> CostPayload<'a> {
+        serde_json::from_slice(bytes).unwrap_or_else(|_| {
+            let p = Payload::parse(bytes);
+            CostPayload {
+                at: p.at,
+                customer: p.customer,
+                department: p.department,
+                headcount: p.headcount,
+                visitors: p.visitors,
+                arrival: p.arrival,
+                departure: p.departure,
+                level: p.level,
+                expense_id: p.expense_id,
+                amount_fen: p.amount_fen,
+                reverses: p.reverses,
+                over_cap: p.over_cap,
+                category: p.category,
+                paid_by: p.paid_by,
+                booking_id: p.booking_id,
+                cap_fen: p.cap_fen,
+            }
+        })
+    }
+
+    fn company(&self) -> String {
+        match &self.customer {
+            Some(Customer::Name(c)) => c.to_string(),
+            Some(Customer::Object { company, .. }) => event::s(company).to_string(),
+            None => String::new(),
+        }
+    }
+
+    fn arrival_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.arrival.as_ref().and_then(|a| event::t(&a.at))
+    }
+
+    fn departure_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.departure.as_ref().and_then(|a| event::t(&a.at))
+    }
+}
+
 pub(crate) struct CostsProjection {
     tz: Tz,
     years: Docs<YearDoc>,
     groups: Docs<Totals>,
-    expenses: Docs<ExpenseDoc>,
-    visits: Docs<VisitDoc>,
-    bookings: Docs<BookingDoc>,
+    expenses: Keyed<ExpenseDoc>,
+    visits: Keyed<VisitDoc>,
+    bookings: Keyed<BookingDoc>,
 }
 
 fn add_totals(t: &mut Totals, e: &ExpenseDoc, sign: i64) {
@@ -200,7 +283,11 @@ fn group_key(year: i32, dim: CostDimension, key: &str) -> String {
 impl CostsProjection {
     /// Adds (`sign` 1) or removes (`sign` −1) an expense's contribution everywhere.
     fn count(&mut self, e: &ExpenseDoc, sign: i64) {
-        add_totals(&mut self.years.entry(&e.year.to_string()).totals, e, sign);
+        add_totals(
+            &mut self.years.entry_owned(e.year.to_string()).totals,
+            e,
+            sign,
+        );
         for (dim, key) in [
             CostDimension::Month,
             CostDimension::Level,
@@ -211,7 +298,11 @@ impl CostsProjection {
         .into_iter()
         .zip(e.keys.iter())
         {
-            add_totals(self.groups.entry(&group_key(e.year, dim, key)), e, sign);
+            add_totals(
+                self.groups.entry_owned(group_key(e.year, dim, key)),
+                e,
+                sign,
+            );
         }
     }
 
@@ -233,7 +324,7 @@ impl CostsProjection {
         }
     }
 
-    fn record_expense(&mut self, ev: &StoredEvent, d: &Payload<'_>, visit_id: &str) {
+    fn record_expense(&mut self, ev: &StoredEvent, d: &CostPayload<'_>, visit_id: &str) {
         let expense_id = event::s(&d.expense_id).to_string();
         if expense_id.is_empty() || self.expenses.get(&expense_id).is_some() {
             return;
@@ -310,7 +401,7 @@ impl CostsProjection {
                 o.reversals.push(expense_id.clone());
             }
         }
-        *self.expenses.entry(&expense_id) = doc;
+        *self.expenses.entry_owned(expense_id) = doc;
     }
 
     fn decide_expense(&mut self, expense_id: &str, status: &str) {
@@ -443,9 +534,9 @@ impl Projection for CostsProjection {
             tz: cfg.tz,
             years: Docs::new("y/"),
             groups: Docs::new("g/"),
-            expenses: Docs::new("x/"),
-            visits: Docs::new("v/"),
-            bookings: Docs::new("b/"),
+            expenses: Keyed::new("x/"),
+            visits: Keyed::new("v/"),
+            bookings: Keyed::new("b/"),
         }
     }
 
@@ -477,7 +568,7 @@ impl Projection for CostsProjection {
         ) {
             return;
         }
-        let data = Payload::parse(ev.data());
+        let data = CostPayload::parse(ev.data());
         let d = &data;
         match ty {
             "ReceptionRequested" => {
@@ -498,13 +589,13 @@ impl Projection for CostsProjection {
             }
             "VisitorsArrived" => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
-                    v.arrived = Some(event::at(ev, d));
+                    v.arrived = Some(event::t(&d.at).unwrap_or(ev.occurred_at));
                 }
                 self.recount_visit(visit_id);
             }
             "VisitorsDeparted" => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
-                    v.departed = Some(event::at(ev, d));
+                    v.departed = Some(event::t(&d.at).unwrap_or(ev.occurred_at));
                 }
                 self.recount_visit(visit_id);
             }
@@ -536,5 +627,90 @@ impl Projection for CostsProjection {
         self.expenses.set_tracking(on);
         self.visits.set_tracking(on);
         self.bookings.set_tracking(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the analyses read of a payload, through either decode.
+    fn read(
+        at: &Str<'_>,
+        company: String,
+        p: (&Str<'_>, Option<i64>, usize, &Str<'_>, &Str<'_>),
+        e: (
+            Option<i64>,
+            Option<bool>,
+            &Str<'_>,
+            &Str<'_>,
+            &Str<'_>,
+            Option<i64>,
+        ),
+        legs: (Option<DateTime<FixedOffset>>, Option<DateTime<FixedOffset>>),
+    ) -> String {
+        format!("{at:?} {company} {p:?} {e:?} {legs:?}")
+    }
+
+    #[test]
+    fn the_narrow_decode_reads_what_the_full_one_reads() {
+        for bytes in [
+            &br#"{"customer": {"company": "Huaxin", "foreign": true}, "department": "east",
+                "visitors": [{"name": "Li"}, {"name": "Wang", "phone": "1"}], "late": "yes",
+                "arrival": {"at": "2026-03-10T10:00:00+08:00", "mode": "flight"},
+                "departure": {"at": "2026-03-12T10:00:00+08:00"}, "level": "senior"}"#[..],
+            br#"{"expense_id": "e1", "amount_fen": 1200, "reverses": null, "over_cap": true,
+                "category": "meal", "paid_by": "company", "booking_id": "b1", "cap_fen": 1000,
+                "notes": {"deep": [1, 2, {"x": null}]}}"#,
+            // fields of an unexpected type read as absent, the others are kept
+            br#"{"expense_id": "e2", "amount_fen": 1.5, "over_cap": "no", "category": "car"}"#,
+            br#"{"at": "2026-03-10T11:00:00+08:00", "customer": "ACME", "headcount": 3}"#,
+            br#"[1, 2]"#,
+        ] {
+            let f = Payload::parse(bytes);
+            let n = CostPayload::parse(bytes);
+            let full = read(
+                &f.at,
+                f.company(),
+                (
+                    &f.department,
+                    f.headcount,
+                    f.visitors.as_ref().map_or(0, Vec::len),
+                    &f.level,
+                    &f.expense_id,
+                ),
+                (
+                    f.amount_fen,
+                    f.over_cap,
+                    &f.reverses,
+                    &f.category,
+                    &f.paid_by,
+                    f.cap_fen,
+                ),
+                (f.arrival_at(), f.departure_at()),
+            );
+            let narrow = read(
+                &n.at,
+                n.company(),
+                (
+                    &n.department,
+                    n.headcount,
+                    n.visitors.as_ref().map_or(0, Vec::len),
+                    &n.level,
+                    &n.expense_id,
+                ),
+                (
+                    n.amount_fen,
+                    n.over_cap,
+                    &n.reverses,
+                    &n.category,
+                    &n.paid_by,
+                    n.cap_fen,
+                ),
+                (n.arrival_at(), n.departure_at()),
+            );
+            assert_eq!(narrow, full);
+            assert_eq!(n.booking_id, f.booking_id);
+        }
     }
 }

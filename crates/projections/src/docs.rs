@@ -1,50 +1,122 @@
 //! `Docs<T>`: an in-memory map of read-model documents that remembers which keys
 //! changed since the last commit, so a batch persists only what it touched. A rebuild
 //! turns the bookkeeping off and writes every document once at the end instead, packed
-//! [`PACK`] to a record.
+//! into records of about [`PACK_BYTES`].
 //!
 //! Layout in the read model: a document lives under `<prefix><key>` (JSON), or inside a
 //! pack `#<prefix><n>` (a JSON array of `[key, document]` pairs) written by a rebuild.
 //! A later change of a packed document is written under its own key, which overrides
 //! the pack on load; a removal then writes an empty value (a tombstone).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use reception_store::ReadModel;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::ProjectionError;
 
-/// A keyspace prefix plus its documents (kept sorted so answers are deterministic).
+/// The map behind [`Docs`]: a `BTreeMap` (sorted, for documents that queries list
+/// or range over) or a `HashMap` (documents only looked up by key, see [`Keyed`]).
+pub(crate) trait DocMap<T>: Default {
+    fn get(&self, key: &str) -> Option<&T>;
+    fn get_mut(&mut self, key: &str) -> Option<&mut T>;
+    fn slot(&mut self, key: String) -> &mut T;
+    fn insert(&mut self, key: String, doc: T);
+    fn remove(&mut self, key: &str) -> Option<T>;
+    fn clear(&mut self);
+    /// Every (key, document) in key order.
+    fn sorted(&self) -> Vec<(&String, &T)>;
+}
+
+impl<T: Default> DocMap<T> for BTreeMap<String, T> {
+    fn get(&self, key: &str) -> Option<&T> {
+        BTreeMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        BTreeMap::get_mut(self, key)
+    }
+    fn slot(&mut self, key: String) -> &mut T {
+        self.entry(key).or_default()
+    }
+    fn insert(&mut self, key: String, doc: T) {
+        BTreeMap::insert(self, key, doc);
+    }
+    fn remove(&mut self, key: &str) -> Option<T> {
+        BTreeMap::remove(self, key)
+    }
+    fn clear(&mut self) {
+        BTreeMap::clear(self);
+    }
+    fn sorted(&self) -> Vec<(&String, &T)> {
+        self.iter().collect()
+    }
+}
+
+impl<T: Default> DocMap<T> for HashMap<String, Box<T>> {
+    fn get(&self, key: &str) -> Option<&T> {
+        HashMap::get(self, key).map(|d| &**d)
+    }
+    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        HashMap::get_mut(self, key).map(|d| &mut **d)
+    }
+    fn slot(&mut self, key: String) -> &mut T {
+        self.entry(key).or_default()
+    }
+    fn insert(&mut self, key: String, doc: T) {
+        HashMap::insert(self, key, Box::new(doc));
+    }
+    fn remove(&mut self, key: &str) -> Option<T> {
+        HashMap::remove(self, key).map(|d| *d)
+    }
+    fn clear(&mut self) {
+        HashMap::clear(self);
+    }
+    fn sorted(&self) -> Vec<(&String, &T)> {
+        let mut all: Vec<(&String, &T)> = self.iter().map(|(k, d)| (k, &**d)).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+}
+
+/// Documents that are only looked up by key (never listed in key order by a query):
+/// a hash map, cheaper per lookup than a `BTreeMap` of a few hundred thousand keys.
+/// The documents are boxed so that the table, which doubles as it grows, stays small
+/// (growing a table of whole documents reallocates and page-faults tens of MB).
+/// Packs are still written in key order.
+pub(crate) type Keyed<T> = Docs<T, HashMap<String, Box<T>>>;
+
+/// A keyspace prefix plus its documents (kept sorted so answers are deterministic,
+/// unless [`Keyed`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Docs<T> {
+pub(crate) struct Docs<T, M = BTreeMap<String, T>> {
     prefix: &'static str,
-    pub(crate) map: BTreeMap<String, T>,
+    pub(crate) map: M,
     dirty: BTreeSet<String>,
     /// Whether changed keys are remembered (off while a rebuild builds the model).
     track: bool,
     /// Whether packs may hold documents (removals then need tombstones).
     packed: bool,
+    doc: std::marker::PhantomData<fn() -> T>,
 }
 
-/// Documents per pack record at most. sled's cost is per record, so a rebuild that
-/// writes a few hundred thousand documents one record each spends seconds inside sled.
-pub(crate) const PACK: usize = 256;
-/// A pack takes no further document that would bring it over this many bytes (a lone
-/// document may be larger). sled 0.34 writes a leaf page serialised over 128 KiB as a
-/// separate blob file that it never fsyncs (see the store's `log.rs`); a leaf holds up
-/// to 17 values, so values must stay around 7 KiB for their pages to stay in sled's
-/// fsynced log. Packs of 256 made blobs of up to 7 MB.
-pub(crate) const PACK_BYTES: usize = 7 * 1024;
+/// The size a pack record is filled up to (a document larger than this is a pack of
+/// its own). sled's cost is per record, so a rebuild that writes a few hundred
+/// thousand documents one record each spends seconds inside sled; but a sled leaf
+/// (up to 17 records) that serialises to more than an eighth of a 512 KiB segment
+/// is written as a separate blob file, rewritten whole on every change of the leaf
+/// and, in sled 0.34, not always removed when replaced: the store's directory then
+/// grows by gigabytes over a few rebuilds. 17 packs of this size stay below that.
+pub(crate) const PACK_BYTES: usize = 6 * 1024;
 
-impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
+impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     pub(crate) fn new(prefix: &'static str) -> Self {
         Docs {
             prefix,
-            map: BTreeMap::new(),
+            map: M::default(),
             dirty: BTreeSet::new(),
             track: true,
             packed: false,
+            doc: std::marker::PhantomData,
         }
     }
 
@@ -54,13 +126,15 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
 
     /// Mutable access, creating a default document; marks the key changed.
     pub(crate) fn entry(&mut self, key: &str) -> &mut T {
-        if self.track && !self.dirty.contains(key) {
-            self.dirty.insert(key.to_string());
+        self.entry_owned(key.to_string())
+    }
+
+    /// [`Docs::entry`] of a key the caller built (one map lookup).
+    pub(crate) fn entry_owned(&mut self, key: String) -> &mut T {
+        if self.track && !self.dirty.contains(&key) {
+            self.dirty.insert(key.clone());
         }
-        if !self.map.contains_key(key) {
-            self.map.insert(key.to_string(), T::default());
-        }
-        self.map.get_mut(key).expect("inserted above")
+        self.map.slot(key)
     }
 
     /// Mutable access to an existing document only; marks the key changed when present.
@@ -107,39 +181,39 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         }
     }
 
-    /// Every document into `out`, in packs of [`PACK`], and forgets what changed: for
-    /// writing a freshly built model into an empty read model.
+    /// Every document into `out`, in packs of about [`PACK_BYTES`] (a JSON array of
+    /// `[key, document]` pairs), and forgets what changed: for writing a freshly built
+    /// model into an empty read model.
     pub(crate) fn dump(
         &mut self,
         out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<(), ProjectionError> {
         self.dirty.clear();
         self.packed = true;
-        // a pack is the JSON array of its `[key, document]` pairs, built here so that
-        // its size is known as it grows
-        let mut pack: Vec<u8> = Vec::with_capacity(PACK_BYTES + 64);
-        let mut in_pack = 0usize;
-        let mut item: Vec<u8> = Vec::new();
         let mut n = 0u32;
-        let mut close = |pack: &mut Vec<u8>, in_pack: &mut usize| {
+        let mut pack = Vec::with_capacity(2 * PACK_BYTES);
+        let mut doc = Vec::new();
+        let prefix = self.prefix;
+        // packs are encoded in one reused buffer and handed out exactly sized: they all
+        // live until written, so spare capacity would be memory touched for nothing
+        let mut close = |pack: &mut Vec<u8>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>| {
             pack.push(b']');
-            let key = format!("#{}{n:08}", self.prefix).into_bytes();
-            out.push((key, Some(std::mem::take(pack))));
-            *in_pack = 0;
+            let key = format!("#{prefix}{n:08}").into_bytes();
+            out.push((key, Some(pack.as_slice().to_vec())));
+            pack.clear();
             n += 1;
         };
-        for doc in &self.map {
-            item.clear();
-            serde_json::to_writer(&mut item, &doc).map_err(ProjectionError::encode)?;
-            if in_pack > 0 && (in_pack == PACK || pack.len() + 1 + item.len() + 1 > PACK_BYTES) {
-                close(&mut pack, &mut in_pack);
+        for pair in self.map.sorted() {
+            doc.clear();
+            serde_json::to_writer(&mut doc, &pair).map_err(ProjectionError::encode)?;
+            if !pack.is_empty() && pack.len() + doc.len() >= PACK_BYTES {
+                close(&mut pack, out);
             }
-            pack.push(if in_pack == 0 { b'[' } else { b',' });
-            pack.extend_from_slice(&item);
-            in_pack += 1;
+            pack.push(if pack.is_empty() { b'[' } else { b',' });
+            pack.extend_from_slice(&doc);
         }
-        if in_pack > 0 {
-            close(&mut pack, &mut in_pack);
+        if !pack.is_empty() {
+            close(&mut pack, out);
         }
         Ok(())
     }
@@ -169,7 +243,9 @@ impl<T: Serialize + DeserializeOwned + Default> Docs<T> {
         for item in rm.scan_prefix(format!("#{}", self.prefix).as_bytes()) {
             let (k, v) = item.map_err(ProjectionError::Store)?;
             let docs: Vec<(String, T)> = serde_json::from_slice(&v).map_err(|e| decode(&k, e))?;
-            self.map.extend(docs);
+            for (key, doc) in docs {
+                self.map.insert(key, doc);
+            }
             self.packed = true;
         }
         for item in rm.scan_prefix(self.prefix.as_bytes()) {
@@ -197,29 +273,22 @@ mod tests {
         let rm = store.read_model("t").unwrap();
         let mut docs: Docs<u64> = Docs::new("d/");
         docs.set_tracking(false);
-        for i in 0..(PACK as u64 * 2 + 3) {
+        for i in 0..2000 {
             *docs.entry(&format!("{i:05}")) = i;
         }
         let mut out = Vec::new();
         docs.drain(&mut out, true).unwrap();
-        assert_eq!(out.len(), 3, "three packs");
-        let mut big: Docs<String> = Docs::new("b/");
-        big.set_tracking(false);
-        for i in 0..40 {
-            *big.entry(&format!("{i:05}")) = "x".repeat(if i == 7 { 20_000 } else { 1_000 });
-        }
-        let mut packs = Vec::new();
-        big.drain(&mut packs, true).unwrap();
-        for (_, v) in &packs {
+        // 2,000 pairs like `["01042",1042]`, 28,890 bytes with their commas, fill
+        // four packs up to PACK_BYTES and leave the rest to a fifth
+        assert_eq!(out.len(), 5, "five packs");
+        for (_, v) in &out[..4] {
             let v = v.as_ref().unwrap();
-            let docs: Vec<(String, String)> = serde_json::from_slice(v).unwrap();
             assert!(
-                v.len() <= PACK_BYTES || docs.len() == 1,
-                "{} bytes",
+                v.len() < PACK_BYTES && v.len() > PACK_BYTES - 20,
+                "{}",
                 v.len()
             );
         }
-        assert!(packs.len() > 40_000 / PACK_BYTES, "{} packs", packs.len());
         rm.commit(1, out).unwrap();
         docs.set_tracking(true);
         *docs.entry("00001") = 100;
@@ -240,5 +309,43 @@ mod tests {
         loaded.drain(&mut out, false).unwrap();
         assert_eq!(out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
         store.close().unwrap();
+    }
+
+    #[test]
+    fn a_document_larger_than_a_pack_is_a_pack_of_its_own() {
+        let mut docs: Docs<String> = Docs::new("d/");
+        docs.set_tracking(false);
+        *docs.entry("a") = "x".repeat(100);
+        *docs.entry("b") = "y".repeat(PACK_BYTES * 2);
+        *docs.entry("c") = "z".repeat(100);
+        let mut out = Vec::new();
+        docs.drain(&mut out, true).unwrap();
+        let packs: Vec<Vec<(String, String)>> = out
+            .iter()
+            .map(|(_, v)| serde_json::from_slice(v.as_ref().unwrap()).unwrap())
+            .collect();
+        let keys: Vec<Vec<&str>> = packs
+            .iter()
+            .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
+            .collect();
+        assert_eq!(keys, vec![vec!["a"], vec!["b"], vec!["c"]]);
+        assert_eq!(out[0].0, b"#d/00000000".to_vec());
+        assert_eq!(out[2].0, b"#d/00000002".to_vec());
+    }
+
+    #[test]
+    fn keyed_documents_are_packed_in_key_order_like_sorted_ones() {
+        let mut sorted: Docs<u64> = Docs::new("d/");
+        let mut keyed: Keyed<u64> = Keyed::new("d/");
+        for i in (0..3000u64).rev() {
+            let key = format!("k{}", i * 7919 % 3001);
+            *sorted.entry(&key) = i;
+            *keyed.entry(&key) = i;
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        sorted.drain(&mut a, true).unwrap();
+        keyed.drain(&mut b, true).unwrap();
+        assert!(a.len() > 1);
+        assert_eq!(a, b);
     }
 }

@@ -123,8 +123,9 @@ fn generations(name: &str) -> [String; 2] {
     [format!("{name}.1"), format!("{name}.2")]
 }
 
-/// Documents per sled batch when a rebuilt model is written into its shadow keyspace.
-const WRITE_CHUNK: usize = 16_384;
+/// Records (packs of documents, see `docs.rs`) per sled batch when a rebuilt model is
+/// written into its shadow keyspace.
+const WRITE_CHUNK: usize = 4096;
 
 /// The model being served with the keyspace it persists to.
 struct Live<P> {
@@ -220,13 +221,13 @@ impl<P: Projection> Slot<P> {
     /// live model's write lock for the last few events only, switches [`ACTIVE`] to
     /// the shadow and serves the new model. Until that one commit the old model and
     /// keyspace stay in force, also across a crash; so they do when the scan stops
-    /// before `total`. Returns the seconds spent writing.
+    /// before `total`. Returns the seconds spent writing and the thread's CPU seconds.
     fn rebuild_from(
         &self,
         feed: Feed,
         read: &ReadSide,
         is_board: bool,
-    ) -> Result<f64, ProjectionError> {
+    ) -> Result<(f64, f64), ProjectionError> {
         let Feed {
             rx,
             recycle,
@@ -271,16 +272,17 @@ impl<P: Projection> Slot<P> {
         model.drain(&mut all, true)?;
         let t_enc = t.elapsed();
         model.set_tracking(true);
-        let mut chunks = all.chunks(WRITE_CHUNK).peekable();
-        while let Some(chunk) = chunks.next() {
-            let checkpoint = if chunks.peek().is_none() { pos } else { 0 };
-            shadow.commit(checkpoint, chunk.to_vec())?;
-        }
-        if all.is_empty() {
-            shadow.commit(pos, Vec::new())?;
-        }
         let n_docs = all.len();
-        drop(all);
+        // the records move into the batches (no copy); the last carries the checkpoint
+        let mut rest = all.into_iter().peekable();
+        loop {
+            let chunk: Changes = rest.by_ref().take(WRITE_CHUNK).collect();
+            let last = rest.peek().is_none();
+            shadow.commit(if last { pos } else { 0 }, chunk)?;
+            if last {
+                break;
+            }
+        }
         let mut writing = t.elapsed();
         let t_commit = writing;
         // catch up with the live model while it keeps serving and applying
@@ -337,7 +339,8 @@ impl<P: Projection> Slot<P> {
             clear_old_secs = (t2.elapsed() - t_drop).as_secs_f64(),
             "rebuilt"
         );
-        Ok(writing.as_secs_f64())
+        let cpu = cpu_secs("/proc/thread-self/stat").unwrap_or(f64::NAN);
+        Ok((writing.as_secs_f64(), cpu))
     }
 }
 
@@ -627,7 +630,7 @@ impl ReadSide {
         let total = i.store.head().0;
         progress(0, total);
         type Batch = Arc<Vec<StoredEvent>>;
-        type Worker<'s> = std::thread::ScopedJoinHandle<'s, Result<f64, ProjectionError>>;
+        type Worker<'s> = std::thread::ScopedJoinHandle<'s, Result<(f64, f64), ProjectionError>>;
         std::thread::scope(|scope| {
             let (ptx, prx) = std::sync::mpsc::channel::<(usize, u64)>();
             let mut senders = Vec::new();
@@ -683,7 +686,7 @@ impl ReadSide {
                     for tx in &senders {
                         if tx.send(Arc::clone(&batch)).is_err() {
                             // a projection failed; its error is reported below
-                            return Ok(busy.as_secs_f64());
+                            return Ok((busy.as_secs_f64(), f64::NAN));
                         }
                     }
                 }
@@ -692,7 +695,8 @@ impl ReadSide {
                     drop(done);
                 }
                 tracing::debug!(thread_cpu_secs = ?cpu_secs("/proc/thread-self/stat"), "rebuild scan done");
-                Ok(busy.as_secs_f64())
+                let cpu = cpu_secs("/proc/thread-self/stat").unwrap_or(f64::NAN);
+                Ok((busy.as_secs_f64(), cpu))
             });
             let reader: Worker<'_> = reader.expect("spawning the rebuild scan thread");
             let mut done = vec![0u64; names.len()];
@@ -708,18 +712,24 @@ impl ReadSide {
             let reading = join(reader);
             let mut writing = 0f64;
             let mut first_err = None;
-            for w in workers {
+            let mut cpu = Vec::new();
+            for (w, name) in workers.into_iter().zip(&names) {
                 match join(w) {
-                    Ok(p) => writing = writing.max(p),
+                    Ok((p, c)) => {
+                        writing = writing.max(p);
+                        cpu.push((*name, c));
+                    }
                     Err(e) => first_err = first_err.or(Some(e)),
                 }
             }
-            let reading = reading?;
+            let (reading, scan_cpu) = reading?;
+            cpu.insert(0, ("scan", scan_cpu));
             match first_err {
                 Some(e) => Err(e),
                 None => Ok(RebuildTimes {
                     reading,
                     persisting: writing,
+                    cpu,
                 }),
             }
         })
@@ -752,6 +762,8 @@ struct RebuildTimes {
     reading: f64,
     /// The slowest projection's time encoding its documents, writing them and swapping.
     persisting: f64,
+    /// CPU seconds of each rebuild thread: the scan, then each projection's.
+    cpu: Vec<(&'static str, f64)>,
 }
 
 fn selected(only: Option<&str>) -> Result<Vec<&'static str>, ProjectionError> {
@@ -787,9 +799,9 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
     // read-alone passes run on a helper thread, so their garbage does not fragment the
     // heap arena of this thread, which then measures the queries (as a server's
     // request threads never do that work either).
-    let (read, read_secs, scan_secs) = std::thread::scope(|scope| {
+    let (read, read_secs, scan_secs, scan_cpu) = std::thread::scope(|scope| {
         scope
-            .spawn(|| -> Result<(ReadSide, f64, f64), ProjectionError> {
+            .spawn(|| -> Result<(ReadSide, f64, f64, f64), ProjectionError> {
                 let read = ReadSide::open(store, ReadSideConfig::default())?;
                 // the store's share before: reading and decoding whole envelopes
                 let started = Instant::now();
@@ -804,6 +816,7 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
                 }
                 let read_secs = started.elapsed().as_secs_f64();
                 // the store's share in a rebuild: scanning the log alone
+                let cpu_before = cpu_secs("/proc/thread-self/stat");
                 let started = Instant::now();
                 let mut from = 1;
                 while from <= total {
@@ -814,7 +827,12 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
                     };
                     from = last + 1;
                 }
-                Ok((read, read_secs, started.elapsed().as_secs_f64()))
+                let scan_secs = started.elapsed().as_secs_f64();
+                let cpu = match (cpu_before, cpu_secs("/proc/thread-self/stat")) {
+                    (Some(a), Some(b)) => b - a,
+                    _ => f64::NAN,
+                };
+                Ok((read, read_secs, scan_secs, cpu))
             })
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -824,7 +842,13 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
     let RebuildTimes {
         reading,
         persisting,
+        cpu: threads,
     } = read.rebuild_timed(None, &mut |_, _| {})?;
+    let threads = threads
+        .iter()
+        .map(|(name, c)| format!("{name} {c:.2}"))
+        .collect::<Vec<_>>()
+        .join(" / ");
     let secs = started.elapsed().as_secs_f64();
     let rate = total as f64 / secs.max(1e-9);
     let cpu = match (cpu_before, cpu_secs("/proc/self/stat")) {
@@ -885,10 +909,11 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
          | visits / open visits on board / customers | {visits} / {open_visits} / {} | 10,000 visits |\n\
          | board contents: timeline items today / open complaints / people on site | {today} / {open_complaints} / {on_site} | — |\n\
          | reading the log alone with `read_all` (full envelope decode, no projection) | {read_secs:.2} s = {:.0} events/s | — |\n\
-         | scanning the log alone with `scan` (what a rebuild reads, no projection) | {scan_secs:.2} s = {:.0} events/s | — |\n\
+         | scanning the log alone with `scan` (what a rebuild reads, no projection) | {scan_secs:.2} s = {:.0} events/s ({scan_cpu:.2} CPU-s) | — |\n\
          | rebuild, all projections | {secs:.2} s = **{rate:.0} events/s** | ≥ 200,000 events/s |\n\
          | rebuild: scan thread in `scan` / slowest projection writing its documents and swapping | {reading:.2} s / {persisting:.2} s of {secs:.2} s | — |\n\
          | rebuild: CPU time of the process (all threads; less load-dependent than the wall time) | {cpu} | — |\n\
+         | rebuild: CPU seconds per thread (scan / projections; archive's second encoding thread not counted) | {threads} | — |\n\
          | board query (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\
          | yearly cost report {year}, all dimensions (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\
          | customer profile (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n",

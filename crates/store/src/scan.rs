@@ -62,75 +62,207 @@ impl StoredEvent {
     }
 }
 
-/// The envelope fields [`StoredEvent`] keeps; the rest is skipped without allocating.
-#[derive(Deserialize)]
-struct Head<'a> {
-    seq: u64,
-    #[serde(borrow)]
-    stream: std::borrow::Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    event_type: std::borrow::Cow<'a, str>,
-    schema: u32,
-    occurred_at: DateTime<FixedOffset>,
-    #[serde(borrow)]
-    actor: ActorRole<'a>,
-    #[allow(dead_code)]
-    data: IgnoredAny,
+/// The envelope fields [`StoredEvent`] keeps, read in stored order up to the `data`
+/// key (the payload itself is not walked; the rest is skipped without allocating).
+#[derive(Default)]
+struct Head {
+    seq: Option<u64>,
+    stream: Option<String>,
+    event_type: Option<String>,
+    schema: Option<u32>,
+    occurred_at: Option<DateTime<FixedOffset>>,
+    actor_role: Option<String>,
+    /// Where the payload starts: just after the top-level `"data":`.
+    data_at: Option<usize>,
 }
 
 #[derive(Deserialize)]
-struct ActorRole<'a> {
-    #[serde(borrow)]
-    role: std::borrow::Cow<'a, str>,
+struct ActorRole {
+    role: String,
 }
-
-/// Where the payload starts: the first `,"data":` of a stored envelope is its own field
-/// (no field before it is a free-form map, and quotes inside strings are escaped).
-const DATA_FIELD: &[u8] = b",\"data\":";
 
 fn decode(
     seq: u64,
     bytes: sled::IVec,
     upcaster: Option<&dyn Upcaster>,
 ) -> Result<StoredEvent, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
-    let head: Head<'_> = serde_json::from_slice(&bytes)
-        .map_err(|e| corrupt(format!("stored envelope does not parse: {e}")))?;
-    if head.seq != seq {
-        return Err(corrupt(format!(
-            "stored under seq {seq} but says {}",
-            head.seq
-        )));
+    use serde::de::{MapAccess, Visitor};
+
+    /// Reads the envelope's fields into `head` and stops at the `data` key, whose
+    /// position in the input it notes (the key is borrowed from the input, so its
+    /// address says where it is). Stopping early makes the parser report unread
+    /// input, which the caller ignores once `data_at` is set.
+    struct Fields<'h> {
+        head: &'h mut Head,
+        base: usize,
     }
-    let (stream, event_type, actor_role) = (
-        head.stream.into_owned(),
-        head.event_type.into_owned(),
-        head.actor.role.into_owned(),
-    );
-    let (schema, occurred_at) = (head.schema, head.occurred_at);
-    let start = bytes
-        .windows(DATA_FIELD.len())
-        .position(|w| w == DATA_FIELD)
-        .map(|p| p + DATA_FIELD.len());
-    let data = match start {
-        Some(start) if bytes.ends_with(b"}") && start < bytes.len() - 1 => {
-            let end = bytes.len() - 1;
-            Payload::Stored(bytes, start..end)
+    impl<'de> Visitor<'de> for Fields<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a stored envelope")
         }
-        // not in the compact stored form: take the payload the slow way
-        _ => Payload::Owned(
-            serde_json::to_vec(&codec::decode_envelope(seq, &bytes)?.data)
-                .map_err(|e| corrupt(e.to_string()))?,
-        ),
-    };
-    let mut ev = StoredEvent {
-        seq,
-        stream,
-        event_type,
-        schema,
-        occurred_at,
-        actor_role,
-        data,
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let h = self.head;
+            while let Some(key) = map.next_key::<&'de str>()? {
+                match key {
+                    "seq" => h.seq = Some(map.next_value()?),
+                    "stream" => h.stream = Some(map.next_value()?),
+                    "type" => h.event_type = Some(map.next_value()?),
+                    "schema" => h.schema = Some(map.next_value()?),
+                    "occurred_at" => {
+                        let text = map.next_value::<&'de str>()?;
+                        h.occurred_at = Some(match rfc3339(text) {
+                            Some(t) => t,
+                            None => DateTime::parse_from_rfc3339(text)
+                                .map_err(serde::de::Error::custom)?,
+                        });
+                    }
+                    "actor" => h.actor_role = Some(map.next_value::<ActorRole>()?.role),
+                    "data" => {
+                        h.data_at = (key.as_ptr() as usize)
+                            .checked_sub(self.base)
+                            .map(|at| at + b"data\":".len());
+                        return Ok(());
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.f]±HH:MM` or `...Z` as chrono writes it; None for
+    /// anything else (then chrono's own parser decides).
+    fn rfc3339(s: &str) -> Option<DateTime<FixedOffset>> {
+        use chrono::{NaiveDate, TimeZone};
+        let b = s.as_bytes();
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b.get(r)?.iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (mut i, mut nanos) = (19, 0u32);
+        if b[i] == b'.' {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            nanos = num(i + 1..i + 1 + digits)? * 10u32.pow(9 - digits as u32);
+            i += 1 + digits;
+        }
+        let offset = match &b[i..] {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let secs = (num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60) as i32;
+                if *sign == b'-' {
+                    -secs
+                } else {
+                    secs
+                }
+            }
+            _ => return None,
+        };
+        let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+        let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if sec > 59 {
+            return None;
+        }
+        let local = date.and_hms_nano_opt(h, m, sec, nanos)?;
+        FixedOffset::east_opt(offset)?
+            .from_local_datetime(&local)
+            .single()
+    }
+
+    /// Whether `rest` is an object or array payload whose brackets close exactly
+    /// before the envelope's final `}` (strings skipped, escapes honoured): a cheap
+    /// structural check instead of a full parse, so that a record cut short or
+    /// followed by other fields is not sliced. Anything else takes the slow path.
+    fn closed(rest: &[u8]) -> bool {
+        if !matches!(rest.first(), Some(b'{' | b'[')) {
+            return false;
+        }
+        let (mut depth, mut i) = (0usize, 0);
+        while i < rest.len() {
+            match rest[i] {
+                b'"' => loop {
+                    i += 1;
+                    match rest.get(i) {
+                        Some(b'"') => break,
+                        Some(b'\\') => i += 1,
+                        Some(_) => {}
+                        None => return false,
+                    }
+                },
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return &rest[i + 1..] == b"}";
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        false
+    }
+
+    let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
+    let mut head = Head::default();
+    {
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let fields = Fields {
+            head: &mut head,
+            base: bytes.as_ptr() as usize,
+        };
+        // an error also when the visitor stopped at `data` (unread input follows):
+        // what `head` holds then decides
+        let _ = serde::Deserializer::deserialize_map(&mut de, fields);
+    }
+    let mut ev = match head {
+        Head {
+            seq: Some(s),
+            stream: Some(stream),
+            event_type: Some(event_type),
+            schema: Some(schema),
+            occurred_at: Some(occurred_at),
+            actor_role: Some(actor_role),
+            data_at: Some(start),
+        } if s == seq
+            && start < bytes.len() - 1
+            && bytes[..start].ends_with(b"\"data\":")
+            && closed(&bytes[start..]) =>
+        {
+            let end = bytes.len() - 1;
+            StoredEvent {
+                seq,
+                stream,
+                event_type,
+                schema,
+                occurred_at,
+                actor_role,
+                data: Payload::Stored(bytes, start..end),
+            }
+        }
+        // not in the compact stored form: take the envelope the slow way
+        _ => {
+            let env = codec::decode_envelope(seq, &bytes)?;
+            if env.seq != seq {
+                return Err(corrupt(format!(
+                    "stored under seq {seq} but says {}",
+                    env.seq
+                )));
+            }
+            StoredEvent::from_envelope(&env)
+        }
     };
     if let Some(u) = upcaster.filter(|u| u.rewrites(&ev.event_type, ev.schema)) {
         let value: serde_json::Value = serde_json::from_slice(ev.data())
@@ -295,5 +427,91 @@ mod tests {
             assert_eq!((up[0].schema, up[1].schema, up[2].schema), (2, 1, 2));
             assert_eq!(up[2].data(), br#"{"tag":1}"#);
         }
+    }
+
+    fn envelope(occurred_at: &str) -> Envelope {
+        Envelope {
+            seq: 7,
+            stream: "visit-\"1\"".into(),
+            version: 3,
+            id: uuid::Uuid::now_v7(),
+            event_type: "MealBooked".into(),
+            schema: 2,
+            occurred_at: DateTime::parse_from_rfc3339(occurred_at).unwrap(),
+            recorded_at: chrono::Utc::now(),
+            actor: Actor {
+                user: "li.na".into(),
+                role: "reception".into(),
+            },
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: uuid::Uuid::now_v7(),
+            prev_hash: "ab".repeat(32),
+            hash: "cd".repeat(32),
+            data: json!({"data": {"data": [1, "x"]}, "s": "}\\\"]{", "at": "2026-12-02T12:00:00+08:00"}),
+        }
+    }
+
+    fn same(ev: &StoredEvent, env: &Envelope) {
+        let data: serde_json::Value = serde_json::from_slice(ev.data()).unwrap();
+        assert_eq!(
+            (
+                ev.seq,
+                &ev.stream,
+                &ev.event_type,
+                ev.schema,
+                ev.occurred_at,
+                &ev.actor_role,
+                &data
+            ),
+            (
+                env.seq,
+                &env.stream,
+                &env.event_type,
+                env.schema,
+                env.occurred_at,
+                &env.actor.role,
+                &env.data
+            )
+        );
+    }
+
+    #[test]
+    fn decode_reads_stored_times_and_takes_other_layouts_the_slow_way() {
+        for at in [
+            "2026-12-02T08:00:00+08:00",
+            "2026-12-02T00:00:00Z",
+            "2026-12-01T19:30:00.123456789-05:30",
+            "2026-12-02T08:00:00.5+00:00",
+            "2024-02-29T23:59:59+14:00",
+            "1999-12-31T23:59:59.000001-12:00",
+        ] {
+            let env = envelope(at);
+            let stored = serde_json::to_vec(&env).unwrap();
+            let ev = decode(7, sled::IVec::from(stored), None).unwrap();
+            same(&ev, &env);
+            assert!(matches!(ev.data, Payload::Stored(..)), "compact: sliced");
+            let pretty = serde_json::to_vec_pretty(&env).unwrap();
+            same(&decode(7, sled::IVec::from(pretty), None).unwrap(), &env);
+        }
+        // `data` before other fields: the head is incomplete at `data`, so the
+        // envelope is parsed whole
+        let env = envelope("2026-12-02T08:00:00+08:00");
+        let mut map = serde_json::to_value(&env).unwrap();
+        let data = map.as_object_mut().unwrap().remove("data").unwrap();
+        let mut reordered = serde_json::Map::new();
+        reordered.insert("data".into(), data);
+        reordered.extend(map.as_object().unwrap().clone());
+        let bytes = serde_json::to_vec(&serde_json::Value::Object(reordered)).unwrap();
+        let ev = decode(7, sled::IVec::from(bytes.clone()), None).unwrap();
+        same(&ev, &env);
+        assert!(matches!(ev.data, Payload::Owned(_)));
+        // the wrong seq and a broken record are errors, not events
+        assert!(matches!(
+            decode(8, sled::IVec::from(bytes), None),
+            Err(StoreError::Corrupt { seq: 8, .. })
+        ));
+        let mut stored = serde_json::to_vec(&env).unwrap();
+        stored.truncate(stored.len() - 1);
+        assert!(decode(7, sled::IVec::from(stored), None).is_err());
     }
 }
