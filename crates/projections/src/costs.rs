@@ -229,19 +229,15 @@ impl<'a> CostPayload<'a> {
     }
 
     fn company(&self) -> String {
-        match &self.customer {
-            Some(Customer::Name(c)) => c.to_string(),
-            Some(Customer::Object { company, .. }) => event::s(company).to_string(),
-            None => String::new(),
-        }
+        event::company_of(&self.customer)
     }
 
     fn arrival_at(&self) -> Option<DateTime<FixedOffset>> {
-        self.arrival.as_ref().and_then(|a| event::t(&a.at))
+        event::leg_at(&self.arrival)
     }
 
     fn departure_at(&self) -> Option<DateTime<FixedOffset>> {
-        self.departure.as_ref().and_then(|a| event::t(&a.at))
+        event::leg_at(&self.departure)
     }
 }
 

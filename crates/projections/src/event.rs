@@ -218,24 +218,34 @@ pub(crate) fn at(ev: &StoredEvent, p: &Payload<'_>) -> DateTime<FixedOffset> {
     t(&p.at).unwrap_or(ev.occurred_at)
 }
 
+/// The customer's company name (`customer` given as a string or as `{company}`).
+pub(crate) fn company_of(customer: &Option<Customer<'_>>) -> String {
+    match customer {
+        Some(Customer::Name(c)) => c.to_string(),
+        Some(Customer::Object { company, .. }) => s(company).to_string(),
+        None => String::new(),
+    }
+}
+
+/// A leg's `at` (`arrival.at`, `departure.at`) as a time.
+pub(crate) fn leg_at(leg: &Option<Leg<'_>>) -> Option<DateTime<FixedOffset>> {
+    leg.as_ref().and_then(|l| t(&l.at))
+}
+
 impl Payload<'_> {
-    /// The customer's company name (`customer` given as a string or as `{company}`).
+    /// The customer's company name (see [`company_of`]).
     pub(crate) fn company(&self) -> String {
-        match &self.customer {
-            Some(Customer::Name(c)) => c.to_string(),
-            Some(Customer::Object { company, .. }) => s(company).to_string(),
-            None => String::new(),
-        }
+        company_of(&self.customer)
     }
 
     /// `arrival.at` as a time.
     pub(crate) fn arrival_at(&self) -> Option<DateTime<FixedOffset>> {
-        self.arrival.as_ref().and_then(|a| t(&a.at))
+        leg_at(&self.arrival)
     }
 
     /// `departure.at` as a time.
     pub(crate) fn departure_at(&self) -> Option<DateTime<FixedOffset>> {
-        self.departure.as_ref().and_then(|a| t(&a.at))
+        leg_at(&self.departure)
     }
 }
 
