@@ -101,12 +101,11 @@ pub(crate) struct Docs<T, M = BTreeMap<String, T>> {
 
 /// The size a pack record is filled up to (a document larger than this is a pack of
 /// its own). sled's cost is per record, so a rebuild that writes a few hundred
-/// thousand documents one record each spends seconds inside sled; but a sled leaf
-/// (up to 17 records) that serialises to more than an eighth of a 512 KiB segment
-/// is written as a separate blob file, rewritten whole on every change of the leaf
-/// and, in sled 0.34, not always removed when replaced: the store's directory then
-/// grows by gigabytes over a few rebuilds. 17 packs of this size stay below that.
-pub(crate) const PACK_BYTES: usize = 6 * 1024;
+/// thousand documents one record each spends seconds inside sled; but values over
+/// [`reception_store::MAX_INLINE_VALUE_BYTES`] let sled write whole leaves as blob
+/// files it never fsyncs (packs of 256 documents made 3,192 of them, 5.4 GB, in a
+/// 1M-event store), so packs stop below that.
+pub(crate) const PACK_BYTES: usize = reception_store::MAX_INLINE_VALUE_BYTES;
 
 impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     pub(crate) fn new(prefix: &'static str) -> Self {

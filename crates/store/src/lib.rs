@@ -236,6 +236,14 @@ pub enum ReplicateError {
     Store(#[from] StoreError),
 }
 
+/// The largest value worth storing in one sled key, for the log's records and for
+/// read models alike. sled 0.34 keeps values inline in leaf pages of up to 17 entries
+/// and writes a page serialised over segment size / 4 (128 KiB) as a separate blob
+/// file, which it never fsyncs (spacejam/sled#1077): a power cut could lose it. Values
+/// of at most 7 KiB keep a full leaf (17 × 7 KiB ≈ 119 KiB with keys and headers) in
+/// sled's fsynced log. [`Store::open`] warns when blob files exist.
+pub const MAX_INLINE_VALUE_BYTES: usize = 7 * 1024;
+
 /// What the store's writer has committed since it opened ([`Store::commit_stats`]):
 /// `events / batches` is the mean group-commit size, `events / records` the mean
 /// number of envelopes per log record.

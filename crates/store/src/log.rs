@@ -26,13 +26,10 @@ pub(crate) const RECORD_TAG: u8 = 0xB3;
 /// At most this many envelopes go into one record.
 pub(crate) const MAX_RECORD_EVENTS: usize = 64;
 /// A record takes no further envelope that would bring it over this many bytes (a
-/// lone envelope may be larger). sled 0.34 keeps values inline in leaf pages of up to
-/// 17 entries and writes a page serialised over segment size / 4 (128 KiB) as a
-/// separate blob file, which it never fsyncs: records must stay small enough that a
-/// leaf full of them stays well under that (17 × 7 KiB ≈ 119 KiB with keys and
-/// headers). With ~800-byte envelopes that is 8 per record: a batch of 64 single-event
-/// appends writes 8 log keys instead of 64.
-pub(crate) const MAX_RECORD_BYTES: usize = 7 * 1024;
+/// lone envelope may be larger): [`crate::MAX_INLINE_VALUE_BYTES`]. With ~800-byte
+/// envelopes that is 8 per record: a batch of 64 single-event appends writes 8 log
+/// keys instead of 64.
+pub(crate) const MAX_RECORD_BYTES: usize = crate::MAX_INLINE_VALUE_BYTES;
 
 /// Encodes the envelopes of consecutive seqs as one record (one envelope: itself).
 pub(crate) fn encode_record<B: AsRef<[u8]>>(envelopes: &[B]) -> Vec<u8> {
