@@ -191,6 +191,8 @@ pub(crate) struct LogIter {
     next: u64,
     end: u64,
     failed: bool,
+    /// An error met while opening, handed out as the first item.
+    opening: Option<StoreError>,
 }
 
 impl LogIter {
@@ -202,6 +204,7 @@ impl LogIter {
             next: from,
             end,
             failed: false,
+            opening: None,
         };
         if from > end {
             return it;
@@ -212,7 +215,11 @@ impl LogIter {
             .next_back()
         {
             Some(Ok((key, _))) => codec::decode_log_key(&key).unwrap_or(from),
-            _ => from,
+            Some(Err(e)) => {
+                it.opening = Some(io_err(e));
+                return it;
+            }
+            None => from,
         };
         it.range = Some(events.range(codec::log_key(start)..=codec::log_key(end)));
         it
@@ -231,6 +238,10 @@ impl Iterator for LogIter {
     type Item = Result<(u64, sled::IVec), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.opening.take() {
+            self.failed = true;
+            return Some(Err(e));
+        }
         if self.failed || self.next > self.end {
             return None;
         }
