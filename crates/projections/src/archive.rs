@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::docs::{Docs, Keyed};
@@ -38,7 +39,84 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The event's payload fields of interest (e.g. `hotel`, `stars`, `venue`, `item`).
-    pub fields: BTreeMap<String, Value>,
+    pub fields: Fields,
+}
+
+/// A JSON object of payload fields, kept as its compact encoding (keys sorted) rather
+/// than as a map of values: the archive holds hundreds of thousands of these, and as
+/// `BTreeMap<String, Value>`s they took several times the memory (a map node, a key
+/// string and a value per field). Fresh memory is dear on the benchmark machine (the
+/// kernel zeroes each new page; 1.4–2.5 s per GB there, see BENCHMARKS.md), so the
+/// archive's size was much of its rebuild time. Serialises as the object itself, so
+/// answers and stored documents look exactly as before; reads parse it on demand (a
+/// query looks at a few entries).
+#[derive(Clone, Default)]
+pub struct Fields(Option<Box<RawValue>>);
+
+impl Fields {
+    /// The encoding of `map` (sorted keys, as a `BTreeMap` serialises).
+    pub fn from_map(map: &BTreeMap<String, Value>) -> Fields {
+        if map.is_empty() {
+            return Fields::default();
+        }
+        // a map with string keys of JSON values always encodes
+        Fields(serde_json::value::to_raw_value(map).ok())
+    }
+
+    /// The fields as a map (empty for an empty entry).
+    pub fn to_map(&self) -> BTreeMap<String, Value> {
+        match &self.0 {
+            Some(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
+            None => BTreeMap::new(),
+        }
+    }
+
+    /// One field's value.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.to_map().remove(key)
+    }
+
+    /// Sets fields (rare: a souvenir handed, a matter confirmed), re-encoding the object.
+    pub fn extend(&mut self, fields: impl IntoIterator<Item = (String, Value)>) {
+        let mut map = self.to_map();
+        map.extend(fields);
+        *self = Fields::from_map(&map);
+    }
+
+    /// The compact JSON text (`{}` when empty).
+    pub fn as_json(&self) -> &str {
+        self.0.as_deref().map_or("{}", RawValue::get)
+    }
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_json())
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(s),
+            None => BTreeMap::<String, Value>::new().serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    /// Through a map, so that any deserializer (not only serde_json's) can produce one
+    /// and the text is always the canonical encoding that equality compares.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, Value>::deserialize(d)?;
+        Ok(Fields::from_map(&map))
+    }
 }
 
 /// A visit as remembered by the archive.
@@ -68,7 +146,7 @@ pub struct VisitRecord {
     pub matters: Vec<Entry>,
     /// The return call's feedback (`reached`, `products`, `corporate_image`,
     /// `reception`, `satisfaction`).
-    pub return_call: Option<BTreeMap<String, Value>>,
+    pub return_call: Option<Fields>,
     pub complaint_ids: Vec<String>,
 }
 
@@ -174,7 +252,10 @@ fn entry(mut d: BTreeMap<String, Value>, id_field: &str, ev: &StoredEvent) -> En
     d.remove(id_field);
     d.entry("at".into())
         .or_insert_with(|| Value::String(ev.occurred_at.to_rfc3339()));
-    Entry { id, fields: d }
+    Entry {
+        id,
+        fields: Fields::from_map(&d),
+    }
 }
 
 /// The payload fields the archive keeps of a visit event (with the entry's id field
@@ -388,11 +469,13 @@ impl ArchiveProjection {
                         .map(|i| Entry {
                             id: None,
                             fields: match i {
-                                Value::Object(mut i) => ["at", "kind", "title", "place"]
-                                    .iter()
-                                    .filter_map(|n| i.remove_entry(*n))
-                                    .collect(),
-                                _ => BTreeMap::new(),
+                                Value::Object(mut i) => Fields::from_map(
+                                    &["at", "kind", "title", "place"]
+                                        .iter()
+                                        .filter_map(|n| i.remove_entry(*n))
+                                        .collect(),
+                                ),
+                                _ => Fields::default(),
                             },
                         })
                         .collect(),
@@ -410,36 +493,32 @@ impl ArchiveProjection {
             "MealBooked" => v.dining.push(entry(d, "booking_id", ev)),
             "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
             "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
-                let mut e = entry(d, "", ev);
-                e.fields
-                    .insert("event".into(), Value::String(ev.event_type.clone()));
-                v.tours_and_meetings.push(e);
+                d.insert("event".into(), Value::String(ev.event_type.clone()));
+                v.tours_and_meetings.push(entry(d, "", ev));
             }
             "SouvenirPlanned" => {
-                let mut e = entry(d, "souvenir_id", ev);
-                e.fields.insert("handed".into(), Value::Bool(false));
-                v.gifts.push(e);
+                d.insert("handed".into(), Value::Bool(false));
+                v.gifts.push(entry(d, "souvenir_id", ev));
             }
             "SouvenirHanded" => {
                 let id = opt_str(&d, "souvenir_id");
                 if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
-                    g.fields.insert("handed".into(), Value::Bool(true));
+                    g.fields.extend([("handed".into(), Value::Bool(true))]);
                 }
             }
             "CooperationMatterProposed" => {
-                let mut e = entry(d, "matter_id", ev);
-                e.fields.insert("confirmed".into(), Value::Bool(false));
-                v.matters.push(e);
+                d.insert("confirmed".into(), Value::Bool(false));
+                v.matters.push(entry(d, "matter_id", ev));
             }
             "CooperationMatterConfirmed" => {
                 let id = opt_str(&d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
-                    m.fields.insert("confirmed".into(), Value::Bool(true));
                     d.remove("matter_id");
+                    d.insert("confirmed".into(), Value::Bool(true));
                     m.fields.extend(d);
                 }
             }
-            "ReturnCallDone" => v.return_call = Some(d),
+            "ReturnCallDone" => v.return_call = Some(Fields::from_map(&d)),
             _ => {}
         }
     }
@@ -565,20 +644,20 @@ impl ArchiveProjection {
             .map(|v| {
                 let strings = |list: &[Entry], key: &str| -> Vec<String> {
                     list.iter()
-                        .filter_map(|e| {
-                            e.fields
-                                .get(key)
-                                .and_then(Value::as_str)
-                                .map(str::to_string)
+                        .filter_map(|e| match e.fields.get(key) {
+                            Some(Value::String(s)) => Some(s),
+                            _ => None,
                         })
                         .collect()
                 };
                 let mut open_issues: Vec<String> = v
                     .matters
                     .iter()
-                    .filter(|m| m.fields.get("confirmed") != Some(&Value::Bool(true)))
-                    .filter_map(|m| m.fields.get("text").and_then(Value::as_str))
-                    .map(|t| format!("unconfirmed matter: {t}"))
+                    .filter(|m| m.fields.get("confirmed") != Some(Value::Bool(true)))
+                    .filter_map(|m| match m.fields.get("text") {
+                        Some(Value::String(t)) => Some(format!("unconfirmed matter: {t}")),
+                        _ => None,
+                    })
                     .collect();
                 open_issues.extend(
                     complaints
@@ -598,7 +677,7 @@ impl ArchiveProjection {
                         .return_call
                         .as_ref()
                         .and_then(|r| r.get("satisfaction"))
-                        .and_then(Value::as_i64),
+                        .and_then(|s| s.as_i64()),
                     open_issues,
                 }
             });
@@ -646,17 +725,16 @@ impl Projection for ArchiveProjection {
             // a rebuild's full write: the two big keyspaces are encoded side by side
             let (customers, visits) = (&mut self.customers, &mut self.visits);
             let theirs = std::thread::scope(|scope| {
-                let other = scope.spawn(move || {
-                    let mut theirs = Vec::new();
-                    customers.drain(&mut theirs, true).map(|()| theirs)
-                });
+                let mut theirs = out.fork();
+                let other =
+                    scope.spawn(move || customers.drain(&mut theirs, true).map(|()| theirs));
                 let mine = visits.drain(out, true);
                 let theirs = other
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 mine.and(theirs)
             })?;
-            out.extend(theirs);
+            out.append(theirs);
         } else {
             self.customers.drain(out, all)?;
             self.visits.drain(out, all)?;
@@ -675,6 +753,42 @@ impl Projection for ArchiveProjection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_encode_like_the_map_they_replace_and_read_back_old_documents() {
+        let map: BTreeMap<String, Value> = serde_json::from_str(
+            r#"{"venue": "Lu \"Yuan\"", "party_size": 8, "at": "2026-03-02T12:00:00+08:00", "notes": {"a": [1, null]}}"#,
+        )
+        .unwrap();
+        let fields = Fields::from_map(&map);
+        // an entry serialises exactly as the map did (what answers and stored
+        // documents of earlier versions hold)
+        let old = serde_json::to_string(&map).unwrap();
+        assert_eq!(serde_json::to_string(&fields).unwrap(), old);
+        assert_eq!(fields.to_map(), map);
+        let loaded: Fields = serde_json::from_str(&old).unwrap();
+        assert_eq!(loaded, fields);
+        let spaced: Fields = serde_json::from_str(r#"{ "party_size" : 8 }"#).unwrap();
+        assert_eq!(spaced.as_json(), r#"{"party_size":8}"#);
+        assert_eq!(fields.get("venue"), Some(Value::from("Lu \"Yuan\"")));
+        assert_eq!(fields.get("absent"), None);
+        let mut handed = fields.clone();
+        handed.extend([("handed".to_string(), Value::Bool(true))]);
+        assert_eq!(handed.get("handed"), Some(Value::Bool(true)));
+        assert_eq!(handed.get("party_size"), Some(Value::from(8)));
+        assert_ne!(handed, fields);
+        // an empty entry is `{}` both ways
+        let empty = Fields::from_map(&BTreeMap::new());
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
+        assert_eq!(serde_json::from_str::<Fields>("{}").unwrap(), empty);
+        let entry = Entry {
+            id: Some("b1".into()),
+            fields,
+        };
+        let text = serde_json::to_string(&entry).unwrap();
+        assert_eq!(text, format!(r#"{{"id":"b1","fields":{old}}}"#));
+        assert_eq!(serde_json::from_str::<Entry>(&text).unwrap(), entry);
+    }
 
     #[test]
     fn select_holds_exactly_the_named_fields_of_a_full_parse() {

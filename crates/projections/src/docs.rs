@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use reception_store::ReadModel;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::ProjectionError;
+use crate::{Changes, ProjectionError};
 
 /// The map behind [`Docs`]: a `BTreeMap` (sorted, for documents that queries list
 /// or range over) or a `HashMap` (documents only looked up by key, see [`Keyed`]).
@@ -154,10 +154,7 @@ impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     }
 
     /// Moves the changed documents into `out` as (key, Some(json)) or (key, None).
-    pub(crate) fn drain_changes(
-        &mut self,
-        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    ) -> Result<(), ProjectionError> {
+    pub(crate) fn drain_changes(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
         for key in std::mem::take(&mut self.dirty) {
             let full = format!("{}{}", self.prefix, key).into_bytes();
             match self.map.get(&key) {
@@ -183,19 +180,16 @@ impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     /// Every document into `out`, in packs of about [`PACK_BYTES`] (a JSON array of
     /// `[key, document]` pairs), and forgets what changed: for writing a freshly built
     /// model into an empty read model.
-    pub(crate) fn dump(
-        &mut self,
-        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    ) -> Result<(), ProjectionError> {
+    pub(crate) fn dump(&mut self, out: &mut Changes) -> Result<(), ProjectionError> {
         self.dirty.clear();
         self.packed = true;
         let mut n = 0u32;
         let mut pack = Vec::with_capacity(2 * PACK_BYTES);
         let mut doc = Vec::new();
         let prefix = self.prefix;
-        // packs are encoded in one reused buffer and handed out exactly sized: they all
-        // live until written, so spare capacity would be memory touched for nothing
-        let mut close = |pack: &mut Vec<u8>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>| {
+        // packs are encoded in one reused buffer and handed out exactly sized (a
+        // collecting sink keeps them all until they are written)
+        let mut close = |pack: &mut Vec<u8>, out: &mut Changes| {
             pack.push(b']');
             let key = format!("#{prefix}{n:08}").into_bytes();
             out.push((key, Some(pack.as_slice().to_vec())));
@@ -218,11 +212,7 @@ impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {
     }
 
     /// [`Docs::dump`] when `all`, else [`Docs::drain_changes`].
-    pub(crate) fn drain(
-        &mut self,
-        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
-        all: bool,
-    ) -> Result<(), ProjectionError> {
+    pub(crate) fn drain(&mut self, out: &mut Changes, all: bool) -> Result<(), ProjectionError> {
         if all {
             self.dump(out)
         } else {
@@ -275,7 +265,7 @@ mod tests {
         for i in 0..2000 {
             *docs.entry(&format!("{i:05}")) = i;
         }
-        let mut out = Vec::new();
+        let mut out = Changes::default();
         docs.drain(&mut out, true).unwrap();
         // 2,000 pairs like `["01042",1042]`, 28,890 bytes with their commas, fill
         // four packs up to PACK_BYTES and leave the rest to a fifth
@@ -288,15 +278,15 @@ mod tests {
                 v.len()
             );
         }
-        rm.commit(1, out).unwrap();
+        rm.commit(1, out.to_vec()).unwrap();
         docs.set_tracking(true);
         *docs.entry("00001") = 100;
         docs.remove("00002");
         *docs.entry("zz") = 7;
-        let mut out = Vec::new();
+        let mut out = Changes::default();
         docs.drain(&mut out, false).unwrap();
         assert_eq!(out.len(), 3);
-        rm.commit(2, out).unwrap();
+        rm.commit(2, out.to_vec()).unwrap();
         let mut loaded: Docs<u64> = Docs::new("d/");
         loaded.load(&rm).unwrap();
         assert_eq!(loaded.map, docs.map);
@@ -304,9 +294,9 @@ mod tests {
         assert_eq!(loaded.get("00002"), None);
         // a removal after loading packs is a tombstone too
         loaded.remove("00003");
-        let mut out = Vec::new();
+        let mut out = Changes::default();
         loaded.drain(&mut out, false).unwrap();
-        assert_eq!(out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
+        assert_eq!(*out, vec![(b"d/00003".to_vec(), Some(Vec::new()))]);
         store.close().unwrap();
     }
 
@@ -317,7 +307,7 @@ mod tests {
         *docs.entry("a") = "x".repeat(100);
         *docs.entry("b") = "y".repeat(PACK_BYTES * 2);
         *docs.entry("c") = "z".repeat(100);
-        let mut out = Vec::new();
+        let mut out = Changes::default();
         docs.drain(&mut out, true).unwrap();
         let packs: Vec<Vec<(String, String)>> = out
             .iter()
@@ -341,10 +331,10 @@ mod tests {
             *sorted.entry(&key) = i;
             *keyed.entry(&key) = i;
         }
-        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let (mut a, mut b) = (Changes::default(), Changes::default());
         sorted.drain(&mut a, true).unwrap();
         keyed.drain(&mut b, true).unwrap();
         assert!(a.len() > 1);
-        assert_eq!(a, b);
+        assert_eq!(*a, *b);
     }
 }

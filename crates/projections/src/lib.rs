@@ -94,8 +94,77 @@ impl ProjectionError {
     }
 }
 
-/// Changed documents of one batch: puts (`Some`) and deletes (`None`).
-pub(crate) type Changes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+/// Read-model records: puts (`Some`) and deletes (`None`).
+type Records = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// Where a projection's drained documents go: puts (`Some`) and deletes (`None`).
+///
+/// A live batch collects them ([`Changes::default`]) to commit together with the new
+/// checkpoint. A rebuild's full write ([`Changes::writing_to`]) commits them into the
+/// empty shadow keyspace every [`WRITE_CHUNK`] records as they are encoded, so the
+/// encoded model never sits in memory whole: each chunk's buffers are freed before the
+/// next is encoded and the allocator hands the same pages out again (fresh pages cost
+/// their zeroing, which was a large share of a rebuild's CPU time). Those chunks carry
+/// checkpoint 0; the rebuild commits the rest with the real checkpoint.
+#[derive(Default)]
+pub(crate) struct Changes {
+    items: Records,
+    target: Option<ReadModel>,
+    /// The first failed commit of a writing sink (reported by [`Changes::finish`]).
+    failed: Option<StoreError>,
+}
+
+impl Changes {
+    /// A sink that writes every [`WRITE_CHUNK`] records into `rm` (a shadow keyspace).
+    fn writing_to(rm: &ReadModel) -> Changes {
+        Changes {
+            target: Some(rm.clone()),
+            ..Changes::default()
+        }
+    }
+
+    /// Another sink writing where this one writes (for a second encoding thread).
+    pub(crate) fn fork(&self) -> Changes {
+        Changes {
+            target: self.target.clone(),
+            ..Changes::default()
+        }
+    }
+
+    pub(crate) fn push(&mut self, change: (Vec<u8>, Option<Vec<u8>>)) {
+        self.items.push(change);
+        if self.items.len() >= WRITE_CHUNK && self.failed.is_none() {
+            if let Some(rm) = &self.target {
+                if let Err(e) = rm.commit(0, std::mem::take(&mut self.items)) {
+                    self.failed = Some(e);
+                }
+            }
+        }
+    }
+
+    /// Takes over what `other` has not written yet (and its failure, if any).
+    pub(crate) fn append(&mut self, other: Changes) {
+        self.failed = self.failed.take().or(other.failed);
+        for change in other.items {
+            self.push(change);
+        }
+    }
+
+    /// The records not yet written, or the first failure of a writing sink.
+    fn finish(self) -> Result<Records, ProjectionError> {
+        match self.failed {
+            Some(e) => Err(ProjectionError::Store(e)),
+            None => Ok(self.items),
+        }
+    }
+}
+
+impl std::ops::Deref for Changes {
+    type Target = Records;
+    fn deref(&self) -> &Self::Target {
+        &self.items
+    }
+}
 
 /// One projection: an in-memory model fed event by event.
 pub(crate) trait Projection: Send + Sync + Sized + 'static {
@@ -123,9 +192,9 @@ fn generations(name: &str) -> [String; 2] {
     [format!("{name}.1"), format!("{name}.2")]
 }
 
-/// Records (packs of documents, see `docs.rs`) per sled batch when a rebuilt model is
-/// written into its shadow keyspace.
-const WRITE_CHUNK: usize = 4096;
+/// Records (packs of documents of up to 7 KiB, see `docs.rs`) per sled batch when a
+/// rebuilt model is written into its shadow keyspace: about 3.5 MB at a time.
+const WRITE_CHUNK: usize = 512;
 
 /// The model being served with the keyspace it persists to.
 struct Live<P> {
@@ -194,12 +263,12 @@ impl<P: Projection> Slot<P> {
         if last == from {
             return Ok(false);
         }
-        let mut changes = Vec::new();
+        let mut changes = Changes::default();
         let live = &mut *live;
-        let result = live
-            .model
-            .drain(&mut changes, false)
-            .and_then(|()| live.rm.commit(last, changes).map_err(ProjectionError::from));
+        let result = live.model.drain(&mut changes, false).and_then(|()| {
+            let changes = changes.finish()?;
+            live.rm.commit(last, changes).map_err(ProjectionError::from)
+        });
         match result {
             Ok(()) => {
                 self.checkpoint.store(last, Ordering::Release);
@@ -268,21 +337,12 @@ impl<P: Projection> Slot<P> {
             ))));
         }
         let t = Instant::now();
-        let mut all = Vec::new();
-        model.drain(&mut all, true)?;
-        let t_enc = t.elapsed();
+        // the documents are written as they are encoded; the last records carry the
+        // checkpoint
+        let mut sink = Changes::writing_to(&shadow);
+        model.drain(&mut sink, true)?;
+        shadow.commit(pos, sink.finish()?)?;
         model.set_tracking(true);
-        let n_docs = all.len();
-        // the records move into the batches (no copy); the last carries the checkpoint
-        let mut rest = all.into_iter().peekable();
-        loop {
-            let chunk: Changes = rest.by_ref().take(WRITE_CHUNK).collect();
-            let last = rest.peek().is_none();
-            shadow.commit(if last { pos } else { 0 }, chunk)?;
-            if last {
-                break;
-            }
-        }
         let mut writing = t.elapsed();
         let t_commit = writing;
         // catch up with the live model while it keeps serving and applying
@@ -331,8 +391,6 @@ impl<P: Projection> Slot<P> {
         tracing::debug!(
             projection = P::NAME,
             thread_cpu_secs = ?cpu_secs("/proc/thread-self/stat"),
-            records = n_docs,
-            encode_secs = t_enc.as_secs_f64(),
             encode_and_write_secs = t_commit.as_secs_f64(),
             swap_secs = (writing - t_commit).as_secs_f64(),
             drop_old_secs = t_drop.as_secs_f64(),
@@ -376,9 +434,9 @@ fn catch_up<P: Projection>(
         for ev in &batch {
             model.apply(ev);
         }
-        let mut changes = Vec::new();
+        let mut changes = Changes::default();
         model.drain(&mut changes, false)?;
-        shadow.commit(last, changes)?;
+        shadow.commit(last, changes.finish()?)?;
         pos = last;
     }
     Ok(pos)
@@ -1055,4 +1113,52 @@ pub async fn bench_lag(
         pct(&mut lags, 0.99),
         pct(&mut lags, 1.0),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(n: usize) -> (Vec<u8>, Option<Vec<u8>>) {
+        (format!("k{n:06}").into_bytes(), Some(vec![b'x'; 10]))
+    }
+
+    #[test]
+    fn a_writing_sink_commits_every_chunk_as_it_fills_and_hands_back_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let rm = store.read_model("sink").unwrap();
+        let mut sink = Changes::writing_to(&rm);
+        for n in 0..WRITE_CHUNK - 1 {
+            sink.push(put(n));
+        }
+        assert_eq!(rm.scan_prefix(b"k").count(), 0, "nothing before a chunk is full");
+        sink.push(put(WRITE_CHUNK - 1));
+        assert_eq!(rm.scan_prefix(b"k").count(), WRITE_CHUNK);
+        assert_eq!(rm.checkpoint().unwrap(), 0, "chunks carry checkpoint 0");
+        // a forked sink writes to the same keyspace; what it has not written is
+        // taken over by the one it was forked from
+        let mut other = sink.fork();
+        for n in WRITE_CHUNK..2 * WRITE_CHUNK + 2 {
+            other.push(put(n));
+        }
+        sink.push(put(10 * WRITE_CHUNK));
+        sink.append(other);
+        assert_eq!(rm.scan_prefix(b"k").count(), 2 * WRITE_CHUNK);
+        let rest = sink.finish().unwrap();
+        assert_eq!(rest.len(), 3);
+        rm.commit(7, rest).unwrap();
+        assert_eq!(rm.scan_prefix(b"k").count(), 2 * WRITE_CHUNK + 3);
+        assert_eq!(rm.checkpoint().unwrap(), 7);
+        store.close().unwrap();
+    }
+
+    #[test]
+    fn a_collecting_sink_never_writes() {
+        let mut sink = Changes::default();
+        for n in 0..WRITE_CHUNK * 2 {
+            sink.push(put(n));
+        }
+        assert_eq!(sink.finish().unwrap().len(), WRITE_CHUNK * 2);
+    }
 }
