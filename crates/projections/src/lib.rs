@@ -218,10 +218,13 @@ struct Slot<P> {
 }
 
 impl<P: Projection> Slot<P> {
+    /// The served model of this projection; `load` false leaves it empty (for an
+    /// offline rebuild, which replaces it without ever serving it).
     fn open(
         store: &Store,
         active: &ReadModel,
         cfg: &ReadSideConfig,
+        load: bool,
     ) -> Result<Slot<P>, ProjectionError> {
         let name = match active.get(P::NAME.as_bytes())? {
             Some(v) => String::from_utf8_lossy(&v).into_owned(),
@@ -229,7 +232,9 @@ impl<P: Projection> Slot<P> {
         };
         let rm = store.read_model(&name)?;
         let mut model = P::new(cfg);
-        model.load(&rm)?;
+        if load {
+            model.load(&rm)?;
+        }
         let checkpoint = rm.checkpoint()?;
         Ok(Slot {
             live: RwLock::new(Live { rm, name, model }),
@@ -466,11 +471,21 @@ pub struct ReadSide {
 impl ReadSide {
     /// Opens every projection's read model and loads its persisted documents.
     pub fn open(store: &Store, cfg: ReadSideConfig) -> Result<ReadSide, ProjectionError> {
+        ReadSide::open_loading(store, cfg, true)
+    }
+
+    /// [`ReadSide::open`]; with `load` false the models are not read from disk and
+    /// stay empty until rebuilt: only for [`rebuild`], whose read side answers nothing.
+    fn open_loading(
+        store: &Store,
+        cfg: ReadSideConfig,
+        load: bool,
+    ) -> Result<ReadSide, ProjectionError> {
         let active = store.read_model(ACTIVE)?;
-        let board = Slot::open(store, &active, &cfg)?;
-        let costs = Slot::open(store, &active, &cfg)?;
-        let archive = Slot::open(store, &active, &cfg)?;
-        let complaints = Slot::open(store, &active, &cfg)?;
+        let board = Slot::open(store, &active, &cfg, load)?;
+        let costs = Slot::open(store, &active, &cfg, load)?;
+        let archive = Slot::open(store, &active, &cfg, load)?;
+        let complaints = Slot::open(store, &active, &cfg, load)?;
         let (applied, _) = tokio::sync::watch::channel(0);
         let (changes, _) = tokio::sync::broadcast::channel(256);
         let read = ReadSide {
@@ -844,7 +859,9 @@ pub fn rebuild(
     only: Option<&str>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(), ProjectionError> {
-    let read = ReadSide::open(store, cfg.clone())?;
+    // nothing is served from this read side, so the models being replaced are not
+    // loaded (that would be seconds of decoding and memory for nothing)
+    let read = ReadSide::open_loading(store, cfg.clone(), false)?;
     read.rebuild(only, progress)
 }
 
@@ -1132,7 +1149,11 @@ mod tests {
         for n in 0..WRITE_CHUNK - 1 {
             sink.push(put(n));
         }
-        assert_eq!(rm.scan_prefix(b"k").count(), 0, "nothing before a chunk is full");
+        assert_eq!(
+            rm.scan_prefix(b"k").count(),
+            0,
+            "nothing before a chunk is full"
+        );
         sink.push(put(WRITE_CHUNK - 1));
         assert_eq!(rm.scan_prefix(b"k").count(), WRITE_CHUNK);
         assert_eq!(rm.checkpoint().unwrap(), 0, "chunks carry checkpoint 0");
