@@ -75,9 +75,10 @@ struct VisitDoc {
     /// times above.
     #[serde(default)]
     plan: Option<PlanState>,
-    /// A `ReturnCallDone` was recorded.
+    /// A `ReturnCallDone` was recorded; `None` in older documents, then read from
+    /// `return_call_at` (the domain records the done call with the third failed one).
     #[serde(default)]
-    return_call_done: bool,
+    return_call_done: Option<bool>,
     /// An advance was issued and not settled.
     #[serde(default)]
     advance_unsettled: bool,
@@ -387,7 +388,9 @@ impl VisitDoc {
             arrived: self.arrived_at.is_some(),
             departed_at: self.departed_at,
             souvenir_unhanded: !self.souvenirs_open.is_empty(),
-            return_call_done: self.return_call_done,
+            return_call_done: self
+                .return_call_done
+                .unwrap_or(self.return_call_at.is_some()),
             summary_filed: self.summary_at.is_some(),
             expense_pending_decision: !self.pending_over_cap.is_empty(),
             advance_unsettled: self.advance_unsettled,
@@ -523,6 +526,7 @@ impl BoardProjection {
                 requested_at: Some(ev.occurred_at),
                 needs_pickup: needs.pickup.unwrap_or(false),
                 needs_dropoff: needs.dropoff.unwrap_or(false),
+                return_call_done: Some(false),
                 late: data.late.unwrap_or(false),
                 arrival: event::t(&arrival.at),
                 departure: event::t(&departure.at),
@@ -636,7 +640,7 @@ impl BoardProjection {
             }
             "ReturnCallDone" => {
                 v.return_call_at = Some(ev.occurred_at);
-                v.return_call_done = true;
+                v.return_call_done = Some(true);
             }
             "SummaryFiled" => v.summary_at = Some(ev.occurred_at),
             "ExpenseRecorded" => {
@@ -859,5 +863,29 @@ impl Projection for BoardProjection {
         self.visits.set_tracking(on);
         self.complaints.set_tracking(on);
         self.on_site.set_tracking(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_stored_before_the_step_facts_loads_and_reads_them_from_what_it_kept() {
+        let old = r#"{"customer":"Huaxin","level":"senior","requested_at":"2026-06-01T09:00:00+08:00",
+            "late":false,"arrival":"2026-06-10T10:00:00+08:00","departure":"2026-06-12T10:00:00+08:00",
+            "arrives_home_at":null,"plan_drafted_at":"2026-06-01T12:00:00+08:00",
+            "plan_approved_at":"2026-06-01T14:00:00+08:00","readiness_at":"2026-06-09T10:00:00+08:00",
+            "host":"li.na","staff_changed_mid_visit":false,"arrived_at":"2026-06-10T10:00:00+08:00",
+            "departed_at":"2026-06-12T10:00:00+08:00","cars":[],"pending_over_cap":[],
+            "souvenirs_open":[],"return_attempts":1,"return_call_at":"2026-06-13T10:00:00+08:00",
+            "summary_at":null,"timeline":[]}"#;
+        let doc: VisitDoc = serde_json::from_str(old).unwrap();
+        let facts = doc.step_facts().unwrap();
+        assert_eq!(facts.plan, PlanStatus::Approved);
+        assert!(facts.return_call_done);
+        let due = deadlines::summary_due_at(doc.departed_at.unwrap());
+        assert_eq!(doc.row("v").0.next_step, "file_summary");
+        assert_eq!(doc.row("v").0.next_due, Some(due));
     }
 }
