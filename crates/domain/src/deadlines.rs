@@ -257,68 +257,138 @@ pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     flags.into_iter().map(String::from).collect()
 }
 
+/// The facts of a visit that decide its next step (see [`step_of`]): a small plain
+/// copy of the parts of a [`Visit`] the step rules read, so that a read model which
+/// does not keep the whole aggregate (the board) can fill it from stored events and
+/// answer the same step as `GET /api/v1/visits/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepFacts {
+    /// Closed or cancelled.
+    pub finished: bool,
+    /// When the request was filed (V4's plan deadline counts from it).
+    pub requested_at: Option<DateTime<FixedOffset>>,
+    /// The planned arrival and departure of the request.
+    pub arrival: DateTime<FixedOffset>,
+    pub departure: DateTime<FixedOffset>,
+    /// The departure transport's arrival home, when the request gave it (V14).
+    pub arrives_home_at: Option<DateTime<FixedOffset>>,
+    pub level_assigned: bool,
+    pub plan: PlanStatus,
+    pub host_assigned: bool,
+    pub readiness_confirmed: bool,
+    /// A pickup is needed and neither dispatched nor recorded as unavailable (V7).
+    pub pickup_uncovered: bool,
+    /// A drop-off is needed and neither dispatched nor recorded as unavailable (V7).
+    pub dropoff_uncovered: bool,
+    pub arrived: bool,
+    /// The recorded departure.
+    pub departed_at: Option<DateTime<FixedOffset>>,
+    /// A planned souvenir is not handed yet.
+    pub souvenir_unhanded: bool,
+    pub return_call_done: bool,
+    pub summary_filed: bool,
+    /// An over-cap expense waits for a decision (not decided, not reversed).
+    pub expense_pending_decision: bool,
+    /// A cash advance was issued and is not settled.
+    pub advance_unsettled: bool,
+}
+
+impl StepFacts {
+    /// The facts of `visit`; `None` for a visit that was never requested.
+    pub fn of(visit: &Visit) -> Option<StepFacts> {
+        let req = visit.request()?;
+        Some(StepFacts {
+            finished: visit.is_finished(),
+            requested_at: visit.requested_at,
+            arrival: req.arrival.at,
+            departure: req.departure.at,
+            arrives_home_at: req.departure.arrives_home_at,
+            level_assigned: visit.level.is_some(),
+            plan: visit.plan.status,
+            host_assigned: visit.host.is_some(),
+            readiness_confirmed: visit.readiness_confirmed_at.is_some(),
+            pickup_uncovered: req.needs.pickup && !leg_covered(visit, Leg::Pickup),
+            dropoff_uncovered: req.needs.dropoff && !leg_covered(visit, Leg::Dropoff),
+            arrived: visit.arrived_at.is_some(),
+            departed_at: visit.departed_at,
+            souvenir_unhanded: visit.souvenirs.iter().any(|s| s.handed_at.is_none()),
+            return_call_done: visit.return_call.done.is_some(),
+            summary_filed: visit.summary.is_some(),
+            expense_pending_decision: visit.expenses.iter().any(|e| e.pending_decision()),
+            advance_unsettled: visit
+                .advance
+                .as_ref()
+                .is_some_and(|a| a.settlement.is_none()),
+        })
+    }
+}
+
+/// The next step of a visit with these facts, with its due time when it has one (the
+/// rules behind [`next_step`]; see there for the vocabulary). `None` when finished.
+pub fn step_of(f: &StepFacts) -> Option<(&'static str, Option<DateTime<FixedOffset>>)> {
+    if f.finished {
+        return None;
+    }
+    let plan_due = f.requested_at.map(plan_due_at);
+    let readiness_due = readiness_due_at(f.arrival);
+    let step = |s: &'static str, due: Option<DateTime<FixedOffset>>| Some((s, due));
+    if !f.level_assigned && !f.arrived {
+        return step("assign_level", plan_due);
+    }
+    if !f.arrived {
+        match f.plan {
+            PlanStatus::None => return step("draft_plan", plan_due),
+            PlanStatus::Returned => return step("draft_plan", Some(f.arrival)),
+            PlanStatus::Drafted => return step("review_plan", Some(f.arrival)),
+            PlanStatus::Approved => {}
+        }
+        if !f.host_assigned {
+            return step("assign_staff", readiness_due);
+        }
+        if !f.readiness_confirmed {
+            return step("confirm_readiness", readiness_due);
+        }
+        if f.pickup_uncovered {
+            return step("dispatch_pickup", Some(car_ready_by(f.arrival)));
+        }
+        return step("record_arrival", Some(f.arrival));
+    }
+    let Some(departed_at) = f.departed_at else {
+        if f.dropoff_uncovered {
+            return step("dispatch_dropoff", Some(car_ready_by(f.departure)));
+        }
+        if f.souvenir_unhanded {
+            return step("hand_souvenir", Some(f.departure));
+        }
+        return step("record_departure", Some(f.departure));
+    };
+    if !f.return_call_done {
+        let home = estimated_home_at(f.arrives_home_at, Some(departed_at), f.departure);
+        return step("return_call", Some(return_call_due_at(home)));
+    }
+    if !f.summary_filed {
+        return step("file_summary", Some(summary_due_at(departed_at)));
+    }
+    if f.expense_pending_decision {
+        return step("decide_expense", None);
+    }
+    if f.advance_unsettled {
+        return step("settle_advance", None);
+    }
+    step("close", None)
+}
+
 /// The next step of the process for the board, with its due time when it has one:
 /// `assign_level`, `draft_plan`, `review_plan`, `assign_staff`, `confirm_readiness`,
 /// `dispatch_pickup`, `record_arrival`, `dispatch_dropoff`, `hand_souvenir`,
 /// `record_departure`, `return_call`, `file_summary`, `decide_expense`,
 /// `settle_advance`, `close`. `None` for a closed, cancelled or unknown visit.
+/// The rules are [`step_of`] over [`StepFacts::of`] the visit.
 pub fn next_step(
     visit: &Visit,
     now: DateTime<FixedOffset>,
 ) -> Option<(String, Option<DateTime<FixedOffset>>)> {
     let _ = now; // the order of steps does not depend on the clock; kept for symmetry.
-    let req = visit.request()?;
-    if visit.is_finished() {
-        return None;
-    }
-    let arrived = visit.arrived_at.is_some();
-    let departed = visit.departed_at.is_some();
-    let step = |s: &str, due: Option<DateTime<FixedOffset>>| Some((s.to_string(), due));
-    if visit.level.is_none() && !arrived {
-        return step("assign_level", visit.plan_due());
-    }
-    if !arrived {
-        match visit.plan.status {
-            PlanStatus::None => return step("draft_plan", visit.plan_due()),
-            PlanStatus::Returned => return step("draft_plan", Some(req.arrival.at)),
-            PlanStatus::Drafted => return step("review_plan", Some(req.arrival.at)),
-            PlanStatus::Approved => {}
-        }
-        if visit.host.is_none() {
-            return step("assign_staff", visit.readiness_due());
-        }
-        if visit.readiness_confirmed_at.is_none() {
-            return step("confirm_readiness", visit.readiness_due());
-        }
-        if req.needs.pickup && !leg_covered(visit, Leg::Pickup) {
-            return step("dispatch_pickup", Some(car_ready_by(req.arrival.at)));
-        }
-        return step("record_arrival", Some(req.arrival.at));
-    }
-    if !departed {
-        if req.needs.dropoff && !leg_covered(visit, Leg::Dropoff) {
-            return step("dispatch_dropoff", Some(car_ready_by(req.departure.at)));
-        }
-        if visit.souvenirs.iter().any(|s| s.handed_at.is_none()) {
-            return step("hand_souvenir", Some(req.departure.at));
-        }
-        return step("record_departure", Some(req.departure.at));
-    }
-    if visit.return_call.done.is_none() {
-        return step("return_call", visit.return_call_due());
-    }
-    if visit.summary.is_none() {
-        return step("file_summary", visit.summary_due());
-    }
-    if visit.expenses.iter().any(|e| e.pending_decision()) {
-        return step("decide_expense", None);
-    }
-    if visit
-        .advance
-        .as_ref()
-        .is_some_and(|a| a.settlement.is_none())
-    {
-        return step("settle_advance", None);
-    }
-    step("close", None)
+    let facts = StepFacts::of(visit)?;
+    step_of(&facts).map(|(step, due)| (step.to_string(), due))
 }

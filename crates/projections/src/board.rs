@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
-use reception_domain::deadlines;
+use reception_domain::deadlines::{self, StepFacts};
+use reception_domain::visit::PlanStatus;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,52 @@ struct VisitDoc {
     return_call_at: Option<DateTime<FixedOffset>>,
     summary_at: Option<DateTime<FixedOffset>>,
     timeline: Vec<TimelineItem>,
+    // The facts the domain's next step needs besides the above (see `step_facts`);
+    // defaulted in documents stored before they were kept (a rebuild fills them).
+    /// The request's `needs.pickup` / `needs.dropoff`.
+    #[serde(default)]
+    needs_pickup: bool,
+    #[serde(default)]
+    needs_dropoff: bool,
+    /// Legs recorded as `CarUnavailable`.
+    #[serde(default)]
+    legs_unavailable: BTreeSet<String>,
+    /// The plan's review status; `None` in older documents, then read from the plan
+    /// times above.
+    #[serde(default)]
+    plan: Option<PlanState>,
+    /// A `ReturnCallDone` was recorded; `None` in older documents, then read from
+    /// `return_call_at` (the domain records the done call with the third failed one).
+    #[serde(default)]
+    return_call_done: Option<bool>,
+    /// An advance was issued and not settled.
+    #[serde(default)]
+    advance_unsettled: bool,
+}
+
+/// The plan's review status as the board stores it (the domain's [`PlanStatus`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PlanState {
+    Drafted,
+    Returned,
+    Approved,
+}
+
+/// The part of a `ReceptionRequested` payload only the board's next step reads.
+#[derive(Debug, Default, Deserialize)]
+struct RequestFacts {
+    #[serde(default)]
+    needs: Option<NeedsFacts>,
+}
+
+/// A request's `needs`, as far as the next step reads them.
+#[derive(Debug, Default, Deserialize)]
+struct NeedsFacts {
+    #[serde(default)]
+    pickup: Option<bool>,
+    #[serde(default)]
+    dropoff: Option<bool>,
 }
 
 /// One open visit on the board.
@@ -72,10 +119,13 @@ pub struct BoardVisit {
     /// `on_site`, `departed`.
     pub stage: String,
     pub host: Option<String>,
-    /// The item of the earliest unmet deadline (`plan_due`, `plan_approval`,
-    /// `readiness`, `car_ready`, `arrival`, `departure`, `return_call`, `summary`), or
-    /// `close` when every deadline is met.
+    /// The next step of the process, exactly as `GET /api/v1/visits/{id}` gives it
+    /// (the domain's `deadlines::next_step`): `assign_level`, `draft_plan`,
+    /// `review_plan`, `assign_staff`, `confirm_readiness`, `dispatch_pickup`,
+    /// `record_arrival`, `dispatch_dropoff`, `hand_souvenir`, `record_departure`,
+    /// `return_call`, `file_summary`, `decide_expense`, `settle_advance`, `close`.
     pub next_step: String,
+    /// When `next_step` is due, if it has a due time.
     pub next_due: Option<DateTime<FixedOffset>>,
     /// DOMAIN.md's board flags: `late_request`, `plan_overdue`, `readiness_overdue`,
     /// `car_late`, `over_cap_pending`, `souvenir_not_handed`, `return_call_overdue`,
@@ -176,6 +226,9 @@ const VISIT_TYPES: &[&str] = &[
     "ExpenseRecorded",
     "ExpenseApproved",
     "ExpenseRejected",
+    "CarUnavailable",
+    "AdvanceIssued",
+    "AdvanceSettled",
 ];
 
 /// The board flags of DOMAIN.md, in the order they are listed on a row.
@@ -304,9 +357,50 @@ impl VisitDoc {
         }
     }
 
+    /// The facts of the domain's next step rules ([`deadlines::step_of`]); `None` when
+    /// the request gave no readable arrival or departure.
+    fn step_facts(&self) -> Option<StepFacts> {
+        let plan = match self.plan {
+            Some(PlanState::Drafted) => PlanStatus::Drafted,
+            Some(PlanState::Returned) => PlanStatus::Returned,
+            Some(PlanState::Approved) => PlanStatus::Approved,
+            // a document from before `plan` was kept: a returned plan reads as none
+            None if self.plan_approved_at.is_some() => PlanStatus::Approved,
+            None if self.plan_drafted_at.is_some() => PlanStatus::Drafted,
+            None => PlanStatus::None,
+        };
+        let uncovered = |leg: &str| {
+            !self.cars.iter().any(|c| c.leg == leg) && !self.legs_unavailable.contains(leg)
+        };
+        Some(StepFacts {
+            // closed and cancelled visits leave the board
+            finished: false,
+            requested_at: self.requested_at,
+            arrival: self.arrival?,
+            departure: self.departure?,
+            arrives_home_at: self.arrives_home_at,
+            level_assigned: self.level.is_some(),
+            plan,
+            host_assigned: self.host.is_some(),
+            readiness_confirmed: self.readiness_at.is_some(),
+            pickup_uncovered: self.needs_pickup && uncovered("pickup"),
+            dropoff_uncovered: self.needs_dropoff && uncovered("dropoff"),
+            arrived: self.arrived_at.is_some(),
+            departed_at: self.departed_at,
+            souvenir_unhanded: !self.souvenirs_open.is_empty(),
+            return_call_done: self
+                .return_call_done
+                .unwrap_or(self.return_call_at.is_some()),
+            summary_filed: self.summary_at.is_some(),
+            expense_pending_decision: !self.pending_over_cap.is_empty(),
+            advance_unsettled: self.advance_unsettled,
+        })
+    }
+
     /// The visit's board row without its flags, and when each flag of [`FLAGS`] holds.
-    /// Everything but the flags is independent of `now` (the next step is the earliest
-    /// unmet deadline), and an unmet deadline is overdue exactly when `now` is past it.
+    /// Everything but the flags is independent of `now` (the next step is the domain's,
+    /// which does not read the clock), and an unmet deadline is overdue exactly when
+    /// `now` is past it.
     fn row(&self, id: &str) -> (BoardVisit, [When; 9]) {
         // `now` only decides the overdue bit of unmet deadlines, which is not used here
         let deadlines = self.deadlines(DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
@@ -342,18 +436,19 @@ impl VisitDoc {
             after(unmet_due("summary")),
             When::of(self.staff_changed_mid_visit),
         ];
-        let next = deadlines
-            .iter()
-            .filter(|x| x.met_at.is_none())
-            .min_by_key(|x| x.due_at);
+        let (next_step, next_due) = self
+            .step_facts()
+            .as_ref()
+            .and_then(deadlines::step_of)
+            .unwrap_or(("close", None));
         let row = BoardVisit {
             visit_id: id.to_string(),
             customer: self.customer.clone(),
             level: self.level.clone(),
             stage: self.stage().into(),
             host: self.host.clone(),
-            next_step: next.map_or("close", |x| x.item).to_string(),
-            next_due: next.map(|x| x.due_at),
+            next_step: next_step.to_string(),
+            next_due,
             flags: Vec::new(),
             arrival: self.arrival,
             departure: self.departure,
@@ -412,6 +507,8 @@ impl BoardProjection {
                 | "ReturnCallAttempted"
                 | "ReturnCallDone"
                 | "SummaryFiled"
+                | "AdvanceIssued"
+                | "AdvanceSettled"
         ) {
             Payload::default()
         } else {
@@ -420,9 +517,16 @@ impl BoardProjection {
         if ty == "ReceptionRequested" {
             let arrival = data.arrival.clone().unwrap_or_default();
             let departure = data.departure.clone().unwrap_or_default();
+            let facts: RequestFacts = serde_json::from_slice(ev.data()).unwrap_or_default();
+            let needs = facts.needs.unwrap_or_default();
             let mut v = VisitDoc {
                 customer: data.company(),
+                // the envelope's time is the payload's `requested_at` (the domain's
+                // `occurred_at` of the event)
                 requested_at: Some(ev.occurred_at),
+                needs_pickup: needs.pickup.unwrap_or(false),
+                needs_dropoff: needs.dropoff.unwrap_or(false),
+                return_call_done: Some(false),
                 late: data.late.unwrap_or(false),
                 arrival: event::t(&arrival.at),
                 departure: event::t(&departure.at),
@@ -458,12 +562,15 @@ impl BoardProjection {
             "PlanDrafted" => {
                 v.plan_drafted_at = Some(ev.occurred_at);
                 v.plan_approved_at = None;
+                v.plan = Some(PlanState::Drafted);
             }
             "PlanReviewed" => {
                 if d.approved.unwrap_or(false) {
                     v.plan_approved_at = Some(ev.occurred_at);
+                    v.plan = Some(PlanState::Approved);
                 } else {
                     v.plan_drafted_at = None;
+                    v.plan = Some(PlanState::Returned);
                 }
             }
             "ReadinessConfirmed" => v.readiness_at = Some(ev.occurred_at),
@@ -531,16 +638,29 @@ impl BoardProjection {
                     v.return_call_at = Some(ev.occurred_at);
                 }
             }
-            "ReturnCallDone" => v.return_call_at = Some(ev.occurred_at),
+            "ReturnCallDone" => {
+                v.return_call_at = Some(ev.occurred_at);
+                v.return_call_done = Some(true);
+            }
             "SummaryFiled" => v.summary_at = Some(ev.occurred_at),
-            "ExpenseRecorded"
-                if d.over_cap.unwrap_or(false) && event::opt_s(&d.reverses).is_none() =>
-            {
-                v.pending_over_cap.insert(str_of(&d.expense_id));
+            "ExpenseRecorded" => {
+                // a reversed expense waits for no decision any more (the domain's
+                // `Expense::pending_decision`)
+                if let Some(orig) = event::opt_s(&d.reverses) {
+                    v.pending_over_cap.remove(&orig);
+                }
+                if d.over_cap.unwrap_or(false) {
+                    v.pending_over_cap.insert(str_of(&d.expense_id));
+                }
             }
             "ExpenseApproved" | "ExpenseRejected" => {
                 v.pending_over_cap.remove(event::s(&d.expense_id));
             }
+            "CarUnavailable" => {
+                v.legs_unavailable.insert(str_of(&d.leg));
+            }
+            "AdvanceIssued" => v.advance_unsettled = true,
+            "AdvanceSettled" => v.advance_unsettled = false,
             _ => {}
         }
     }
@@ -743,5 +863,29 @@ impl Projection for BoardProjection {
         self.visits.set_tracking(on);
         self.complaints.set_tracking(on);
         self.on_site.set_tracking(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_stored_before_the_step_facts_loads_and_reads_them_from_what_it_kept() {
+        let old = r#"{"customer":"Huaxin","level":"senior","requested_at":"2026-06-01T09:00:00+08:00",
+            "late":false,"arrival":"2026-06-10T10:00:00+08:00","departure":"2026-06-12T10:00:00+08:00",
+            "arrives_home_at":null,"plan_drafted_at":"2026-06-01T12:00:00+08:00",
+            "plan_approved_at":"2026-06-01T14:00:00+08:00","readiness_at":"2026-06-09T10:00:00+08:00",
+            "host":"li.na","staff_changed_mid_visit":false,"arrived_at":"2026-06-10T10:00:00+08:00",
+            "departed_at":"2026-06-12T10:00:00+08:00","cars":[],"pending_over_cap":[],
+            "souvenirs_open":[],"return_attempts":1,"return_call_at":"2026-06-13T10:00:00+08:00",
+            "summary_at":null,"timeline":[]}"#;
+        let doc: VisitDoc = serde_json::from_str(old).unwrap();
+        let facts = doc.step_facts().unwrap();
+        assert_eq!(facts.plan, PlanStatus::Approved);
+        assert!(facts.return_call_done);
+        let due = deadlines::summary_due_at(doc.departed_at.unwrap());
+        assert_eq!(doc.row("v").0.next_step, "file_summary");
+        assert_eq!(doc.row("v").0.next_due, Some(due));
     }
 }
