@@ -15,7 +15,7 @@ pub use commands::*;
 pub use events::*;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{Aggregate, Context, DomainCommand, DomainError, Fen, Role};
@@ -40,8 +40,9 @@ pub enum Stage {
     Cancelled,
 }
 
-/// The execution plan's review status (V4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// The execution plan's review status (V4). Deserialize: the board keeps it in its
+/// read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
     #[default]

@@ -74,7 +74,7 @@ struct VisitDoc {
     /// The plan's review status; `None` in older documents, then read from the plan
     /// times above.
     #[serde(default)]
-    plan: Option<PlanState>,
+    plan: Option<PlanStatus>,
     /// A `ReturnCallDone` was recorded; `None` in older documents, then read from
     /// `return_call_at` (the domain records the done call with the third failed one).
     #[serde(default)]
@@ -82,31 +82,6 @@ struct VisitDoc {
     /// An advance was issued and not settled.
     #[serde(default)]
     advance_unsettled: bool,
-}
-
-/// The plan's review status as the board stores it (the domain's [`PlanStatus`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum PlanState {
-    Drafted,
-    Returned,
-    Approved,
-}
-
-/// The part of a `ReceptionRequested` payload only the board's next step reads.
-#[derive(Debug, Default, Deserialize)]
-struct RequestFacts {
-    #[serde(default)]
-    needs: Option<NeedsFacts>,
-}
-
-/// A request's `needs`, as far as the next step reads them.
-#[derive(Debug, Default, Deserialize)]
-struct NeedsFacts {
-    #[serde(default)]
-    pickup: Option<bool>,
-    #[serde(default)]
-    dropoff: Option<bool>,
 }
 
 /// One open visit on the board.
@@ -361,9 +336,7 @@ impl VisitDoc {
     /// the request gave no readable arrival or departure.
     fn step_facts(&self) -> Option<StepFacts> {
         let plan = match self.plan {
-            Some(PlanState::Drafted) => PlanStatus::Drafted,
-            Some(PlanState::Returned) => PlanStatus::Returned,
-            Some(PlanState::Approved) => PlanStatus::Approved,
+            Some(status) => status,
             // a document from before `plan` was kept: a returned plan reads as none
             None if self.plan_approved_at.is_some() => PlanStatus::Approved,
             None if self.plan_drafted_at.is_some() => PlanStatus::Drafted,
@@ -517,8 +490,7 @@ impl BoardProjection {
         if ty == "ReceptionRequested" {
             let arrival = data.arrival.clone().unwrap_or_default();
             let departure = data.departure.clone().unwrap_or_default();
-            let facts: RequestFacts = serde_json::from_slice(ev.data()).unwrap_or_default();
-            let needs = facts.needs.unwrap_or_default();
+            let needs = data.needs.clone().unwrap_or_default();
             let mut v = VisitDoc {
                 customer: data.company(),
                 // the envelope's time is the payload's `requested_at` (the domain's
@@ -562,15 +534,15 @@ impl BoardProjection {
             "PlanDrafted" => {
                 v.plan_drafted_at = Some(ev.occurred_at);
                 v.plan_approved_at = None;
-                v.plan = Some(PlanState::Drafted);
+                v.plan = Some(PlanStatus::Drafted);
             }
             "PlanReviewed" => {
                 if d.approved.unwrap_or(false) {
                     v.plan_approved_at = Some(ev.occurred_at);
-                    v.plan = Some(PlanState::Approved);
+                    v.plan = Some(PlanStatus::Approved);
                 } else {
                     v.plan_drafted_at = None;
-                    v.plan = Some(PlanState::Returned);
+                    v.plan = Some(PlanStatus::Returned);
                 }
             }
             "ReadinessConfirmed" => v.readiness_at = Some(ev.occurred_at),

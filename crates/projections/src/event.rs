@@ -57,6 +57,15 @@ pub(crate) enum Customer<'a> {
     },
 }
 
+/// `needs` of a request (what the board's next step reads).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct Needs {
+    #[serde(default)]
+    pub pickup: Option<bool>,
+    #[serde(default)]
+    pub dropoff: Option<bool>,
+}
+
 /// `arrival` / `departure` of a request.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Leg<'a> {
@@ -102,6 +111,8 @@ pub(crate) struct Payload<'a> {
     pub departure: Option<Leg<'a>>,
     #[serde(default)]
     pub late: Option<bool>,
+    #[serde(default)]
+    pub needs: Option<Needs>,
     #[serde(default, borrow)]
     pub level: Str<'a>,
     #[serde(default)]
