@@ -1591,3 +1591,72 @@ fn board_next_step_and_due_are_the_domains_next_step_of_the_same_events() {
     let reopened = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     assert_eq!(reopened.board(now).visits, board.visits);
 }
+
+/// V17: a correction is a reversing expense that references the original; a reversed
+/// over-cap expense waits for no decision, so the board drops its `over_cap_pending`
+/// flag as the domain's `visit_flags` does.
+#[test]
+fn v17_a_reversed_over_cap_expense_is_no_longer_pending_on_the_board() {
+    use reception_domain::deadlines;
+    use reception_domain::visit::{Visit, VisitEvent};
+    use reception_domain::{Aggregate, DomainEvent};
+
+    let (_dir, store) = store();
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    let stream = step_visit(
+        &store,
+        77,
+        "2026-06-01T09:00:00+08:00",
+        "2026-06-10T10:00:00+08:00",
+        "2026-06-12T10:00:00+08:00",
+        json!({}),
+    );
+    let at = "2026-06-10T12:00:00+08:00";
+    append(
+        &store,
+        &stream,
+        "LevelAssigned",
+        at,
+        step_event("LevelAssigned", at, 77),
+    );
+    append(
+        &store,
+        &stream,
+        "ExpenseRecorded",
+        at,
+        step_event("OverCapExpense", at, 77),
+    );
+    let now = utc("2026-06-10T13:00:00+08:00");
+    let flags = |read: &ReadSide| {
+        // applying the whole log again is idempotent: only the new events change it
+        read.apply_batch(&all_events(&store)).unwrap();
+        let board = read.board(now);
+        let row = board
+            .visits
+            .iter()
+            .find(|r| stream.ends_with(&r.visit_id))
+            .expect("the visit is on the board")
+            .clone();
+        row.flags
+    };
+    let domain_flags = || {
+        let mut visit = Visit::default();
+        for env in store.read_stream(&stream, 1, None) {
+            let env = env.unwrap();
+            visit = visit.evolve(&VisitEvent::from_stored(&env.event_type, &env.data).unwrap());
+        }
+        deadlines::visit_flags(&visit, now.fixed_offset())
+    };
+    assert!(flags(&read).contains(&"over_cap_pending".to_string()));
+    assert!(domain_flags().contains(&"over_cap_pending".to_string()));
+    let later = "2026-06-10T12:30:00+08:00";
+    append(
+        &store,
+        &stream,
+        "ExpenseRecorded",
+        later,
+        step_event("Reversal", later, 77),
+    );
+    assert!(!flags(&read).contains(&"over_cap_pending".to_string()));
+    assert!(!domain_flags().contains(&"over_cap_pending".to_string()));
+}
