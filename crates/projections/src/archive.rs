@@ -585,7 +585,7 @@ impl ArchiveProjection {
     pub(crate) fn search(&self, q: &str) -> Vec<CustomerSummary> {
         let q = normalize_name(q);
         let mut out = Vec::new();
-        for (id, c) in &self.customers.map {
+        for (id, c) in self.customers.map.iter() {
             let matched_visitors: Vec<String> = c
                 .visitors
                 .iter()

