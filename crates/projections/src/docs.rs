@@ -15,8 +15,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{Changes, ProjectionError};
 
-/// The map behind [`Docs`]: a `BTreeMap` (sorted, for documents that queries list
-/// or range over) or a `HashMap` (documents only looked up by key, see [`Keyed`]).
+/// The map behind [`Docs`]: an [`Ordered`] map (sorted, for documents that queries
+/// list or range over) or a `HashMap` (documents only looked up by key, see [`Keyed`]).
 pub(crate) trait DocMap<T>: Default {
     fn get(&self, key: &str) -> Option<&T>;
     fn get_mut(&mut self, key: &str) -> Option<&mut T>;
@@ -128,30 +128,6 @@ impl<T: Default> DocMap<T> for Ordered<T> {
         } else {
             self.settle();
         }
-    }
-}
-
-impl<T: Default> DocMap<T> for BTreeMap<String, T> {
-    fn get(&self, key: &str) -> Option<&T> {
-        BTreeMap::get(self, key)
-    }
-    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
-        BTreeMap::get_mut(self, key)
-    }
-    fn slot(&mut self, key: String) -> &mut T {
-        self.entry(key).or_default()
-    }
-    fn insert(&mut self, key: String, doc: T) {
-        BTreeMap::insert(self, key, doc);
-    }
-    fn remove(&mut self, key: &str) -> Option<T> {
-        BTreeMap::remove(self, key)
-    }
-    fn clear(&mut self) {
-        BTreeMap::clear(self);
-    }
-    fn sorted(&self) -> Vec<(&String, &T)> {
-        self.iter().collect()
     }
 }
 
