@@ -9,7 +9,7 @@ use reception_store::{
     Upcaster,
 };
 use serde_json::json;
-use support::{event, idem_req, req};
+use support::{event, idem_req, raw_sled, req};
 
 fn seqs(store: &Store) -> Vec<u64> {
     store
@@ -464,7 +464,7 @@ fn tamper_with_a_stored_byte_is_caught_at_its_seq() {
     {
         // One tree `events`, the log under `l` + first seq big-endian; each of these
         // appends is its own record, stored as the bare envelope.
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         let events = db.open_tree("events").unwrap();
         let mut bytes = events.get(log_key(5)).unwrap().unwrap().to_vec();
         let pos = bytes.windows(4).position(|w| w == b"1004").unwrap();
@@ -501,7 +501,7 @@ fn tamper_inside_a_record_of_many_events_is_caught_at_its_seq() {
         store.close().unwrap();
     }
     let record = |f: &dyn Fn(&mut Vec<u8>)| {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         let events = db.open_tree("events").unwrap();
         assert!(
             events.get(log_key(3)).unwrap().is_none(),
@@ -599,7 +599,7 @@ fn a_format_2_store_opens_and_grows_as_format_3() {
         }
         store.close().unwrap();
         drop(store);
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         let events = db.open_tree("events").unwrap();
         events.insert(b"mformat", b"reception-store/2").unwrap();
         db.flush().unwrap();
@@ -619,7 +619,7 @@ fn a_format_2_store_opens_and_grows_as_format_3() {
         assert!(store.verify().unwrap().ok);
         store.close().unwrap();
     }
-    let db = sled::open(dir.path()).unwrap();
+    let db = raw_sled(dir.path());
     let marker = db
         .open_tree("events")
         .unwrap()
@@ -642,7 +642,7 @@ fn a_removed_event_is_caught_as_a_gap() {
         store.close().unwrap();
     }
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         db.open_tree("events").unwrap().remove(log_key(3)).unwrap();
         db.flush().unwrap();
     }

@@ -41,3 +41,23 @@ pub fn idem_req(stream: &str, events: Vec<NewEvent>, key: &str, fingerprint: u8)
         }),
     }
 }
+
+/// Opens a store directory with sled itself, to write what the store never would. A
+/// store closed a moment ago may still be releasing sled's directory lock on sled's
+/// background threads (as `Store::open` knows): wait for it, as `Store::open` does.
+#[allow(dead_code)]
+pub fn raw_sled(path: &std::path::Path) -> sled::Db {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot open {} with sled: {e}", path.display()),
+        }
+    }
+}
