@@ -1,4 +1,5 @@
-//! Helpers shared by the store's integration tests: event builders and request shorthands.
+//! Helpers shared by the store's integration tests: event builders, request shorthands
+//! and opening a store directory with sled itself.
 #![allow(dead_code)]
 
 use reception_store::{Actor, AppendRequest, ExpectedVersion, Idempotency, NewEvent};
@@ -45,7 +46,6 @@ pub fn idem_req(stream: &str, events: Vec<NewEvent>, key: &str, fingerprint: u8)
 /// Opens a store directory with sled itself, to write what the store never would. A
 /// store closed a moment ago may still be releasing sled's directory lock on sled's
 /// background threads (as `Store::open` knows): wait for it, as `Store::open` does.
-#[allow(dead_code)]
 pub fn raw_sled(path: &std::path::Path) -> sled::Db {
     let started = std::time::Instant::now();
     loop {
