@@ -10,6 +10,7 @@
 //! can reach an analyst takes `redact_phones` and then answers `phone: null`.
 //! Search summaries never carry phones.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
@@ -61,6 +62,31 @@ impl Fields {
         }
         // a map with string keys of JSON values always encodes
         Fields(serde_json::value::to_raw_value(map).ok())
+    }
+
+    /// The object of picked fields, keys sorted: the same text as [`Fields::from_map`]
+    /// of the fields decoded as values, without building the values.
+    fn from_picked(mut picked: Vec<Picked<'_>>) -> Fields {
+        if picked.is_empty() {
+            return Fields::default();
+        }
+        picked.sort_unstable_by_key(|(k, _)| *k);
+        let len = picked
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>()
+            + 1;
+        let mut text = String::with_capacity(len);
+        for (k, v) in &picked {
+            text.push(if text.is_empty() { '{' } else { ',' });
+            // the kept names are plain ASCII (`kept_fields`, the archive's own keys)
+            text.push('"');
+            text.push_str(k);
+            text.push_str("\":");
+            text.push_str(v);
+        }
+        text.push('}');
+        Fields(RawValue::from_string(text).ok())
     }
 
     /// The fields as a map (empty for an empty entry).
@@ -245,16 +271,42 @@ fn opt_str(d: &BTreeMap<String, Value>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// An entry of the payload fields `d` (`at` defaulting to the event's time), with
+/// A payload field the archive keeps: its name and its value as compact JSON text,
+/// byte for byte what serde_json writes for the value (see [`compact`]).
+type Picked<'a> = (&'static str, Cow<'a, str>);
+
+/// A picked field's value as a string (None when it is absent, not a string, or empty).
+fn picked_str(picked: &[Picked<'_>], key: &str) -> Option<String> {
+    let (_, v) = picked.iter().find(|(k, _)| *k == key)?;
+    let s: Cow<'_, str> = serde_json::from_str(v).ok()?;
+    Some(s.into_owned()).filter(|s| !s.is_empty())
+}
+
+/// Sets `key` to the JSON text `json` (replacing an earlier value, as a map would).
+fn put<'a>(picked: &mut Vec<Picked<'a>>, key: &'static str, json: Cow<'a, str>) {
+    match picked.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = json,
+        None => picked.push((key, json)),
+    }
+}
+
+/// A string as JSON text.
+fn json_str(s: &str) -> Cow<'static, str> {
+    // a string always encodes
+    Cow::Owned(serde_json::to_string(s).unwrap_or_default())
+}
+
+/// An entry of the picked payload fields (`at` defaulting to the event's time), with
 /// `id_field` as its id.
-fn entry(mut d: BTreeMap<String, Value>, id_field: &str, ev: &StoredEvent) -> Entry {
-    let id = opt_str(&d, id_field);
-    d.remove(id_field);
-    d.entry("at".into())
-        .or_insert_with(|| Value::String(ev.occurred_at.to_rfc3339()));
+fn entry(mut picked: Vec<Picked<'_>>, id_field: &str, ev: &StoredEvent) -> Entry {
+    let id = picked_str(&picked, id_field);
+    picked.retain(|(k, _)| *k != id_field);
+    if !picked.iter().any(|(k, _)| *k == "at") {
+        picked.push(("at", json_str(&ev.occurred_at.to_rfc3339())));
+    }
     Entry {
         id,
-        fields: Fields::from_map(&d),
+        fields: Fields::from_picked(picked),
     }
 }
 
@@ -305,33 +357,33 @@ fn kept_fields(ty: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// A key, borrowed from the input unless it holds escapes.
+struct Key;
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
 /// The fields `names` of a JSON object payload, decoded as values; the other fields
 /// are skipped without building values (or key strings). Empty for a payload that is
 /// not an object.
 fn select(bytes: &[u8], names: &[&str]) -> BTreeMap<String, Value> {
-    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-    use std::borrow::Cow;
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
 
-    /// A key, borrowed from the input unless it holds escapes.
-    struct Key;
-    impl<'de> Visitor<'de> for Key {
-        type Value = Cow<'de, str>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a field name")
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Cow::Borrowed(v))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Cow::Owned(v.to_string()))
-        }
-    }
-    impl<'de> DeserializeSeed<'de> for Key {
-        type Value = Cow<'de, str>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_str(self)
-        }
-    }
     struct Kept<'n>(&'n [&'n str]);
     impl<'de> Visitor<'de> for Kept<'_> {
         type Value = BTreeMap<String, Value>;
@@ -346,6 +398,69 @@ fn select(bytes: &[u8], names: &[&str]) -> BTreeMap<String, Value> {
                     out.insert(key.into_owned(), value);
                 } else {
                     map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde::Deserializer::deserialize_map(&mut de, Kept(names))
+        .and_then(|m| de.end().map(|()| m))
+        .unwrap_or_default()
+}
+
+/// The text of a JSON value as serde_json writes it: borrowed when `raw` already is
+/// (a string without escapes, an integer, `true`, `false`, `null`), else the value
+/// decoded and encoded again (escapes, floats, objects, arrays and any spacing are
+/// written as [`Fields::from_map`] would write them).
+fn compact(raw: &RawValue) -> Cow<'_, str> {
+    let text = raw.get();
+    let b = text.as_bytes();
+    let plain = match b.first() {
+        Some(b'"') => !b.contains(&b'\\'),
+        Some(b't' | b'f' | b'n') => true,
+        Some(b'-' | b'0'..=b'9') => {
+            // within i64 and not `-0` (which serde_json reads as the float -0.0)
+            b.len() <= 18
+                && !text.starts_with("-0")
+                && b.iter()
+                    .enumerate()
+                    .all(|(i, c)| c.is_ascii_digit() || (i == 0 && *c == b'-'))
+        }
+        _ => false,
+    };
+    if plain {
+        return Cow::Borrowed(text);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Cow::Owned(v.to_string()),
+        Err(_) => Cow::Borrowed("null"),
+    }
+}
+
+/// The fields `names` of a JSON object payload as [`Picked`] text, in payload order (a
+/// repeated key keeps its last value, as a map would); the other fields are skipped.
+/// Empty for a payload that is not an object.
+fn pick<'a>(bytes: &'a [u8], names: &[&'static str]) -> Vec<Picked<'a>> {
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+    struct Kept<'n>(&'n [&'static str]);
+    impl<'de> Visitor<'de> for Kept<'_> {
+        type Value = Vec<Picked<'de>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(key) = map.next_key_seed(Key)? {
+                match self.0.iter().find(|n| **n == key.as_ref()) {
+                    Some(name) => {
+                        let raw = map.next_value::<&'de RawValue>()?;
+                        put(&mut out, name, compact(raw));
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
                 }
             }
             Ok(out)
@@ -460,9 +575,10 @@ impl ArchiveProjection {
             }
             return;
         }
-        let mut d = select(ev.data(), kept.unwrap_or_default());
+        let kept = kept.unwrap_or_default();
         match ty {
             "PlanDrafted" => {
+                let mut d = select(ev.data(), kept);
                 v.itinerary = match d.remove("items") {
                     Some(Value::Array(items)) => items
                         .into_iter()
@@ -481,44 +597,59 @@ impl ArchiveProjection {
                         .collect(),
                     _ => Vec::new(),
                 };
+                return;
             }
             "StaffAssigned" => {
+                let mut d = select(ev.data(), kept);
                 v.host = opt_str(&d, "host");
                 v.accompanying = match d.remove("accompanying") {
                     Some(Value::Array(a)) => a,
                     _ => Vec::new(),
                 };
+                return;
             }
+            _ => {}
+        }
+        // the other kept events become entries straight from the payload's text
+        let mut d = pick(ev.data(), kept);
+        match ty {
             "LodgingBooked" => v.lodging.push(entry(d, "booking_id", ev)),
             "MealBooked" => v.dining.push(entry(d, "booking_id", ev)),
             "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
             "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
-                d.insert("event".into(), Value::String(ev.event_type.clone()));
+                put(&mut d, "event", json_str(&ev.event_type));
                 v.tours_and_meetings.push(entry(d, "", ev));
             }
             "SouvenirPlanned" => {
-                d.insert("handed".into(), Value::Bool(false));
+                put(&mut d, "handed", Cow::Borrowed("false"));
                 v.gifts.push(entry(d, "souvenir_id", ev));
             }
             "SouvenirHanded" => {
-                let id = opt_str(&d, "souvenir_id");
+                let id = picked_str(&d, "souvenir_id");
                 if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
                     g.fields.extend([("handed".into(), Value::Bool(true))]);
                 }
             }
             "CooperationMatterProposed" => {
-                d.insert("confirmed".into(), Value::Bool(false));
+                put(&mut d, "confirmed", Cow::Borrowed("false"));
                 v.matters.push(entry(d, "matter_id", ev));
             }
             "CooperationMatterConfirmed" => {
-                let id = opt_str(&d, "matter_id");
+                let id = picked_str(&d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
-                    d.remove("matter_id");
-                    d.insert("confirmed".into(), Value::Bool(true));
-                    m.fields.extend(d);
+                    let decoded = d
+                        .iter()
+                        .filter(|(k, _)| *k != "matter_id")
+                        .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v).ok()?)));
+                    m.fields.extend(
+                        decoded
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .chain([("confirmed".to_string(), Value::Bool(true))]),
+                    );
                 }
             }
-            "ReturnCallDone" => v.return_call = Some(Fields::from_map(&d)),
+            "ReturnCallDone" => v.return_call = Some(Fields::from_picked(d)),
             _ => {}
         }
     }
@@ -803,6 +934,61 @@ mod tests {
         assert_eq!(kept.get("notes"), None);
         assert!(select(b"[1]", &names).is_empty());
         assert!(select(b"{\"hotel\": 1} trailing", &names).is_empty());
+    }
+
+    #[test]
+    fn picked_fields_encode_exactly_as_the_decoded_map_would() {
+        let names = [
+            "hotel", "stars", "rooms", "nights", "rate_fen", "paid_by", "at",
+        ];
+        for payload in [
+            r#"{"hotel": "Grand \"H\"", "stars": 5, "rooms": null, "car_id": "x"}"#,
+            r#"{ "hotel" : "caf\u00e9 \/ \n", "stars": 4.50, "nights": -0, "rate_fen": 123456789012345678901}"#,
+            r#"{"paid_by": {"b": [1, 2.0e1, "x"], "a": true}, "rooms": [ ], "nights": -12, "at": false}"#,
+            r#"{"hotel": "one", "hotel": "two", "stars": 1e2, "rate_fen": 9007199254740993}"#,
+            r#"{"hotel": "静安宾馆", "r\u00e9f": 1, "rate_fen": 0, "nights": 123456789012345678}"#,
+            r#"{}"#,
+            r#"[1, 2]"#,
+            r#"{"hotel": 1} trailing"#,
+        ] {
+            let map = select(payload.as_bytes(), &names);
+            let picked = pick(payload.as_bytes(), &names);
+            assert_eq!(
+                Fields::from_picked(picked).as_json(),
+                Fields::from_map(&map).as_json(),
+                "{payload}"
+            );
+        }
+        // an entry's id and default time, as the map-based entry made them
+        let ev = StoredEvent::from_envelope(&reception_store::Envelope {
+            seq: 1,
+            stream: "visit-v1".into(),
+            version: 1,
+            id: uuid::Uuid::nil(),
+            event_type: "LodgingBooked".into(),
+            schema: 1,
+            occurred_at: "2026-03-02T09:30:00+08:00".parse().unwrap(),
+            recorded_at: "2026-03-02T01:30:00Z".parse().unwrap(),
+            actor: reception_store::Actor {
+                user: "u".into(),
+                role: "reception".into(),
+            },
+            correlation_id: uuid::Uuid::nil(),
+            causation_id: uuid::Uuid::nil(),
+            prev_hash: String::new(),
+            hash: String::new(),
+            data: serde_json::json!({"booking_id": "b\u{e9}", "hotel": "H"}),
+        });
+        let e = entry(
+            pick(ev.data(), kept_fields("LodgingBooked").unwrap()),
+            "booking_id",
+            &ev,
+        );
+        assert_eq!(e.id.as_deref(), Some("bé"));
+        let mut expected = BTreeMap::new();
+        expected.insert("hotel".to_string(), Value::from("H"));
+        expected.insert("at".to_string(), Value::from(ev.occurred_at.to_rfc3339()));
+        assert_eq!(e.fields, Fields::from_map(&expected));
     }
 
     #[test]
