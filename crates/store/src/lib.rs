@@ -241,7 +241,8 @@ pub enum ReplicateError {
 /// and writes a page serialised over segment size / 4 (128 KiB) as a separate blob
 /// file, which it never fsyncs (spacejam/sled#1077): a power cut could lose it. Values
 /// of at most 7 KiB keep a full leaf (17 × 7 KiB ≈ 119 KiB with keys and headers) in
-/// sled's fsynced log. [`Store::open`] warns when blob files exist.
+/// sled's fsynced log; [`ReadModel::commit`] stores a larger value in parts of this
+/// size. [`Store::open`] warns when blob files exist.
 pub const MAX_INLINE_VALUE_BYTES: usize = 7 * 1024;
 
 /// What the store's writer has committed since it opened ([`Store::commit_stats`]):
@@ -974,7 +975,8 @@ impl ReadModel {
         read_model::scan_prefix(&self.tree, prefix)
     }
 
-    /// Atomically applies puts (Some) and deletes (None) and sets the checkpoint.
+    /// Atomically applies puts (Some) and deletes (None) and sets the checkpoint. A value
+    /// over [`MAX_INLINE_VALUE_BYTES`] is stored in parts and read back whole.
     pub fn commit(
         &self,
         checkpoint: u64,

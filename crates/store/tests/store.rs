@@ -843,6 +843,90 @@ fn read_model_commits_data_and_checkpoint_together() {
     );
 }
 
+/// Large read-model values (an archive document of a customer with hundreds of visits
+/// is tens of KB) come back whole from `get` and `scan_prefix`, across a restart, yet
+/// sled never holds a value over `MAX_INLINE_VALUE_BYTES`, so it writes no unsynced
+/// blob files; overwriting or deleting such a value leaves none of its parts behind.
+#[test]
+fn large_read_model_values_are_stored_in_parts_and_read_back_whole() {
+    use reception_store::MAX_INLINE_VALUE_BYTES as MAX;
+    let dir = tempfile::tempdir().unwrap();
+    let big = |i: usize, len: usize| -> Vec<u8> {
+        (0..len).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect()
+    };
+    // 300 values of 40 KB: 17 of them in one leaf would be 680 KB, a blob file
+    let mut expected: Vec<(Vec<u8>, Vec<u8>)> = (0..300)
+        .map(|i| (format!("c/{i:04}").into_bytes(), big(i, 40_000)))
+        .collect();
+    // edge sizes and a value that starts with the part header's tag byte
+    expected.push((b"c/edge-max".to_vec(), big(1, MAX)));
+    expected.push((b"c/edge-max+1".to_vec(), big(2, MAX + 1)));
+    expected.push((b"c/nul".to_vec(), vec![0, 0, 0, 0, 2]));
+    expected.push((b"c/small".to_vec(), b"{}".to_vec()));
+    expected.sort();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let rm = store.read_model("archive").unwrap();
+        for (n, chunk) in expected.chunks(50).enumerate() {
+            let changes = chunk
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect();
+            rm.commit(n as u64 + 1, changes).unwrap();
+        }
+        for (k, v) in &expected {
+            assert_eq!(rm.get(k).unwrap().as_ref(), Some(v), "{k:?}");
+        }
+        rm.flush().unwrap();
+        store.close().unwrap();
+    }
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let rm = store.read_model("archive").unwrap();
+        let scanned: Vec<(Vec<u8>, Vec<u8>)> = rm.scan_prefix(b"c/").map(Result::unwrap).collect();
+        assert!(
+            scanned == expected,
+            "scan after restart: values whole, in key order"
+        );
+        // shrink, regrow smaller, delete, and change one key twice in a commit
+        rm.commit(
+            100,
+            vec![
+                (b"c/0000".to_vec(), Some(b"small now".to_vec())),
+                (b"c/0001".to_vec(), Some(big(9, 3 * MAX))),
+                (b"c/0002".to_vec(), None),
+                (b"c/0003".to_vec(), Some(big(5, 5 * MAX))),
+                (b"c/0003".to_vec(), Some(b"last wins".to_vec())),
+            ],
+        )
+        .unwrap();
+        for i in 4..300 {
+            rm.commit(100 + i, vec![(format!("c/{i:04}").into_bytes(), None)])
+                .unwrap();
+        }
+        assert_eq!(rm.get(b"c/0000").unwrap(), Some(b"small now".to_vec()));
+        assert_eq!(rm.get(b"c/0001").unwrap(), Some(big(9, 3 * MAX)));
+        assert_eq!(rm.get(b"c/0002").unwrap(), None);
+        assert_eq!(rm.get(b"c/0003").unwrap(), Some(b"last wins".to_vec()));
+        assert_eq!(rm.get(b"c/nul").unwrap(), Some(vec![0, 0, 0, 0, 2]));
+        rm.flush().unwrap();
+        store.close().unwrap();
+    }
+    let db = raw_sled(dir.path());
+    let tree = db.open_tree("rm/archive").unwrap();
+    let largest = tree.iter().map(|r| r.unwrap().1.len()).max().unwrap();
+    assert!(largest <= MAX, "a stored value of {largest} bytes");
+    // what is left: c/0001's three parts, the edge value's two, the NUL value's one
+    let parts = tree.scan_prefix(b"p").count();
+    assert_eq!(parts, 6, "parts of overwritten or deleted values are gone");
+    drop(tree);
+    drop(db);
+    let blobs = std::fs::read_dir(dir.path().join("blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(blobs, 0, "sled wrote blob files");
+}
+
 #[test]
 fn a_dropped_read_model_reopens_empty_and_stays_so_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
