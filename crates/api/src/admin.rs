@@ -171,7 +171,7 @@ async fn start_rebuild(
         };
         // The served models keep answering (and applying new events) while fresh ones
         // are built in shadow keyspaces; each is swapped in once it has caught up.
-        let result = read.rebuild_online(only.as_deref(), &mut progress);
+        let result = read.rebuild(only.as_deref(), &mut progress);
         cache.invalidate();
         let mut s = tracker.lock().unwrap_or_else(|p| p.into_inner());
         s.finished_at = Some(Utc::now());

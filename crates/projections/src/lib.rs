@@ -8,7 +8,7 @@
 //! ([`ReadSide::spawn`]) resumes every projection at its checkpoint + 1. Events at or
 //! below a projection's checkpoint are skipped, so applying twice changes nothing.
 //!
-//! A rebuild ([`ReadSide::rebuild_online`]) reads the log with [`Store::scan`] (payloads
+//! A rebuild ([`ReadSide::rebuild`]) reads the log with [`Store::scan`] (payloads
 //! stay JSON bytes; each projection decodes only the fields it reads, see `event.rs`),
 //! builds fresh models on its own threads while the served ones keep answering and
 //! applying, writes each into the keyspace generation that is not serving (documents
@@ -663,9 +663,6 @@ impl ReadSide {
         self.inner.complaints.read().report(year, month, now)
     }
 
-    /// Rebuilds the named projections (all when `only` is None) from seq 1 while this
-    /// handle keeps answering from, and applying to, the models it serves: see
-    /// [`ReadSide::rebuild_online`] (the same operation).
     pub fn rebuild(
         &self,
         only: Option<&str>,
@@ -674,28 +671,7 @@ impl ReadSide {
         self.rebuild_timed(only, progress).map(|_| ())
     }
 
-    /// Builds fresh models of the named projections (all when `only` is None) from
-    /// seq 1 into shadow keyspaces while the served models keep answering queries and
-    /// the follower keeps applying new events to them; then, per projection, catches up
-    /// with the served model's checkpoint and swaps the new model in. Blocking (run it
-    /// on a blocking thread); reports `(done, total)` seqs to `progress`.
-    ///
-    /// Queries never see a half-built model: a projection's served model, its
-    /// keyspace and its checkpoint change together, under its write lock, which the
-    /// swap holds only for the last few events. On disk the switch is one commit of the
-    /// `read-side.active` record, written after the shadow keyspace is flushed: after
-    /// a crash at any point the old or the new model is in force, never a mix. One
-    /// rebuild runs at a time per [`ReadSide::open`] (clones share it); two read sides
-    /// opened separately on one store must not rebuild at the same time.
-    pub fn rebuild_online(
-        &self,
-        only: Option<&str>,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(), ProjectionError> {
-        self.rebuild_timed(only, progress).map(|_| ())
-    }
-
-    /// [`ReadSide::rebuild_online`], returning where the time went.
+    /// [`ReadSide::rebuild`], returning where the time went.
     ///
     /// One thread scans the log ([`Store::scan`]: payloads stay JSON bytes) in
     /// batches and hands each batch (shared, `Arc`) to one thread per selected

@@ -1120,8 +1120,7 @@ async fn online_rebuild_keeps_answering_while_appends_continue_then_swaps_in_an_
         let read = read.clone();
         tokio::task::spawn_blocking(move || {
             let mut calls = 0u64;
-            read.rebuild_online(None, &mut |_, _| calls += 1)
-                .map(|()| calls)
+            read.rebuild(None, &mut |_, _| calls += 1).map(|()| calls)
         })
     };
     // queries answer throughout, and never from a half-built model: customers are only
@@ -1157,9 +1156,7 @@ async fn online_rebuild_keeps_answering_while_appends_continue_then_swaps_in_an_
     let reopened = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     assert!(snapshot(&reopened, now) == online, "reopened differs");
     // a second rebuild switches back to the other keyspace, with the same answers
-    reopened
-        .rebuild_online(Some("archive"), &mut |_, _| {})
-        .unwrap();
+    reopened.rebuild(Some("archive"), &mut |_, _| {}).unwrap();
     assert!(snapshot(&reopened, now) == online);
     let again = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
     assert!(snapshot(&again, now) == online);
