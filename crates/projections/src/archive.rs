@@ -378,35 +378,14 @@ impl<'de> serde::de::DeserializeSeed<'de> for Key {
     }
 }
 
-/// The fields `names` of a JSON object payload, decoded as values; the other fields
-/// are skipped without building values (or key strings). Empty for a payload that is
-/// not an object.
-fn select(bytes: &[u8], names: &[&str]) -> BTreeMap<String, Value> {
-    use serde::de::{IgnoredAny, MapAccess, Visitor};
-
-    struct Kept<'n>(&'n [&'n str]);
-    impl<'de> Visitor<'de> for Kept<'_> {
-        type Value = BTreeMap<String, Value>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
-            while let Some(key) = map.next_key_seed(Key)? {
-                if self.0.contains(&key.as_ref()) {
-                    let value = map.next_value::<Value>()?;
-                    out.insert(key.into_owned(), value);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(out)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde::Deserializer::deserialize_map(&mut de, Kept(names))
-        .and_then(|m| de.end().map(|()| m))
-        .unwrap_or_default()
+/// The fields `names` of a JSON object payload, decoded as values (for the few events
+/// whose fields the archive reads as values: a plan's items, the accompanying staff);
+/// the other fields are skipped. Empty for a payload that is not an object.
+fn select(bytes: &[u8], names: &[&'static str]) -> BTreeMap<String, Value> {
+    pick_raw(bytes, names)
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v.get()).ok()?)))
+        .collect()
 }
 
 /// The text of a JSON value as serde_json writes it: borrowed when `raw` already is
@@ -442,21 +421,33 @@ fn compact(raw: &RawValue) -> Cow<'_, str> {
 /// repeated key keeps its last value, as a map would); the other fields are skipped.
 /// Empty for a payload that is not an object.
 fn pick<'a>(bytes: &'a [u8], names: &[&'static str]) -> Vec<Picked<'a>> {
+    pick_raw(bytes, names)
+        .into_iter()
+        .map(|(k, raw)| (k, compact(raw)))
+        .collect()
+}
+
+/// The fields `names` of a JSON object payload as the payload's own text of each value
+/// (a repeated key keeps its last value); empty for a payload that is not an object.
+fn pick_raw<'a>(bytes: &'a [u8], names: &[&'static str]) -> Vec<(&'static str, &'a RawValue)> {
     use serde::de::{IgnoredAny, MapAccess, Visitor};
 
     struct Kept<'n>(&'n [&'static str]);
     impl<'de> Visitor<'de> for Kept<'_> {
-        type Value = Vec<Picked<'de>>;
+        type Value = Vec<(&'static str, &'de RawValue)>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
+            let mut out: Self::Value = Vec::new();
             while let Some(key) = map.next_key_seed(Key)? {
                 match self.0.iter().find(|n| **n == key.as_ref()) {
                     Some(name) => {
                         let raw = map.next_value::<&'de RawValue>()?;
-                        put(&mut out, name, compact(raw));
+                        match out.iter_mut().find(|(k, _)| k == name) {
+                            Some(slot) => slot.1 = raw,
+                            None => out.push((name, raw)),
+                        }
                     }
                     None => {
                         map.next_value::<IgnoredAny>()?;
