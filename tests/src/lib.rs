@@ -125,6 +125,7 @@ impl Server {
             &store,
             reception_projections::ReadSideConfig {
                 tz: chrono_tz::Asia::Shanghai,
+                ..reception_projections::ReadSideConfig::default()
             },
         )
         .expect("open the read side");

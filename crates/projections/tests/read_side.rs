@@ -322,7 +322,14 @@ fn expense_year_is_decided_by_the_company_time_zone() {
     for e in &events {
         store2.append_replicated(e).unwrap();
     }
-    let utc = ReadSide::open(&store2, ReadSideConfig { tz: chrono_tz::UTC }).unwrap();
+    let utc = ReadSide::open(
+        &store2,
+        ReadSideConfig {
+            tz: chrono_tz::UTC,
+            ..ReadSideConfig::default()
+        },
+    )
+    .unwrap();
     utc.apply_batch(&events).unwrap();
     assert_eq!(utc.costs(2025, CostDimension::Month).total_fen, 30_000);
     assert_eq!(utc.costs(2026, CostDimension::Month).total_fen, 0);
@@ -1088,13 +1095,69 @@ async fn incremental_copy(
     for run in log.chunks(500) {
         copy.append_replicated_batch(run).unwrap();
     }
-    let read = ReadSide::open(&copy, ReadSideConfig::default()).unwrap();
+    // batch by batch, whatever the gap
+    let cfg = ReadSideConfig {
+        bulk_catch_up_min: u64::MAX,
+        ..ReadSideConfig::default()
+    };
+    let read = ReadSide::open(&copy, cfg).unwrap();
     let follower = read.spawn();
     assert!(read.wait_for(copy.head().0, Duration::from_secs(30)).await);
     let snap = snapshot(&read, now);
     follower.abort();
     let _ = follower.await;
     snap
+}
+
+/// A read side far behind the log (here: never applied anything) catches up by a
+/// rebuild, which swaps in the other keyspace generation, and then answers exactly as
+/// one that followed batch by batch; later appends are followed as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_side_far_behind_catches_up_by_a_rebuild_and_answers_the_same() {
+    let (_dir, store) = store();
+    let now = chrono::Utc::now();
+    let s = store.clone();
+    let appended = tokio::task::spawn_blocking(move || synth::populate(&s, 120, 21, now).unwrap())
+        .await
+        .unwrap();
+    assert!(appended > 2_000, "only {appended} events");
+    let active = store.read_model("read-side.active").unwrap();
+    let cfg = ReadSideConfig {
+        bulk_catch_up_min: 1_000,
+        ..ReadSideConfig::default()
+    };
+    assert!(reception_projections::bulk_catch_up(0, appended, 1_000));
+    assert!(!reception_projections::bulk_catch_up(
+        appended - 999,
+        appended,
+        1_000
+    ));
+    // a gap over the minimum but under an eighth of the log is followed batch by batch
+    assert!(!reception_projections::bulk_catch_up(
+        98 * appended,
+        100 * appended,
+        appended
+    ));
+    let read = ReadSide::open(&store, cfg).unwrap();
+    let before = active.get(b"board").unwrap();
+    let follower = read.spawn();
+    assert!(read.wait_for(store.head().0, Duration::from_secs(30)).await);
+    let after = active.get(b"board").unwrap();
+    assert_ne!(
+        before, after,
+        "caught up by a rebuild into the other generation"
+    );
+    assert_eq!(snapshot(&read, now), incremental_copy(&store, now).await);
+    // and then it follows new appends batch by batch
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || synth::populate(&s, 10, 22, now).unwrap())
+        .await
+        .unwrap();
+    assert!(read.wait_for(store.head().0, Duration::from_secs(30)).await);
+    assert_eq!(active.get(b"board").unwrap(), after, "no second rebuild");
+    assert_eq!(snapshot(&read, now), incremental_copy(&store, now).await);
+    follower.abort();
+    let _ = follower.await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

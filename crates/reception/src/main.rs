@@ -197,7 +197,10 @@ async fn stop_on_signal(running: Running, deadline_s: u64) {
 }
 
 fn read_side_config(tz: chrono_tz::Tz) -> ReadSideConfig {
-    ReadSideConfig { tz }
+    ReadSideConfig {
+        tz,
+        ..ReadSideConfig::default()
+    }
 }
 
 /// `reception serve`: store, bootstrap, read side, token follower, C4 loop, optional
