@@ -4,10 +4,12 @@
 //! hundreds of visits, say) is stored in parts of at most that size, so that no sled
 //! leaf grows past the size sled writes as an unsynced blob file (see
 //! [`MAX_INLINE_VALUE_BYTES`]). The value's own key then holds a part header
-//! ([`PARTS_TAG`], the part count as u32 big-endian) and the parts live under
+//! ([`PARTS_MAGIC`], the part count as u32 big-endian) and the parts live under
 //! [`PART_PREFIX`] keys; reads put them back together, so callers see whole values.
-//! A value that itself begins with the tag byte is stored as parts too (one part if
-//! small), which keeps every stored value unambiguous.
+//! A value that itself begins with the magic is stored as parts too (one part if
+//! small), so a stored value that begins with it is always a header; every other value
+//! (JSON documents, the NATS replica's u64 resume point, values written before parts
+//! existed) is stored and read as it is.
 
 use std::collections::HashMap;
 
@@ -21,8 +23,9 @@ const CHECKPOINT_KEY: &[u8] = b"c";
 /// The parts of large values: `p`, the user key's length (u32 big-endian), the user
 /// key, the part's index (u32 big-endian). Outside every [`DATA_PREFIX`] scan.
 const PART_PREFIX: u8 = b'p';
-/// The first byte of a part header. JSON never starts with it.
-const PARTS_TAG: u8 = 0;
+/// How a part header begins (no JSON text and no binary value the store's users write
+/// begins so).
+const PARTS_MAGIC: &[u8] = b"\0reception-parts\0";
 
 pub(crate) fn data_key(key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 1);
@@ -42,16 +45,14 @@ fn part_key(key: &[u8], part: u32) -> Vec<u8> {
 
 /// The part count of a stored value that is a part header.
 fn parts_of(stored: &[u8]) -> Option<u32> {
-    match stored {
-        [PARTS_TAG, n @ ..] => Some(u32::from_be_bytes(n.try_into().ok()?)),
-        _ => None,
-    }
+    let n = stored.strip_prefix(PARTS_MAGIC)?;
+    Some(u32::from_be_bytes(n.try_into().ok()?))
 }
 
 /// The whole value of user key `key` from what its data key holds.
 fn assemble(tree: &sled::Tree, key: &[u8], stored: sled::IVec) -> Result<Vec<u8>, StoreError> {
     let Some(parts) = parts_of(&stored) else {
-        if stored.first() == Some(&PARTS_TAG) {
+        if stored.starts_with(PARTS_MAGIC) {
             return Err(bad_parts(key, "malformed part header"));
         }
         return Ok(stored.to_vec());
@@ -121,13 +122,13 @@ pub(crate) fn commit(
             batch.remove(part_key(&k, part));
         }
         match v {
-            Some(v) if v.len() > MAX_INLINE_VALUE_BYTES || v.first() == Some(&PARTS_TAG) => {
+            Some(v) if v.len() > MAX_INLINE_VALUE_BYTES || v.starts_with(PARTS_MAGIC) => {
                 let mut n = 0u32;
                 for chunk in v.chunks(MAX_INLINE_VALUE_BYTES) {
                     batch.insert(part_key(&k, n), chunk);
                     n += 1;
                 }
-                let mut header = vec![PARTS_TAG];
+                let mut header = PARTS_MAGIC.to_vec();
                 header.extend_from_slice(&n.to_be_bytes());
                 batch.insert(dk, header);
                 in_batch.insert(k, n);

@@ -858,10 +858,15 @@ fn large_read_model_values_are_stored_in_parts_and_read_back_whole() {
     let mut expected: Vec<(Vec<u8>, Vec<u8>)> = (0..300)
         .map(|i| (format!("c/{i:04}").into_bytes(), big(i, 40_000)))
         .collect();
-    // edge sizes and a value that starts with the part header's tag byte
+    // edge sizes; a binary value with leading NULs (the NATS replica's u64 resume
+    // point), stored as it is; and values that begin like a part header
     expected.push((b"c/edge-max".to_vec(), big(1, MAX)));
     expected.push((b"c/edge-max+1".to_vec(), big(2, MAX + 1)));
-    expected.push((b"c/nul".to_vec(), vec![0, 0, 0, 0, 2]));
+    expected.push((b"c/u64".to_vec(), 5u64.to_be_bytes().to_vec()));
+    let mut lookalike = b"\0reception-parts\0".to_vec();
+    lookalike.extend_from_slice(&1u32.to_be_bytes());
+    expected.push((b"c/nul".to_vec(), lookalike.clone()));
+    expected.push((b"c/nul2".to_vec(), b"\0reception-parts\0x".to_vec()));
     expected.push((b"c/small".to_vec(), b"{}".to_vec()));
     expected.sort();
     {
@@ -908,7 +913,8 @@ fn large_read_model_values_are_stored_in_parts_and_read_back_whole() {
         assert_eq!(rm.get(b"c/0001").unwrap(), Some(big(9, 3 * MAX)));
         assert_eq!(rm.get(b"c/0002").unwrap(), None);
         assert_eq!(rm.get(b"c/0003").unwrap(), Some(b"last wins".to_vec()));
-        assert_eq!(rm.get(b"c/nul").unwrap(), Some(vec![0, 0, 0, 0, 2]));
+        assert_eq!(rm.get(b"c/nul").unwrap(), Some(lookalike));
+        assert_eq!(rm.get(b"c/u64").unwrap(), Some(5u64.to_be_bytes().to_vec()));
         rm.flush().unwrap();
         store.close().unwrap();
     }
@@ -916,15 +922,26 @@ fn large_read_model_values_are_stored_in_parts_and_read_back_whole() {
     let tree = db.open_tree("rm/archive").unwrap();
     let largest = tree.iter().map(|r| r.unwrap().1.len()).max().unwrap();
     assert!(largest <= MAX, "a stored value of {largest} bytes");
-    // what is left: c/0001's three parts, the edge value's two, the NUL value's one
+    // what is left: c/0001's three parts, the edge value's two, the lookalikes' one each
     let parts = tree.scan_prefix(b"p").count();
-    assert_eq!(parts, 6, "parts of overwritten or deleted values are gone");
+    assert_eq!(parts, 7, "parts of overwritten or deleted values are gone");
+    // a value stored before parts existed (or by any writer) that merely starts with a
+    // NUL byte reads as it is
+    tree.insert(b"dc/legacy", &7u64.to_be_bytes()).unwrap();
+    tree.flush().unwrap();
     drop(tree);
     drop(db);
     let blobs = std::fs::read_dir(dir.path().join("blobs"))
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(blobs, 0, "sled wrote blob files");
+    let store = Store::open(dir.path()).unwrap();
+    let rm = store.read_model("archive").unwrap();
+    assert_eq!(
+        rm.get(b"c/legacy").unwrap(),
+        Some(7u64.to_be_bytes().to_vec())
+    );
+    store.close().unwrap();
 }
 
 #[test]
