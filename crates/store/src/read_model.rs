@@ -9,7 +9,10 @@
 //! A value that itself begins with the magic is stored as parts too (one part if
 //! small), so a stored value that begins with it is always a header; every other value
 //! (JSON documents, the NATS replica's u64 resume point, values written before parts
-//! existed) is stored and read as it is.
+//! existed) is stored and read as it is. A commit writes a value's header and parts in
+//! one batch, so a crash leaves all or none of them; a read of a value in parts is not
+//! isolated from a concurrent commit of the same key (the read side reads its models
+//! only when it opens them, before anything writes).
 
 use std::collections::HashMap;
 
