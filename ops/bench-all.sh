@@ -8,7 +8,8 @@
 #
 #   bash ops/bench-all.sh [OUT] [EVENTS]      # OUT default /tmp/bench-all, EVENTS 1000000
 #
-# Needs about 6 GB free under /tmp and, for the NATS part, nats-server on PATH (it starts
+# Needs about 6 GB free under /tmp, wrk for the API part (bench_api.sh installs it with
+# apt-get when missing) and, for the NATS part, nats-server on PATH (it starts
 # a throw-away server on a free port; the system's server is never used). Run it on a
 # quiet machine: `uptime` is printed before and after each part.
 set -euo pipefail

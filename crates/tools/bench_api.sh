@@ -66,6 +66,15 @@ wrk_run() {
     fi
 }
 
+# the query phases need wrk (Debian's package; a fresh machine does not have it)
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk not found: installing it (apt-get install -y wrk)" >&2
+    if ! { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1; }; }; then
+        echo "could not install wrk; install it and rerun" >&2
+        exit 2
+    fi
+fi
+
 echo "# API benchmark $(date -u +%FT%TZ), $(nproc) cores, $SECS s per phase"
 echo "binary: $BIN"
 
