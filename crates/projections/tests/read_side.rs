@@ -1132,7 +1132,7 @@ async fn a_read_side_far_behind_catches_up_by_a_rebuild_and_answers_the_same() {
         appended,
         1_000
     ));
-    // a gap over the minimum but under an eighth of the log is followed batch by batch
+    // a gap over the minimum but under a fifth of the log is followed batch by batch
     assert!(!reception_projections::bulk_catch_up(
         98 * appended,
         100 * appended,
