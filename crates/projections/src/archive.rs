@@ -282,11 +282,11 @@ fn picked_str(picked: &[Picked<'_>], key: &str) -> Option<String> {
     Some(s.into_owned()).filter(|s| !s.is_empty())
 }
 
-/// Sets `key` to the JSON text `json` (replacing an earlier value, as a map would).
-fn put<'a>(picked: &mut Vec<Picked<'a>>, key: &'static str, json: Cow<'a, str>) {
-    match picked.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = json,
-        None => picked.push((key, json)),
+/// Sets `key` to `value` in a list of fields (replacing an earlier value, as a map would).
+fn put<V>(fields: &mut Vec<(&'static str, V)>, key: &'static str, value: V) {
+    match fields.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => fields.push((key, value)),
     }
 }
 
@@ -379,7 +379,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for Key {
 }
 
 /// The fields `names` of a JSON object payload, decoded as values (for the few events
-/// whose fields the archive reads as values: a plan's items, the accompanying staff);
+/// whose fields the archive reads as values: a plan's items, the accompanying staff,
+/// the updates of an existing entry);
 /// the other fields are skipped. Empty for a payload that is not an object.
 fn select(bytes: &[u8], names: &[&'static str]) -> BTreeMap<String, Value> {
     pick_raw(bytes, names)
@@ -442,13 +443,7 @@ fn pick_raw<'a>(bytes: &'a [u8], names: &[&'static str]) -> Vec<(&'static str, &
             let mut out: Self::Value = Vec::new();
             while let Some(key) = map.next_key_seed(Key)? {
                 match self.0.iter().find(|n| **n == key.as_ref()) {
-                    Some(name) => {
-                        let raw = map.next_value::<&'de RawValue>()?;
-                        match out.iter_mut().find(|(k, _)| k == name) {
-                            Some(slot) => slot.1 = raw,
-                            None => out.push((name, raw)),
-                        }
-                    }
+                    Some(name) => put(&mut out, name, map.next_value::<&'de RawValue>()?),
                     None => {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -599,6 +594,24 @@ impl ArchiveProjection {
                 };
                 return;
             }
+            // updates of an existing entry (rare): the fields are merged as values
+            "SouvenirHanded" => {
+                let id = opt_str(&select(ev.data(), kept), "souvenir_id");
+                if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
+                    g.fields.extend([("handed".into(), Value::Bool(true))]);
+                }
+                return;
+            }
+            "CooperationMatterConfirmed" => {
+                let mut d = select(ev.data(), kept);
+                let id = opt_str(&d, "matter_id");
+                if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
+                    d.remove("matter_id");
+                    d.insert("confirmed".into(), Value::Bool(true));
+                    m.fields.extend(d);
+                }
+                return;
+            }
             _ => {}
         }
         // the other kept events become entries straight from the payload's text
@@ -615,30 +628,9 @@ impl ArchiveProjection {
                 put(&mut d, "handed", Cow::Borrowed("false"));
                 v.gifts.push(entry(d, "souvenir_id", ev));
             }
-            "SouvenirHanded" => {
-                let id = picked_str(&d, "souvenir_id");
-                if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
-                    g.fields.extend([("handed".into(), Value::Bool(true))]);
-                }
-            }
             "CooperationMatterProposed" => {
                 put(&mut d, "confirmed", Cow::Borrowed("false"));
                 v.matters.push(entry(d, "matter_id", ev));
-            }
-            "CooperationMatterConfirmed" => {
-                let id = picked_str(&d, "matter_id");
-                if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
-                    let decoded = d
-                        .iter()
-                        .filter(|(k, _)| *k != "matter_id")
-                        .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v).ok()?)));
-                    m.fields.extend(
-                        decoded
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .chain([("confirmed".to_string(), Value::Bool(true))]),
-                    );
-                }
             }
             "ReturnCallDone" => v.return_call = Some(Fields::from_picked(d)),
             _ => {}
