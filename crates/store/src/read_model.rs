@@ -46,7 +46,12 @@ fn part_key(key: &[u8], part: u32) -> Vec<u8> {
     k
 }
 
-/// The part count of a stored value that is a part header.
+/// The part header of a value stored in `parts` parts.
+fn header(parts: u32) -> Vec<u8> {
+    [PARTS_MAGIC, &parts.to_be_bytes()].concat()
+}
+
+/// The part count of a stored value that is a part header ([`header`]).
 fn parts_of(stored: &[u8]) -> Option<u32> {
     let n = stored.strip_prefix(PARTS_MAGIC)?;
     Some(u32::from_be_bytes(n.try_into().ok()?))
@@ -131,9 +136,7 @@ pub(crate) fn commit(
                     batch.insert(part_key(&k, n), chunk);
                     n += 1;
                 }
-                let mut header = PARTS_MAGIC.to_vec();
-                header.extend_from_slice(&n.to_be_bytes());
-                batch.insert(dk, header);
+                batch.insert(dk, header(n));
                 in_batch.insert(k, n);
             }
             Some(v) => batch.insert(dk, v),
