@@ -179,8 +179,9 @@ pub(crate) struct Docs<T, M = Ordered<T>> {
 }
 
 /// The size a pack record is filled up to (a document larger than this is a pack of
-/// its own, which the store keeps in parts of this size). sled's cost is per record, so a rebuild that writes a few hundred
-/// thousand documents one record each spends seconds inside sled; but values over
+/// its own, which `ReadModel::commit` stores in parts of this size). sled's cost is
+/// per record, so a rebuild that writes a few hundred thousand documents one record
+/// each spends seconds inside sled; but values over
 /// [`reception_store::MAX_INLINE_VALUE_BYTES`] let sled write whole leaves as blob
 /// files it never fsyncs (packs of 256 documents made 3,192 of them, 5.4 GB, in a
 /// 1M-event store), so packs stop below that.
