@@ -615,6 +615,9 @@ fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Envelopes of a backup applied in one group commit by `restore`.
+const RESTORE_RUN: usize = 2_000;
+
 /// Replays a backup into an empty store, re-verifying the chain event by event.
 fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
@@ -630,6 +633,9 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
     let reader = std::io::BufReader::new(file);
     let mut count = 0u64;
     let mut read = 0u64;
+    // The run being gathered, with the backup line of each envelope for error messages.
+    let mut run: Vec<Envelope> = Vec::with_capacity(RESTORE_RUN);
+    let mut lines: Vec<usize> = Vec::with_capacity(RESTORE_RUN);
     for (i, line) in reader.lines().enumerate() {
         let line = line?;
         read += line.len() as u64 + 1;
@@ -638,18 +644,14 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
         }
         let env: Envelope = serde_json::from_str(&line)
             .with_context(|| format!("line {} of {} is not an envelope", i + 1, from.display()))?;
-        store.append_replicated(&env).with_context(|| {
-            format!(
-                "line {} (seq {}) does not continue the chain",
-                i + 1,
-                env.seq
-            )
-        })?;
-        count += 1;
-        if count.is_multiple_of(1000) {
+        run.push(env);
+        lines.push(i + 1);
+        if run.len() == RESTORE_RUN {
+            count += restore_run(&store, &mut run, &mut lines)?;
             bar.set_position(read.min(size));
         }
     }
+    count += restore_run(&store, &mut run, &mut lines)?;
     bar.finish();
     let report = store.verify()?;
     store.close()?;
@@ -659,4 +661,36 @@ fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_TAMPERED)
     })
+}
+
+/// Applies one run of a backup in a single group commit and empties it; an envelope
+/// that does not continue the chain is named by its backup line.
+fn restore_run(
+    store: &Store,
+    run: &mut Vec<Envelope>,
+    lines: &mut Vec<usize>,
+) -> anyhow::Result<u64> {
+    let result = store.append_replicated_batch(run);
+    if let Err(e) = result {
+        let bad_seq = match &e {
+            reception_store::ReplicateError::Gap { got, .. } => Some(*got),
+            reception_store::ReplicateError::BadHash { seq, .. } => Some(*seq),
+            reception_store::ReplicateError::Store(_) => None,
+        };
+        let at = bad_seq
+            .and_then(|seq| run.iter().position(|env| env.seq == seq))
+            .unwrap_or(0);
+        let (line, seq) = (
+            lines.get(at).copied().unwrap_or(0),
+            run.get(at).map(|e| e.seq),
+        );
+        return Err(anyhow::Error::new(e).context(format!(
+            "line {line} (seq {}) does not continue the chain",
+            seq.unwrap_or(0)
+        )));
+    }
+    let n = run.len() as u64;
+    run.clear();
+    lines.clear();
+    Ok(n)
 }

@@ -91,6 +91,7 @@ mod codec;
 mod log;
 mod read;
 mod read_model;
+mod reply;
 mod scan;
 mod writer;
 
@@ -333,7 +334,7 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let (reply, _rx) = tokio::sync::oneshot::channel();
+        let (reply, _rx) = reply::for_thread();
         let _ = self.tx.send(writer::Cmd::Close(reply));
         if let Some(handle) = self.writer.lock().map(|mut w| w.take()).unwrap_or(None) {
             let _ = handle.join();
@@ -591,27 +592,30 @@ impl Store {
     fn submit(
         &self,
         req: AppendRequest,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<Appended, AppendError>>, AppendError> {
+        reply: reply::Reply<Result<Appended, AppendError>>,
+    ) -> Result<(), AppendError> {
         validate(&req)?;
         let prepared = writer::Prepared::new(req)?;
-        let (reply, rx) = tokio::sync::oneshot::channel();
         self.inner
             .tx
             .send(writer::Cmd::Append(prepared, reply))
             .map_err(|_| StoreError::Closed)?;
-        Ok(rx)
+        Ok(())
     }
 
     /// Durable append (group-committed: returns after the batch's flush).
     pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
-        let rx = self.submit(req)?;
+        let (reply, rx) = reply::for_task();
+        self.submit(req, reply)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Same from non-async code.
+    /// Same from non-async code. Blocks the calling thread until the batch is durable;
+    /// async code uses [`Store::append`] instead.
     pub fn append_blocking(&self, req: AppendRequest) -> Result<Appended, AppendError> {
-        let rx = self.submit(req)?;
-        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+        let (reply, rx) = reply::for_thread();
+        self.submit(req, reply)?;
+        rx.recv().map_err(|_| StoreError::Closed)?
     }
 
     /// Counts of what the writer has committed since the store opened.
@@ -799,12 +803,12 @@ impl Store {
     ///
     /// Returns `Ok(true)` when written, `Ok(false)` for a duplicate.
     pub fn append_replicated(&self, env: &Envelope) -> Result<bool, ReplicateError> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
+        let (reply, rx) = reply::for_thread();
         self.inner
             .tx
             .send(writer::Cmd::Replicate(Box::new(env.clone()), reply))
             .map_err(|_| StoreError::Closed)?;
-        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+        rx.recv().map_err(|_| StoreError::Closed)?
     }
 
     /// Replica path for a run of envelopes: applies them in order, with the checks of
@@ -848,8 +852,9 @@ impl Store {
         if envs.is_empty() {
             return Ok(0);
         }
-        let rx = self.submit_replicated_batch(envs.to_vec())?;
-        futures::executor::block_on(rx).map_err(|_| StoreError::Closed)?
+        let (reply, rx) = reply::for_thread();
+        self.submit_replicated_batch(envs.to_vec(), reply)?;
+        rx.recv().map_err(|_| StoreError::Closed)?
     }
 
     /// [`Store::append_replicated_batch`] for async code: takes the run by value and
@@ -861,20 +866,21 @@ impl Store {
         if envs.is_empty() {
             return Ok(0);
         }
-        let rx = self.submit_replicated_batch(envs)?;
+        let (reply, rx) = reply::for_task();
+        self.submit_replicated_batch(envs, reply)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     fn submit_replicated_batch(
         &self,
         envs: Vec<Envelope>,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<usize, ReplicateError>>, StoreError> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
+        reply: reply::Reply<Result<usize, ReplicateError>>,
+    ) -> Result<(), StoreError> {
         self.inner
             .tx
             .send(writer::Cmd::ReplicateBatch(envs, reply))
             .map_err(|_| StoreError::Closed)?;
-        Ok(rx)
+        Ok(())
     }
 
     /// A projection's read-model keyspace with its checkpoint.
@@ -906,9 +912,9 @@ impl Store {
 
     /// Flushes and stops the writer; further appends fail with `Closed`.
     pub fn close(&self) -> Result<(), StoreError> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
+        let (reply, rx) = reply::for_thread();
         let result = match self.inner.tx.send(writer::Cmd::Close(reply)) {
-            Ok(()) => futures::executor::block_on(rx).unwrap_or(Ok(())),
+            Ok(()) => rx.recv().unwrap_or(Ok(())),
             Err(_) => Ok(()),
         };
         if let Some(handle) = self

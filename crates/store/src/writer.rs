@@ -8,9 +8,10 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use sled::IVec;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::codec::{self, io_err};
+use crate::reply::Reply;
 use crate::{
     AppendError, AppendRequest, Appended, AppendedEvent, Envelope, ExpectedVersion, ReplicateError,
     StoreError,
@@ -54,14 +55,11 @@ impl Prepared {
 
 /// A request to the writer.
 pub(crate) enum Cmd {
-    Append(Prepared, oneshot::Sender<Result<Appended, AppendError>>),
-    Replicate(Box<Envelope>, oneshot::Sender<Result<bool, ReplicateError>>),
+    Append(Prepared, Reply<Result<Appended, AppendError>>),
+    Replicate(Box<Envelope>, Reply<Result<bool, ReplicateError>>),
     /// A run of envelopes applied in order in one batch; stops at the first refused one.
-    ReplicateBatch(
-        Vec<Envelope>,
-        oneshot::Sender<Result<usize, ReplicateError>>,
-    ),
-    Close(oneshot::Sender<Result<(), StoreError>>),
+    ReplicateBatch(Vec<Envelope>, Reply<Result<usize, ReplicateError>>),
+    Close(Reply<Result<(), StoreError>>),
     /// From the committer: the batch handed over last is flushed (or failed) and its
     /// head is published; the writer may apply the next one.
     Flushed,
@@ -109,16 +107,16 @@ pub(crate) struct Writer {
 /// What one command of a batch answers once the batch is durable.
 enum Outcome {
     Append(
-        oneshot::Sender<Result<Appended, AppendError>>,
+        Reply<Result<Appended, AppendError>>,
         Result<Appended, AppendError>,
     ),
     Replicate(
-        oneshot::Sender<Result<bool, ReplicateError>>,
+        Reply<Result<bool, ReplicateError>>,
         Result<bool, ReplicateError>,
     ),
     /// The number of envelopes written, and the refusal that stopped the run, if any.
     ReplicateBatch(
-        oneshot::Sender<Result<usize, ReplicateError>>,
+        Reply<Result<usize, ReplicateError>>,
         usize,
         Option<ReplicateError>,
     ),
@@ -134,7 +132,7 @@ struct Building {
     start: Option<(u64, String)>,
     /// recorded_at of the batch's appends.
     now: DateTime<Utc>,
-    close: Option<oneshot::Sender<Result<(), StoreError>>>,
+    close: Option<Reply<Result<(), StoreError>>>,
 }
 
 /// A batch written into sled by the writer, handed to the committer to be flushed,
@@ -150,7 +148,7 @@ struct Applied {
     flush: bool,
     /// Whether the writer waits for `Cmd::Flushed` before its next `apply_batch`.
     notify: bool,
-    close: Option<oneshot::Sender<Result<(), StoreError>>>,
+    close: Option<Reply<Result<(), StoreError>>>,
 }
 
 /// The commit thread: flushes each applied batch, then publishes the new durable head
