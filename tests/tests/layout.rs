@@ -202,7 +202,10 @@ fn the_cycle_finder_finds_a_cycle() {
     );
     assert_eq!(
         refs,
-        ["common", "policy", "x"].map(String::from).into_iter().collect()
+        ["common", "policy", "x"]
+            .map(String::from)
+            .into_iter()
+            .collect()
     );
 }
 
@@ -312,7 +315,8 @@ fn no_function_outgrows_two_screens() {
 
 #[test]
 fn the_function_measure_counts_lines() {
-    let text = "fn a() {\n    let s = \"}\";\n    if x { y }\n}\nfn b();\npub fn c() -> char { '{' }\n";
+    let text =
+        "fn a() {\n    let s = \"}\";\n    if x { y }\n}\nfn b();\npub fn c() -> char { '{' }\n";
     assert_eq!(
         functions(text),
         vec![(1, "a".to_string(), 4), (6, "c".to_string(), 1)]
@@ -337,7 +341,11 @@ fn service_crates_carry_no_benchmark_code_and_read_no_proc_files() {
             }
         }
     }
-    assert!(found.is_empty(), "benchmark code in service crates:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "benchmark code in service crates:\n{}",
+        found.join("\n")
+    );
 }
 
 /// Dependency names of one `[...dependencies]` table of a manifest, with the names a
@@ -413,5 +421,9 @@ fn every_declared_dependency_is_used() {
             }
         }
     }
-    assert!(unused.is_empty(), "unused dependencies:\n{}", unused.join("\n"));
+    assert!(
+        unused.is_empty(),
+        "unused dependencies:\n{}",
+        unused.join("\n")
+    );
 }

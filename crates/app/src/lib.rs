@@ -558,26 +558,43 @@ pub fn store_actor(actor: &Actor) -> reception_store::Actor {
     }
 }
 
-/// Writes a secret file readable by its owner only.
-fn write_secret(path: &Path, content: &str) -> Result<(), AppError> {
+/// Writes a secret (a token) to `path` with mode 0600, atomically: into a temporary
+/// file beside it, fsynced, renamed over `path`, then the directory fsynced. A crash
+/// leaves the old file or the new one, never a torn or world-readable one.
+pub fn write_secret(path: &Path, content: &str) -> Result<(), AppError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
+    let fail = |what: &str, e: std::io::Error| {
+        AppError::Internal(format!("cannot {what} {}: {e}", path.display()))
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::now_v7()));
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts
-        .open(path)
-        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o600));
+    let written = (|| {
+        let mut f = opts.open(&tmp)?;
+        writeln!(f, "{content}")?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("write", e));
     }
-    writeln!(f, "{content}")
-        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    f.sync_all()
-        .map_err(|e| AppError::Internal(format!("cannot sync {}: {e}", path.display())))?;
-    Ok(())
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("write", e));
+    }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| fail("sync the directory of", e))
 }

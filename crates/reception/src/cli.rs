@@ -88,6 +88,12 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Manage API tokens offline, on the data dir (stop the server first): recovers
+    /// access when `admin.token` is lost.
+    Token {
+        #[command(subcommand)]
+        what: TokenWhat,
+    },
     /// Run a read-side replica fed from NATS JetStream: it keeps its own copy of the
     /// log (hash chain checked), builds the same projections, accepts the write node's
     /// tokens and serves every query route; commands answer 503 `read_replica`.
@@ -96,6 +102,25 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         target: BenchTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenWhat {
+    /// Issue a new token (an event in the log, like `POST /api/v1/tokens`) and write it
+    /// to a file with mode 0600, atomically. Prints the file's path, never the token.
+    Issue {
+        /// Role of API.md: admin, requester, reception, approver, finance, frontdesk,
+        /// auditor, analyst.
+        #[arg(long)]
+        role: String,
+        /// User name the token acts as.
+        #[arg(long)]
+        user: String,
+        /// Token file (default `<data-dir>/admin.token` for an admin, else
+        /// `<data-dir>/<user>.token`). Replaced atomically if it exists.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use cli::{BenchTarget, Cli, Command, ExportWhat, ReadNodeArgs, ServeArgs};
+use cli::{BenchTarget, Cli, Command, ExportWhat, ReadNodeArgs, ServeArgs, TokenWhat};
 use reception_api::read::{readiness_probe, ExtraReadiness, READY_MAX_LAG};
 use reception_app::{App, AppConfig};
 use reception_nats::{
@@ -85,6 +85,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&data_dir),
         Command::Backup { out } => backup(&data_dir, &out),
         Command::Restore { from } => restore(&data_dir, &from),
+        Command::Token {
+            what: TokenWhat::Issue { role, user, out },
+        } => issue_token(&data_dir, &role, &user, out),
         Command::Bench {
             target: BenchTarget::Store { dir, replay_events },
         } => {
@@ -693,4 +696,44 @@ fn restore_run(
     run.clear();
     lines.clear();
     Ok(n)
+}
+
+/// `reception token issue`: a token made offline, for when no admin token is left.
+fn issue_token(
+    data_dir: &Path,
+    role: &str,
+    user: &str,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let role = match reception_domain::Role::parse(role) {
+        Some(r) if r != reception_domain::Role::System => r,
+        _ => {
+            eprintln!(
+                "error: --role {role:?} is not a role; one of: {}",
+                reception_domain::Role::ALL_HUMAN
+                    .map(|r| r.as_str())
+                    .join(", ")
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let out = out.unwrap_or_else(|| match role {
+        reception_domain::Role::Admin => data_dir.join("admin.token"),
+        _ => data_dir.join(format!("{user}.token")),
+    });
+    let store = open_store(data_dir)?;
+    let tokens = reception_app::TokenRegistry::new();
+    tokens.load(&store)?;
+    let by = reception_domain::Actor::system();
+    let token = tokens
+        .issue_blocking(&store, user, role, &by)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.close()?;
+    reception_app::write_secret(&out, &token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{} token for {user} written to {} (mode 0600)",
+        role.as_str(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
