@@ -76,13 +76,16 @@ pub enum Command {
         #[arg(long, default_value_t = reception_tools::demo::DEFAULT_SEED)]
         seed: u64,
     },
-    /// Write every stored event (raw envelopes) as JSON lines to a file.
+    /// Write every stored event (raw envelopes) as JSON lines to a file, closed by a
+    /// trailer line (event count, head seq, head hash); written to a temporary name,
+    /// fsynced, renamed, mode 0600. Offline: stop the server on this data dir first.
     Backup {
-        /// Output file.
+        /// Output file (replaced atomically).
         #[arg(long)]
         out: PathBuf,
     },
-    /// Load a backup into an empty data dir, re-verifying the hash chain.
+    /// Load a backup into an empty data dir, re-verifying the hash chain and the
+    /// backup's trailer; a cut or altered file is refused and nothing is kept.
     Restore {
         /// Backup file written by `reception backup`.
         #[arg(long)]

@@ -5,15 +5,16 @@
 //! error (bad flag, unknown projection, invalid demo or load options); 3 an operational
 //! failure (store locked, unreadable file, NATS without JetStream, ...).
 
+mod backup;
 mod cli;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use clap::Parser;
 use cli::{BenchTarget, Cli, Command, ExportWhat, ReadNodeArgs, ServeArgs, TokenWhat};
 use reception_api::read::{readiness_probe, ExtraReadiness, READY_MAX_LAG};
@@ -83,8 +84,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(&data_dir, &cli.tz, args).await,
         Command::History { visit, as_of } => history(&data_dir, &visit, as_of.as_deref(), &cli.tz),
         Command::Verify => verify(&data_dir),
-        Command::Backup { out } => backup(&data_dir, &out),
-        Command::Restore { from } => restore(&data_dir, &from),
+        Command::Backup { out } => backup::backup(&data_dir, &out),
+        Command::Restore { from } => backup::restore(&data_dir, &from),
         Command::Token {
             what: TokenWhat::Issue { role, user, out },
         } => issue_token(&data_dir, &role, &user, out),
@@ -579,123 +580,6 @@ fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
-}
-
-/// Writes every raw envelope as one JSON line.
-fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
-    let store = open_store(data_dir)?;
-    let (head, head_hash) = store.head();
-    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let bar = progress(head, "backup");
-    let mut next = 1;
-    while next <= head {
-        let mut n = 0;
-        for env in store.read_all_raw(next, 10_000) {
-            let env = env?;
-            if env.seq > head {
-                break;
-            }
-            serde_json::to_writer(&mut w, &env)?;
-            w.write_all(b"\n")?;
-            next = env.seq + 1;
-            n += 1;
-        }
-        bar.set_position(next - 1);
-        if n == 0 {
-            break;
-        }
-    }
-    w.flush()?;
-    w.get_ref().sync_all()?;
-    bar.finish();
-    store.close()?;
-    eprintln!(
-        "backed up {} events (head hash {head_hash}) to {}",
-        next - 1,
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Envelopes of a backup applied in one group commit by `restore`.
-const RESTORE_RUN: usize = 2_000;
-
-/// Replays a backup into an empty store, re-verifying the chain event by event.
-fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
-    let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
-    let size = file.metadata()?.len();
-    let store = open_store(data_dir)?;
-    if store.head().0 != 0 {
-        bail!(
-            "{} already holds events; restore needs an empty data dir",
-            data_dir.display()
-        );
-    }
-    let bar = progress(size, "restore (bytes)");
-    let reader = std::io::BufReader::new(file);
-    let mut count = 0u64;
-    let mut read = 0u64;
-    // The run being gathered, with the backup line of each envelope for error messages.
-    let mut run: Vec<Envelope> = Vec::with_capacity(RESTORE_RUN);
-    let mut lines: Vec<usize> = Vec::with_capacity(RESTORE_RUN);
-    for (i, line) in reader.lines().enumerate() {
-        let line = line?;
-        read += line.len() as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let env: Envelope = serde_json::from_str(&line)
-            .with_context(|| format!("line {} of {} is not an envelope", i + 1, from.display()))?;
-        run.push(env);
-        lines.push(i + 1);
-        if run.len() == RESTORE_RUN {
-            count += restore_run(&store, &mut run, &mut lines)?;
-            bar.set_position(read.min(size));
-        }
-    }
-    count += restore_run(&store, &mut run, &mut lines)?;
-    bar.finish();
-    let report = store.verify()?;
-    store.close()?;
-    eprintln!("restored {count} events; chain ok: {}", report.ok);
-    Ok(if report.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_TAMPERED)
-    })
-}
-
-/// Applies one run of a backup in a single group commit and empties it; an envelope
-/// that does not continue the chain is named by its backup line.
-fn restore_run(
-    store: &Store,
-    run: &mut Vec<Envelope>,
-    lines: &mut Vec<usize>,
-) -> anyhow::Result<u64> {
-    let result = store.append_replicated_batch(run);
-    if let Err(e) = result {
-        let bad_seq = match &e {
-            reception_store::ReplicateError::Gap { got, .. } => Some(*got),
-            reception_store::ReplicateError::BadHash { seq, .. } => Some(*seq),
-            reception_store::ReplicateError::Store(_) => None,
-        };
-        let at = bad_seq
-            .and_then(|seq| run.iter().position(|env| env.seq == seq))
-            .unwrap_or(0);
-        let (line, seq) = (
-            lines.get(at).copied().unwrap_or(0),
-            run.get(at).map(|e| e.seq),
-        );
-        return Err(anyhow::Error::new(e).context(format!(
-            "line {line} (seq {}) does not continue the chain",
-            seq.unwrap_or(0)
-        )));
-    }
-    let n = run.len() as u64;
-    run.clear();
-    lines.clear();
-    Ok(n)
 }
 
 /// `reception token issue`: a token made offline, for when no admin token is left.

@@ -108,9 +108,10 @@ fn serve_bootstraps_answers_and_shuts_down_on_sigterm_then_the_tools_read_the_da
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // One line per event, then the trailer.
     assert_eq!(
         std::fs::read_to_string(&backup).unwrap().lines().count() as u64,
-        events
+        events + 1
     );
     let restored = dir.path().join("restored");
     let out = bin()
