@@ -237,6 +237,9 @@ pub enum ReplicateError {
     Store(#[from] StoreError),
 }
 
+/// sled 0.34's one log file inside a store directory.
+const SLED_LOG_FILE: &str = "db";
+
 /// The largest value worth storing in one sled key, for the log's records and for
 /// read models alike. sled 0.34 keeps values inline in leaf pages of up to 17 entries
 /// and writes a page serialised over segment size / 4 (128 KiB) as a separate blob
@@ -525,11 +528,24 @@ impl Store {
                 .map_err(codec::io_err)?;
             db.flush().map_err(codec::io_err)?;
         }
+        let log_file = std::fs::File::open(path.join(SLED_LOG_FILE)).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot open {}/{SLED_LOG_FILE}: {e}",
+                path.display()
+            ))
+        })?;
         let trees = writer::Trees {
             events: db.open_tree(codec::EVENTS).map_err(codec::io_err)?,
             db: db.clone(),
             stats: Arc::default(),
+            log_file: Arc::new(log_file),
         };
+        // The directory entries sled created (log, conf, snapshot) must survive a power
+        // cut too before anything is acknowledged.
+        trees.sync()?;
+        std::fs::File::open(path)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::Io(format!("cannot sync {}: {e}", path.display())))?;
         let (seq, hash) = match trees.events.get(codec::META_HEAD).map_err(codec::io_err)? {
             Some(v) => codec::decode_head(&v).ok_or(StoreError::Corrupt {
                 seq: 0,

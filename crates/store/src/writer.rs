@@ -72,6 +72,27 @@ pub(crate) struct Trees {
     pub events: sled::Tree,
     /// What the writer has written since the store opened.
     pub stats: Arc<Counters>,
+    /// sled's log file, fdatasynced after each flush (see [`Trees::sync`]).
+    pub log_file: Arc<std::fs::File>,
+}
+
+impl Trees {
+    /// Makes everything written so far durable: sled's flush writes its buffers with
+    /// `sync_file_range`, which neither empties the device's write cache nor persists
+    /// the file's size, and sled fsyncs only from its background flusher. So an
+    /// acknowledged commit could vanish on power loss; `fdatasync` on the log file after
+    /// the flush closes that window.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        sync(&self.db, &self.log_file)
+    }
+}
+
+/// [`Trees::sync`] for holders of the parts.
+pub(crate) fn sync(db: &sled::Db, log_file: &std::fs::File) -> Result<(), StoreError> {
+    db.flush().map_err(io_err)?;
+    log_file
+        .sync_data()
+        .map_err(|e| StoreError::Io(e.to_string()))
 }
 
 /// Counters behind [`crate::CommitStats`].
@@ -157,6 +178,7 @@ struct Applied {
 /// N's flush is on the disk, and nobody is answered before the flush covering them.
 struct Committer {
     db: sled::Db,
+    log_file: Arc<std::fs::File>,
     publisher: Arc<Publisher>,
     writer: mpsc::Sender<Cmd>,
 }
@@ -192,7 +214,7 @@ impl Committer {
                 close,
             } = applied;
             if result.is_ok() && flush {
-                result = self.db.flush().map(|_| ()).map_err(io_err);
+                result = sync(&self.db, &self.log_file);
             }
             if result.is_ok() {
                 if let Some((seq, hash)) = head {
@@ -302,6 +324,7 @@ impl Writer {
         });
         let committer = Committer {
             db: self.trees.db.clone(),
+            log_file: self.trees.log_file.clone(),
             publisher: publisher.clone(),
             writer: self_tx,
         };
@@ -379,7 +402,7 @@ impl Writer {
         }
         drop(to_committer);
         let _ = handle.join();
-        if let Err(e) = self.trees.db.flush() {
+        if let Err(e) = self.trees.sync() {
             tracing::error!(error = %e, "final flush of the event store failed");
         }
     }
@@ -395,7 +418,7 @@ impl Writer {
             ..
         } = applied;
         if result.is_ok() {
-            result = self.trees.db.flush().map(|_| ()).map_err(io_err);
+            result = self.trees.sync();
         }
         match (&result, head) {
             (Ok(()), Some((seq, hash))) => publisher.publish(seq, hash),
