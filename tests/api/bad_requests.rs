@@ -147,6 +147,10 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
     };
     let deep = format!("{}{}", "[".repeat(64), "]".repeat(64));
 
+    // A field the domain does not bound yet (a visitor's title): the store's envelope
+    // limit refuses the event, naming the payload member that carries it.
+    let mut oversized = good.clone();
+    oversized["visitors"][0]["title"] = json!("x".repeat(20_000));
     let table = vec![
         // Malformed input (400).
         post("malformed JSON", &requester, "/api/v1/visits".into(), json!({}), 400, "invalid_input").raw("{\"customer\": ").field("body"),
@@ -154,6 +158,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
         post("body is an array", &requester, "/api/v1/visits".into(), json!([1, 2]), 400, "invalid_input"),
         post("missing customer", &requester, "/api/v1/visits".into(), without(good.clone(), "customer"), 400, "invalid_input").field("customer"),
         post("headcount of the wrong type", &requester, "/api/v1/visits".into(), with(good.clone(), &["headcount"], json!("two")), 400, "invalid_input").field("headcount"),
+        post("an event over the store's size limit", &requester, "/api/v1/visits".into(), oversized, 413, "too_large").field("visitors"),
         post("headcount zero", &requester, "/api/v1/visits".into(), with(good.clone(), &["headcount"], json!(0)), 400, "invalid_input").field("headcount"),
         post("arrival time not a time", &requester, "/api/v1/visits".into(), with(good.clone(), &["arrival", "at"], json!("tomorrow")), 400, "invalid_input").field("arrival.at"),
         post("unknown transport mode", &requester, "/api/v1/visits".into(), with(good.clone(), &["arrival", "mode"], json!("boat")), 400, "invalid_input").field("arrival.mode"),

@@ -66,6 +66,9 @@ pub enum ApiError {
     /// 413 `too_large`: the body is over the limit.
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// 413 `too_large`: the event a command makes is over the store's size limit.
+    #[error("{message}")]
+    EventTooLarge { message: String, field: String },
     /// 422 `idempotency_key_reused`.
     #[error("{0}")]
     IdempotencyKeyReused(String),
@@ -113,7 +116,7 @@ impl ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::RuleViolation { .. } | ApiError::InvalidState { .. } => StatusCode::CONFLICT,
             ApiError::VersionConflict(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) | ApiError::EventTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotCaughtUp(_) | ApiError::ReadReplica(_) | ApiError::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -133,7 +136,7 @@ impl ApiError {
             ApiError::RuleViolation { .. } => "rule_violation",
             ApiError::InvalidState { .. } => "invalid_state",
             ApiError::VersionConflict(_) => "version_conflict",
-            ApiError::TooLarge(_) => "too_large",
+            ApiError::TooLarge(_) | ApiError::EventTooLarge { .. } => "too_large",
             ApiError::IdempotencyKeyReused(_) => "idempotency_key_reused",
             ApiError::NotCaughtUp(_) => "not_caught_up",
             ApiError::ReadReplica(_) => "read_replica",
@@ -150,6 +153,7 @@ impl ApiError {
             ApiError::NotFound { field, .. } => (None, field.clone()),
             ApiError::RuleViolation { rule, field, .. } => (Some(rule.clone()), field.clone()),
             ApiError::InvalidState { rule, .. } => (rule.clone(), None),
+            ApiError::EventTooLarge { field, .. } => (None, Some(field.clone())),
             _ => (None, None),
         };
         ErrorBody {
@@ -218,6 +222,19 @@ impl From<AppError> for ApiError {
             AppError::IdempotencyKeyReused(k) => ApiError::IdempotencyKeyReused(format!(
                 "Idempotency-Key {k:?} was already used with a different request"
             )),
+            AppError::TooLarge {
+                field,
+                bytes,
+                limit,
+            } => {
+                let field = field.strip_prefix("data.").unwrap_or(&field).to_string();
+                ApiError::EventTooLarge {
+                    message: format!(
+                        "{field}: the event would be {bytes} bytes, over the limit of {limit}"
+                    ),
+                    field,
+                }
+            }
             AppError::Unavailable(m) => ApiError::Unavailable(m),
             AppError::Internal(m) => ApiError::Internal(m),
         }

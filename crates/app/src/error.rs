@@ -18,6 +18,13 @@ pub enum AppError {
     /// The `Idempotency-Key` was used before with another request.
     #[error("idempotency key {0:?} was used before with a different request")]
     IdempotencyKeyReused(String),
+    /// An event would be over the store's size limit (413 `too_large`).
+    #[error("too large: {field} makes the event {bytes} bytes, over the limit of {limit}")]
+    TooLarge {
+        field: String,
+        bytes: usize,
+        limit: usize,
+    },
     /// The store is closed or shutting down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -40,6 +47,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::VersionConflict { .. } => "version_conflict",
             AppError::IdempotencyKeyReused(_) => "idempotency_key_reused",
+            AppError::TooLarge { .. } => "too_large",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -69,6 +77,16 @@ impl From<AppendError> for AppError {
             }
             AppendError::IdempotencyKeyReused(k) => AppError::IdempotencyKeyReused(k),
             AppendError::Invalid(m) => AppError::Internal(m),
+            AppendError::TooLarge {
+                field,
+                bytes,
+                limit,
+                ..
+            } => AppError::TooLarge {
+                field,
+                bytes,
+                limit,
+            },
             AppendError::Store(s) => s.into(),
         }
     }

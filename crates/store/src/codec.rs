@@ -186,6 +186,11 @@ pub(crate) struct PreEncoded {
 }
 
 impl PreEncoded {
+    /// Bytes of the encoded parts.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
     pub(crate) fn new(ev: &NewEvent) -> Result<PreEncoded, serde_json::Error> {
         let mut bytes = Vec::with_capacity(640);
         bytes.extend_from_slice(b"\"id\":");

@@ -208,6 +208,15 @@ pub enum AppendError {
     IdempotencyKeyReused(String),
     #[error("invalid append: {0}")]
     Invalid(String),
+    /// An event whose envelope would exceed [`MAX_ENVELOPE_BYTES`]; `field` names the
+    /// largest member of its payload (`data.<name>`), the likely culprit.
+    #[error("events[{index}]: the envelope would be {bytes} bytes, over the limit of {limit}; its largest field is {field}")]
+    TooLarge {
+        index: usize,
+        field: String,
+        bytes: usize,
+        limit: usize,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -236,6 +245,17 @@ pub enum ReplicateError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The largest envelope the store writes. A lone envelope is a log record of its own;
+/// with its leaf page's up to 16 other records of at most [`MAX_INLINE_VALUE_BYTES`],
+/// 12 KiB keeps the page under sled's 128 KiB blob threshold (blob files are never
+/// fsynced), and far under JetStream's default 1 MiB payload limit, so that every
+/// stored event can also be published.
+pub const MAX_ENVELOPE_BYTES: usize = 12 * 1024;
+
+/// What the writer adds to an event's caller-side encoding: seq, stream version,
+/// recorded_at, both hashes and the JSON punctuation around them.
+pub(crate) const ENVELOPE_OVERHEAD_BYTES: usize = 320;
 
 /// sled 0.34's one log file inside a store directory.
 const SLED_LOG_FILE: &str = "db";

@@ -42,6 +42,15 @@ impl Prepared {
             let pre = codec::PreEncoded::new(ev).map_err(|e| {
                 AppendError::Invalid(format!("events[{i}]: does not serialise: {e}"))
             })?;
+            let bytes = pre.len() + stream_json.len() + crate::ENVELOPE_OVERHEAD_BYTES;
+            if bytes > crate::MAX_ENVELOPE_BYTES {
+                return Err(AppendError::TooLarge {
+                    index: i,
+                    field: largest_field(&ev.data),
+                    bytes,
+                    limit: crate::MAX_ENVELOPE_BYTES,
+                });
+            }
             ev.data = serde_json::Value::Null;
             events.push(pre);
         }
@@ -51,6 +60,17 @@ impl Prepared {
             events,
         })
     }
+}
+
+/// `data.<name>` of the payload member with the longest JSON encoding (`data` when the
+/// payload is not an object).
+fn largest_field(data: &serde_json::Value) -> String {
+    let Some(map) = data.as_object() else {
+        return "data".into();
+    };
+    map.iter()
+        .max_by_key(|(_, v)| serde_json::to_vec(v).map_or(0, |b| b.len()))
+        .map_or_else(|| "data".into(), |(k, _)| format!("data.{k}"))
 }
 
 /// A request to the writer.

@@ -1173,3 +1173,47 @@ fn close_during_concurrent_appends_keeps_every_acknowledged_event() {
     let report = store.verify().unwrap();
     assert!(report.ok && report.events_checked == head, "{report:?}");
 }
+
+#[test]
+fn an_event_over_the_envelope_limit_is_refused_naming_its_largest_field_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let big = "x".repeat(reception_store::MAX_ENVELOPE_BYTES);
+    let err = store
+        .append_blocking(req(
+            "visit-a",
+            ExpectedVersion::Any,
+            vec![
+                event("T", json!({ "small": 1 })),
+                event("T", json!({ "note": "ok", "purpose": big })),
+            ],
+        ))
+        .unwrap_err();
+    match err {
+        AppendError::TooLarge {
+            index,
+            field,
+            bytes,
+            limit,
+        } => {
+            assert_eq!((index, field.as_str()), (1, "data.purpose"));
+            assert!(bytes > limit && limit == reception_store::MAX_ENVELOPE_BYTES);
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert_eq!(
+        store.head().0,
+        0,
+        "nothing stored, not even the small event"
+    );
+    // Just under the limit is stored.
+    let fits = "x".repeat(reception_store::MAX_ENVELOPE_BYTES - 1_000);
+    store
+        .append_blocking(req(
+            "visit-a",
+            ExpectedVersion::Any,
+            vec![event("T", json!({ "purpose": fits }))],
+        ))
+        .unwrap();
+    assert_eq!(store.head().0, 1);
+}
