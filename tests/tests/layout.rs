@@ -272,8 +272,8 @@ fn strip_literals(code: &str) -> String {
             (false, '\'') => {
                 // a char literal such as '{' or '\'' (lifetimes have no closing quote)
                 let look: String = chars.clone().take(3).collect();
-                if look.starts_with("\\") {
-                    if let Some(end) = look[1..].find('\'') {
+                if let Some(escaped) = look.strip_prefix('\\') {
+                    if let Some(end) = escaped.find('\'') {
                         for _ in 0..end + 2 {
                             chars.next();
                         }

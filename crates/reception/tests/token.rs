@@ -27,6 +27,7 @@ fn serve(data: &std::path::Path) -> (std::process::Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not say where it listens");
 }
 
