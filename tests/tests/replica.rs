@@ -1048,3 +1048,204 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
 
     eprintln!("replication end-to-end took {:?}", started.elapsed());
 }
+
+// ---------------------------------------------------------------------------------------
+// A three-node JetStream cluster
+// ---------------------------------------------------------------------------------------
+
+/// Whether the nats-server binary is 2.10 or newer (`sync_interval`, current clustering).
+fn nats_is_current() -> bool {
+    let out = Command::new(nats_bin()).arg("--version").output();
+    let text = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let version = text.split('v').nth(1).unwrap_or("");
+    let mut parts = version
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (2, 10)
+}
+
+/// Three nats-servers clustered on localhost, JetStream on each, with the runbook's
+/// `sync_interval: always` where the server knows it (ops/nats-cluster/).
+fn start_nats_cluster(dir: &Path) -> (Vec<(Proc, u16)>, String) {
+    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+    let sync = if nats_is_current() {
+        "sync_interval: always"
+    } else {
+        ""
+    };
+    let mut nodes = Vec::new();
+    for (i, (client, cluster)) in ports.iter().enumerate() {
+        let routes: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (_, c))| format!("nats://127.0.0.1:{c}"))
+            .collect();
+        let conf = dir.join(format!("nats-{i}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "server_name: n{i}\nlisten: 127.0.0.1:{client}\n\
+                 jetstream {{ store_dir: \"{}\", {sync} }}\n\
+                 cluster {{ name: reception, listen: 127.0.0.1:{cluster}, routes: [{}] }}\n",
+                dir.join(format!("nats-{i}")).display(),
+                routes.join(", ")
+            ),
+        )
+        .expect("write a nats config");
+        let mut p = Proc::start(
+            &format!("nats-{i}"),
+            nats_bin(),
+            vec!["-c".into(), conf.display().to_string()],
+            Vec::new(),
+            dir,
+        );
+        wait_listening(&mut p, *client);
+        nodes.push((p, *client));
+    }
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|(c, _)| format!("nats://127.0.0.1:{c}"))
+        .collect();
+    (nodes, urls.join(","))
+}
+
+/// Starts a node, restarting it while it exits at start (the cluster may still be
+/// electing its JetStream leader), until `/healthz` answers.
+async fn start_when_cluster_ready(node: &mut Node) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let exited = node
+            .proc_
+            .child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+        if exited {
+            assert!(
+                Instant::now() < deadline,
+                "{} kept exiting at start; its log ends with:\n{}",
+                node.proc_.name,
+                node.proc_.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            node.proc_.restart();
+            continue;
+        }
+        if let Ok(r) = node
+            .client
+            .get(format!("{}/healthz", node.base))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never came up",
+            node.proc_.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_node_jetstream_cluster_loses_nothing_when_a_node_or_the_replica_dies() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (mut nats, urls) = start_nats_cluster(dir);
+
+    let writer_data = dir.join("writer");
+    let port = free_port();
+    let args = vec![
+        "serve".into(),
+        "--data-dir".into(),
+        writer_data.display().to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--nats".into(),
+        urls.clone(),
+        "--nats-stream-replicas".into(),
+        "3".into(),
+    ];
+    let mut writer = Node::start("writer", args, Vec::new(), port, dir);
+    start_when_cluster_ready(&mut writer).await;
+    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
+        .expect("admin token")
+        .trim()
+        .to_string();
+    let mut replica = Node::replica("replica", dir, &dir.join("replica"), &urls, &writer.base);
+    start_when_cluster_ready(&mut replica).await;
+
+    let t = Tokens {
+        requester: issue(&writer, &admin, "requester").await,
+        reception: issue(&writer, &admin, "reception").await,
+        frontdesk: issue(&writer, &admin, "frontdesk").await,
+    };
+    let v1 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Wang Lei", "senior").await;
+
+    // Load across both failures.
+    let done = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn(background_sign_ins(
+        writer.client.clone(),
+        writer.base.clone(),
+        t.frontdesk.clone(),
+        done.clone(),
+        stop.clone(),
+    ));
+    let wait_done = |n: usize| {
+        let done = done.clone();
+        async move {
+            let deadline = Instant::now() + CONVERGE;
+            while done.load(Ordering::SeqCst) < n {
+                assert!(
+                    Instant::now() < deadline,
+                    "the load stalled before {n} commands"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_done(20).await;
+    // One NATS node dies and comes back.
+    nats[1].0.kill();
+    let at = done.load(Ordering::SeqCst);
+    wait_done(at + 40).await;
+    nats[1].0.restart();
+    let port1 = nats[1].1;
+    wait_listening(&mut nats[1].0, port1);
+    // The replica dies and comes back on its data dir.
+    let at = done.load(Ordering::SeqCst);
+    wait_done(at + 20).await;
+    replica.proc_.kill();
+    let at = done.load(Ordering::SeqCst);
+    wait_done(at + 40).await;
+    replica.proc_.restart();
+    start_when_cluster_ready(&mut replica).await;
+    let at = done.load(Ordering::SeqCst);
+    wait_done(at + 20).await;
+    stop.store(true, Ordering::SeqCst);
+    let (last, _, count) = load.await.expect("load");
+
+    let head = converge(&mut writer, &mut replica, &admin, last).await;
+    assert_same_log(
+        "cluster: after a NATS node and the replica died",
+        &writer.log(&admin).await,
+        &replica.log(&admin).await,
+    );
+    let wv = read_views(&writer, &admin, head, &v1).await;
+    let rv = read_views(&replica, &admin, head, &v1).await;
+    assert_same_views("cluster: writer vs replica", &wv, &rv);
+    assert!(
+        wv[1].1["total_fen"].as_i64().unwrap_or(0) > 0,
+        "the cost answers compared are not empty: {}",
+        wv[1].1
+    );
+    eprintln!("cluster: {count} sign-ins under load, head {head}, logs and answers equal");
+}

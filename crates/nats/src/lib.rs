@@ -106,11 +106,21 @@ impl Backoff {
 }
 
 /// Connects a client with a short connect timeout and a quick reconnect schedule.
+/// `url` may list the servers of a cluster separated by commas; the client picks one
+/// and fails over to the others.
 pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
+    let servers = url
+        .split(',')
+        .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| NatsError::Connect {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
     async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(2))
         .reconnect_delay_callback(|n| Backoff::default().delay(n as u32))
-        .connect(url)
+        .connect(servers)
         .await
         .map_err(|e| NatsError::Connect {
             url: url.to_string(),
