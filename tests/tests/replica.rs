@@ -1249,3 +1249,112 @@ async fn a_three_node_jetstream_cluster_loses_nothing_when_a_node_or_the_replica
     );
     eprintln!("cluster: {count} sign-ins under load, head {head}, logs and answers equal");
 }
+
+/// Deletes one message of the stream `RECEPTION` through the NATS protocol itself (the
+/// JetStream API is request/reply over plain subjects), as a lost message would look.
+fn delete_stream_message(nats_port: u16, stream_seq: u64) {
+    use std::io::{BufRead as _, BufReader as StdBufReader, Write as _};
+    let mut conn = TcpStream::connect(("127.0.0.1", nats_port)).expect("connect to NATS");
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = StdBufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap(); // INFO
+    let payload = format!("{{\"seq\":{stream_seq},\"no_erase\":true}}");
+    write!(
+        conn,
+        "CONNECT {{\"verbose\":false}}\r\nSUB _INBOX.del 1\r\n\
+         PUB $JS.API.STREAM.MSG.DELETE.RECEPTION _INBOX.del {}\r\n{payload}\r\n",
+        payload.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).expect("a reply from JetStream");
+        if line.starts_with("MSG _INBOX.del") {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.contains("\"success\":true"), "delete refused: {line}");
+            return;
+        }
+        if line.starts_with("PING") {
+            conn.write_all(b"PONG\r\n").unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_stuck_on_a_gap_jetstream_cannot_fill_is_not_ready_and_says_why() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (_nats, nats_port) = start_nats(dir);
+    let nats_url = format!("nats://127.0.0.1:{nats_port}");
+    let writer_data = dir.join("writer");
+    let mut writer = Node::writer(dir, &writer_data, &nats_url);
+    writer.wait_up().await;
+    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
+        .expect("admin token")
+        .trim()
+        .to_string();
+    let t = Tokens {
+        requester: issue(&writer, &admin, "requester").await,
+        reception: issue(&writer, &admin, "reception").await,
+        frontdesk: issue(&writer, &admin, "frontdesk").await,
+    };
+    let mut last = 0;
+    for n in 0..20 {
+        last = sign_in(&writer, &t, n).await;
+    }
+    // Wait until the relay has published everything, then lose message 12.
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        let r = writer
+            .client
+            .get(format!("{}/readyz", writer.base))
+            .send()
+            .await;
+        let body: Value = match r {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        };
+        if body.to_string().contains(&format!("\"cursor\":{last},")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the relay did not publish up to {last}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    delete_stream_message(nats_port, 12);
+
+    let mut replica = Node::replica(
+        "replica",
+        dir,
+        &dir.join("replica"),
+        &nats_url,
+        &writer.base,
+    );
+    replica.wait_up().await;
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        replica.proc_.assert_running();
+        let r = replica
+            .client
+            .get(format!("{}/readyz", replica.base))
+            .send()
+            .await
+            .expect("replica /readyz");
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let text = body.to_string();
+        if status == 503 && text.contains("stuck on a gap: waiting for seq 12") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica never reported its gap: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -333,10 +333,7 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
             match g.as_ref().map(|r| r.status()) {
                 Some(s) => {
                     metrics::gauge!("reception_replica_lag").set(s.lag as f64);
-                    (
-                        s.lag <= READY_MAX_LAG,
-                        serde_json::to_value(s).unwrap_or_default(),
-                    )
+                    replica_readiness(&s)
                 }
                 None => (false, serde_json::Value::Null),
             }
@@ -580,6 +577,26 @@ fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// A replica is ready while it follows the stream within [`READY_MAX_LAG`]; one stuck
+/// on a gap is not, whatever its lag, and says which seq it waits for.
+fn replica_readiness(s: &reception_nats::ReplicaStatus) -> (bool, serde_json::Value) {
+    let mut details = serde_json::to_value(s).unwrap_or_default();
+    let (ready, reason) = match s.state {
+        reception_nats::ReplicaState::Gap { expected, got } => (
+            false,
+            Some(format!(
+                "stuck on a gap: waiting for seq {expected}, the stream's next is {got}"
+            )),
+        ),
+        _ if s.lag > READY_MAX_LAG => (false, Some(format!("{} events behind", s.lag))),
+        _ => (true, None),
+    };
+    if let (Some(reason), Some(map)) = (reason, details.as_object_mut()) {
+        map.insert("reason".into(), reason.into());
+    }
+    (ready, details)
 }
 
 /// `reception token issue`: a token made offline, for when no admin token is left.
