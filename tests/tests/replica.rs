@@ -1284,7 +1284,7 @@ fn delete_stream_message(nats_port: u16, stream_seq: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_replica_stuck_on_a_gap_jetstream_cannot_fill_is_not_ready_and_says_why() {
+async fn a_gap_jetstream_cannot_fill_makes_a_replica_unready_or_is_healed_from_the_writer() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
     let (_nats, nats_port) = start_nats(dir);
@@ -1357,4 +1357,104 @@ async fn a_replica_stuck_on_a_gap_jetstream_cannot_fill_is_not_ready_and_says_wh
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A replica that may read the write node's feed fills the gap from it (each event
+    // checked against the hash chain) and goes on with the stream.
+    let token_file = dir.join("feed.token");
+    std::fs::write(&token_file, &admin).unwrap();
+    let port = free_port();
+    let args = vec![
+        "read-node".into(),
+        "--nats".into(),
+        nats_url.clone(),
+        "--data-dir".into(),
+        dir.join("healing").display().to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--write-node".into(),
+        writer.base.clone(),
+        "--write-node-token-file".into(),
+        token_file.display().to_string(),
+    ];
+    let mut healing = Node::start("healing", args, Vec::new(), port, dir);
+    healing.wait_up().await;
+    let last = last.max(sign_in(&writer, &t, 100).await);
+    converge(&mut writer, &mut healing, &admin, last).await;
+    assert_same_log(
+        "healed from the write node's feed",
+        &writer.log(&admin).await,
+        &healing.log(&admin).await,
+    );
+    assert!(
+        healing
+            .proc_
+            .log_tail()
+            .contains("filled a gap from the write node"),
+        "the heal is logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_whose_cursor_is_ahead_of_a_jetstream_that_lost_its_store_republishes() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (mut nats, nats_port) = start_nats(dir);
+    let nats_url = format!("nats://127.0.0.1:{nats_port}");
+    let writer_data = dir.join("writer");
+    let mut writer = Node::writer(dir, &writer_data, &nats_url);
+    writer.wait_up().await;
+    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
+        .expect("admin token")
+        .trim()
+        .to_string();
+    let t = Tokens {
+        requester: issue(&writer, &admin, "requester").await,
+        reception: issue(&writer, &admin, "reception").await,
+        frontdesk: issue(&writer, &admin, "frontdesk").await,
+    };
+    let mut last = 0;
+    for n in 0..20 {
+        last = sign_in(&writer, &t, n).await;
+    }
+    let published = |cursor: u64| {
+        let (client, base) = (writer.client.clone(), writer.base.clone());
+        async move {
+            let deadline = Instant::now() + CONVERGE;
+            loop {
+                let body: Value = match client.get(format!("{base}/readyz")).send().await {
+                    Ok(r) => r.json().await.unwrap_or(Value::Null),
+                    Err(_) => Value::Null,
+                };
+                if body.to_string().contains(&format!("\"cursor\":{cursor},")) {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "relay not at {cursor}: {body}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    published(last).await;
+    // The NATS server loses its whole store and comes back empty.
+    nats.kill();
+    std::fs::remove_dir_all(dir.join("nats-store")).expect("remove the NATS store");
+    nats.restart();
+    wait_listening(&mut nats, nats_port);
+    let last = last.max(sign_in(&writer, &t, 100).await);
+    published(last).await;
+
+    // A new replica gets the whole log from the stream alone (no write-node feed).
+    let mut replica = Node::replica(
+        "replica",
+        dir,
+        &dir.join("replica"),
+        &nats_url,
+        &writer.base,
+    );
+    replica.wait_up().await;
+    converge(&mut writer, &mut replica, &admin, last).await;
+    assert_same_log(
+        "after JetStream lost its store",
+        &writer.log(&admin).await,
+        &replica.log(&admin).await,
+    );
 }

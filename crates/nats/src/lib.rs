@@ -31,8 +31,8 @@ mod stream;
 pub use bench::bench;
 pub use relay::{Relay, RelayConfig, RelayHandle, RelayStatus};
 pub use replica::{
-    default_consumer_name, Rejection, Replica, ReplicaConfig, ReplicaHandle, ReplicaState,
-    ReplicaStatus,
+    default_consumer_name, HealSource, Rejection, Replica, ReplicaConfig, ReplicaHandle,
+    ReplicaState, ReplicaStatus,
 };
 pub use stream::{check_jetstream, subject_for, StreamSettings};
 

@@ -219,6 +219,57 @@ async fn save_cursor(shared: &Shared, rm: &ReadModel, saved: &mut u64) -> Result
     Ok(())
 }
 
+/// Moves the cursor back when JetStream holds less than it says was acknowledged: a
+/// server that lost its store (a disk replaced, a power cut before its sync) would
+/// otherwise never get those events again, and the replicas would wait on the gap for
+/// good. The envelopes from the stream's last one on are republished; message ids make
+/// any copy the server still has a duplicate it drops.
+async fn rewind_to_stream(
+    shared: &Shared,
+    rm: &ReadModel,
+    saved: &mut u64,
+    stream: &mut jetstream::stream::Stream,
+) -> Result<(), NatsError> {
+    let cursor = shared.cursor.load(Ordering::Acquire);
+    if cursor == 0 {
+        return Ok(());
+    }
+    let last = stream
+        .info()
+        .await
+        .map_err(|e| NatsError::js("stream info", e))?
+        .state
+        .last_sequence;
+    let held = if last == 0 {
+        0
+    } else {
+        let msg = stream
+            .get_raw_message(last)
+            .await
+            .map_err(|e| NatsError::js("read the stream's last message", e))?;
+        serde_json::from_slice::<Envelope>(&msg.payload)
+            .map(|env| env.seq)
+            .map_err(|e| NatsError::js("decode the stream's last message", e))?
+    };
+    if held >= cursor {
+        return Ok(());
+    }
+    tracing::error!(
+        cursor,
+        held,
+        "nats relay: JetStream holds less than was acknowledged; republishing from seq {}",
+        held + 1
+    );
+    metrics::counter!("reception_relay_rewound_total").increment(1);
+    shared.cursor.store(held, Ordering::Release);
+    let rm = rm.clone();
+    tokio::task::spawn_blocking(move || rm.commit(held, Vec::new()))
+        .await
+        .map_err(|e| NatsError::js("cursor write", e))??;
+    *saved = held;
+    Ok(())
+}
+
 type AckFuture = futures::future::BoxFuture<
     'static,
     (
@@ -239,7 +290,8 @@ async fn session(
     let client = crate::connect(&cfg.url).await?;
     let mut js = jetstream::new(client);
     js.set_timeout(cfg.ack_timeout);
-    ensure_stream(&js, &cfg.stream, &cfg.url).await?;
+    let mut stream = ensure_stream(&js, &cfg.stream, &cfg.url).await?;
+    rewind_to_stream(shared, rm, saved, &mut stream).await?;
     shared.connected.store(true, Ordering::Release);
     shared.set_error(None);
     tracing::info!(url = %cfg.url, cursor = shared.cursor.load(Ordering::Acquire), "nats relay: connected");

@@ -65,6 +65,17 @@ pub struct ReplicaConfig {
     pub backoff: Backoff,
     /// Name of the read model that keeps the resume point (default `nats-replica`).
     pub resume_name: String,
+    /// Where a gap JetStream cannot fill is fetched from (the write node's feed).
+    pub heal: Option<HealSource>,
+}
+
+/// The write node's HTTP feed (`GET /api/v1/events`) and a token that may read it
+/// (auditor or admin).
+#[derive(Debug, Clone)]
+pub struct HealSource {
+    /// Base URL, e.g. `http://writer:8080`.
+    pub base: String,
+    pub token: String,
 }
 
 impl ReplicaConfig {
@@ -79,6 +90,7 @@ impl ReplicaConfig {
             poll_interval: Duration::from_secs(1),
             backoff: Backoff::default(),
             resume_name: "nats-replica".to_string(),
+            heal: None,
         }
     }
 }
@@ -338,7 +350,12 @@ async fn run(
         reported_gap = f.reported_gap;
         let delay = match outcome {
             Ok(End::Stop) => break,
-            Ok(End::Refetch) => cfg.backoff.delay(attempt.min(3)),
+            Ok(End::Refetch) => {
+                if let (Some(source), Some((_, got))) = (&cfg.heal, reported_gap) {
+                    heal_gap(&shared, source, got).await;
+                }
+                cfg.backoff.delay(attempt.min(3))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "nats replica: disconnected");
                 Shared::set(&shared.last_error, Some(e.to_string()));
@@ -358,6 +375,82 @@ async fn run(
         }
     }
     let _ = save_resume(&shared, &rm, resume, &mut saved).await;
+}
+
+/// Fills the local log up to `got - 1` from the write node's feed: a gap JetStream
+/// cannot fill (a message lost by the server, or removed by limits) would otherwise
+/// stop the replica for good. Each envelope still passes the store's replica checks
+/// (seq, `prev_hash` link, recomputed hash), so the feed is trusted for nothing.
+async fn heal_gap(shared: &Shared, source: &HealSource, got: u64) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let Ok(client) = client else { return };
+    loop {
+        let head = shared.store.head().0;
+        if head + 1 >= got {
+            return;
+        }
+        let url = format!(
+            "{}/api/v1/events?after={head}&limit={}",
+            source.base.trim_end_matches('/'),
+            (got - head - 1).min(1_000)
+        );
+        let fetched = fetch_feed(&client, &url, &source.token).await;
+        let envs = match fetched {
+            Ok(envs) if !envs.is_empty() => envs,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, %url, "nats replica: cannot fetch the gap from the write node");
+                Shared::set(&shared.last_error, Some(format!("healing the gap: {e}")));
+                return;
+            }
+        };
+        let envs: Vec<Envelope> = envs.into_iter().filter(|e| e.seq < got).collect();
+        let n = envs.len();
+        match shared.store.append_replicated_batch_async(envs).await {
+            Ok(applied) => {
+                metrics::counter!("reception_replica_healed_total").increment(applied as u64);
+                tracing::warn!(
+                    from = head + 1,
+                    applied,
+                    "nats replica: filled a gap from the write node's feed"
+                );
+                if n == 0 {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "nats replica: the write node's events do not continue the chain");
+                Shared::set(&shared.last_error, Some(format!("healing the gap: {e}")));
+                return;
+            }
+        }
+    }
+}
+
+async fn fetch_feed(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<Vec<Envelope>, String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        events: Vec<Envelope>,
+    }
+    let res = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.status().is_success() {
+        return Err(format!("the write node answered {}", res.status()));
+    }
+    res.json::<Page>()
+        .await
+        .map(|p| p.events)
+        .map_err(|e| e.to_string())
 }
 
 async fn save_resume(

@@ -190,9 +190,13 @@ pub struct ReadNodeArgs {
     /// Address to serve queries on.
     #[arg(long, env = "RECEPTION_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
-    /// The write node's URL, named in the 503 `read_replica` answer to commands.
+    /// The write node's URL, named in the 503 `read_replica` answer to commands, and
+    /// read (with `--write-node-token-file`) to fill a gap JetStream cannot fill.
     #[arg(long, env = "RECEPTION_WRITE_NODE")]
     pub write_node: Option<String>,
+    /// A token of the write node that may read its event feed (auditor or admin).
+    #[arg(long, env = "RECEPTION_WRITE_NODE_TOKEN_FILE")]
+    pub write_node_token_file: Option<PathBuf>,
     /// Durable JetStream consumer name; default `replica-<host>-<hash of the data dir>`,
     /// so that each replica (data dir) on a host keeps its own position.
     #[arg(long, env = "RECEPTION_NATS_CONSUMER")]

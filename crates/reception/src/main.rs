@@ -305,11 +305,17 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         .consumer
         .clone()
         .unwrap_or_else(|| consumer_for(data_dir));
-    let replica = Replica::spawn(
-        store.clone(),
-        ReplicaConfig::new(args.nats.clone(), consumer.clone()),
-    )
-    .context("starting the NATS replica")?;
+    let mut replica_cfg = ReplicaConfig::new(args.nats.clone(), consumer.clone());
+    if let (Some(base), Some(file)) = (&args.write_node, &args.write_node_token_file) {
+        let token = std::fs::read_to_string(file)
+            .with_context(|| format!("reading --write-node-token-file {}", file.display()))?;
+        replica_cfg.heal = Some(reception_nats::HealSource {
+            base: base.clone(),
+            token: token.trim().to_string(),
+        });
+    }
+    let replica =
+        Replica::spawn(store.clone(), replica_cfg).context("starting the NATS replica")?;
     tracing::info!(%consumer, nats = %args.nats, "replicating from NATS JetStream");
     let replica = Arc::new(Mutex::new(Some(replica)));
     reception_api::metrics::handle();
