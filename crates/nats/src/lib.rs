@@ -57,6 +57,14 @@ pub enum NatsError {
     /// Any other JetStream API failure (timeouts, permission errors, ...).
     #[error("JetStream error ({op}): {reason}")]
     JetStream { op: &'static str, reason: String },
+    /// An envelope larger than the server accepts: retrying cannot help, so the relay
+    /// stops with this error instead of retrying forever.
+    #[error("event seq {seq} is {bytes} bytes, over the NATS server's max_payload of {limit}: the relay stops; raise max_payload on the server and restart the write node")]
+    TooLarge {
+        seq: u64,
+        bytes: usize,
+        limit: usize,
+    },
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] reception_store::StoreError),

@@ -185,6 +185,11 @@ async fn run(
         shared.connected.store(false, Ordering::Release);
         match outcome {
             Ok(()) => break,
+            Err(e @ NatsError::TooLarge { .. }) => {
+                tracing::error!(error = %e, "nats relay: stopped");
+                shared.set_error(Some(format!("stopped: {e}")));
+                break;
+            }
             Err(e) => {
                 let delay = cfg.backoff.delay(attempt);
                 attempt = attempt.saturating_add(1);
@@ -288,6 +293,7 @@ async fn session(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), NatsError> {
     let client = crate::connect(&cfg.url).await?;
+    let max_payload = client.server_info().max_payload;
     let mut js = jetstream::new(client);
     js.set_timeout(cfg.ack_timeout);
     let mut stream = ensure_stream(&js, &cfg.stream, &cfg.url).await?;
@@ -335,6 +341,18 @@ async fn session(
             }
             let payload =
                 serde_json::to_vec(&env).map_err(|e| NatsError::js("encode envelope", e))?;
+            if max_payload > 0 && payload.len() > max_payload {
+                // What was sent before it is still acknowledged and counted.
+                while let Some((seq, res)) = in_flight.next().await {
+                    ack_one(shared, seq, res)?;
+                }
+                save_cursor(shared, rm, saved).await?;
+                return Err(NatsError::TooLarge {
+                    seq: env.seq,
+                    bytes: payload.len(),
+                    limit: max_payload,
+                });
+            }
             let publish = Publish::build()
                 .payload(payload.into())
                 .message_id(env.id.to_string());

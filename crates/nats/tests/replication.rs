@@ -462,3 +462,54 @@ async fn jetstream_not_enabled_is_a_clear_error() {
     assert_eq!(relay.lag(), 3);
     relay.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_over_the_servers_max_payload_stops_the_relay_loudly_instead_of_retrying() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start_with_config(&dir.path().join("js"), "max_payload: 2048\n");
+    let writer = Store::open(dir.path().join("writer")).unwrap();
+    append_many(&writer, 0, 5).await;
+    // A 3 KB event: within the store's envelope limit, over this server's max_payload.
+    let id = uuid::Uuid::new_v4();
+    writer
+        .append(reception_store::AppendRequest {
+            stream: "visit-big".into(),
+            expected: reception_store::ExpectedVersion::Any,
+            events: vec![reception_store::NewEvent {
+                id,
+                event_type: "TestHappened".into(),
+                schema: 1,
+                data: serde_json::json!({ "pad": "x".repeat(3_000) }),
+                occurred_at: None,
+                actor: reception_store::Actor {
+                    user: "tester".into(),
+                    role: "reception".into(),
+                },
+                correlation_id: id,
+                causation_id: id,
+            }],
+            idempotency: None,
+        })
+        .await
+        .unwrap();
+    append_many(&writer, 5, 5).await;
+
+    let relay = Relay::spawn(writer.clone(), relay_cfg(&nats.url())).unwrap();
+    wait_for("the relay stops on the large event", 20, || {
+        relay
+            .status()
+            .last_error
+            .is_some_and(|e| e.contains("stopped") && e.contains("max_payload"))
+    })
+    .await;
+    let status = relay.status();
+    assert_eq!(
+        status.cursor, 5,
+        "everything before it is published: {status:?}"
+    );
+    assert!(status.last_error.unwrap().contains("seq 6"));
+    // And it stays stopped: no retry publishes anything more.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(relay.status().published, status.published);
+    assert!(!relay.status().connected);
+}

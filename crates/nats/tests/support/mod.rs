@@ -14,6 +14,8 @@ pub struct NatsServer {
     pub port: u16,
     pub store_dir: PathBuf,
     jetstream: bool,
+    /// A configuration file given with `-c` (the flags still set port and JetStream).
+    config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -65,6 +67,24 @@ impl NatsServer {
             port: free_port(),
             store_dir: store_dir.to_path_buf(),
             jetstream: true,
+            config: None,
+            child: None,
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts `nats-server -js` with `config` (configuration file text) added.
+    pub fn start_with_config(store_dir: &Path, config: &str) -> NatsServer {
+        init_logs();
+        std::fs::create_dir_all(store_dir).unwrap();
+        let file = store_dir.join("nats.conf");
+        std::fs::write(&file, config).unwrap();
+        let mut s = NatsServer {
+            port: free_port(),
+            store_dir: store_dir.to_path_buf(),
+            jetstream: true,
+            config: Some(file),
             child: None,
         };
         s.spawn();
@@ -77,6 +97,7 @@ impl NatsServer {
             port: free_port(),
             store_dir: store_dir.to_path_buf(),
             jetstream: false,
+            config: None,
             child: None,
         };
         s.spawn();
@@ -89,6 +110,9 @@ impl NatsServer {
 
     fn spawn(&mut self) {
         let mut cmd = Command::new(binary());
+        if let Some(config) = &self.config {
+            cmd.arg("-c").arg(config);
+        }
         cmd.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
         if self.jetstream {
             cmd.arg("-js").arg("-sd").arg(&self.store_dir);
