@@ -45,26 +45,18 @@ use schemars::{schema_for, JsonSchema};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::aggregate::Aggregate;
 use crate::common::{
-    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema,
-    NonEmptyText, Role,
+    parse_json_body, DomainCommand, DomainError, DomainEvent, NamedSchema, NonEmptyText, Role,
 };
+use crate::context::Context;
 use crate::deadlines::Due;
 
-/// C2: a major complaint is reported to the head of department within this many minutes.
-pub const REPORT_WITHIN_MINUTES: i64 = 10;
-/// C2: a solution is agreed with the customer within this many hours of becoming major.
-pub const SOLUTION_WITHIN_HOURS: i64 = 12;
-/// C3: feedback to the customer on a minor complaint within this many hours of raising.
-pub const FEEDBACK_WITHIN_HOURS: i64 = 24;
-/// C3: the responsible department analyses a minor complaint within this many hours of assignment.
-pub const ANALYSIS_WITHIN_HOURS: i64 = 1;
-/// C4: unresolved this many days after raising, a complaint is escalated to major.
-pub const ESCALATE_AFTER_DAYS: i64 = 10;
-/// C5: the return visit is due within this many hours after resolution.
-pub const RETURN_VISIT_WITHIN_HOURS: i64 = 24;
-/// C6: a closed complaint's record is kept at least this many months.
-pub const RETAIN_MONTHS: u32 = 24;
+/// The complaint deadlines (C2–C6), defined with every other deadline.
+pub use crate::deadlines::{
+    ANALYSIS_WITHIN_HOURS, ESCALATE_AFTER_DAYS, FEEDBACK_WITHIN_HOURS, REPORT_WITHIN_MINUTES,
+    RETAIN_MONTHS, RETURN_VISIT_WITHIN_HOURS, SOLUTION_WITHIN_HOURS,
+};
 
 type Time = DateTime<FixedOffset>;
 

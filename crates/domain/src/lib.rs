@@ -73,13 +73,19 @@
 //! # Ok::<(), reception_domain::DomainError>(())
 //! ```
 
+pub mod aggregate;
 pub mod common;
 pub mod complaint;
+pub mod context;
 pub mod deadlines;
 pub mod escalation;
 pub mod frontdesk;
 pub mod policy;
+pub mod policy_book;
 pub mod schemas;
 pub mod visit;
+pub mod visit_state;
 
+pub use aggregate::Aggregate;
 pub use common::*;
+pub use context::Context;
