@@ -10,7 +10,7 @@ use crate::context::Context;
 pub trait Aggregate: Default + Clone + std::fmt::Debug + Serialize {
     type Command: DomainCommand;
     type Event: DomainEvent;
-    /// Stream prefix: "visit" → streams "visit-<uuid>"; "policy" is a single stream.
+    /// Stream prefix: `"visit"` → streams `"visit-<uuid>"`; `"policy"` is a single stream.
     const KIND: &'static str;
     /// Version of the stream (number of events applied).
     fn version(&self) -> u64;
