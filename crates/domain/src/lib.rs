@@ -3,7 +3,11 @@
 //! Invariant: no I/O, no async, no clock, no sled/axum/nats. Everything time-dependent
 //! takes `now` from the [`Context`].
 //!
-//! Shared vocabulary lives in [`common`]; each aggregate has its own module.
+//! Shared vocabulary lives in [`common`]; each aggregate has its own module. Modules
+//! only import modules below them: [`common`], then [`policy_book`], [`context`] and
+//! [`aggregate`]; the visit's data [`visit_state`], then [`deadlines`]; the aggregates
+//! [`visit`], [`complaint`], [`frontdesk`] and [`policy`]; [`escalation`] and
+//! [`schemas`] on top.
 //!
 //! # A whole visit, request to close
 //!
