@@ -1,14 +1,12 @@
-//! Vocabulary shared by every aggregate: money, roles, actors, the decision context,
-//! the error type and the `Aggregate` / `DomainEvent` traits.
+//! Vocabulary shared by every aggregate: money, roles, actors, the error type and the
+//! `DomainEvent` / `DomainCommand` traits. The decision context is [`crate::context`],
+//! the `Aggregate` trait [`crate::aggregate`]; both are re-exported at the crate root.
 //!
 //! THIS FILE IS A CONTRACT shared by the domain helpers and the app/api/projections
 //! crates; extend it, do not rename what is here without telling the team.
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-use crate::policy::PolicyBook;
 
 /// Money in integer fen (1 yuan = 100 fen). Never negative.
 #[derive(
@@ -128,18 +126,6 @@ impl Actor {
             role: Role::System,
         }
     }
-}
-
-/// Everything a decision may depend on besides state and command.
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// The server's clock reading for this command.
-    pub now: DateTime<FixedOffset>,
-    pub actor: Actor,
-    /// Every published policy version; `policies.in_force(now)` is the one in force.
-    pub policies: PolicyBook,
-    /// A fresh id the decision may use for an entity it creates (booking, expense, ...).
-    pub entity_id: Uuid,
 }
 
 /// What kind of failure, which decides the HTTP status.
@@ -265,25 +251,6 @@ pub trait DomainCommand: Sized {
     fn allowed_roles(&self) -> &'static [Role];
     /// JSON Schemas of every command body of this aggregate, for `schemas/` and OpenAPI.
     fn schemas() -> Vec<NamedSchema>;
-}
-
-/// An event-sourced aggregate: all business logic in `decide`, none in `evolve`.
-pub trait Aggregate: Default + Clone + std::fmt::Debug + Serialize {
-    type Command: DomainCommand;
-    type Event: DomainEvent;
-    /// Stream prefix: "visit" → streams "visit-<uuid>"; "policy" is a single stream.
-    const KIND: &'static str;
-    /// Version of the stream (number of events applied).
-    fn version(&self) -> u64;
-    /// True once created (a command on a missing aggregate that does not create it is `NotFound`).
-    fn exists(&self) -> bool;
-    fn decide(
-        &self,
-        command: Self::Command,
-        ctx: &Context,
-    ) -> Result<Vec<Self::Event>, DomainError>;
-    /// Records what happened; must also advance `version()` by one.
-    fn evolve(self, event: &Self::Event) -> Self;
 }
 
 /// Free text that is not blank: a name, a reason, a description. Surrounding whitespace

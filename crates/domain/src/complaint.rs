@@ -38,33 +38,28 @@
 //! assert_eq!(complaint.status(), ComplaintStatus::Open);
 //! ```
 
+mod handling;
+mod resolution;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Months};
+use chrono::{DateTime, Datelike, Duration, FixedOffset};
 use schemars::{schema_for, JsonSchema};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::aggregate::Aggregate;
 use crate::common::{
-    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema,
-    NonEmptyText, Role,
+    parse_json_body, DomainCommand, DomainError, DomainEvent, NamedSchema, NonEmptyText, Role,
 };
+use crate::context::Context;
 use crate::deadlines::Due;
 
-/// C2: a major complaint is reported to the head of department within this many minutes.
-pub const REPORT_WITHIN_MINUTES: i64 = 10;
-/// C2: a solution is agreed with the customer within this many hours of becoming major.
-pub const SOLUTION_WITHIN_HOURS: i64 = 12;
-/// C3: feedback to the customer on a minor complaint within this many hours of raising.
-pub const FEEDBACK_WITHIN_HOURS: i64 = 24;
-/// C3: the responsible department analyses a minor complaint within this many hours of assignment.
-pub const ANALYSIS_WITHIN_HOURS: i64 = 1;
-/// C4: unresolved this many days after raising, a complaint is escalated to major.
-pub const ESCALATE_AFTER_DAYS: i64 = 10;
-/// C5: the return visit is due within this many hours after resolution.
-pub const RETURN_VISIT_WITHIN_HOURS: i64 = 24;
-/// C6: a closed complaint's record is kept at least this many months.
-pub const RETAIN_MONTHS: u32 = 24;
+/// The complaint deadlines (C2–C6), defined with every other deadline.
+pub use crate::deadlines::{
+    ANALYSIS_WITHIN_HOURS, ESCALATE_AFTER_DAYS, FEEDBACK_WITHIN_HOURS, REPORT_WITHIN_MINUTES,
+    RETAIN_MONTHS, RETURN_VISIT_WITHIN_HOURS, SOLUTION_WITHIN_HOURS,
+};
 
 type Time = DateTime<FixedOffset>;
 
@@ -768,21 +763,11 @@ impl Aggregate for Complaint {
                 allowed.join(", ")
             )));
         }
-        let now = ctx.now;
         if let ComplaintCommand::Raise(b) = command {
             if self.exists() {
                 return Err(DomainError::state("this complaint has already been raised"));
             }
-            return Ok(vec![ComplaintEvent::ComplaintRaised(ComplaintRaised {
-                complaint_id: ctx.entity_id,
-                visit_id: b.visit_id,
-                customer: b.customer.company().to_string(),
-                severity: b.severity,
-                category: b.category.into_string(),
-                description: b.description.into_string(),
-                department: b.department.map(NonEmptyText::into_string),
-                at: now,
-            })]);
+            return Ok(vec![handling::raise(b, ctx)]);
         }
         if !self.exists() {
             return Err(DomainError::not_found(
@@ -798,155 +783,15 @@ impl Aggregate for Complaint {
         }
         let event = match command {
             ComplaintCommand::Raise(_) => unreachable!("handled above"),
-            ComplaintCommand::Assign(b) => {
-                self.require_open("be assigned")?;
-                ComplaintEvent::ComplaintAssigned(ComplaintAssigned {
-                    department: b.department.into_string(),
-                    assignee: b.assignee.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::Report(b) => {
-                self.require_open("be reported")?;
-                ComplaintEvent::ComplaintReported(ComplaintReported {
-                    to: b.to.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::Analyse(b) => {
-                self.require_open("be analysed")?;
-                if self.assigned_at.is_none() {
-                    return Err(DomainError::rule(
-                        "C3",
-                        "the responsible department analyses a complaint once it is assigned: assign it first",
-                    ));
-                }
-                ComplaintEvent::ComplaintAnalysed(ComplaintAnalysed {
-                    analysis: b.analysis.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::Feedback(b) => {
-                self.require_open("get feedback")?;
-                ComplaintEvent::ComplaintFeedbackGiven(ComplaintFeedbackGiven {
-                    text: b.text.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::AgreeSolution(b) => {
-                self.require_open("get a solution")?;
-                ComplaintEvent::ComplaintSolutionAgreed(ComplaintSolutionAgreed {
-                    solution: b.solution.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::Escalate(b) => {
-                self.require_open("be escalated")?;
-                if self.severity == Severity::Major {
-                    return Err(DomainError::state(
-                        "the complaint is already major; there is nothing to escalate",
-                    ));
-                }
-                let automatic = role == Role::System;
-                if automatic {
-                    let due = self
-                        .escalation_due_at()
-                        .expect("raised complaints have raised_at");
-                    if now < due {
-                        return Err(DomainError::rule(
-                            "C4",
-                            format!(
-                                "the system escalates a complaint only when it is unresolved {ESCALATE_AFTER_DAYS} days after it was raised (due {due})"
-                            ),
-                        ));
-                    }
-                }
-                ComplaintEvent::ComplaintEscalated(ComplaintEscalated {
-                    reason: b.reason.into_string(),
-                    automatic,
-                    from: self.severity,
-                    to: Severity::Major,
-                    at: now,
-                })
-            }
-            ComplaintCommand::Resolve(b) => {
-                self.require_open("be resolved")?;
-                match self.severity {
-                    Severity::Major => {
-                        if self.reported_at.is_none() {
-                            return Err(DomainError::rule(
-                                "C2",
-                                "a major complaint must be reported to the head of department before it is resolved",
-                            ));
-                        }
-                        if self.solution_agreed_at.is_none() {
-                            return Err(DomainError::rule(
-                                "C2",
-                                "a major complaint needs a solution agreed with the customer before it is resolved",
-                            ));
-                        }
-                    }
-                    Severity::Minor => {
-                        if self.feedback_at.is_none() {
-                            return Err(DomainError::rule(
-                                "C3",
-                                "a minor complaint needs feedback to the customer before it is resolved",
-                            ));
-                        }
-                    }
-                }
-                ComplaintEvent::ComplaintResolved(ComplaintResolved {
-                    resolution: b.resolution.into_string(),
-                    at: now,
-                })
-            }
-            ComplaintCommand::ReturnVisit(b) => {
-                if self.resolved_at.is_none() {
-                    return Err(DomainError::rule(
-                        "C5",
-                        "the return visit follows the resolution: resolve the complaint first",
-                    ));
-                }
-                if self.return_visit_at.is_some() {
-                    return Err(DomainError::state(
-                        "the return visit has already been recorded",
-                    ));
-                }
-                if self.severity == Severity::Major && b.mode != ReturnVisitMode::InPerson {
-                    return Err(DomainError::rule(
-                        "C5",
-                        "a major complaint's return visit is made in person",
-                    )
-                    .with_field("mode"));
-                }
-                ComplaintEvent::ComplaintReturnVisitDone(ComplaintReturnVisitDone {
-                    mode: b.mode,
-                    notes: b.notes.map(NonEmptyText::into_string),
-                    at: now,
-                })
-            }
-            ComplaintCommand::Close(_) => {
-                if self.resolved_at.is_none() {
-                    return Err(DomainError::state(
-                        "the complaint is not resolved yet: resolve it before closing",
-                    ));
-                }
-                if self.return_visit_at.is_none() {
-                    return Err(DomainError::rule(
-                        "C5",
-                        "the return visit must be made before the complaint is closed",
-                    ));
-                }
-                let retain_until = now
-                    .checked_add_months(Months::new(RETAIN_MONTHS))
-                    .ok_or_else(|| {
-                        DomainError::invalid("now", "the retention date is out of range")
-                    })?;
-                ComplaintEvent::ComplaintClosed(ComplaintClosed {
-                    retain_until,
-                    at: now,
-                })
-            }
+            ComplaintCommand::Assign(b) => handling::assign(self, b, ctx)?,
+            ComplaintCommand::Report(b) => handling::report(self, b, ctx)?,
+            ComplaintCommand::Analyse(b) => handling::analyse(self, b, ctx)?,
+            ComplaintCommand::Feedback(b) => handling::feedback(self, b, ctx)?,
+            ComplaintCommand::AgreeSolution(b) => handling::agree_solution(self, b, ctx)?,
+            ComplaintCommand::Escalate(b) => handling::escalate(self, b, ctx)?,
+            ComplaintCommand::Resolve(b) => resolution::resolve(self, b, ctx)?,
+            ComplaintCommand::ReturnVisit(b) => resolution::return_visit(self, b, ctx)?,
+            ComplaintCommand::Close(b) => resolution::close(self, b, ctx)?,
         };
         Ok(vec![event])
     }

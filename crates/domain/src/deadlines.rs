@@ -1,14 +1,45 @@
-//! Deadlines: from an aggregate's state and `now`, every due item and whether it is
-//! overdue. The board and the escalation process use them.
+//! Deadlines: every time limit of DOMAIN.md as a constant, the arithmetic that turns
+//! them into due times, and from a visit's state and `now` every due item and whether
+//! it is overdue. The rules, the board and the escalation process use them.
+//!
+//! This module reads the visit's state ([`crate::visit_state`]) and is read by the
+//! rules ([`crate::visit`], [`crate::complaint`]), never the other way round.
 
 use chrono::Duration;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use crate::visit::{
-    Leg, PlanStatus, Stage, Visit, CAR_READY_MINUTES, HOME_AFTER_DEPARTURE_HOURS, PLAN_HOURS,
-    RETURN_CALL_HOURS, SUMMARY_HOURS,
-};
+use crate::visit_state::{Leg, PlanStatus, Stage, Visit};
+
+/// V2: a domestic request is late when filed less than this many hours before arrival.
+pub const LEAD_TIME_HOURS: i64 = 24;
+/// V2: a foreign customer's request is late when filed less than this many days before arrival.
+pub const LEAD_TIME_FOREIGN_DAYS: i64 = 7;
+/// V4: the plan is due this long after the request.
+pub const PLAN_HOURS: i64 = 24;
+/// V7: a car is ready this many minutes before arrival/departure.
+pub const CAR_READY_MINUTES: i64 = 15;
+/// V14: the return call is due this long after the visitors are home.
+pub const RETURN_CALL_HOURS: i64 = 24;
+/// V14: without a known arrival-home time, home = departure + 4 h.
+pub const HOME_AFTER_DEPARTURE_HOURS: i64 = 4;
+/// V15: the summary is due this long after departure.
+pub const SUMMARY_HOURS: i64 = 48;
+
+/// C2: a major complaint is reported to the head of department within this many minutes.
+pub const REPORT_WITHIN_MINUTES: i64 = 10;
+/// C2: a solution is agreed with the customer within this many hours of becoming major.
+pub const SOLUTION_WITHIN_HOURS: i64 = 12;
+/// C3: feedback to the customer on a minor complaint within this many hours of raising.
+pub const FEEDBACK_WITHIN_HOURS: i64 = 24;
+/// C3: the responsible department analyses a minor complaint within this many hours of assignment.
+pub const ANALYSIS_WITHIN_HOURS: i64 = 1;
+/// C4: unresolved this many days after raising, a complaint is escalated to major.
+pub const ESCALATE_AFTER_DAYS: i64 = 10;
+/// C5: the return visit is due within this many hours after resolution.
+pub const RETURN_VISIT_WITHIN_HOURS: i64 = 24;
+/// C6: a closed complaint's record is kept at least this many months.
+pub const RETAIN_MONTHS: u32 = 24;
 
 /// One deadline of a visit or complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +118,41 @@ pub fn return_call_due_at(home: DateTime<FixedOffset>) -> DateTime<FixedOffset> 
 /// V15: the summary is due this long after the recorded departure.
 pub fn summary_due_at(departed_at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
     departed_at + Duration::hours(SUMMARY_HOURS)
+}
+
+/// A visit's own deadlines, from its request and what it recorded.
+impl Visit {
+    /// V5 deadline: the start of the arrival day in the arrival's offset (i.e. the end
+    /// of the day before arrival).
+    pub fn readiness_due(&self) -> Option<DateTime<FixedOffset>> {
+        readiness_due_at(self.request.as_ref()?.arrival.at)
+    }
+
+    /// V4 deadline: request + 24 h.
+    pub fn plan_due(&self) -> Option<DateTime<FixedOffset>> {
+        Some(plan_due_at(self.requested_at?))
+    }
+
+    /// V14: when the visitors are estimated home: the departure transport's arrival
+    /// time when known, else departure + 4 h (recorded departure, else planned).
+    pub fn estimated_home(&self) -> Option<DateTime<FixedOffset>> {
+        let dep = &self.request.as_ref()?.departure;
+        Some(estimated_home_at(
+            dep.arrives_home_at,
+            self.departed_at,
+            dep.at,
+        ))
+    }
+
+    /// V14 deadline.
+    pub fn return_call_due(&self) -> Option<DateTime<FixedOffset>> {
+        Some(return_call_due_at(self.estimated_home()?))
+    }
+
+    /// V15 deadline (after the recorded departure).
+    pub fn summary_due(&self) -> Option<DateTime<FixedOffset>> {
+        Some(summary_due_at(self.departed_at?))
+    }
 }
 
 /// True when a car for `leg` was dispatched or recorded as unavailable (V7).

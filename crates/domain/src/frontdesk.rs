@@ -29,10 +29,11 @@ use schemars::{schema_for, JsonSchema};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::aggregate::Aggregate;
 use crate::common::{
-    parse_json_body, Aggregate, Context, DomainCommand, DomainError, DomainEvent, NamedSchema,
-    NonEmptyText, Role,
+    parse_json_body, DomainCommand, DomainError, DomainEvent, NamedSchema, NonEmptyText, Role,
 };
+use crate::context::Context;
 
 type Time = DateTime<FixedOffset>;
 

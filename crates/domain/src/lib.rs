@@ -3,7 +3,11 @@
 //! Invariant: no I/O, no async, no clock, no sled/axum/nats. Everything time-dependent
 //! takes `now` from the [`Context`].
 //!
-//! Shared vocabulary lives in [`common`]; each aggregate has its own module.
+//! Shared vocabulary lives in [`common`]; each aggregate has its own module. Modules
+//! only import modules below them: [`common`], then [`policy_book`], [`context`] and
+//! [`aggregate`]; the visit's data [`visit_state`], then [`deadlines`]; the aggregates
+//! [`visit`], [`complaint`], [`frontdesk`] and [`policy`]; [`escalation`] and
+//! [`schemas`] on top.
 //!
 //! # A whole visit, request to close
 //!
@@ -73,13 +77,19 @@
 //! # Ok::<(), reception_domain::DomainError>(())
 //! ```
 
+pub mod aggregate;
 pub mod common;
 pub mod complaint;
+pub mod context;
 pub mod deadlines;
 pub mod escalation;
 pub mod frontdesk;
 pub mod policy;
+pub mod policy_book;
 pub mod schemas;
 pub mod visit;
+pub mod visit_state;
 
+pub use aggregate::Aggregate;
 pub use common::*;
+pub use context::Context;

@@ -11,7 +11,8 @@
 //! assert!(files.iter().any(|f| f.path == "commands/complaint/raise.json"));
 //! ```
 
-use crate::common::{Aggregate, DomainCommand, DomainEvent, NamedSchema};
+use crate::aggregate::Aggregate;
+use crate::common::{DomainCommand, DomainEvent, NamedSchema};
 use crate::complaint::Complaint;
 use crate::frontdesk::SignIn;
 use crate::policy::PolicyState;

@@ -1,31 +1,25 @@
 //! The policy as data: the default version 1 against DOMAIN.md's table, the cap
 //! formula, the book of versions (V20) and the `policy` aggregate's publish command.
 
-use chrono::{DateTime, FixedOffset};
+mod support;
+
 use reception_domain::policy::{
     CapKind, LevelId, PaidBy, Policy, PolicyBook, PolicyCommand, PolicyEvent, PolicyState,
     DEFAULT_POLICY_V1_JSON,
 };
-use reception_domain::{
-    Actor, Aggregate, Context, DomainCommand, DomainEvent, ErrorKind, Fen, Role,
-};
+use reception_domain::{Aggregate, DomainCommand, DomainEvent, ErrorKind, Fen, Role};
 use serde_json::json;
+use support::{t, Then};
 use uuid::Uuid;
 
-fn t(s: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
-
-fn ctx(role: Role) -> Context {
-    Context {
-        now: t("2026-11-22T09:00:00+08:00"),
-        actor: Actor {
-            user: "u".into(),
-            role,
-        },
-        policies: PolicyBook::new(),
-        entity_id: Uuid::nil(),
-    }
+/// Given these events on the policy stream: a fixed clock, user `u`, nil entity ids,
+/// an empty policy book.
+fn given(events: &[PolicyEvent]) -> support::Given<PolicyState> {
+    support::given(events)
+        .at("2026-11-22T09:00:00+08:00")
+        .with_user("u")
+        .with_entity(Uuid::nil())
+        .with_policies(PolicyBook::new())
 }
 
 fn level<'a>(p: &'a Policy, id: &str) -> &'a reception_domain::policy::LevelPolicy {
@@ -160,45 +154,35 @@ fn v20_the_version_in_force_is_the_latest_effective_one() {
 
 #[test]
 fn publishing_needs_admin_the_next_version_and_a_non_decreasing_effective_time() {
-    let state = PolicyState::default();
+    let nothing = given(&[]);
     let publish =
         |p: &Policy| PolicyCommand::parse("publish", serde_json::to_value(p).unwrap()).unwrap();
     let first = v(1, "2026-01-01T00:00:00+08:00");
+    nothing
+        .when_command(Role::Reception, publish(&first))
+        .then_error(ErrorKind::Forbidden, None);
     assert_eq!(
-        state
-            .decide(publish(&first), &ctx(Role::Reception))
-            .unwrap_err()
-            .kind,
-        ErrorKind::Forbidden
-    );
-    assert_eq!(
-        state
-            .decide(
-                publish(&v(2, "2026-01-01T00:00:00+08:00")),
-                &ctx(Role::Admin)
-            )
+        nothing
+            .when_command(Role::Admin, publish(&v(2, "2026-01-01T00:00:00+08:00")))
             .unwrap_err()
             .field
             .as_deref(),
         Some("version")
     );
-    let events = state.decide(publish(&first), &ctx(Role::System)).unwrap();
-    let state = events.iter().fold(state, |s, e| s.evolve(e));
-    assert_eq!(state.version(), 1);
+    let events = nothing
+        .when_command(Role::System, publish(&first))
+        .then_events(&[PolicyEvent::PolicyPublished(first.clone())]);
+    let g = given(&events);
+    assert_eq!(g.state.version(), 1);
     let early = v(2, "2025-06-01T00:00:00+08:00");
-    let e = state
-        .decide(publish(&early), &ctx(Role::Admin))
-        .unwrap_err();
-    assert_eq!(
-        (e.kind, e.field.as_deref(), e.rule.as_deref()),
-        (ErrorKind::InvalidInput, Some("effective_from"), Some("V20"))
-    );
-    let ok = state
-        .decide(
-            publish(&v(2, "2026-12-01T00:00:00+08:00")),
-            &ctx(Role::Admin),
-        )
-        .unwrap();
+    let e = g
+        .when_command(Role::Admin, publish(&early))
+        .then_error(ErrorKind::InvalidInput, Some("effective_from"));
+    assert_eq!(e.rule.as_deref(), Some("V20"));
+    let second = v(2, "2026-12-01T00:00:00+08:00");
+    let ok = g
+        .when_command(Role::Admin, publish(&second))
+        .then_events(&[PolicyEvent::PolicyPublished(second.clone())]);
     let PolicyEvent::PolicyPublished(p) = &ok[0];
     assert_eq!(p.version, 2);
     let back = PolicyEvent::from_stored(ok[0].event_type(), &ok[0].to_data()).unwrap();

@@ -1,6 +1,5 @@
 //! Property tests of the visit aggregate: replay, closed/cancelled visits, money.
 
-#[path = "visit_support.rs"]
 mod support;
 
 use chrono::Duration;
@@ -10,6 +9,9 @@ use reception_domain::{Aggregate, DomainEvent, Role};
 use serde_json::{json, Value};
 use support::*;
 use uuid::Uuid;
+
+/// The harness over a visit.
+type Given = support::Given<Visit>;
 
 /// One random command: (which, a, b).
 type Op = (u8, u32, u32);
@@ -195,7 +197,7 @@ fn run(ops: &[Op]) -> Given {
     let mut g = Given::requested(3);
     for (i, op) in ops.iter().enumerate() {
         g.now = t(FILED) + Duration::hours(i as i64 * 3);
-        let (role, name, body) = command(&g.visit, *op);
+        let (role, name, body) = command(&g.state, *op);
         let _ = g.try_cmd(role, name, body);
     }
     g
@@ -215,7 +217,7 @@ proptest! {
             let stored = VisitEvent::from_stored(e.event_type(), &e.to_data()).expect("round trip");
             v.evolve(&stored)
         });
-        prop_assert_eq!(&replayed, &g.visit);
+        prop_assert_eq!(&replayed, &g.state);
         prop_assert_eq!(replayed.version(), g.events.len() as u64);
     }
 
@@ -228,15 +230,15 @@ proptest! {
         let mut g = Given::requested(3);
         for (i, op) in ops.iter().enumerate() {
             g.now = t(FILED) + Duration::hours(i as i64 * 3);
-            let (role, name, body) = command(&g.visit, *op);
-            let finished = matches!(g.visit.stage, Stage::Closed | Stage::Cancelled);
+            let (role, name, body) = command(&g.state, *op);
+            let finished = matches!(g.state.stage, Stage::Closed | Stage::Cancelled);
             let res = g.try_cmd(role, name, body);
             if finished {
                 let allowed = name == "decide-expense";
                 prop_assert!(allowed || res.is_err(), "{} accepted on a finished visit", name);
                 for booking in ["book-meal", "book-lodging", "arrange-entertainment"] {
                     for role in [Role::Reception, Role::Approver, Role::Admin] {
-                        let (_, _, body) = command(&g.visit, (match booking { "book-meal" => 7, "book-lodging" => 9, _ => 8 }, 1, 5));
+                        let (_, _, body) = command(&g.state, (match booking { "book-meal" => 7, "book-lodging" => 9, _ => 8 }, 1, 5));
                         let e = g.when(role, booking, body).expect_err("booking on a finished visit");
                         prop_assert!(e.rule.as_deref() == Some("V21") || e.kind == reception_domain::ErrorKind::Forbidden, "{:?}", e);
                     }
@@ -248,13 +250,13 @@ proptest! {
     #[test]
     fn money_never_goes_negative(ops in ops()) {
         let g = run(&ops);
-        let state = serde_json::to_value(&g.visit).unwrap();
+        let state = serde_json::to_value(&g.state).unwrap();
         prop_assert!(no_negative_money(&state, "visit").is_ok(), "{:?}", no_negative_money(&state, "visit"));
         for e in &g.events {
             prop_assert!(no_negative_money(&e.to_data(), e.event_type()).is_ok());
         }
         // a settled advance balances to the fen
-        if let Some(s) = g.visit.advance.as_ref().and_then(|a| a.settlement.as_ref()) {
+        if let Some(s) = g.state.advance.as_ref().and_then(|a| a.settlement.as_ref()) {
             prop_assert_eq!(s.receipts_fen.fen() + s.cash_returned_fen.fen(), s.advance_fen.fen());
         }
     }
@@ -274,10 +276,10 @@ fn the_generator_reaches_every_interesting_state() {
     for _ in 0..400 {
         let ops = ops().new_tree(&mut runner).unwrap().current();
         let g = run(&ops);
-        closed += usize::from(g.visit.stage == Stage::Closed);
-        cancelled += usize::from(g.visit.stage == Stage::Cancelled);
-        booked += usize::from(!g.visit.bookings.meals.is_empty());
-        over_cap += usize::from(g.visit.expenses.iter().any(|e| e.recorded.over_cap));
+        closed += usize::from(g.state.stage == Stage::Closed);
+        cancelled += usize::from(g.state.stage == Stage::Cancelled);
+        booked += usize::from(!g.state.bookings.meals.is_empty());
+        over_cap += usize::from(g.state.expenses.iter().any(|e| e.recorded.over_cap));
         events += g.events.len();
     }
     println!(

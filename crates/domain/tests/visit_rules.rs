@@ -1,15 +1,17 @@
 //! One or more given/when/then tests per visit rule V1–V21 of DOMAIN.md, plus roles,
 //! parsing and the cap arithmetic at its edges.
 
-#[path = "visit_support.rs"]
 mod support;
 
 use reception_domain::deadlines::{next_step, visit_deadlines, visit_flags};
 use reception_domain::policy::{Policy, PolicyBook};
-use reception_domain::visit::{Stage, VisitCommand, VisitEvent};
+use reception_domain::visit::{Stage, Visit, VisitCommand, VisitEvent};
 use reception_domain::{DomainCommand, DomainEvent, ErrorKind, Role};
 use serde_json::json;
 use support::*;
+
+/// The harness over a visit.
+type Given = support::Given<Visit>;
 
 fn meal(meal: &str, party: u32, budget_fen: i64) -> serde_json::Value {
     json!({"meal": meal, "at": "2026-11-25T18:00:00+08:00", "venue": "Jade Garden",
@@ -39,11 +41,9 @@ fn expense(category: &str, amount: i64, booking: Option<uuid::Uuid>) -> serde_js
 fn v1_headcount_must_equal_the_visitor_list() {
     let mut body = request_body(2);
     body["headcount"] = json!(3);
-    let e = assert_err(
-        Given::nothing().when(Role::Requester, "request", body),
-        ErrorKind::InvalidInput,
-        Some("headcount"),
-    );
+    let e = Given::nothing()
+        .when(Role::Requester, "request", body)
+        .then_error(ErrorKind::InvalidInput, Some("headcount"));
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -52,11 +52,9 @@ fn v1_a_request_needs_at_least_one_visitor() {
     let mut body = request_body(1);
     body["visitors"] = json!([]);
     body["headcount"] = json!(1);
-    let e = assert_err(
-        Given::nothing().when(Role::Requester, "request", body),
-        ErrorKind::InvalidInput,
-        Some("visitors"),
-    );
+    let e = Given::nothing()
+        .when(Role::Requester, "request", body)
+        .then_error(ErrorKind::InvalidInput, Some("visitors"));
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -64,11 +62,9 @@ fn v1_a_request_needs_at_least_one_visitor() {
 fn v1_arrival_must_be_before_departure() {
     let mut body = request_body(1);
     body["departure"]["at"] = json!(ARRIVAL);
-    let e = assert_err(
-        Given::nothing().when(Role::Requester, "request", body),
-        ErrorKind::InvalidInput,
-        Some("departure.at"),
-    );
+    let e = Given::nothing()
+        .when(Role::Requester, "request", body)
+        .then_error(ErrorKind::InvalidInput, Some("departure.at"));
     assert_eq!(e.rule.as_deref(), Some("V1"));
 }
 
@@ -76,22 +72,20 @@ fn v1_arrival_must_be_before_departure() {
 fn v1_a_request_needs_a_customer_company() {
     let mut body = request_body(1);
     body["customer"]["company"] = json!("  ");
-    assert_err(
-        Given::nothing().when(Role::Requester, "request", body.clone()),
-        ErrorKind::InvalidInput,
-        Some("customer.company"),
-    );
+    Given::nothing()
+        .when(Role::Requester, "request", body.clone())
+        .then_error(ErrorKind::InvalidInput, Some("customer.company"));
     body["customer"].as_object_mut().unwrap().remove("company");
-    assert_err(
-        Given::nothing().when(Role::Requester, "request", body),
-        ErrorKind::InvalidInput,
-        Some("customer.company"),
-    );
+    Given::nothing()
+        .when(Role::Requester, "request", body)
+        .then_error(ErrorKind::InvalidInput, Some("customer.company"));
 }
 
 #[test]
 fn v1_a_valid_request_is_accepted_and_carries_the_whole_request() {
-    let ev = single(Given::nothing().when(Role::Requester, "request", request_body(2)));
+    let ev = Given::nothing()
+        .when(Role::Requester, "request", request_body(2))
+        .then_single();
     let VisitEvent::ReceptionRequested(p) = &ev else {
         panic!("{ev:?}")
     };
@@ -111,7 +105,9 @@ fn late_for(foreign: bool, arrival: &str, expedited: bool) -> bool {
     if expedited {
         body["expedited"] = json!({"reason": "minister's schedule"});
     }
-    let ev = single(Given::nothing().when(Role::Requester, "request", body));
+    let ev = Given::nothing()
+        .when(Role::Requester, "request", body)
+        .then_single();
     let VisitEvent::ReceptionRequested(p) = ev else {
         panic!()
     };
@@ -136,8 +132,8 @@ fn v2_an_expedited_request_is_not_late_and_a_late_one_is_flagged() {
     let mut body = request_body(1);
     body["arrival"]["at"] = json!("2026-11-20T18:00:00+08:00");
     let g = Given::nothing().ok(Role::Requester, "request", body);
-    assert!(g.visit.late);
-    assert!(visit_flags(&g.visit, g.now).contains(&"late_request".to_string()));
+    assert!(g.state.late);
+    assert!(visit_flags(&g.state, g.now).contains(&"late_request".to_string()));
 }
 
 // ---------------------------------------------------------------- V3
@@ -145,66 +141,54 @@ fn v2_an_expedited_request_is_not_late_and_a_late_one_is_flagged() {
 #[test]
 fn v3_no_booking_staffing_or_dispatch_before_a_level() {
     let g = Given::requested(2);
-    assert_rule(
-        g.when(Role::Reception, "book-meal", meal("dinner", 2, 10_000)),
-        "V3",
-    );
-    assert_rule(
-        g.when(Role::Reception, "assign-staff", json!({"host": "Li Na"})),
-        "V3",
-    );
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "dispatch-car",
-            car("pickup", "suv", "2026-11-25T09:00:00+08:00"),
-        ),
-        "V3",
-    );
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "book-lodging",
-            lodging(3, 30_000, "visitor"),
-        ),
-        "V3",
-    );
+    g.when(Role::Reception, "book-meal", meal("dinner", 2, 10_000))
+        .then_rule("V3");
+    g.when(Role::Reception, "assign-staff", json!({"host": "Li Na"}))
+        .then_rule("V3");
+    g.when(
+        Role::Reception,
+        "dispatch-car",
+        car("pickup", "suv", "2026-11-25T09:00:00+08:00"),
+    )
+    .then_rule("V3");
+    g.when(
+        Role::Reception,
+        "book-lodging",
+        lodging(3, 30_000, "visitor"),
+    )
+    .then_rule("V3");
 }
 
 #[test]
 fn v3_level_changes_before_arrival_with_a_reason_never_after() {
     let g = Given::at_level("ordinary", 2);
-    assert_err(
-        g.when(Role::Reception, "change-level", json!({"level": "senior"})),
-        ErrorKind::InvalidInput,
-        Some("reason"),
-    );
-    let ev = single(g.when(
-        Role::Reception,
-        "change-level",
-        json!({"level": "senior", "reason": "CEO joins"}),
-    ));
+    g.when(Role::Reception, "change-level", json!({"level": "senior"}))
+        .then_error(ErrorKind::InvalidInput, Some("reason"));
+    let ev = g
+        .when(
+            Role::Reception,
+            "change-level",
+            json!({"level": "senior", "reason": "CEO joins"}),
+        )
+        .then_single();
     assert!(
         matches!(ev, VisitEvent::LevelChanged(ref p) if p.level.as_str() == "senior" && p.policy_version == 1)
     );
     let arrived = Given::arrived("ordinary", 2);
-    assert_rule(
-        arrived.when(
+    arrived
+        .when(
             Role::Reception,
             "change-level",
             json!({"level": "senior", "reason": "late"}),
-        ),
-        "V3",
-    );
+        )
+        .then_rule("V3");
 }
 
 #[test]
 fn v3_an_unknown_level_is_refused_naming_the_field() {
-    assert_err(
-        Given::requested(1).when(Role::Reception, "assign-level", json!({"level": "royal"})),
-        ErrorKind::InvalidInput,
-        Some("level"),
-    );
+    Given::requested(1)
+        .when(Role::Reception, "assign-level", json!({"level": "royal"}))
+        .then_error(ErrorKind::InvalidInput, Some("level"));
 }
 
 // ---------------------------------------------------------------- V4
@@ -212,27 +196,23 @@ fn v3_an_unknown_level_is_refused_naming_the_field() {
 #[test]
 fn v4_a_plan_is_reviewed_only_after_a_draft_and_a_returned_plan_is_redrafted() {
     let g = Given::at_level("senior", 2);
-    assert_rule(
-        g.when(Role::Approver, "review-plan", json!({"approved": true})),
-        "V4",
-    );
+    g.when(Role::Approver, "review-plan", json!({"approved": true}))
+        .then_rule("V4");
     let g = g.ok(Role::Reception, "draft-plan", plan_body()).ok(
         Role::Approver,
         "review-plan",
         json!({"approved": false, "comments": "add a factory tour"}),
     );
-    assert_rule(
-        g.when(Role::Approver, "review-plan", json!({"approved": true})),
-        "V4",
-    );
+    g.when(Role::Approver, "review-plan", json!({"approved": true}))
+        .then_rule("V4");
     let g = g.ok(Role::Reception, "draft-plan", plan_body()).ok(
         Role::Approver,
         "review-plan",
         json!({"approved": true}),
     );
-    assert_eq!(g.visit.plan.draft_no, 2);
+    assert_eq!(g.state.plan.draft_no, 2);
     assert_eq!(
-        g.visit.plan.status,
+        g.state.plan.status,
         reception_domain::visit::PlanStatus::Approved
     );
 }
@@ -240,18 +220,17 @@ fn v4_a_plan_is_reviewed_only_after_a_draft_and_a_returned_plan_is_redrafted() {
 #[test]
 fn v4_the_plan_is_due_24_hours_after_the_request_and_approved_before_arrival() {
     let g = Given::at_level("senior", 2);
-    let due = visit_deadlines(&g.visit, t("2026-11-21T09:00:01+08:00"));
+    let due = visit_deadlines(&g.state, t("2026-11-21T09:00:01+08:00"));
     let plan = due.iter().find(|d| d.item == "plan_due").expect("plan_due");
     assert_eq!(plan.due_at, t("2026-11-21T09:00:00+08:00"));
     assert!(plan.overdue);
-    assert!(visit_flags(&g.visit, t("2026-11-21T09:00:01+08:00")).contains(&"plan_overdue".into()));
-    assert!(!visit_flags(&g.visit, t("2026-11-21T08:59:59+08:00")).contains(&"plan_overdue".into()));
+    assert!(visit_flags(&g.state, t("2026-11-21T09:00:01+08:00")).contains(&"plan_overdue".into()));
+    assert!(!visit_flags(&g.state, t("2026-11-21T08:59:59+08:00")).contains(&"plan_overdue".into()));
     let arrived =
         Given::at_level("senior", 2).ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}));
-    assert_rule(
-        arrived.when(Role::Reception, "draft-plan", plan_body()),
-        "V4",
-    );
+    arrived
+        .when(Role::Reception, "draft-plan", plan_body())
+        .then_rule("V4");
 }
 
 // ---------------------------------------------------------------- V5
@@ -259,24 +238,26 @@ fn v4_the_plan_is_due_24_hours_after_the_request_and_approved_before_arrival() {
 #[test]
 fn v5_readiness_is_due_by_the_day_before_arrival() {
     let g = Given::at_level("senior", 2);
-    let due = visit_deadlines(&g.visit, g.now);
+    let due = visit_deadlines(&g.state, g.now);
     let r = due
         .iter()
         .find(|d| d.item == "readiness")
         .expect("readiness");
     assert_eq!(r.due_at, t("2026-11-25T00:00:00+08:00"));
     let late = g.clone().at("2026-11-25T00:30:00+08:00");
-    assert!(visit_flags(&late.visit, late.now).contains(&"readiness_overdue".into()));
-    let ev = single(late.when(
-        Role::Reception,
-        "confirm-readiness",
-        json!({"notes": "all set"}),
-    ));
+    assert!(visit_flags(&late.state, late.now).contains(&"readiness_overdue".into()));
+    let ev = late
+        .when(
+            Role::Reception,
+            "confirm-readiness",
+            json!({"notes": "all set"}),
+        )
+        .then_single();
     assert!(matches!(ev, VisitEvent::ReadinessConfirmed(ref p) if p.late));
     let on_time =
         g.at("2026-11-24T17:00:00+08:00")
             .ok(Role::Reception, "confirm-readiness", json!({}));
-    assert!(!visit_flags(&on_time.visit, t("2026-11-25T01:00:00+08:00"))
+    assert!(!visit_flags(&on_time.state, t("2026-11-25T01:00:00+08:00"))
         .contains(&"readiness_overdue".into()));
 }
 
@@ -286,33 +267,29 @@ fn v5_readiness_is_due_by_the_day_before_arrival() {
 fn v6_exactly_one_host() {
     let g =
         Given::at_level("senior", 2).ok(Role::Reception, "assign-staff", json!({"host": "Li Na"}));
-    let e = assert_err(
-        g.when(Role::Reception, "assign-staff", json!({"host": "Wu Fan"})),
-        ErrorKind::InvalidState,
-        None,
-    );
+    let e = g
+        .when(Role::Reception, "assign-staff", json!({"host": "Wu Fan"}))
+        .then_error(ErrorKind::InvalidState, None);
     assert_eq!(e.rule.as_deref(), Some("V6"));
-    assert_err(
-        g.when(Role::Reception, "assign-staff", json!({})),
-        ErrorKind::InvalidInput,
-        Some("host"),
-    );
+    g.when(Role::Reception, "assign-staff", json!({}))
+        .then_error(ErrorKind::InvalidInput, Some("host"));
 }
 
 #[test]
 fn v6_accompanying_roles_must_be_the_levels_unless_an_approver_overrides() {
     let g = Given::at_level("ordinary", 2);
     let body = json!({"host": "Li Na", "accompanying": [{"name": "Chen", "role": "salesperson"}, {"name": "Ma", "role": "shareholder"}]});
-    let e = assert_rule(g.when(Role::Reception, "assign-staff", body.clone()), "V6");
+    let e = g
+        .when(Role::Reception, "assign-staff", body.clone())
+        .then_rule("V6");
     assert_eq!(e.field.as_deref(), Some("accompanying[1].role"));
     let mut with_override = body.clone();
     with_override["override"] = json!({"reason": "shareholder is an old friend"});
-    assert_err(
-        g.when(Role::Reception, "assign-staff", with_override.clone()),
-        ErrorKind::Forbidden,
-        Some("override"),
-    );
-    let ev = single(g.when(Role::Approver, "assign-staff", with_override));
+    g.when(Role::Reception, "assign-staff", with_override.clone())
+        .then_error(ErrorKind::Forbidden, Some("override"));
+    let ev = g
+        .when(Role::Approver, "assign-staff", with_override)
+        .then_single();
     assert!(matches!(ev, VisitEvent::StaffAssigned(ref p) if p.override_.is_some()));
     assert_eq!(
         ev.to_data()["override"]["reason"],
@@ -323,21 +300,19 @@ fn v6_accompanying_roles_must_be_the_levels_unless_an_approver_overrides() {
 #[test]
 fn v6_a_host_change_after_arrival_needs_a_reason_and_is_flagged() {
     let g = Given::arrived("senior", 2);
-    assert_rule(
-        g.when(Role::Reception, "reassign-host", json!({"host": "Wu Fan"})),
-        "V6",
-    );
+    g.when(Role::Reception, "reassign-host", json!({"host": "Wu Fan"}))
+        .then_rule("V6");
     let g = g.ok(
         Role::Reception,
         "reassign-host",
         json!({"host": "Wu Fan", "reason": "Li Na is ill"}),
     );
-    assert!(g.visit.staff_changed_mid_visit);
-    assert!(visit_flags(&g.visit, g.now).contains(&"staff_changed_mid_visit".into()));
+    assert!(g.state.staff_changed_mid_visit);
+    assert!(visit_flags(&g.state, g.now).contains(&"staff_changed_mid_visit".into()));
     let before = Given::at_level("senior", 2)
         .ok(Role::Reception, "assign-staff", json!({"host": "Li Na"}))
         .ok(Role::Reception, "reassign-host", json!({"host": "Wu Fan"}));
-    assert!(!before.visit.staff_changed_mid_visit);
+    assert!(!before.state.staff_changed_mid_visit);
 }
 
 // ---------------------------------------------------------------- V7
@@ -345,23 +320,23 @@ fn v6_a_host_change_after_arrival_needs_a_reason_and_is_flagged() {
 #[test]
 fn v7_the_vehicle_class_must_be_the_levels_unless_overridden() {
     let g = Given::at_level("ordinary", 2);
-    let e = assert_rule(
-        g.when(
+    let e = g
+        .when(
             Role::Reception,
             "dispatch-car",
             car("pickup", "mpv", "2026-11-25T09:00:00+08:00"),
-        ),
-        "V7",
-    );
+        )
+        .then_rule("V7");
     assert_eq!(e.field.as_deref(), Some("vehicle_class"));
     let mut body = car("pickup", "mpv", "2026-11-25T09:00:00+08:00");
     body["override"] = json!({"reason": "six suitcases"});
-    single(g.when(Role::Approver, "dispatch-car", body));
-    single(g.when(
+    g.when(Role::Approver, "dispatch-car", body).then_single();
+    g.when(
         Role::Reception,
         "dispatch-car",
         car("pickup", "suv", "2026-11-25T09:00:00+08:00"),
-    ));
+    )
+    .then_single();
 }
 
 #[test]
@@ -369,27 +344,31 @@ fn v7_a_pickup_names_the_flight_or_train_number_and_place() {
     let g = Given::at_level("ordinary", 2);
     let mut body = car("pickup", "suv", "2026-11-25T09:00:00+08:00");
     body.as_object_mut().unwrap().remove("number");
-    let e = assert_rule(g.when(Role::Reception, "dispatch-car", body), "V7");
+    let e = g
+        .when(Role::Reception, "dispatch-car", body)
+        .then_rule("V7");
     assert_eq!(e.field.as_deref(), Some("number"));
 }
 
 #[test]
 fn v7_the_car_is_ready_15_minutes_before_arrival_or_flagged() {
     let g = Given::at_level("ordinary", 2);
-    let on_time = single(g.when(
-        Role::Reception,
-        "dispatch-car",
-        car("pickup", "suv", "2026-11-25T09:45:00+08:00"),
-    ));
+    let on_time = g
+        .when(
+            Role::Reception,
+            "dispatch-car",
+            car("pickup", "suv", "2026-11-25T09:45:00+08:00"),
+        )
+        .then_single();
     assert!(matches!(on_time, VisitEvent::CarDispatched(ref p) if !p.late));
     let g = g.ok(
         Role::Reception,
         "dispatch-car",
         car("pickup", "suv", "2026-11-25T09:45:01+08:00"),
     );
-    assert!(g.visit.cars[0].dispatch.late);
-    assert!(visit_flags(&g.visit, g.now).contains(&"car_late".into()));
-    let due = visit_deadlines(&g.visit, g.now);
+    assert!(g.state.cars[0].dispatch.late);
+    assert!(visit_flags(&g.state, g.now).contains(&"car_late".into()));
+    let due = visit_deadlines(&g.state, g.now);
     let c = due
         .iter()
         .find(|d| d.item == "car_ready")
@@ -401,11 +380,13 @@ fn v7_the_car_is_ready_15_minutes_before_arrival_or_flagged() {
 #[test]
 fn v7_a_drop_off_is_ready_15_minutes_before_departure_and_no_car_records_advice() {
     let g = Given::at_level("senior", 2);
-    let ev = single(g.when(
-        Role::Reception,
-        "dispatch-car",
-        car("dropoff", "mpv", "2026-11-27T14:50:00+08:00"),
-    ));
+    let ev = g
+        .when(
+            Role::Reception,
+            "dispatch-car",
+            car("dropoff", "mpv", "2026-11-27T14:50:00+08:00"),
+        )
+        .then_single();
     assert!(
         matches!(ev, VisitEvent::CarDispatched(ref p) if p.late && p.ready_by == Some(t("2026-11-27T14:45:00+08:00")))
     );
@@ -414,9 +395,9 @@ fn v7_a_drop_off_is_ready_15_minutes_before_departure_and_no_car_records_advice(
         "car-unavailable",
         json!({"leg": "pickup", "advised_transport": "airport express to Line 2"}),
     );
-    assert_eq!(g.visit.cars_unavailable.len(), 1);
+    assert_eq!(g.state.cars_unavailable.len(), 1);
     // The pickup is covered by the advice: no missing-car flag at arrival.
-    assert!(!visit_flags(&g.visit, t("2026-11-25T09:50:00+08:00")).contains(&"car_late".into()));
+    assert!(!visit_flags(&g.state, t("2026-11-25T09:50:00+08:00")).contains(&"car_late".into()));
 }
 
 // ---------------------------------------------------------------- V8
@@ -424,23 +405,23 @@ fn v7_a_drop_off_is_ready_15_minutes_before_departure_and_no_car_records_advice(
 #[test]
 fn v8_company_paid_lodging_where_the_visitor_pays_is_a_violation() {
     let g = Given::at_level("ordinary", 2);
-    let e = assert_rule(
-        g.when(
+    let e = g
+        .when(
             Role::Reception,
             "book-lodging",
             lodging(4, 40_000, "company"),
-        ),
-        "V8",
-    );
+        )
+        .then_rule("V8");
     assert_eq!(e.field.as_deref(), Some("paid_by"));
-    single(g.when(
+    g.when(
         Role::Reception,
         "book-lodging",
         lodging(3, 30_000, "visitor"),
-    ));
+    )
+    .then_single();
     let mut body = lodging(4, 40_000, "company");
     body["override"] = json!({"reason": "hotel strike"});
-    let ev = single(g.when(Role::Approver, "book-lodging", body));
+    let ev = g.when(Role::Approver, "book-lodging", body).then_single();
     assert!(
         matches!(ev, VisitEvent::LodgingBooked(ref p) if p.over_cap && p.cap_fen.map(|f| f.fen()) == Some(0))
     );
@@ -449,36 +430,32 @@ fn v8_company_paid_lodging_where_the_visitor_pays_is_a_violation() {
 #[test]
 fn v8_special_lodging_is_4_stars_or_better_at_400_to_700_yuan() {
     let g = Given::at_level("special", 2);
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "book-lodging",
-            lodging(3, 50_000, "company"),
-        ),
-        "V8",
-    );
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "book-lodging",
-            lodging(4, 70_001, "company"),
-        ),
-        "V8",
-    );
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "book-lodging",
-            lodging(5, 39_999, "company"),
-        ),
-        "V8",
-    );
+    g.when(
+        Role::Reception,
+        "book-lodging",
+        lodging(3, 50_000, "company"),
+    )
+    .then_rule("V8");
+    g.when(
+        Role::Reception,
+        "book-lodging",
+        lodging(4, 70_001, "company"),
+    )
+    .then_rule("V8");
+    g.when(
+        Role::Reception,
+        "book-lodging",
+        lodging(5, 39_999, "company"),
+    )
+    .then_rule("V8");
     for (stars, rate) in [(4, 40_000), (5, 70_000)] {
-        let ev = single(g.when(
-            Role::Reception,
-            "book-lodging",
-            lodging(stars, rate, "company"),
-        ));
+        let ev = g
+            .when(
+                Role::Reception,
+                "book-lodging",
+                lodging(stars, rate, "company"),
+            )
+            .then_single();
         let VisitEvent::LodgingBooked(p) = ev else {
             panic!()
         };
@@ -494,14 +471,15 @@ fn v8_special_lodging_is_4_stars_or_better_at_400_to_700_yuan() {
 #[test]
 fn v9_ordinary_dinner_for_four_is_capped_at_500_yuan() {
     let g = Given::at_level("ordinary", 4);
-    let ev = single(g.when(Role::Reception, "book-meal", meal("dinner", 4, 50_000)));
+    let ev = g
+        .when(Role::Reception, "book-meal", meal("dinner", 4, 50_000))
+        .then_single();
     assert!(
         matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == 50_000 && !p.over_cap)
     );
-    let e = assert_rule(
-        g.when(Role::Reception, "book-meal", meal("dinner", 4, 50_001)),
-        "V9",
-    );
+    let e = g
+        .when(Role::Reception, "book-meal", meal("dinner", 4, 50_001))
+        .then_rule("V9");
     assert_eq!(e.field.as_deref(), Some("budget_fen"));
     assert!(e.message.contains("500.00 yuan"), "{}", e.message);
 }
@@ -509,13 +487,13 @@ fn v9_ordinary_dinner_for_four_is_capped_at_500_yuan() {
 #[test]
 fn v9_entertainment_only_where_the_level_provides_it() {
     let g = Given::at_level("ordinary", 2);
-    assert_rule(
-        g.when(Role::Reception, "arrange-entertainment", fun(2, 1)),
-        "V9",
-    );
+    g.when(Role::Reception, "arrange-entertainment", fun(2, 1))
+        .then_rule("V9");
     let mut body = fun(2, 10_000);
     body["override"] = json!({"reason": "customer's birthday"});
-    let ev = single(g.when(Role::Approver, "arrange-entertainment", body));
+    let ev = g
+        .when(Role::Approver, "arrange-entertainment", body)
+        .then_single();
     assert!(
         matches!(ev, VisitEvent::EntertainmentArranged(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0)
     );
@@ -527,7 +505,7 @@ fn v9_an_over_cap_booking_with_an_approvers_override_is_kept_with_the_reason() {
     let mut body = meal("lunch", 3, 70_000);
     body["override"] = json!({"reason": "partner delegation"});
     let g = g.ok(Role::Approver, "book-meal", body);
-    let b = &g.visit.bookings.meals[0];
+    let b = &g.state.bookings.meals[0];
     assert!(b.over_cap);
     assert_eq!(b.cap_fen.unwrap().fen(), 60_000);
     assert_eq!(
@@ -558,30 +536,27 @@ fn v9_cap_edges_for_every_level_and_party_size() {
             ];
             for (kind, cap_yuan) in kinds {
                 let cap = cap_yuan * 100;
-                let ev = single(g.when(Role::Reception, "book-meal", meal(kind, n, cap)));
+                let ev = g
+                    .when(Role::Reception, "book-meal", meal(kind, n, cap))
+                    .then_single();
                 assert!(
                     matches!(ev, VisitEvent::MealBooked(ref p) if p.cap_fen.unwrap().fen() == cap && !p.over_cap),
                     "{level} {kind} for {n} at cap {cap}"
                 );
-                assert_rule(
-                    g.when(Role::Reception, "book-meal", meal(kind, n, cap + 1)),
-                    "V9",
-                );
+                g.when(Role::Reception, "book-meal", meal(kind, n, cap + 1))
+                    .then_rule("V9");
             }
             match ent {
                 None => {
-                    assert_rule(
-                        g.when(Role::Reception, "arrange-entertainment", fun(n, 0)),
-                        "V9",
-                    );
+                    g.when(Role::Reception, "arrange-entertainment", fun(n, 0))
+                        .then_rule("V9");
                 }
                 Some((c, s)) => {
                     let cap = (c + s * extra) * 100;
-                    single(g.when(Role::Reception, "arrange-entertainment", fun(n, cap)));
-                    assert_rule(
-                        g.when(Role::Reception, "arrange-entertainment", fun(n, cap + 1)),
-                        "V9",
-                    );
+                    g.when(Role::Reception, "arrange-entertainment", fun(n, cap))
+                        .then_single();
+                    g.when(Role::Reception, "arrange-entertainment", fun(n, cap + 1))
+                        .then_rule("V9");
                 }
             }
         }
@@ -596,12 +571,12 @@ fn souvenir() -> serde_json::Value {
 
 #[test]
 fn v10_souvenirs_only_where_the_level_allows_them() {
-    assert_rule(
-        Given::at_level("ordinary", 2).when(Role::Reception, "plan-souvenir", souvenir()),
-        "V10",
-    );
-    let ev =
-        single(Given::at_level("senior", 2).when(Role::Reception, "plan-souvenir", souvenir()));
+    Given::at_level("ordinary", 2)
+        .when(Role::Reception, "plan-souvenir", souvenir())
+        .then_rule("V10");
+    let ev = Given::at_level("senior", 2)
+        .when(Role::Reception, "plan-souvenir", souvenir())
+        .then_single();
     assert!(matches!(ev, VisitEvent::SouvenirPlanned(ref p) if p.total_fen.fen() == 40_000));
 }
 
@@ -614,7 +589,7 @@ fn v10_a_souvenir_not_handed_by_departure_is_flagged() {
         "record-departure",
         json!({"at": DEPARTURE}),
     );
-    assert!(visit_flags(&left.visit, left.now).contains(&"souvenir_not_handed".into()));
+    assert!(visit_flags(&left.state, left.now).contains(&"souvenir_not_handed".into()));
     let handed = g
         .ok(
             Role::Reception,
@@ -626,16 +601,14 @@ fn v10_a_souvenir_not_handed_by_departure_is_flagged() {
             "record-departure",
             json!({"at": DEPARTURE}),
         );
-    assert!(!visit_flags(&handed.visit, handed.now).contains(&"souvenir_not_handed".into()));
-    assert_err(
-        handed.when(
+    assert!(!visit_flags(&handed.state, handed.now).contains(&"souvenir_not_handed".into()));
+    handed
+        .when(
             Role::Reception,
             "hand-souvenir",
             json!({"souvenir_id": uuid::Uuid::nil()}),
-        ),
-        ErrorKind::NotFound,
-        Some("souvenir_id"),
-    );
+        )
+        .then_error(ErrorKind::NotFound, Some("souvenir_id"));
 }
 
 // ---------------------------------------------------------------- V11, V12
@@ -652,10 +625,12 @@ fn v11_a_matter_is_confirmed_by_both_sides_with_a_written_record() {
     for missing in ["company_confirmed_by", "visitor_confirmed_by", "record_ref"] {
         let mut body = all.clone();
         body.as_object_mut().unwrap().remove(missing);
-        let e = assert_rule(g.when(Role::Reception, "confirm-matter", body), "V11");
+        let e = g
+            .when(Role::Reception, "confirm-matter", body)
+            .then_rule("V11");
         assert_eq!(e.field.as_deref(), Some(missing));
     }
-    single(g.when(Role::Reception, "confirm-matter", all));
+    g.when(Role::Reception, "confirm-matter", all).then_single();
 }
 
 #[test]
@@ -666,14 +641,15 @@ fn v12_leadership_talks_only_after_a_confirmed_matter() {
         json!({"by": "company", "text": "joint showroom"}),
     );
     let talks = json!({"at": "2026-11-26T10:00:00+08:00", "outcome": "signed"});
-    assert_rule(g.when(Role::Reception, "hold-talks", talks.clone()), "V12");
+    g.when(Role::Reception, "hold-talks", talks.clone())
+        .then_rule("V12");
     let mid = g.last_id;
     let g = g.ok(
         Role::Reception,
         "confirm-matter",
         json!({"matter_id": mid, "company_confirmed_by": "Zhang", "visitor_confirmed_by": "Wang", "record_ref": "MEMO-8"}),
     );
-    single(g.when(Role::Reception, "hold-talks", talks));
+    g.when(Role::Reception, "hold-talks", talks).then_single();
 }
 
 // ---------------------------------------------------------------- V13
@@ -681,75 +657,65 @@ fn v12_leadership_talks_only_after_a_confirmed_matter() {
 #[test]
 fn v13_departure_only_after_arrival() {
     let g = Given::at_level("senior", 2);
-    assert_rule(
-        g.when(
-            Role::Reception,
-            "record-departure",
-            json!({"at": DEPARTURE}),
-        ),
-        "V13",
-    );
+    g.when(
+        Role::Reception,
+        "record-departure",
+        json!({"at": DEPARTURE}),
+    )
+    .then_rule("V13");
     let g = g.ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}));
-    let e = assert_rule(
-        g.when(
+    let e = g
+        .when(
             Role::Reception,
             "record-departure",
             json!({"at": "2026-11-25T09:00:00+08:00"}),
-        ),
-        "V13",
-    );
+        )
+        .then_rule("V13");
     assert_eq!(e.field.as_deref(), Some("at"));
     let g = g.ok(
         Role::Reception,
         "record-departure",
         json!({"at": DEPARTURE}),
     );
-    assert_eq!(g.visit.stage, Stage::Departed);
+    assert_eq!(g.state.stage, Stage::Departed);
 }
 
 // ---------------------------------------------------------------- V14
 
 #[test]
 fn v14_the_return_call_follows_departure_and_is_due_24_hours_after_home() {
-    assert_rule(
-        Given::arrived("senior", 2).when(
+    Given::arrived("senior", 2)
+        .when(
             Role::Reception,
             "return-call",
             json!({"reached": true, "satisfaction": 5}),
-        ),
-        "V14",
-    );
+        )
+        .then_rule("V14");
     let g = Given::departed("senior", 2);
-    let due = visit_deadlines(&g.visit, g.now);
+    let due = visit_deadlines(&g.state, g.now);
     let rc = due
         .iter()
         .find(|d| d.item == "return_call")
         .expect("return_call");
     assert_eq!(rc.due_at, t("2026-11-28T18:00:00+08:00")); // arrives home 18:00 + 24 h
-    assert!(visit_flags(&g.visit, t("2026-11-28T18:00:01+08:00"))
+    assert!(visit_flags(&g.state, t("2026-11-28T18:00:01+08:00"))
         .contains(&"return_call_overdue".into()));
     // Without a known home time: departure + 4 h + 24 h.
     let mut body = request_body(1);
     body["departure"]["arrives_home_at"] = json!(null);
     let g2 = Given::nothing().ok(Role::Requester, "request", body);
     assert_eq!(
-        g2.visit.return_call_due(),
+        g2.state.return_call_due(),
         Some(t("2026-11-28T19:00:00+08:00"))
     );
-    assert_err(
-        g.when(Role::Reception, "return-call", json!({"reached": true})),
-        ErrorKind::InvalidInput,
-        Some("satisfaction"),
-    );
-    assert_err(
-        g.when(
-            Role::Reception,
-            "return-call",
-            json!({"reached": true, "satisfaction": 6}),
-        ),
-        ErrorKind::InvalidInput,
-        Some("satisfaction"),
-    );
+    g.when(Role::Reception, "return-call", json!({"reached": true}))
+        .then_error(ErrorKind::InvalidInput, Some("satisfaction"));
+    g.when(
+        Role::Reception,
+        "return-call",
+        json!({"reached": true, "satisfaction": 6}),
+    )
+    .then_error(ErrorKind::InvalidInput, Some("satisfaction"));
 }
 
 #[test]
@@ -757,7 +723,7 @@ fn v14_three_failed_attempts_count_as_done() {
     let mut g = Given::departed("senior", 2);
     for i in 1..=2 {
         g = g.ok(Role::Reception, "return-call", json!({"reached": false}));
-        assert!(g.visit.return_call.done.is_none(), "attempt {i}");
+        assert!(g.state.return_call.done.is_none(), "attempt {i}");
     }
     let events = g
         .when(Role::Reception, "return-call", json!({"reached": false}))
@@ -774,24 +740,27 @@ fn summary() -> serde_json::Value {
 
 #[test]
 fn v15_the_summary_is_due_48_hours_after_departure_and_goes_to_the_gm_for_special() {
-    assert_rule(
-        Given::arrived("special", 2).when(Role::Reception, "file-summary", summary()),
-        "V15",
-    );
+    Given::arrived("special", 2)
+        .when(Role::Reception, "file-summary", summary())
+        .then_rule("V15");
     let special = Given::departed("special", 2);
     assert_eq!(
-        special.visit.summary_due(),
+        special.state.summary_due(),
         Some(t("2026-11-29T15:00:00+08:00"))
     );
-    assert!(visit_flags(&special.visit, t("2026-11-29T15:00:01+08:00"))
+    assert!(visit_flags(&special.state, t("2026-11-29T15:00:01+08:00"))
         .contains(&"summary_overdue".into()));
-    let ev = single(special.when(Role::Reception, "file-summary", summary()));
+    let ev = special
+        .when(Role::Reception, "file-summary", summary())
+        .then_single();
     let VisitEvent::SummaryFiled(p) = ev else {
         panic!()
     };
     assert!(p.to_general_manager);
     assert!(p.recipients.iter().any(|r| r.as_str() == "general_manager"));
-    let ev = single(Given::departed("senior", 2).when(Role::Reception, "file-summary", summary()));
+    let ev = Given::departed("senior", 2)
+        .when(Role::Reception, "file-summary", summary())
+        .then_single();
     let VisitEvent::SummaryFiled(p) = ev else {
         panic!()
     };
@@ -808,7 +777,7 @@ fn v16_a_visit_closes_only_when_everything_is_done() {
         "record-expense",
         expense("car", 30_000, None),
     );
-    let e = assert_rule(g.when(Role::Reception, "close", json!({})), "V16");
+    let e = g.when(Role::Reception, "close", json!({})).then_rule("V16");
     assert!(
         e.message.contains("return call") && e.message.contains("summary"),
         "{}",
@@ -821,7 +790,9 @@ fn v16_a_visit_closes_only_when_everything_is_done() {
             json!({"reached": true, "satisfaction": 4}),
         )
         .ok(Role::Reception, "file-summary", summary());
-    let ev = single(g.when(Role::Reception, "close", serde_json::Value::Null));
+    let ev = g
+        .when(Role::Reception, "close", serde_json::Value::Null)
+        .then_single();
     assert!(matches!(ev, VisitEvent::VisitClosed(_)));
     // a pending over-cap expense blocks closing until an approver decides it
     let g3 =
@@ -845,14 +816,16 @@ fn v16_a_visit_closes_only_when_everything_is_done() {
             json!({"reached": true, "satisfaction": 4}),
         )
         .ok(Role::Reception, "file-summary", summary());
-    let e = assert_rule(g3.when(Role::Reception, "close", json!({})), "V16");
+    let e = g3
+        .when(Role::Reception, "close", json!({}))
+        .then_rule("V16");
     assert!(e.message.contains("over-cap"), "{}", e.message);
     let g3 = g3.ok(
         Role::Approver,
         "decide-expense",
         json!({"expense_id": eid, "approved": true}),
     );
-    single(g3.when(Role::Reception, "close", json!({})));
+    g3.when(Role::Reception, "close", json!({})).then_single();
 }
 
 #[test]
@@ -875,17 +848,17 @@ fn v16_an_unsettled_advance_blocks_closing() {
             json!({"reached": true, "satisfaction": 5}),
         )
         .ok(Role::Reception, "file-summary", summary());
-    assert!(
-        assert_rule(g.when(Role::Reception, "close", json!({})), "V16")
-            .message
-            .contains("advance")
-    );
+    assert!(g
+        .when(Role::Reception, "close", json!({}))
+        .then_rule("V16")
+        .message
+        .contains("advance"));
     let g = g.ok(
         Role::Finance,
         "settle-advance",
         json!({"receipts_fen": 80_000, "cash_returned_fen": 20_000}),
     );
-    single(g.when(Role::Reception, "close", json!({})));
+    g.when(Role::Reception, "close", json!({})).then_single();
 }
 
 // ---------------------------------------------------------------- V17
@@ -893,37 +866,29 @@ fn v16_an_unsettled_advance_blocks_closing() {
 #[test]
 fn v17_an_expense_has_a_positive_amount_and_names_its_booking() {
     let g = Given::arrived("senior", 2);
-    let e = assert_err(
-        g.when(Role::Finance, "record-expense", expense("car", 0, None)),
-        ErrorKind::InvalidInput,
-        Some("amount_fen"),
-    );
+    let e = g
+        .when(Role::Finance, "record-expense", expense("car", 0, None))
+        .then_error(ErrorKind::InvalidInput, Some("amount_fen"));
     assert_eq!(e.rule.as_deref(), Some("V17"));
-    assert_err(
-        g.when(Role::Finance, "record-expense", expense("car", -5, None)),
-        ErrorKind::InvalidInput,
-        Some("amount_fen"),
-    );
-    let e = assert_err(
-        g.when(Role::Finance, "record-expense", expense("meal", 100, None)),
-        ErrorKind::InvalidInput,
-        Some("booking_id"),
-    );
+    g.when(Role::Finance, "record-expense", expense("car", -5, None))
+        .then_error(ErrorKind::InvalidInput, Some("amount_fen"));
+    let e = g
+        .when(Role::Finance, "record-expense", expense("meal", 100, None))
+        .then_error(ErrorKind::InvalidInput, Some("booking_id"));
     assert_eq!(e.rule.as_deref(), Some("V17"));
-    assert_err(
-        g.when(
-            Role::Finance,
-            "record-expense",
-            expense("meal", 100, Some(uuid::Uuid::nil())),
-        ),
-        ErrorKind::NotFound,
-        Some("booking_id"),
-    );
-    let ev = single(g.when(
-        Role::Reception,
+    g.when(
+        Role::Finance,
         "record-expense",
-        expense("car", 12_000, None),
-    ));
+        expense("meal", 100, Some(uuid::Uuid::nil())),
+    )
+    .then_error(ErrorKind::NotFound, Some("booking_id"));
+    let ev = g
+        .when(
+            Role::Reception,
+            "record-expense",
+            expense("car", 12_000, None),
+        )
+        .then_single();
     assert!(matches!(ev, VisitEvent::ExpenseRecorded(ref p) if p.cap_fen.is_none() && !p.over_cap));
 }
 
@@ -937,38 +902,32 @@ fn v17_an_over_cap_expense_is_stored_flagged_and_decided_by_an_approver() {
         "record-expense",
         expense("meal", 40_000, Some(bid)),
     );
-    assert!(!g.visit.expenses[0].recorded.over_cap);
+    assert!(!g.state.expenses[0].recorded.over_cap);
     let g = g.ok(
         Role::Finance,
         "record-expense",
         expense("meal", 30_001, Some(bid)),
     );
     let eid = g.last_id;
-    let x = &g.visit.expenses[1].recorded;
+    let x = &g.state.expenses[1].recorded;
     assert!(x.over_cap);
     assert_eq!(x.cap_fen.unwrap().fen(), 70_000);
     assert_eq!(x.level.as_ref().unwrap().as_str(), "senior");
     assert_eq!(x.policy_version, Some(1));
-    assert!(visit_flags(&g.visit, g.now).contains(&"over_cap_pending".into()));
-    assert_err(
-        g.when(
-            Role::Reception,
-            "decide-expense",
-            json!({"expense_id": eid, "approved": true}),
-        ),
-        ErrorKind::Forbidden,
-        None,
-    );
-    let first = g.visit.expenses[0].recorded.expense_id;
-    assert_err(
-        g.when(
-            Role::Approver,
-            "decide-expense",
-            json!({"expense_id": first, "approved": true}),
-        ),
-        ErrorKind::InvalidState,
-        None,
-    );
+    assert!(visit_flags(&g.state, g.now).contains(&"over_cap_pending".into()));
+    g.when(
+        Role::Reception,
+        "decide-expense",
+        json!({"expense_id": eid, "approved": true}),
+    )
+    .then_error(ErrorKind::Forbidden, None);
+    let first = g.state.expenses[0].recorded.expense_id;
+    g.when(
+        Role::Approver,
+        "decide-expense",
+        json!({"expense_id": first, "approved": true}),
+    )
+    .then_error(ErrorKind::InvalidState, None);
     let rejected = g.clone().ok(
         Role::Approver,
         "decide-expense",
@@ -978,7 +937,7 @@ fn v17_an_over_cap_expense_is_stored_flagged_and_decided_by_an_approver() {
         rejected.events.last(),
         Some(VisitEvent::ExpenseRejected(_))
     ));
-    assert!(!visit_flags(&rejected.visit, rejected.now).contains(&"over_cap_pending".into()));
+    assert!(!visit_flags(&rejected.state, rejected.now).contains(&"over_cap_pending".into()));
 }
 
 #[test]
@@ -989,23 +948,22 @@ fn v17_company_paid_lodging_where_the_visitor_should_pay_is_over_cap() {
         lodging(3, 30_000, "visitor"),
     );
     let bid = g.last_id;
-    let ev = single(g.when(
-        Role::Finance,
-        "record-expense",
-        expense("lodging", 120_000, Some(bid)),
-    ));
+    let ev = g
+        .when(
+            Role::Finance,
+            "record-expense",
+            expense("lodging", 120_000, Some(bid)),
+        )
+        .then_single();
     assert!(
         matches!(ev, VisitEvent::ExpenseRecorded(ref p) if p.over_cap && p.cap_fen.unwrap().fen() == 0)
     );
-    assert_err(
-        g.when(
-            Role::Finance,
-            "record-expense",
-            expense("meal", 100, Some(bid)),
-        ),
-        ErrorKind::InvalidInput,
-        Some("booking_id"),
-    );
+    g.when(
+        Role::Finance,
+        "record-expense",
+        expense("meal", 100, Some(bid)),
+    )
+    .then_error(ErrorKind::InvalidInput, Some("booking_id"));
 }
 
 #[test]
@@ -1018,24 +976,18 @@ fn v17_a_correction_is_a_reversing_expense() {
     let orig = g.last_id;
     let mut rev = expense("car", 11_000, None);
     rev["reverses"] = json!(orig);
-    assert_err(
-        g.when(Role::Finance, "record-expense", rev.clone()),
-        ErrorKind::InvalidInput,
-        Some("amount_fen"),
-    );
+    g.when(Role::Finance, "record-expense", rev.clone())
+        .then_error(ErrorKind::InvalidInput, Some("amount_fen"));
     rev["amount_fen"] = json!(12_000);
     let g = g.ok(Role::Finance, "record-expense", rev.clone());
-    assert_eq!(g.visit.expenses[0].reversed_by, Some(g.last_id));
+    assert_eq!(g.state.expenses[0].reversed_by, Some(g.last_id));
     assert_eq!(
-        g.visit.expenses[0].recorded.amount_fen.fen(),
+        g.state.expenses[0].recorded.amount_fen.fen(),
         12_000,
         "never edited"
     );
-    assert_err(
-        g.when(Role::Finance, "record-expense", rev),
-        ErrorKind::InvalidInput,
-        Some("reverses"),
-    );
+    g.when(Role::Finance, "record-expense", rev)
+        .then_error(ErrorKind::InvalidInput, Some("reverses"));
 }
 
 // ---------------------------------------------------------------- V18
@@ -1047,14 +999,12 @@ fn v18_the_advance_is_issued_before_the_visit_and_settles_to_the_fen() {
         "issue-advance",
         json!({"amount_fen": 100_000}),
     );
-    assert_rule(
-        g.when(
-            Role::Finance,
-            "settle-advance",
-            json!({"receipts_fen": 100_000, "cash_returned_fen": 0}),
-        ),
-        "V18",
-    );
+    g.when(
+        Role::Finance,
+        "settle-advance",
+        json!({"receipts_fen": 100_000, "cash_returned_fen": 0}),
+    )
+    .then_rule("V18");
     let g = g
         .ok(Role::Reception, "record-arrival", json!({"at": ARRIVAL}))
         .ok(
@@ -1062,60 +1012,49 @@ fn v18_the_advance_is_issued_before_the_visit_and_settles_to_the_fen() {
             "record-departure",
             json!({"at": DEPARTURE}),
         );
-    let e = assert_rule(
-        g.when(
+    let e = g
+        .when(
             Role::Finance,
             "settle-advance",
             json!({"receipts_fen": 80_000, "cash_returned_fen": 19_999}),
-        ),
-        "V18",
-    );
+        )
+        .then_rule("V18");
     assert!(e.message.contains("999.99 yuan"), "{}", e.message);
-    let ev = single(g.when(
+    let ev = g.when(
         Role::Finance,
         "settle-advance",
         json!({"receipts_fen": 80_000, "cash_returned_fen": 20_000, "returned_items": ["2 bottles of baijiu"]}),
-    ));
+    ).then_single();
     assert!(matches!(ev, VisitEvent::AdvanceSettled(ref p) if p.returned_items.len() == 1));
-    assert_rule(
-        Given::arrived("senior", 2).when(
-            Role::Finance,
-            "issue-advance",
-            json!({"amount_fen": 100}),
-        ),
-        "V18",
-    );
-    assert_rule(
-        Given::departed("senior", 2).when(
+    Given::arrived("senior", 2)
+        .when(Role::Finance, "issue-advance", json!({"amount_fen": 100}))
+        .then_rule("V18");
+    Given::departed("senior", 2)
+        .when(
             Role::Finance,
             "settle-advance",
             json!({"receipts_fen": 0, "cash_returned_fen": 0}),
-        ),
-        "V18",
-    );
+        )
+        .then_rule("V18");
 }
 
 // ---------------------------------------------------------------- V19
 
 #[test]
 fn v19_a_visit_is_cancelled_before_departure_with_a_reason_and_keeps_its_expenses() {
-    assert_rule(
-        Given::departed("senior", 2).when(Role::Reception, "cancel", json!({"reason": "too late"})),
-        "V19",
-    );
+    Given::departed("senior", 2)
+        .when(Role::Reception, "cancel", json!({"reason": "too late"}))
+        .then_rule("V19");
     let g = Given::arrived("senior", 2).ok(
         Role::Finance,
         "record-expense",
         expense("car", 5_000, None),
     );
-    assert_err(
-        g.when(Role::Reception, "cancel", json!({})),
-        ErrorKind::InvalidInput,
-        Some("reason"),
-    );
+    g.when(Role::Reception, "cancel", json!({}))
+        .then_error(ErrorKind::InvalidInput, Some("reason"));
     let g = g.ok(Role::Reception, "cancel", json!({"reason": "typhoon"}));
-    assert_eq!(g.visit.stage, Stage::Cancelled);
-    assert_eq!(g.visit.expenses.len(), 1);
+    assert_eq!(g.state.stage, Stage::Cancelled);
+    assert_eq!(g.state.expenses.len(), 1);
 }
 
 // ---------------------------------------------------------------- V20
@@ -1139,12 +1078,10 @@ fn v20_a_visit_is_judged_by_the_version_stamped_at_level_assignment() {
         "assign-level",
         json!({"level": "ordinary"}),
     );
-    assert_eq!(g.visit.policy_version, Some(1));
+    assert_eq!(g.state.policy_version, Some(1));
     let dec = g.at("2026-12-02T09:00:00+08:00");
-    assert_rule(
-        dec.when(Role::Reception, "book-meal", meal("dinner", 2, 40_001)),
-        "V9",
-    );
+    dec.when(Role::Reception, "book-meal", meal("dinner", 2, 40_001))
+        .then_rule("V9");
     // assigned in December: v2 is in force, dinner cap 800
     let g2 = Given::requested(2)
         .with_policies(book)
@@ -1154,8 +1091,10 @@ fn v20_a_visit_is_judged_by_the_version_stamped_at_level_assignment() {
         "assign-level",
         json!({"level": "ordinary"}),
     );
-    assert_eq!(g2.visit.policy_version, Some(2));
-    let ev = single(g2.when(Role::Reception, "book-meal", meal("dinner", 2, 80_000)));
+    assert_eq!(g2.state.policy_version, Some(2));
+    let ev = g2
+        .when(Role::Reception, "book-meal", meal("dinner", 2, 80_000))
+        .then_single();
     assert!(matches!(ev, VisitEvent::MealBooked(ref p) if p.policy_version == 2 && !p.over_cap));
 }
 
@@ -1173,20 +1112,20 @@ fn v21_a_closed_or_cancelled_visit_rejects_commands_except_expense_decisions() {
             expense("meal", 60_000, Some(bid)),
         )
         .ok(Role::Reception, "cancel", json!({"reason": "typhoon"}));
-    let eid = cancelled.visit.expenses[0].recorded.expense_id;
-    assert_rule(
-        cancelled.when(Role::Reception, "book-meal", meal("dinner", 2, 100)),
-        "V21",
-    );
-    assert_rule(
-        cancelled.when(Role::Finance, "record-expense", expense("car", 100, None)),
-        "V21",
-    );
-    single(cancelled.when(
-        Role::Approver,
-        "decide-expense",
-        json!({"expense_id": eid, "approved": true}),
-    ));
+    let eid = cancelled.state.expenses[0].recorded.expense_id;
+    cancelled
+        .when(Role::Reception, "book-meal", meal("dinner", 2, 100))
+        .then_rule("V21");
+    cancelled
+        .when(Role::Finance, "record-expense", expense("car", 100, None))
+        .then_rule("V21");
+    cancelled
+        .when(
+            Role::Approver,
+            "decide-expense",
+            json!({"expense_id": eid, "approved": true}),
+        )
+        .then_single();
     let closed = Given::departed("senior", 2)
         .ok(
             Role::Reception,
@@ -1195,17 +1134,18 @@ fn v21_a_closed_or_cancelled_visit_rejects_commands_except_expense_decisions() {
         )
         .ok(Role::Reception, "file-summary", summary())
         .ok(Role::Reception, "close", json!({}));
-    assert_eq!(closed.visit.stage, Stage::Closed);
-    assert_rule(
-        closed.when(
+    assert_eq!(closed.state.stage, Stage::Closed);
+    closed
+        .when(
             Role::Reception,
             "note-preference",
             json!({"subject": "Wang", "kind": "diet", "text": "no pork"}),
-        ),
-        "V21",
-    );
-    assert_rule(closed.when(Role::Reception, "close", json!({})), "V21");
-    assert_eq!(next_step(&closed.visit, closed.now), None);
+        )
+        .then_rule("V21");
+    closed
+        .when(Role::Reception, "close", json!({}))
+        .then_rule("V21");
+    assert_eq!(next_step(&closed.state, closed.now), None);
 }
 
 // ---------------------------------------------------------------- roles and parsing
@@ -1213,41 +1153,29 @@ fn v21_a_closed_or_cancelled_visit_rejects_commands_except_expense_decisions() {
 #[test]
 fn roles_follow_the_api_table_and_admin_may_do_everything() {
     let g = Given::requested(1);
-    assert_err(
-        g.when(Role::Requester, "assign-level", json!({"level": "senior"})),
-        ErrorKind::Forbidden,
-        None,
-    );
-    assert_err(
-        g.when(Role::Auditor, "assign-level", json!({"level": "senior"})),
-        ErrorKind::Forbidden,
-        None,
-    );
-    assert_err(
-        g.when(
-            Role::Analyst,
-            "note-preference",
-            json!({"subject": "W", "kind": "diet", "text": "x"}),
-        ),
-        ErrorKind::Forbidden,
-        None,
-    );
-    single(g.when(Role::Admin, "assign-level", json!({"level": "senior"})));
-    single(g.when(
+    g.when(Role::Requester, "assign-level", json!({"level": "senior"}))
+        .then_error(ErrorKind::Forbidden, None);
+    g.when(Role::Auditor, "assign-level", json!({"level": "senior"}))
+        .then_error(ErrorKind::Forbidden, None);
+    g.when(
+        Role::Analyst,
+        "note-preference",
+        json!({"subject": "W", "kind": "diet", "text": "x"}),
+    )
+    .then_error(ErrorKind::Forbidden, None);
+    g.when(Role::Admin, "assign-level", json!({"level": "senior"}))
+        .then_single();
+    g.when(
         Role::Requester,
         "note-preference",
         json!({"subject": "W", "kind": "diet", "text": "halal"}),
-    ));
-    assert_err(
-        g.when(Role::Reception, "issue-advance", json!({"amount_fen": 100})),
-        ErrorKind::Forbidden,
-        None,
-    );
-    assert_err(
-        Given::nothing().when(Role::Frontdesk, "request", request_body(1)),
-        ErrorKind::Forbidden,
-        None,
-    );
+    )
+    .then_single();
+    g.when(Role::Reception, "issue-advance", json!({"amount_fen": 100}))
+        .then_error(ErrorKind::Forbidden, None);
+    Given::nothing()
+        .when(Role::Frontdesk, "request", request_body(1))
+        .then_error(ErrorKind::Forbidden, None);
     for name in VisitCommand::NAMES {
         let cmd = VisitCommand::parse(name, serde_json::Value::Null);
         if let Ok(c) = cmd {
@@ -1259,16 +1187,12 @@ fn roles_follow_the_api_table_and_admin_may_do_everything() {
 
 #[test]
 fn commands_on_a_missing_visit_are_not_found() {
-    assert_err(
-        Given::nothing().when(Role::Reception, "assign-level", json!({"level": "senior"})),
-        ErrorKind::NotFound,
-        Some("visit"),
-    );
-    assert_err(
-        Given::requested(1).when(Role::Requester, "request", request_body(1)),
-        ErrorKind::InvalidState,
-        None,
-    );
+    Given::nothing()
+        .when(Role::Reception, "assign-level", json!({"level": "senior"}))
+        .then_error(ErrorKind::NotFound, Some("visit"));
+    Given::requested(1)
+        .when(Role::Requester, "request", request_body(1))
+        .then_error(ErrorKind::InvalidState, None);
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! A whole special-level visit from request to close, as the reception office lives it.
 
-#[path = "visit_support.rs"]
 mod support;
 
 use reception_domain::deadlines::{next_step, visit_deadlines, visit_flags};
@@ -9,8 +8,11 @@ use reception_domain::{Aggregate, DomainEvent, Role};
 use serde_json::json;
 use support::*;
 
+/// The harness over a visit.
+type Given = support::Given<Visit>;
+
 fn step(g: &Given) -> String {
-    next_step(&g.visit, g.now)
+    next_step(&g.state, g.now)
         .map(|(s, _)| s)
         .unwrap_or_default()
 }
@@ -19,16 +21,16 @@ fn step(g: &Given) -> String {
 fn a_special_level_visit_from_request_to_close() {
     // Monday: the salesperson files the request for three visitors, five days ahead.
     let g = Given::nothing().ok(Role::Requester, "request", request_body(3));
-    assert_eq!(g.visit.stage, Stage::Requested);
-    assert!(!g.visit.late);
+    assert_eq!(g.state.stage, Stage::Requested);
+    assert!(!g.state.late);
     assert_eq!(step(&g), "assign_level");
 
     // The reception office assigns the special level; policy version 1 is stamped.
     let g = g.ok(Role::Reception, "assign-level", json!({"level": "special"}));
     assert_eq!(
         (
-            g.visit.level.as_ref().unwrap().as_str(),
-            g.visit.policy_version
+            g.state.level.as_ref().unwrap().as_str(),
+            g.state.policy_version
         ),
         ("special", Some(1))
     );
@@ -48,7 +50,7 @@ fn a_special_level_visit_from_request_to_close() {
             ]}),
         )
         .ok(Role::Approver, "review-plan", json!({"approved": true, "comments": "good"}));
-    assert_eq!(g.visit.plan.status, PlanStatus::Approved);
+    assert_eq!(g.state.plan.status, PlanStatus::Approved);
 
     // The unit is contacted, staff assigned within the level's roles, readiness confirmed,
     // and finance issues a cash advance of 10,000 yuan.
@@ -80,14 +82,14 @@ fn a_special_level_visit_from_request_to_close() {
         );
     let lodging_id = g.last_id;
     assert_eq!(
-        g.visit.bookings.lodging[0].cap_fen.unwrap().fen(),
+        g.state.bookings.lodging[0].cap_fen.unwrap().fen(),
         70_000 * 6
     );
     assert_eq!(step(&g), "record_arrival");
     assert!(
-        visit_flags(&g.visit, g.now).is_empty(),
+        visit_flags(&g.state, g.now).is_empty(),
         "{:?}",
-        visit_flags(&g.visit, g.now)
+        visit_flags(&g.state, g.now)
     );
 
     // Wednesday: the visitors land.
@@ -96,7 +98,7 @@ fn a_special_level_visit_from_request_to_close() {
         "record-arrival",
         json!({"at": "2026-11-25T10:10:00+08:00"}),
     );
-    assert_eq!(g.visit.stage, Stage::OnSite);
+    assert_eq!(g.state.stage, Stage::OnSite);
 
     // Dinner for three (cap 1,000 + 100 = 1,100 yuan), sightseeing (cap 1,200 + 250 = 1,450).
     let g = g
@@ -148,14 +150,14 @@ fn a_special_level_visit_from_request_to_close() {
         .ok(Role::Finance, "record-expense", json!({"category": "meal", "amount_fen": 115_000, "receipt_no": "M-1", "paid_by": "company", "booking_id": dinner_id}));
     let dinner_expense = g.last_id;
     assert_eq!(
-        g.visit
+        g.state
             .expenses
             .iter()
             .filter(|e| e.recorded.over_cap)
             .count(),
         1
     );
-    assert!(visit_flags(&g.visit, g.now).contains(&"over_cap_pending".into()));
+    assert!(visit_flags(&g.state, g.now).contains(&"over_cap_pending".into()));
     let g = g.ok(
         Role::Approver,
         "decide-expense",
@@ -189,26 +191,26 @@ fn a_special_level_visit_from_request_to_close() {
         .ok(Role::Reception, "file-summary", json!({"results": "MOU signed", "recipients": ["sales_director"]}))
         .ok(Role::Finance, "settle-advance", json!({"receipts_fen": 782_000, "cash_returned_fen": 218_000, "returned_items": ["1 tea set"]}))
         .ok(Role::Reception, "note-preference", json!({"subject": "Wang Lei", "kind": "diet", "text": "vegetarian"}));
-    assert!(g.visit.summary.as_ref().unwrap().to_general_manager);
+    assert!(g.state.summary.as_ref().unwrap().to_general_manager);
     assert_eq!(step(&g), "close");
     let g = g.ok(Role::Reception, "close", json!({}));
 
-    assert_eq!(g.visit.stage, Stage::Closed);
-    assert_eq!(next_step(&g.visit, g.now), None);
-    assert!(visit_flags(&g.visit, g.now).is_empty());
+    assert_eq!(g.state.stage, Stage::Closed);
+    assert_eq!(next_step(&g.state, g.now), None);
+    assert!(visit_flags(&g.state, g.now).is_empty());
     assert!(
-        visit_deadlines(&g.visit, g.now).iter().all(|d| !d.overdue),
+        visit_deadlines(&g.state, g.now).iter().all(|d| !d.overdue),
         "{:?}",
-        visit_deadlines(&g.visit, g.now)
+        visit_deadlines(&g.state, g.now)
     );
 
     // The stored history replays to the same state, and the state serves as JSON.
     let replayed = g.events.iter().fold(Visit::default(), |v, e| {
         v.evolve(&VisitEvent::from_stored(e.event_type(), &e.to_data()).unwrap())
     });
-    assert_eq!(replayed, g.visit);
+    assert_eq!(replayed, g.state);
     assert_eq!(replayed.version(), g.events.len() as u64);
-    let json = serde_json::to_value(&g.visit).unwrap();
+    let json = serde_json::to_value(&g.state).unwrap();
     assert_eq!(json["stage"], "closed");
     assert_eq!(json["customer"]["company"], "Huaxin Dealers Ltd");
     assert_eq!(json["expenses"][2]["over_cap"], true);

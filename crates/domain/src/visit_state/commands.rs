@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{DomainCommand, DomainError, Fen, NamedSchema, Role};
-use crate::policy::{LevelId, PaidBy};
+use crate::policy_book::{LevelId, PaidBy};
 
 macro_rules! checked_newtype {
     ($(#[$m:meta])* $name:ident($inner:ty), $check:expr, $what:literal) => {

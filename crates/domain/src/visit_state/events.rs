@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::commands::*;
 use crate::common::{DomainEvent, Fen, NamedSchema};
-use crate::policy::{LevelId, PaidBy};
+use crate::policy_book::{LevelId, PaidBy};
 
 /// `ReceptionRequested`: the whole request, flattened, plus its judgements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

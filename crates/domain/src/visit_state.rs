@@ -1,0 +1,189 @@
+//! What a visit is: its state (`Visit`, serialised as `GET /api/v1/visits/{id}`), the
+//! commands it accepts and the events it records. The rules that judge the commands
+//! are in [`crate::visit`]; the deadlines that read the state in [`crate::deadlines`].
+//! Everything here is re-exported from [`crate::visit`], the path other crates use.
+
+mod commands;
+mod events;
+
+pub use commands::*;
+pub use events::*;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::common::Fen;
+use crate::policy_book::LevelId;
+
+/// Where a visit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// No request yet (the aggregate does not exist).
+    #[default]
+    New,
+    /// Requested, no level yet.
+    Requested,
+    /// Level assigned, visitors not arrived.
+    Preparing,
+    /// Visitors arrived.
+    OnSite,
+    /// Visitors departed; follow-up (return call, summary, settlement) open.
+    Departed,
+    Closed,
+    Cancelled,
+}
+
+/// The execution plan's review status (V4). Deserialize: the board keeps it in its
+/// read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    #[default]
+    None,
+    Drafted,
+    Returned,
+    Approved,
+}
+
+/// The execution plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub status: PlanStatus,
+    pub items: Vec<PlanItem>,
+    pub draft_no: u32,
+    /// The first draft (V4's deadline is met by it).
+    pub first_drafted_at: Option<DateTime<FixedOffset>>,
+    pub drafted_at: Option<DateTime<FixedOffset>>,
+    pub approved_at: Option<DateTime<FixedOffset>>,
+    pub comments: Option<String>,
+}
+
+/// A dispatched car.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Car {
+    #[serde(flatten)]
+    pub dispatch: CarDispatched,
+}
+
+/// Lodging, meal and entertainment bookings with their caps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Bookings {
+    pub lodging: Vec<LodgingBooked>,
+    pub meals: Vec<MealBooked>,
+    pub entertainment: Vec<EntertainmentArranged>,
+}
+
+/// A planned souvenir.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Souvenir {
+    #[serde(flatten)]
+    pub planned: SouvenirPlanned,
+    pub handed_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A cooperation matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matter {
+    #[serde(flatten)]
+    pub proposed: CooperationMatterProposed,
+    pub confirmation: Option<CooperationMatterConfirmed>,
+}
+
+/// An approver's decision on an over-cap expense.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpenseDecision {
+    pub approved: bool,
+    pub comments: Option<String>,
+    pub decided_at: DateTime<FixedOffset>,
+}
+
+/// A recorded expense with its cap judgement and decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expense {
+    #[serde(flatten)]
+    pub recorded: ExpenseRecorded,
+    /// `None` while pending (or when not over cap).
+    pub decision: Option<ExpenseDecision>,
+    /// The reversing expense, once corrected.
+    pub reversed_by: Option<Uuid>,
+}
+
+impl Expense {
+    /// Over cap, not decided, not reversed.
+    pub fn pending_decision(&self) -> bool {
+        self.recorded.over_cap && self.decision.is_none() && self.reversed_by.is_none()
+    }
+}
+
+/// The cash advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advance {
+    pub amount_fen: Fen,
+    pub issued_at: DateTime<FixedOffset>,
+    pub settlement: Option<AdvanceSettled>,
+}
+
+/// Return-call progress (V14).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReturnCallState {
+    pub attempts: Vec<ReturnCallAttempted>,
+    pub done: Option<ReturnCallDone>,
+}
+
+/// The state of one visit; serialised as `GET /api/v1/visits/{id}` (the read side
+/// adds `flags`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Visit {
+    pub id: Option<Uuid>,
+    pub stage: Stage,
+    pub requested_at: Option<DateTime<FixedOffset>>,
+    /// V2.
+    pub late: bool,
+    /// customer, department, visitors, headcount, purpose, arrival, departure (as
+    /// planned), needs, expedited.
+    #[serde(flatten)]
+    pub request: Option<RequestVisit>,
+    pub level: Option<LevelId>,
+    /// The policy version stamped at level assignment (V20).
+    pub policy_version: Option<u32>,
+    pub plan: Plan,
+    pub unit_contact: Option<ReceptionUnitContacted>,
+    pub readiness_confirmed_at: Option<DateTime<FixedOffset>>,
+    pub host: Option<Text>,
+    pub accompanying: Vec<StaffMember>,
+    /// V6: the host changed after arrival.
+    pub staff_changed_mid_visit: bool,
+    pub cars: Vec<Car>,
+    pub cars_unavailable: Vec<CarUnavailable>,
+    pub bookings: Bookings,
+    pub tours: Vec<TourHeld>,
+    pub leader_meetings: Vec<LeaderMeetingHeld>,
+    pub souvenirs: Vec<Souvenir>,
+    pub matters: Vec<Matter>,
+    pub talks: Vec<LeadershipTalksHeld>,
+    pub arrived_at: Option<DateTime<FixedOffset>>,
+    pub departed_at: Option<DateTime<FixedOffset>>,
+    pub return_call: ReturnCallState,
+    pub summary: Option<SummaryFiled>,
+    pub expenses: Vec<Expense>,
+    pub advance: Option<Advance>,
+    pub preferences: Vec<CustomerPreferenceNoted>,
+    pub cancelled: Option<VisitCancelled>,
+    pub closed_at: Option<DateTime<FixedOffset>>,
+    /// Events applied.
+    pub version: u64,
+}
+
+impl Visit {
+    /// The request as filed (after `exists()`).
+    pub fn request(&self) -> Option<&RequestVisit> {
+        self.request.as_ref()
+    }
+
+    /// Closed or cancelled.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.stage, Stage::Closed | Stage::Cancelled)
+    }
+}
