@@ -147,10 +147,16 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
     };
     let deep = format!("{}{}", "[".repeat(64), "]".repeat(64));
 
-    // A field the domain does not bound yet (a visitor's title): the store's envelope
-    // limit refuses the event, naming the payload member that carries it.
+    // Every field within its bounds, the event still too large to store: the store's
+    // envelope limit refuses it, naming the payload member that carries the bulk.
     let mut oversized = good.clone();
-    oversized["visitors"][0]["title"] = json!("x".repeat(20_000));
+    oversized["visitors"] = json!((0..40)
+        .map(|i| json!({ "name": format!("Visitor {i}"), "title": "x".repeat(400) }))
+        .collect::<Vec<_>>());
+    oversized["headcount"] = json!(40);
+    // A string over the bound every field has.
+    let mut long_title = good.clone();
+    long_title["visitors"][0]["title"] = json!("x".repeat(4_001));
     let table = vec![
         // Malformed input (400).
         post("malformed JSON", &requester, "/api/v1/visits".into(), json!({}), 400, "invalid_input").raw("{\"customer\": ").field("body"),
@@ -159,6 +165,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
         post("missing customer", &requester, "/api/v1/visits".into(), without(good.clone(), "customer"), 400, "invalid_input").field("customer"),
         post("headcount of the wrong type", &requester, "/api/v1/visits".into(), with(good.clone(), &["headcount"], json!("two")), 400, "invalid_input").field("headcount"),
         post("an event over the store's size limit", &requester, "/api/v1/visits".into(), oversized, 413, "too_large").field("visitors"),
+        post("a string over every field's bound", &requester, "/api/v1/visits".into(), long_title, 400, "invalid_input").field("visitors[0].title"),
         post("headcount zero", &requester, "/api/v1/visits".into(), with(good.clone(), &["headcount"], json!(0)), 400, "invalid_input").field("headcount"),
         post("arrival time not a time", &requester, "/api/v1/visits".into(), with(good.clone(), &["arrival", "at"], json!("tomorrow")), 400, "invalid_input").field("arrival.at"),
         post("unknown transport mode", &requester, "/api/v1/visits".into(), with(good.clone(), &["arrival", "mode"], json!("boat")), 400, "invalid_input").field("arrival.mode"),

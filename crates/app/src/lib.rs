@@ -383,6 +383,7 @@ impl App {
         actor: &Actor,
         opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
+        reception_domain::bounds::check(&body)?;
         let route = opts
             .route
             .clone()

@@ -78,6 +78,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod bounds;
 pub mod common;
 pub mod complaint;
 pub mod context;

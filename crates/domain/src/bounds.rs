@@ -1,0 +1,98 @@
+//! Size bounds every command body is held to before it is parsed: no string longer than
+//! [`MAX_TEXT_CHARS`], no list longer than [`MAX_LIST_ITEMS`], whatever the command. A
+//! field without a tighter rule of its own is still bounded, so that no client can make
+//! an event too large to store or to publish; the error names the field by its path.
+
+use serde_json::Value;
+
+use crate::common::DomainError;
+
+/// The longest string any command field may hold, in characters (as [`crate::visit::Text`]).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// The longest list any command field may hold.
+pub const MAX_LIST_ITEMS: usize = 500;
+
+/// Checks every string and list of a command body, depth first; the first one over its
+/// bound is the error, named by its path (`visitors[3].title`).
+///
+/// ```
+/// use reception_domain::bounds::check;
+/// let long = "x".repeat(4_001);
+/// let err = check(&serde_json::json!({ "visitors": [{ "title": long }] })).unwrap_err();
+/// assert_eq!(err.field.as_deref(), Some("visitors[0].title"));
+/// assert!(check(&serde_json::json!({ "purpose": "talks" })).is_ok());
+/// ```
+pub fn check(body: &Value) -> Result<(), DomainError> {
+    walk(body, &mut String::new())
+}
+
+fn walk(value: &Value, path: &mut String) -> Result<(), DomainError> {
+    match value {
+        Value::String(s) if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS => {
+            Err(DomainError::invalid(
+                field_name(path),
+                format!("must be at most {MAX_TEXT_CHARS} characters"),
+            ))
+        }
+        Value::Array(items) => {
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(DomainError::invalid(
+                    field_name(path),
+                    format!("must hold at most {MAX_LIST_ITEMS} items"),
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                walk(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn field_name(path: &str) -> &str {
+    if path.is_empty() {
+        "body"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_list_over_the_bound_is_named_and_one_at_it_passes() {
+        let at = vec![json!(1); MAX_LIST_ITEMS];
+        assert!(check(&json!({ "items": at })).is_ok());
+        let over = vec![json!(1); MAX_LIST_ITEMS + 1];
+        let err = check(&json!({ "plan": { "items": over } })).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("plan.items"));
+        assert!(err.message.contains("500"));
+    }
+
+    #[test]
+    fn characters_count_not_bytes() {
+        let chinese = "接".repeat(MAX_TEXT_CHARS);
+        assert!(check(&json!({ "notes": chinese })).is_ok());
+        let err = check(&json!(["接".repeat(MAX_TEXT_CHARS + 1)])).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("[0]"));
+    }
+}
