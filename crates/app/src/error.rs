@@ -58,6 +58,11 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Closed => AppError::Unavailable("the store is closed".into()),
+            // A full or read-only disk: the client may retry later; reads still serve.
+            StoreError::Io(m) => {
+                tracing::error!(error = %m, "the event store cannot write");
+                AppError::Unavailable(format!("the event store cannot write: {m}"))
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
