@@ -5,12 +5,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use reception_store::{
+    Actor, AppendError, AppendRequest, CommitStats, Envelope, ExpectedVersion, NewEvent, Store,
+    StoreError,
+};
 use sled::Transactional;
 
-use crate::codec::io_err;
-use crate::{
-    Actor, AppendError, AppendRequest, CommitStats, ExpectedVersion, NewEvent, Store, StoreError,
-};
+fn io_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
 
 /// Sizes of one benchmark run.
 #[derive(Debug, Clone)]
@@ -298,23 +301,20 @@ fn raw_store_layout(
 ) -> Result<Row, StoreError> {
     let writers = cfg.writers.max(1);
     let batches = cfg.raw_batches * 100 / writers;
+    let names: Vec<String> = (0..writers).map(|w| format!("bench-writer-{w}")).collect();
     let start = Instant::now();
     for _ in 0..batches {
         *version += 1;
         let mut batch = sled::Batch::default();
-        let envelopes: Vec<(u64, sled::IVec)> =
-            (1..=writers).map(|i| (*seq + i, sample.clone())).collect();
-        for (first, record) in crate::log::records(&envelopes) {
-            batch.insert(&crate::codec::log_key(first), record);
+        let envelopes: Vec<(u64, &[u8])> =
+            (1..=writers).map(|i| (*seq + i, sample.as_ref())).collect();
+        let index: Vec<(&str, u64, u64)> = (0..writers)
+            .map(|w| (names[w as usize].as_str(), *version, *seq + w + 1))
+            .collect();
+        for (key, value) in reception_store::raw::commit_records(&envelopes, &index) {
+            batch.insert(key, value);
         }
-        for w in 0..writers {
-            *seq += 1;
-            batch.insert(
-                crate::codec::stream_key(&format!("bench-writer-{w}"), *version),
-                &seq.to_be_bytes(),
-            );
-        }
-        batch.insert(crate::codec::META_HEAD, vec![0u8; 72]);
+        *seq += writers;
         tree.apply_batch(batch).map_err(io_err)?;
         raw.flush().map_err(io_err)?;
     }
@@ -373,9 +373,12 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
 
     // A stored envelope as the raw-sled value, so both write the same bytes.
     let last = store.head().0;
-    let sample = crate::log::record_at(&store.inner.trees.events, last)?
-        .ok_or(StoreError::Io("no event written".into()))?
-        .envelope(last)?;
+    let sample: sled::IVec = store
+        .stored_envelopes(last..=last)
+        .next()
+        .ok_or(StoreError::Io("no event written".into()))??
+        .1
+        .into();
     let envelope_bytes = sample.len();
 
     // Raw sled ceiling.
@@ -480,7 +483,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     let mut batch = sled::Batch::default();
     let mut n = 0;
     // (one key per envelope, as a plain log would keep them)
-    for kv in crate::log::LogIter::new(&store.inner.trees.events, 1..=total) {
+    for kv in store.stored_envelopes(1..=total) {
         let (seq, v) = kv?;
         batch.insert(&seq.to_be_bytes(), v);
         n += 1;
@@ -510,7 +513,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     let mut count = 0u64;
     for kv in raw_replay.iter() {
         let (_, v) = kv.map_err(io_err)?;
-        let env: crate::Envelope =
+        let env: Envelope =
             serde_json::from_slice(&v).map_err(|e| StoreError::Io(e.to_string()))?;
         count += u64::from(env.seq > 0);
     }
@@ -546,7 +549,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         lat.sort_unstable();
     }
 
-    store.inner.trees.db.flush().map_err(io_err)?;
+    store.flush()?;
     let disk = store.size_on_disk()?;
     let raw_disk = raw.size_on_disk().map_err(io_err)?;
     let verify_start = Instant::now();
