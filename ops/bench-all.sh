@@ -31,10 +31,8 @@ load() { uptime | sed 's/.*load average/load average/'; }
 
 echo "building release binaries and examples" >&2
 cargo build --release -p reception --bin reception \
-    -p reception-store --example store_bench \
-    -p reception-projections --example projections_bench \
-    -p reception-tools --example bench_http \
-    -p reception-nats --example nats_bench
+    -p reception-bench --example store_bench --example projections_bench --example nats_bench \
+    -p reception-tools --example bench_http
 
 part() { # part NAME: header with time and load
     echo "# $1 — $(date -u +%FT%TZ), $(nproc) cores, $(load)"

@@ -23,12 +23,10 @@
 //! [`Envelope`]: reception_store::Envelope
 //! [`Store::append_replicated_batch_async`]: reception_store::Store::append_replicated_batch_async
 
-mod bench;
 mod relay;
 mod replica;
 mod stream;
 
-pub use bench::bench;
 pub use relay::{Relay, RelayConfig, RelayHandle, RelayStatus};
 pub use replica::{
     default_consumer_name, HealSource, Rejection, Replica, ReplicaConfig, ReplicaHandle,

@@ -6,7 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use reception_projections::{rebuild, synth, CostDimension, ReadSide, ReadSideConfig};
+use reception_bench::synth;
+use reception_projections::{rebuild, CostDimension, ReadSide, ReadSideConfig};
 use serde_json::json;
 use support::*;
 

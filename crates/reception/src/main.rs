@@ -94,7 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let dir = dir.unwrap_or_else(|| data_dir.join("bench-store"));
             let report = tokio::task::spawn_blocking(move || {
-                reception_store::bench::run(&dir, replay_events)
+                reception_bench::store::run(&dir, replay_events)
             })
             .await??;
             println!("{report}");
@@ -106,7 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&data_dir)?;
             let bench_store = store.clone();
             let report = tokio::task::spawn_blocking(move || {
-                reception_projections::bench_rebuild(&bench_store)
+                reception_bench::projections::bench_rebuild(&bench_store)
             })
             .await??;
             store.close()?;
@@ -118,7 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let dir = dir.unwrap_or_else(|| data_dir.join("bench-nats"));
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let report = reception_nats::bench(&nats, &dir).await?;
+            let report = reception_bench::nats::run(&nats, &dir).await?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

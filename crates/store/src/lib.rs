@@ -86,9 +86,9 @@
 //! # }
 //! ```
 
-pub mod bench;
 mod codec;
 mod log;
+pub mod raw;
 mod read;
 mod read_model;
 mod reply;

@@ -1,4 +1,4 @@
-//! Runs the store benchmark: `cargo run -p reception-store --release --example store_bench -- <dir> [replay_events]`.
+//! Runs the store benchmark: `cargo run -p reception-bench --release --example store_bench -- <dir> [replay_events]`.
 
 /// The allocator of the `reception` binary (see crates/reception/src/main.rs), so that
 /// this benchmark measures the code as the product runs it.
@@ -19,7 +19,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match reception_store::bench::run(std::path::Path::new(&dir), replay) {
+    match reception_bench::store::run(std::path::Path::new(&dir), replay) {
         Ok(table) => println!("{table}"),
         Err(e) => {
             eprintln!("benchmark failed: {e}");

@@ -279,27 +279,13 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     v.push(t5.max(t4), "LodgingBooked", json!({"booking_id": lodging_id, "hotel": rng.pick(HOTELS), "stars": 5, "rooms": rooms, "nights": stay_days,
         "rate_fen": rate, "paid_by": if company_lodging { "company" } else { "visitor" }, "override": null, "total_fen": rate * rooms as i64 * stay_days,
         "cap_fen": lodging_cap, "over_cap": false, "level": level, "policy_version": 1}));
-    for (meal, at, cap) in [("lunch", lunch_at, 30_000), ("dinner", dinner_at, 40_000)] {
-        let booking = rng.uuid();
-        let cap = cap + 5_000 * headcount.saturating_sub(2) as i64;
-        v.push(t5.max(t4), "MealBooked", json!({"booking_id": booking, "meal": meal, "at": ts(at), "venue": rng.pick(VENUES), "party_size": headcount,
-            "budget_fen": cap, "override": null, "cap_fen": cap, "over_cap": false, "level": level, "policy_version": 1}));
-        let over = rng.chance(20);
-        let amount = if over {
-            cap + 1_000 + rng.below(20_000) as i64
-        } else {
-            cap / 2 + rng.below((cap / 2) as u64) as i64
-        };
-        expenses.push((
-            rng.uuid(),
-            Some(booking),
-            "meal",
-            amount,
-            Some(cap),
-            over,
-            at + Duration::hours(2),
-        ));
-    }
+    book_meals(
+        &mut v,
+        &mut rng,
+        &mut expenses,
+        (t5.max(t4), lunch_at, dinner_at),
+        (headcount, level),
+    );
     let souvenir = (level != "ordinary").then(|| rng.uuid());
     if let Some(s) = souvenir {
         v.push(t5.max(t4), "SouvenirPlanned", json!({"souvenir_id": s, "item": "tea set", "unit_cost_fen": 20_000, "quantity": headcount, "total_fen": 20_000 * headcount as i64}));
@@ -349,35 +335,7 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         false,
         departure,
     ));
-    for (id, booking, category, amount, cap, over, at) in expenses.clone() {
-        let paid_by = if category == "lodging" && !company_lodging {
-            "visitor"
-        } else {
-            "company"
-        };
-        v.push(at, "ExpenseRecorded", json!({"expense_id": id, "category": category, "amount_fen": amount, "paid_by": paid_by,
-            "receipt_no": format!("R{}", index), "booking_id": booking, "reverses": null, "cap_fen": cap, "over_cap": over,
-            "level": level, "policy_version": 1, "recorded_at": ts(at)}));
-        if over && rng.chance(85) {
-            let decided = at + Duration::days(1);
-            let kind = if rng.chance(70) {
-                "ExpenseApproved"
-            } else {
-                "ExpenseRejected"
-            };
-            v.push(
-                decided,
-                kind,
-                json!({"expense_id": id, "comments": null, "decided_at": ts(decided)}),
-            );
-        }
-    }
-    if rng.chance(5) {
-        let (id, booking, category, amount, cap, _, at) = expenses[expenses.len() - 1];
-        let rat = at + Duration::hours(1);
-        v.push(rat, "ExpenseRecorded", json!({"expense_id": rng.uuid(), "category": category, "amount_fen": amount, "paid_by": "company",
-            "receipt_no": "R-REV", "booking_id": booking, "reverses": id, "cap_fen": cap, "over_cap": false, "level": level, "policy_version": 1, "recorded_at": ts(rat)}));
-    }
+    record_expenses(&mut v, &mut rng, &expenses, (index, level, company_lodging));
     if let Some(s) = souvenir {
         if rng.chance(90) {
             v.push(
@@ -407,75 +365,175 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     v.push(closing, "VisitClosed", json!({"closed_at": ts(closing)}));
     out.extend(v.into_request());
     if rng.chance(8) {
-        let cid = rng.uuid();
-        let major = rng.chance(30);
-        let mut c = Stream::new(format!("complaint-{cid}"), now, "reception", rng.next_u64());
-        let raised = departure + Duration::hours(30);
-        c.push(raised, "ComplaintRaised", json!({"complaint_id": cid, "visit_id": visit_id, "customer": company, "severity": if major { "major" } else { "minor" },
-            "category": rng.pick(&["service", "transport", "food", "lodging"]), "description": "driver was late", "department": null, "at": ts(raised)}));
-        let a = raised + Duration::minutes(5);
-        c.push(
-            a,
-            "ComplaintAssigned",
-            json!({"department": department, "assignee": "zhao.min", "at": ts(a)}),
-        );
-        if major {
-            let r = raised + Duration::minutes(if rng.chance(80) { 8 } else { 25 });
-            c.push(
-                r,
-                "ComplaintReported",
-                json!({"to": "head of department", "at": ts(r)}),
-            );
-            let s = raised + Duration::hours(6);
-            c.push(
-                s,
-                "ComplaintSolutionAgreed",
-                json!({"solution": "refund", "at": ts(s)}),
-            );
-        } else {
-            let an = a + Duration::minutes(40);
-            c.push(
-                an,
-                "ComplaintAnalysed",
-                json!({"analysis": "dispatch error", "at": ts(an)}),
-            );
-            let f = raised + Duration::hours(if rng.chance(85) { 10 } else { 30 });
-            c.push(
-                f,
-                "ComplaintFeedbackGiven",
-                json!({"text": "apologised", "at": ts(f)}),
-            );
-        }
-        if rng.chance(90) {
-            let res = raised + Duration::days(1 + rng.below(5) as i64);
-            c.push(
-                res,
-                "ComplaintResolved",
-                json!({"resolution": "done", "at": ts(res)}),
-            );
-            if rng.chance(85) {
-                let rv = res + Duration::hours(10);
-                c.push(rv, "ComplaintReturnVisitDone", json!({"mode": if major { "in_person" } else { "phone" }, "notes": null, "at": ts(rv)}));
-                let cl = rv + Duration::days(1);
-                c.push(
-                    cl,
-                    "ComplaintClosed",
-                    json!({"retain_until": ts(cl + Duration::days(731)), "at": ts(cl)}),
-                );
-            }
-        }
-        out.extend(c.into_request());
+        out.extend(complaint(
+            &mut rng, now, visit_id, &company, department, departure,
+        ));
     }
     if rng.chance(30) {
-        let sid = rng.uuid();
-        let mut f = Stream::new(format!("frontdesk-{sid}"), now, "frontdesk", rng.next_u64());
-        let at = arrival + Duration::hours(1);
-        f.push(at, "VisitorSignedIn", json!({"sign_in_id": sid, "name": company_name(k), "party_size": headcount, "reason": "visit", "host": host, "at": ts(at)}));
-        let out_at = at + Duration::hours(8);
-        f.push(out_at, "VisitorSignedOut", json!({"at": ts(out_at)}));
-        out.extend(f.into_request());
+        out.extend(sign_in(&mut rng, now, arrival, (k, headcount, host)));
     }
     out
+}
+
+/// Books lunch and dinner on the arrival day within their caps, and plans their bills
+/// (a fifth over the cap).
+fn book_meals(
+    v: &mut Stream,
+    rng: &mut Rng,
+    expenses: &mut Vec<PlannedExpense>,
+    (booked, lunch_at, dinner_at): (
+        DateTime<FixedOffset>,
+        DateTime<FixedOffset>,
+        DateTime<FixedOffset>,
+    ),
+    (headcount, level): (u64, &str),
+) {
+    for (meal, at, cap) in [("lunch", lunch_at, 30_000), ("dinner", dinner_at, 40_000)] {
+        let booking = rng.uuid();
+        let cap = cap + 5_000 * headcount.saturating_sub(2) as i64;
+        v.push(booked, "MealBooked", json!({"booking_id": booking, "meal": meal, "at": ts(at), "venue": rng.pick(VENUES), "party_size": headcount,
+            "budget_fen": cap, "override": null, "cap_fen": cap, "over_cap": false, "level": level, "policy_version": 1}));
+        let over = rng.chance(20);
+        let amount = if over {
+            cap + 1_000 + rng.below(20_000) as i64
+        } else {
+            cap / 2 + rng.below((cap / 2) as u64) as i64
+        };
+        expenses.push((
+            rng.uuid(),
+            Some(booking),
+            "meal",
+            amount,
+            Some(cap),
+            over,
+            at + Duration::hours(2),
+        ));
+    }
+}
+
+/// Records the visit's planned expenses, most over-cap ones decided a day later, and
+/// sometimes reverses the last one.
+fn record_expenses(
+    v: &mut Stream,
+    rng: &mut Rng,
+    expenses: &[PlannedExpense],
+    (index, level, company_lodging): (u64, &str, bool),
+) {
+    for (id, booking, category, amount, cap, over, at) in expenses.iter().copied() {
+        let paid_by = if category == "lodging" && !company_lodging {
+            "visitor"
+        } else {
+            "company"
+        };
+        v.push(at, "ExpenseRecorded", json!({"expense_id": id, "category": category, "amount_fen": amount, "paid_by": paid_by,
+            "receipt_no": format!("R{}", index), "booking_id": booking, "reverses": null, "cap_fen": cap, "over_cap": over,
+            "level": level, "policy_version": 1, "recorded_at": ts(at)}));
+        if over && rng.chance(85) {
+            let decided = at + Duration::days(1);
+            let kind = if rng.chance(70) {
+                "ExpenseApproved"
+            } else {
+                "ExpenseRejected"
+            };
+            v.push(
+                decided,
+                kind,
+                json!({"expense_id": id, "comments": null, "decided_at": ts(decided)}),
+            );
+        }
+    }
+    if rng.chance(5) {
+        let (id, booking, category, amount, cap, _, at) = expenses[expenses.len() - 1];
+        let rat = at + Duration::hours(1);
+        v.push(rat, "ExpenseRecorded", json!({"expense_id": rng.uuid(), "category": category, "amount_fen": amount, "paid_by": "company",
+            "receipt_no": "R-REV", "booking_id": booking, "reverses": id, "cap_fen": cap, "over_cap": false, "level": level, "policy_version": 1, "recorded_at": ts(rat)}));
+    }
+}
+
+/// A complaint about the visit, raised the day after its departure, and as far as it
+/// got by `now`.
+fn complaint(
+    rng: &mut Rng,
+    now: DateTime<FixedOffset>,
+    visit_id: Uuid,
+    company: &str,
+    department: &str,
+    departure: DateTime<FixedOffset>,
+) -> Option<AppendRequest> {
+    let cid = rng.uuid();
+    let major = rng.chance(30);
+    let mut c = Stream::new(format!("complaint-{cid}"), now, "reception", rng.next_u64());
+    let raised = departure + Duration::hours(30);
+    c.push(raised, "ComplaintRaised", json!({"complaint_id": cid, "visit_id": visit_id, "customer": company, "severity": if major { "major" } else { "minor" },
+        "category": rng.pick(&["service", "transport", "food", "lodging"]), "description": "driver was late", "department": null, "at": ts(raised)}));
+    let a = raised + Duration::minutes(5);
+    c.push(
+        a,
+        "ComplaintAssigned",
+        json!({"department": department, "assignee": "zhao.min", "at": ts(a)}),
+    );
+    if major {
+        let r = raised + Duration::minutes(if rng.chance(80) { 8 } else { 25 });
+        c.push(
+            r,
+            "ComplaintReported",
+            json!({"to": "head of department", "at": ts(r)}),
+        );
+        let s = raised + Duration::hours(6);
+        c.push(
+            s,
+            "ComplaintSolutionAgreed",
+            json!({"solution": "refund", "at": ts(s)}),
+        );
+    } else {
+        let an = a + Duration::minutes(40);
+        c.push(
+            an,
+            "ComplaintAnalysed",
+            json!({"analysis": "dispatch error", "at": ts(an)}),
+        );
+        let f = raised + Duration::hours(if rng.chance(85) { 10 } else { 30 });
+        c.push(
+            f,
+            "ComplaintFeedbackGiven",
+            json!({"text": "apologised", "at": ts(f)}),
+        );
+    }
+    if rng.chance(90) {
+        let res = raised + Duration::days(1 + rng.below(5) as i64);
+        c.push(
+            res,
+            "ComplaintResolved",
+            json!({"resolution": "done", "at": ts(res)}),
+        );
+        if rng.chance(85) {
+            let rv = res + Duration::hours(10);
+            c.push(rv, "ComplaintReturnVisitDone", json!({"mode": if major { "in_person" } else { "phone" }, "notes": null, "at": ts(rv)}));
+            let cl = rv + Duration::days(1);
+            c.push(
+                cl,
+                "ComplaintClosed",
+                json!({"retain_until": ts(cl + Duration::days(731)), "at": ts(cl)}),
+            );
+        }
+    }
+    c.into_request()
+}
+
+/// A front-desk sign-in of someone from the customer an hour after the arrival.
+fn sign_in(
+    rng: &mut Rng,
+    now: DateTime<FixedOffset>,
+    arrival: DateTime<FixedOffset>,
+    (k, headcount, host): (u64, u64, &str),
+) -> Option<AppendRequest> {
+    let sid = rng.uuid();
+    let mut f = Stream::new(format!("frontdesk-{sid}"), now, "frontdesk", rng.next_u64());
+    let at = arrival + Duration::hours(1);
+    f.push(at, "VisitorSignedIn", json!({"sign_in_id": sid, "name": company_name(k), "party_size": headcount, "reason": "visit", "host": host, "at": ts(at)}));
+    let out_at = at + Duration::hours(8);
+    f.push(out_at, "VisitorSignedOut", json!({"at": ts(out_at)}));
+    f.into_request()
 }
 
 /// Appends `visits` synthetic visits (with their complaints and sign-ins) to `store`,

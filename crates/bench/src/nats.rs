@@ -1,6 +1,6 @@
 //! The replication benchmark: raw JetStream ceiling, relay drain rate, append-to-replica lag.
 //!
-//! Run it with `cargo run --release -p reception-nats --example nats_bench -- <nats-url> <dir>`
+//! Run it with `cargo run --release -p reception-bench --example nats_bench -- <nats-url> <dir>`
 //! against a JetStream-enabled nats-server. It creates and deletes its own streams
 //! (`BENCH_RAW`, `BENCH_RELAY`, `BENCH_LAG`), so it does not touch `RECEPTION`.
 
@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, context::Publish, stream};
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
+use reception_nats::{
+    Backoff, NatsError, Relay, RelayConfig, Replica, ReplicaConfig, StreamSettings,
+};
 use reception_store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store};
-
-use crate::{NatsError, Relay, RelayConfig, Replica, ReplicaConfig, StreamSettings};
 
 /// Events pre-filled for the relay drain measurement.
 const DRAIN_EVENTS: u64 = 200_000;
@@ -28,8 +29,8 @@ const LAG_SECS: u64 = 10;
 
 /// Runs the three measurements against `nats_url`, with stores under `store_dir`, and
 /// returns a markdown report.
-pub async fn bench(nats_url: &str, store_dir: &Path) -> Result<String, NatsError> {
-    let client = crate::connect(nats_url).await?;
+pub async fn run(nats_url: &str, store_dir: &Path) -> Result<String, NatsError> {
+    let client = connect(nats_url).await?;
     let js = jetstream::new(client);
 
     let serial = raw_ceiling(&js, RAW_SERIAL, 1).await?;
@@ -65,6 +66,27 @@ pub async fn bench(nats_url: &str, store_dir: &Path) -> Result<String, NatsError
     Ok(md)
 }
 
+/// A JetStream failure of the benchmark as the relay reports its own.
+fn js_err(op: &'static str, err: impl std::fmt::Display) -> NatsError {
+    NatsError::JetStream {
+        op,
+        reason: err.to_string(),
+    }
+}
+
+/// Connects as the relay does: a short connect timeout, the relay's reconnect schedule.
+async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
+    async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .reconnect_delay_callback(|n| Backoff::default().delay(n as u32))
+        .connect(url)
+        .await
+        .map_err(|e| NatsError::Connect {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+}
+
 async fn fresh_stream(js: &jetstream::Context, name: &str, subject: &str) -> Result<(), NatsError> {
     let _ = js.delete_stream(name).await;
     js.create_stream(stream::Config {
@@ -75,7 +97,7 @@ async fn fresh_stream(js: &jetstream::Context, name: &str, subject: &str) -> Res
         ..Default::default()
     })
     .await
-    .map_err(|e| NatsError::js("create bench stream", e))?;
+    .map_err(|e| js_err("create bench stream", e))?;
     Ok(())
 }
 
@@ -92,16 +114,16 @@ async fn raw_ceiling(js: &jetstream::Context, n: u64, window: usize) -> Result<f
         let ack = js
             .send_publish("bench.raw.x", publish)
             .await
-            .map_err(|e| NatsError::js("publish", e))?;
+            .map_err(|e| js_err("publish", e))?;
         in_flight.push_back(std::future::IntoFuture::into_future(ack));
         while in_flight.len() >= window {
             if let Some(r) = in_flight.next().await {
-                r.map_err(|e| NatsError::js("ack", e))?;
+                r.map_err(|e| js_err("ack", e))?;
             }
         }
     }
     while let Some(r) = in_flight.next().await {
-        r.map_err(|e| NatsError::js("ack", e))?;
+        r.map_err(|e| js_err("ack", e))?;
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
     let _ = js.delete_stream("BENCH_RAW").await;
@@ -158,7 +180,7 @@ async fn relay_drain(
                 idempotency: None,
             })
             .await
-            .map_err(|e| NatsError::js("bench prefill", e))?;
+            .map_err(|e| js_err("bench prefill", e))?;
         n += per_append;
     }
     let prefill = t.elapsed().as_secs_f64();
@@ -170,10 +192,7 @@ async fn relay_drain(
     while relay.cursor() < DRAIN_EVENTS {
         tokio::time::sleep(Duration::from_millis(5)).await;
         if start.elapsed() > Duration::from_secs(600) {
-            return Err(NatsError::js(
-                "bench drain",
-                "relay did not finish within 600 s",
-            ));
+            return Err(js_err("bench drain", "relay did not finish within 600 s"));
         }
     }
     let rate = DRAIN_EVENTS as f64 / start.elapsed().as_secs_f64();
@@ -219,7 +238,7 @@ async fn replica_lag(js: &jetstream::Context, url: &str, dir: &Path) -> Result<L
     let ready_by = Instant::now() + Duration::from_secs(30);
     while !(relay.status().connected && replica.connected()) {
         if Instant::now() > ready_by {
-            return Err(NatsError::js(
+            return Err(js_err(
                 "bench lag",
                 "relay or replica not connected within 30 s",
             ));
@@ -286,12 +305,12 @@ async fn replica_lag(js: &jetstream::Context, url: &str, dir: &Path) -> Result<L
     watcher.abort();
 
     let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
-        .map_err(|e| NatsError::js("histogram", e))?;
-    let appended = std::mem::take(&mut *appended.lock().map_err(|e| NatsError::js("lock", e))?);
-    let visible = std::mem::take(&mut *visible.lock().map_err(|e| NatsError::js("lock", e))?);
+        .map_err(|e| js_err("histogram", e))?;
+    let appended = std::mem::take(&mut *appended.lock().map_err(|e| js_err("lock", e))?);
+    let visible = std::mem::take(&mut *visible.lock().map_err(|e| js_err("lock", e))?);
     for (seq, at) in appended.iter() {
         let Some(v) = visible.get(seq) else {
-            return Err(NatsError::js(
+            return Err(js_err(
                 "bench lag",
                 format!("seq {seq} never became visible on the replica"),
             ));

@@ -1,5 +1,5 @@
 //! Rebuild, query and lag benchmark of the read side on synthetic data:
-//! `cargo run --release -p reception-projections --example projections_bench -- [VISITS] [DIR] [LAG_SECS]`
+//! `cargo run --release -p reception-bench --example projections_bench -- [VISITS] [DIR] [LAG_SECS]`
 //! (default 10,000 visits ≈ 250,000 events, in a temp dir; LAG_SECS default 10, 0
 //! skips the lag run). Prints Markdown tables: rebuild and queries, then the
 //! append-to-visible lag under 1,000 appends/s.
@@ -11,7 +11,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Instant;
 
-use reception_projections::{bench_lag, bench_rebuild, synth};
+use reception_bench::projections::{bench_lag, bench_rebuild};
+use reception_bench::synth;
 use reception_store::Store;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
