@@ -81,5 +81,6 @@ pub mod frontdesk;
 pub mod policy;
 pub mod schemas;
 pub mod visit;
+pub mod vocabulary;
 
 pub use common::*;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaints::{ComplaintDoc, ComplaintView};
 use crate::docs::Docs;
-use crate::event::{self, Kind, Payload};
+use crate::event::{self, ty, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One line of today's timeline.
@@ -178,32 +178,32 @@ fn day_start(tz: &Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
 
 /// The visit events (besides the request, close and cancel) that change a board row.
 const VISIT_TYPES: &[&str] = &[
-    "LevelAssigned",
-    "LevelChanged",
-    "PlanDrafted",
-    "PlanReviewed",
-    "ReadinessConfirmed",
-    "StaffAssigned",
-    "HostReassigned",
-    "CarDispatched",
-    "MealBooked",
-    "EntertainmentArranged",
-    "TourHeld",
-    "LeaderMeetingHeld",
-    "LeadershipTalksHeld",
-    "SouvenirPlanned",
-    "SouvenirHanded",
-    "VisitorsArrived",
-    "VisitorsDeparted",
-    "ReturnCallAttempted",
-    "ReturnCallDone",
-    "SummaryFiled",
-    "ExpenseRecorded",
-    "ExpenseApproved",
-    "ExpenseRejected",
-    "CarUnavailable",
-    "AdvanceIssued",
-    "AdvanceSettled",
+    ty::LEVEL_ASSIGNED,
+    ty::LEVEL_CHANGED,
+    ty::PLAN_DRAFTED,
+    ty::PLAN_REVIEWED,
+    ty::READINESS_CONFIRMED,
+    ty::STAFF_ASSIGNED,
+    ty::HOST_REASSIGNED,
+    ty::CAR_DISPATCHED,
+    ty::MEAL_BOOKED,
+    ty::ENTERTAINMENT_ARRANGED,
+    ty::TOUR_HELD,
+    ty::LEADER_MEETING_HELD,
+    ty::LEADERSHIP_TALKS_HELD,
+    ty::SOUVENIR_PLANNED,
+    ty::SOUVENIR_HANDED,
+    ty::VISITORS_ARRIVED,
+    ty::VISITORS_DEPARTED,
+    ty::RETURN_CALL_ATTEMPTED,
+    ty::RETURN_CALL_DONE,
+    ty::SUMMARY_FILED,
+    ty::EXPENSE_RECORDED,
+    ty::EXPENSE_APPROVED,
+    ty::EXPENSE_REJECTED,
+    ty::CAR_UNAVAILABLE,
+    ty::ADVANCE_ISSUED,
+    ty::ADVANCE_SETTLED,
 ];
 
 /// The board flags of DOMAIN.md, in the order they are listed on a row.
@@ -462,11 +462,11 @@ pub(crate) struct BoardProjection {
 impl BoardProjection {
     fn on_visit(&mut self, ev: &StoredEvent, id: &str) {
         let ty = ev.event_type.as_str();
-        if matches!(ty, "VisitClosed" | "VisitCancelled") {
+        if matches!(ty, ty::VISIT_CLOSED | ty::VISIT_CANCELLED) {
             self.visits.remove(id);
             return;
         }
-        if ty != "ReceptionRequested"
+        if ty != ty::RECEPTION_REQUESTED
             && (!VISIT_TYPES.contains(&ty) || self.visits.get(id).is_none())
         {
             return;
@@ -475,19 +475,19 @@ impl BoardProjection {
         // items, a summary, a return call's answers) are not decoded
         let data = if matches!(
             ty,
-            "PlanDrafted"
-                | "ReadinessConfirmed"
-                | "ReturnCallAttempted"
-                | "ReturnCallDone"
-                | "SummaryFiled"
-                | "AdvanceIssued"
-                | "AdvanceSettled"
+            ty::PLAN_DRAFTED
+                | ty::READINESS_CONFIRMED
+                | ty::RETURN_CALL_ATTEMPTED
+                | ty::RETURN_CALL_DONE
+                | ty::SUMMARY_FILED
+                | ty::ADVANCE_ISSUED
+                | ty::ADVANCE_SETTLED
         ) {
             Payload::default()
         } else {
             Payload::parse(ev.data())
         };
-        if ty == "ReceptionRequested" {
+        if ty == ty::RECEPTION_REQUESTED {
             let arrival = data.arrival.clone().unwrap_or_default();
             let departure = data.departure.clone().unwrap_or_default();
             let needs = data.needs.clone().unwrap_or_default();
@@ -530,13 +530,13 @@ impl BoardProjection {
         let d = &data;
         let str_of = |k: &event::Str<'_>| event::s(k).to_string();
         match ty {
-            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&d.level),
-            "PlanDrafted" => {
+            ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => v.level = event::opt_s(&d.level),
+            ty::PLAN_DRAFTED => {
                 v.plan_drafted_at = Some(ev.occurred_at);
                 v.plan_approved_at = None;
                 v.plan = Some(PlanStatus::Drafted);
             }
-            "PlanReviewed" => {
+            ty::PLAN_REVIEWED => {
                 if d.approved.unwrap_or(false) {
                     v.plan_approved_at = Some(ev.occurred_at);
                     v.plan = Some(PlanStatus::Approved);
@@ -545,15 +545,15 @@ impl BoardProjection {
                     v.plan = Some(PlanStatus::Returned);
                 }
             }
-            "ReadinessConfirmed" => v.readiness_at = Some(ev.occurred_at),
-            "StaffAssigned" => v.host = event::opt_s(&d.host),
-            "HostReassigned" => {
+            ty::READINESS_CONFIRMED => v.readiness_at = Some(ev.occurred_at),
+            ty::STAFF_ASSIGNED => v.host = event::opt_s(&d.host),
+            ty::HOST_REASSIGNED => {
                 v.host = event::opt_s(&d.host);
                 if v.arrived_at.is_some() || d.mid_visit.unwrap_or(false) {
                     v.staff_changed_mid_visit = true;
                 }
             }
-            "CarDispatched" => {
+            ty::CAR_DISPATCHED => {
                 let leg = str_of(&d.leg);
                 let ready_at = event::t(&d.ready_at);
                 v.cars.push(Car {
@@ -571,51 +571,53 @@ impl BoardProjection {
                 .to_string();
                 v.push_timeline(id, ready_at, &leg, title, str_of(&d.place));
             }
-            "MealBooked" => v.push_timeline(
+            ty::MEAL_BOOKED => v.push_timeline(
                 id,
                 event::t(&d.at),
                 "meal",
                 str_of(&d.meal),
                 str_of(&d.venue),
             ),
-            "EntertainmentArranged" => v.push_timeline(
+            ty::ENTERTAINMENT_ARRANGED => v.push_timeline(
                 id,
                 event::t(&d.at),
                 "entertainment",
                 str_of(&d.kind),
                 String::new(),
             ),
-            "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of(&d.title), str_of(&d.place)),
-            "LeaderMeetingHeld" => v.push_timeline(
+            ty::TOUR_HELD => {
+                v.push_timeline(id, Some(at), "tour", str_of(&d.title), str_of(&d.place))
+            }
+            ty::LEADER_MEETING_HELD => v.push_timeline(
                 id,
                 Some(at),
                 "leader_meeting",
                 str_of(&d.leader),
                 str_of(&d.place),
             ),
-            "LeadershipTalksHeld" => {
+            ty::LEADERSHIP_TALKS_HELD => {
                 v.push_timeline(id, Some(at), "talks", str_of(&d.outcome), String::new())
             }
-            "SouvenirPlanned" => {
+            ty::SOUVENIR_PLANNED => {
                 v.souvenirs_open.insert(str_of(&d.souvenir_id));
             }
-            "SouvenirHanded" => {
+            ty::SOUVENIR_HANDED => {
                 v.souvenirs_open.remove(event::s(&d.souvenir_id));
             }
-            "VisitorsArrived" => v.arrived_at = Some(at),
-            "VisitorsDeparted" => v.departed_at = Some(at),
-            "ReturnCallAttempted" => {
+            ty::VISITORS_ARRIVED => v.arrived_at = Some(at),
+            ty::VISITORS_DEPARTED => v.departed_at = Some(at),
+            ty::RETURN_CALL_ATTEMPTED => {
                 v.return_attempts += 1;
                 if v.return_attempts >= 3 && v.return_call_at.is_none() {
                     v.return_call_at = Some(ev.occurred_at);
                 }
             }
-            "ReturnCallDone" => {
+            ty::RETURN_CALL_DONE => {
                 v.return_call_at = Some(ev.occurred_at);
                 v.return_call_done = Some(true);
             }
-            "SummaryFiled" => v.summary_at = Some(ev.occurred_at),
-            "ExpenseRecorded" => {
+            ty::SUMMARY_FILED => v.summary_at = Some(ev.occurred_at),
+            ty::EXPENSE_RECORDED => {
                 // a reversed expense waits for no decision any more (the domain's
                 // `Expense::pending_decision`)
                 if let Some(orig) = event::opt_s(&d.reverses) {
@@ -625,14 +627,14 @@ impl BoardProjection {
                     v.pending_over_cap.insert(str_of(&d.expense_id));
                 }
             }
-            "ExpenseApproved" | "ExpenseRejected" => {
+            ty::EXPENSE_APPROVED | ty::EXPENSE_REJECTED => {
                 v.pending_over_cap.remove(event::s(&d.expense_id));
             }
-            "CarUnavailable" => {
+            ty::CAR_UNAVAILABLE => {
                 v.legs_unavailable.insert(str_of(&d.leg));
             }
-            "AdvanceIssued" => v.advance_unsettled = true,
-            "AdvanceSettled" => v.advance_unsettled = false,
+            ty::ADVANCE_ISSUED => v.advance_unsettled = true,
+            ty::ADVANCE_SETTLED => v.advance_unsettled = false,
             _ => {}
         }
     }
@@ -790,21 +792,22 @@ impl Projection for BoardProjection {
 
     fn apply(&mut self, ev: &StoredEvent) {
         self.invalidate();
-        match event::kind_of(&ev.stream) {
-            (Kind::Visit, id) => self.on_visit(ev, id),
-            (Kind::Complaint, id) => {
+        match event::stream_kind(&ev.stream) {
+            (StreamKind::Visit, id) => self.on_visit(ev, id),
+            (StreamKind::Complaint, id) => {
                 if matches!(
                     ev.event_type.as_str(),
-                    "ComplaintResolved" | "ComplaintClosed"
+                    ty::COMPLAINT_RESOLVED | ty::COMPLAINT_CLOSED
                 ) {
                     self.complaints.remove(id);
-                } else if ev.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
+                } else if ev.event_type == ty::COMPLAINT_RAISED || self.complaints.get(id).is_some()
+                {
                     let data = Payload::parse(ev.data());
                     self.complaints.entry(id).apply(ev, &data, id, |_| None);
                 }
             }
-            (Kind::FrontDesk, id) => match ev.event_type.as_str() {
-                "VisitorSignedIn" => {
+            (StreamKind::FrontDesk, id) => match ev.event_type.as_str() {
+                ty::VISITOR_SIGNED_IN => {
                     let data = Payload::parse(ev.data());
                     *self.on_site.entry(id) = OnSite {
                         sign_in_id: id.to_string(),
@@ -815,7 +818,7 @@ impl Projection for BoardProjection {
                         since: Some(event::at(ev, &data)),
                     };
                 }
-                "VisitorSignedOut" => {
+                ty::VISITOR_SIGNED_OUT => {
                     self.on_site.remove(id);
                 }
                 _ => {}
