@@ -73,6 +73,7 @@
 //! # Ok::<(), reception_domain::DomainError>(())
 //! ```
 
+pub mod board;
 pub mod common;
 pub mod complaint;
 pub mod deadlines;

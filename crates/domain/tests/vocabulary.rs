@@ -463,3 +463,25 @@ fn every_event_the_read_side_reads_arrives_whole_in_the_view() {
     assert_eq!(view.company(), "Huaxin Dealers Ltd");
     assert!(view.arrival_at().is_some() && view.departure_at().is_some());
 }
+
+/// The board's rules over compact facts are the visit's own flags, on every step of a
+/// whole visit and at times around it.
+#[test]
+fn the_board_rules_over_facts_are_the_visits_flags() {
+    use reception_domain::board::{flags_at, BoardFacts};
+    use reception_domain::deadlines::visit_flags;
+    use reception_domain::visit::VisitEvent;
+    let mut visit = Visit::default();
+    for (ty, data) in visit_log() {
+        visit = visit.evolve(&VisitEvent::from_stored(ty, &data).unwrap());
+        let facts = BoardFacts::of(&visit).unwrap();
+        for d in 18..=30 {
+            let now = DateTime::parse_from_rfc3339(&day(d, "12:00")).unwrap();
+            assert_eq!(
+                flags_at(&facts, now),
+                visit_flags(&visit, now),
+                "{ty} at {now}"
+            );
+        }
+    }
+}
