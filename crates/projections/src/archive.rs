@@ -765,6 +765,7 @@ impl ArchiveProjection {
 
 impl Projection for ArchiveProjection {
     const NAME: &'static str = "archive";
+    const VERSION: u32 = 1;
 
     fn new(_cfg: &ReadSideConfig) -> Self {
         ArchiveProjection {

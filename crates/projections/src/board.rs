@@ -604,6 +604,8 @@ impl BoardProjection {
 
 impl Projection for BoardProjection {
     const NAME: &'static str = "board";
+    /// 2: the visit document keeps the facts of the domain's board rules (`reception_domain::board`).
+    const VERSION: u32 = 2;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         BoardProjection {

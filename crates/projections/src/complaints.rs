@@ -285,6 +285,7 @@ impl ComplaintsProjection {
 
 impl Projection for ComplaintsProjection {
     const NAME: &'static str = "complaints";
+    const VERSION: u32 = 1;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         ComplaintsProjection {

@@ -485,6 +485,7 @@ fn yuan(fen: i64) -> String {
 
 impl Projection for CostsProjection {
     const NAME: &'static str = "costs";
+    const VERSION: u32 = 1;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         CostsProjection {
