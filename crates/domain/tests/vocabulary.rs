@@ -52,8 +52,15 @@ fn day(d: u32, hm: &str) -> String {
 /// A visit through every command the read side reads an event of.
 fn visit_log() -> Log {
     let (mut v, mut log) = (Visit::default(), Log::new());
-    let (v, l) = (&mut v, &mut log);
-    use Role::{Approver as A, Finance as F, Reception as R};
+    let lodging = prepare(&mut v, &mut log);
+    let bookings = on_site(&mut v, &mut log);
+    expenses_and_follow_up(&mut v, &mut log, &lodging, bookings);
+    log
+}
+
+/// Request to readiness, cars and lodging; returns the lodging booking's id.
+fn prepare(v: &mut Visit, l: &mut Log) -> String {
+    use Role::{Approver as A, Reception as R};
     run(
         v,
         l,
@@ -132,7 +139,7 @@ fn visit_log() -> Log {
         "car-unavailable",
         json!({"leg": "dropoff", "advised_transport": "taxi"}),
     );
-    let lodging = run(
+    run(
         v,
         l,
         R,
@@ -140,7 +147,12 @@ fn visit_log() -> Log {
         "book-lodging",
         json!({"hotel": "Grand Hyatt",
         "stars": 4, "rooms": 1, "nights": 2, "rate_fen": 40_000, "paid_by": "visitor"}),
-    );
+    )
+}
+
+/// Arrival to the souvenir handed; returns the meal and entertainment booking ids.
+fn on_site(v: &mut Visit, l: &mut Log) -> (String, String) {
+    use Role::Reception as R;
     run(
         v,
         l,
@@ -232,6 +244,17 @@ fn visit_log() -> Log {
         "hand-souvenir",
         json!({"souvenir_id": gift}),
     );
+    (meal, fun)
+}
+
+/// Expenses and their decisions, departure and the follow-up.
+fn expenses_and_follow_up(
+    v: &mut Visit,
+    l: &mut Log,
+    lodging: &str,
+    (meal, fun): (String, String),
+) {
+    use Role::{Approver as A, Finance as F, Reception as R};
     run(
         v,
         l,
@@ -300,7 +323,6 @@ fn visit_log() -> Log {
         "note-preference",
         json!({"subject": "Wang Lei", "kind": "diet", "text": "vegetarian"}),
     );
-    log
 }
 
 fn complaint_log() -> Log {
