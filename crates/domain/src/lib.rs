@@ -78,6 +78,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod board;
 pub mod bounds;
 pub mod common;
 pub mod complaint;
@@ -90,6 +91,7 @@ pub mod policy_book;
 pub mod schemas;
 pub mod visit;
 pub mod visit_state;
+pub mod vocabulary;
 
 pub use aggregate::Aggregate;
 pub use common::*;

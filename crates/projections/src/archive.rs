@@ -20,8 +20,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::docs::{Docs, Keyed};
-use crate::event::{self, normalize_name, Customer, Kind, Payload};
+use crate::event::{self, normalize_name, ty, CustomerView, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
+use reception_domain::vocabulary::{archived_fields, PLAN_ITEM_FIELDS};
 
 /// A visitor of a customer, across visits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -310,53 +311,6 @@ fn entry(mut picked: Vec<Picked<'_>>, id_field: &str, ev: &StoredEvent) -> Entry
     }
 }
 
-/// The payload fields the archive keeps of a visit event (with the entry's id field
-/// first where it has one), or None for an event it does not keep as JSON.
-fn kept_fields(ty: &str) -> Option<&'static [&'static str]> {
-    Some(match ty {
-        "PlanDrafted" => &["items"],
-        "StaffAssigned" => &["host", "accompanying"],
-        "LodgingBooked" => &[
-            "booking_id",
-            "hotel",
-            "stars",
-            "rooms",
-            "nights",
-            "rate_fen",
-            "paid_by",
-        ],
-        "MealBooked" => &[
-            "booking_id",
-            "meal",
-            "at",
-            "venue",
-            "party_size",
-            "budget_fen",
-        ],
-        "EntertainmentArranged" => &["booking_id", "at", "kind", "party_size", "budget_fen"],
-        "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
-            &["at", "place", "title", "leader", "outcome"]
-        }
-        "SouvenirPlanned" => &["souvenir_id", "item", "unit_cost_fen", "quantity"],
-        "SouvenirHanded" => &["souvenir_id"],
-        "CooperationMatterProposed" => &["matter_id", "by", "text"],
-        "CooperationMatterConfirmed" => &[
-            "matter_id",
-            "company_confirmed_by",
-            "visitor_confirmed_by",
-            "record_ref",
-        ],
-        "ReturnCallDone" => &[
-            "reached",
-            "products",
-            "corporate_image",
-            "reception",
-            "satisfaction",
-        ],
-        _ => return None,
-    })
-}
-
 /// A key, borrowed from the input unless it holds escapes.
 struct Key;
 impl<'de> serde::de::Visitor<'de> for Key {
@@ -461,12 +415,12 @@ fn pick_raw<'a>(bytes: &'a [u8], names: &[&'static str]) -> Vec<(&'static str, &
 impl ArchiveProjection {
     fn on_visit(&mut self, ev: &StoredEvent, visit_id: &str) {
         let ty = ev.event_type.as_str();
-        if ty == "ReceptionRequested" {
+        if ty == ty::RECEPTION_REQUESTED {
             let d = Payload::parse(ev.data());
             let company = d.company();
             let customer_id = normalize_name(&company);
             let (country, foreign) = match &d.customer {
-                Some(Customer::Object {
+                Some(CustomerView::Object {
                     country, foreign, ..
                 }) => (event::s(country).to_string(), foreign.unwrap_or(false)),
                 _ => (String::new(), false),
@@ -511,7 +465,7 @@ impl ArchiveProjection {
             };
             return;
         }
-        if ty == "CustomerPreferenceNoted" {
+        if ty == ty::CUSTOMER_PREFERENCE_NOTED {
             let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
                 return;
             };
@@ -530,15 +484,15 @@ impl ArchiveProjection {
         }
         let typed = matches!(
             ty,
-            "LevelAssigned"
-                | "LevelChanged"
-                | "HostReassigned"
-                | "VisitorsArrived"
-                | "VisitorsDeparted"
-                | "VisitCancelled"
-                | "VisitClosed"
+            ty::LEVEL_ASSIGNED
+                | ty::LEVEL_CHANGED
+                | ty::HOST_REASSIGNED
+                | ty::VISITORS_ARRIVED
+                | ty::VISITORS_DEPARTED
+                | ty::VISIT_CANCELLED
+                | ty::VISIT_CLOSED
         );
-        let kept = kept_fields(ty);
+        let kept = archived_fields(ty);
         if !typed && kept.is_none() {
             return;
         }
@@ -546,24 +500,24 @@ impl ArchiveProjection {
             return;
         };
         if typed {
-            let p = if matches!(ty, "VisitCancelled" | "VisitClosed") {
+            let p = if matches!(ty, ty::VISIT_CANCELLED | ty::VISIT_CLOSED) {
                 Payload::default()
             } else {
                 Payload::parse(ev.data())
             };
             match ty {
-                "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&p.level),
-                "HostReassigned" => v.host = event::opt_s(&p.host),
-                "VisitorsArrived" => v.arrived_at = Some(event::at(ev, &p)),
-                "VisitorsDeparted" => v.departed_at = Some(event::at(ev, &p)),
-                "VisitCancelled" => v.status = "cancelled".into(),
+                ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => v.level = event::opt_s(&p.level),
+                ty::HOST_REASSIGNED => v.host = event::opt_s(&p.host),
+                ty::VISITORS_ARRIVED => v.arrived_at = Some(event::at(ev, &p)),
+                ty::VISITORS_DEPARTED => v.departed_at = Some(event::at(ev, &p)),
+                ty::VISIT_CANCELLED => v.status = "cancelled".into(),
                 _ => v.status = "closed".into(),
             }
             return;
         }
         let kept = kept.unwrap_or_default();
         match ty {
-            "PlanDrafted" => {
+            ty::PLAN_DRAFTED => {
                 let mut d = select(ev.data(), kept);
                 v.itinerary = match d.remove("items") {
                     Some(Value::Array(items)) => items
@@ -572,7 +526,7 @@ impl ArchiveProjection {
                             id: None,
                             fields: match i {
                                 Value::Object(mut i) => Fields::from_map(
-                                    &["at", "kind", "title", "place"]
+                                    &PLAN_ITEM_FIELDS
                                         .iter()
                                         .filter_map(|n| i.remove_entry(*n))
                                         .collect(),
@@ -585,7 +539,7 @@ impl ArchiveProjection {
                 };
                 return;
             }
-            "StaffAssigned" => {
+            ty::STAFF_ASSIGNED => {
                 let mut d = select(ev.data(), kept);
                 v.host = opt_str(&d, "host");
                 v.accompanying = match d.remove("accompanying") {
@@ -595,14 +549,14 @@ impl ArchiveProjection {
                 return;
             }
             // updates of an existing entry (rare): the fields are merged as values
-            "SouvenirHanded" => {
+            ty::SOUVENIR_HANDED => {
                 let id = opt_str(&select(ev.data(), kept), "souvenir_id");
                 if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
                     g.fields.extend([("handed".into(), Value::Bool(true))]);
                 }
                 return;
             }
-            "CooperationMatterConfirmed" => {
+            ty::COOPERATION_MATTER_CONFIRMED => {
                 let mut d = select(ev.data(), kept);
                 let id = opt_str(&d, "matter_id");
                 if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
@@ -617,28 +571,28 @@ impl ArchiveProjection {
         // the other kept events become entries straight from the payload's text
         let mut d = pick(ev.data(), kept);
         match ty {
-            "LodgingBooked" => v.lodging.push(entry(d, "booking_id", ev)),
-            "MealBooked" => v.dining.push(entry(d, "booking_id", ev)),
-            "EntertainmentArranged" => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
-            "TourHeld" | "LeaderMeetingHeld" | "LeadershipTalksHeld" => {
+            ty::LODGING_BOOKED => v.lodging.push(entry(d, "booking_id", ev)),
+            ty::MEAL_BOOKED => v.dining.push(entry(d, "booking_id", ev)),
+            ty::ENTERTAINMENT_ARRANGED => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
+            ty::TOUR_HELD | ty::LEADER_MEETING_HELD | ty::LEADERSHIP_TALKS_HELD => {
                 put(&mut d, "event", json_str(&ev.event_type));
                 v.tours_and_meetings.push(entry(d, "", ev));
             }
-            "SouvenirPlanned" => {
+            ty::SOUVENIR_PLANNED => {
                 put(&mut d, "handed", Cow::Borrowed("false"));
                 v.gifts.push(entry(d, "souvenir_id", ev));
             }
-            "CooperationMatterProposed" => {
+            ty::COOPERATION_MATTER_PROPOSED => {
                 put(&mut d, "confirmed", Cow::Borrowed("false"));
                 v.matters.push(entry(d, "matter_id", ev));
             }
-            "ReturnCallDone" => v.return_call = Some(Fields::from_picked(d)),
+            ty::RETURN_CALL_DONE => v.return_call = Some(Fields::from_picked(d)),
             _ => {}
         }
     }
 
     fn on_complaint(&mut self, ev: &StoredEvent, complaint_id: &str) {
-        if ev.event_type == "ComplaintRaised" {
+        if ev.event_type == ty::COMPLAINT_RAISED {
             let d = Payload::parse(ev.data());
             let visit_id = event::opt_s(&d.visit_id);
             let from_visit = visit_id
@@ -672,9 +626,9 @@ impl ArchiveProjection {
             return;
         }
         let status = match ev.event_type.as_str() {
-            "ComplaintEscalated" => None,
-            "ComplaintResolved" => Some("resolved"),
-            "ComplaintClosed" => Some("closed"),
+            ty::COMPLAINT_ESCALATED => None,
+            ty::COMPLAINT_RESOLVED => Some("resolved"),
+            ty::COMPLAINT_CLOSED => Some("closed"),
             _ => return,
         };
         let Some(customer_id) = self
@@ -811,6 +765,7 @@ impl ArchiveProjection {
 
 impl Projection for ArchiveProjection {
     const NAME: &'static str = "archive";
+    const VERSION: u32 = 1;
 
     fn new(_cfg: &ReadSideConfig) -> Self {
         ArchiveProjection {
@@ -827,9 +782,9 @@ impl Projection for ArchiveProjection {
     }
 
     fn apply(&mut self, ev: &StoredEvent) {
-        match event::kind_of(&ev.stream) {
-            (Kind::Visit, id) => self.on_visit(ev, id),
-            (Kind::Complaint, id) => self.on_complaint(ev, id),
+        match event::stream_kind(&ev.stream) {
+            (StreamKind::Visit, id) => self.on_visit(ev, id),
+            (StreamKind::Complaint, id) => self.on_complaint(ev, id),
             _ => {}
         }
     }
@@ -948,7 +903,7 @@ mod tests {
             stream: "visit-v1".into(),
             version: 1,
             id: uuid::Uuid::nil(),
-            event_type: "LodgingBooked".into(),
+            event_type: ty::LODGING_BOOKED.into(),
             schema: 1,
             occurred_at: "2026-03-02T09:30:00+08:00".parse().unwrap(),
             recorded_at: "2026-03-02T01:30:00Z".parse().unwrap(),
@@ -963,7 +918,7 @@ mod tests {
             data: serde_json::json!({"booking_id": "b\u{e9}", "hotel": "H"}),
         });
         let e = entry(
-            pick(ev.data(), kept_fields("LodgingBooked").unwrap()),
+            pick(ev.data(), archived_fields(ty::LODGING_BOOKED).unwrap()),
             "booking_id",
             &ev,
         );
@@ -977,24 +932,24 @@ mod tests {
     #[test]
     fn every_kept_event_names_its_fields_once() {
         for ty in [
-            "PlanDrafted",
-            "StaffAssigned",
-            "LodgingBooked",
-            "MealBooked",
-            "EntertainmentArranged",
-            "TourHeld",
-            "LeaderMeetingHeld",
-            "LeadershipTalksHeld",
-            "SouvenirPlanned",
-            "SouvenirHanded",
-            "CooperationMatterProposed",
-            "CooperationMatterConfirmed",
-            "ReturnCallDone",
+            ty::PLAN_DRAFTED,
+            ty::STAFF_ASSIGNED,
+            ty::LODGING_BOOKED,
+            ty::MEAL_BOOKED,
+            ty::ENTERTAINMENT_ARRANGED,
+            ty::TOUR_HELD,
+            ty::LEADER_MEETING_HELD,
+            ty::LEADERSHIP_TALKS_HELD,
+            ty::SOUVENIR_PLANNED,
+            ty::SOUVENIR_HANDED,
+            ty::COOPERATION_MATTER_PROPOSED,
+            ty::COOPERATION_MATTER_CONFIRMED,
+            ty::RETURN_CALL_DONE,
         ] {
-            let names = kept_fields(ty).unwrap();
+            let names = archived_fields(ty).unwrap();
             let set: std::collections::BTreeSet<_> = names.iter().collect();
             assert_eq!(set.len(), names.len(), "{ty}");
         }
-        assert!(kept_fields("VisitClosed").is_none());
+        assert!(archived_fields(ty::VISIT_CLOSED).is_none());
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
+use reception_domain::board::{self, BoardFacts, FlagTime};
 use reception_domain::deadlines::{self, StepFacts};
 use reception_domain::visit::PlanStatus;
 use reception_store::{ReadModel, StoredEvent};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaints::{ComplaintDoc, ComplaintView};
 use crate::docs::Docs;
-use crate::event::{self, Kind, Payload};
+use crate::event::{self, ty, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One line of today's timeline.
@@ -38,6 +39,8 @@ struct Car {
     late: bool,
 }
 
+/// What the board keeps of an open visit: its row's text and timeline, and the facts
+/// the domain's row rules read (`reception_domain::board`, `deadlines::step_of`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct VisitDoc {
     customer: String,
@@ -47,41 +50,29 @@ struct VisitDoc {
     arrival: Option<DateTime<FixedOffset>>,
     departure: Option<DateTime<FixedOffset>>,
     arrives_home_at: Option<DateTime<FixedOffset>>,
-    plan_drafted_at: Option<DateTime<FixedOffset>>,
-    plan_approved_at: Option<DateTime<FixedOffset>>,
-    readiness_at: Option<DateTime<FixedOffset>>,
+    /// The request's `needs.pickup` / `needs.dropoff`.
+    needs_pickup: bool,
+    needs_dropoff: bool,
+    /// The plan's review status.
+    plan: PlanStatus,
+    /// A plan was drafted at least once.
+    plan_drafted_once: bool,
+    readiness_confirmed: bool,
     host: Option<String>,
     staff_changed_mid_visit: bool,
     arrived_at: Option<DateTime<FixedOffset>>,
     departed_at: Option<DateTime<FixedOffset>>,
     cars: Vec<Car>,
+    /// Legs recorded as `CarUnavailable`.
+    legs_unavailable: BTreeSet<String>,
     pending_over_cap: BTreeSet<String>,
     souvenirs_open: BTreeSet<String>,
-    return_attempts: u32,
-    return_call_at: Option<DateTime<FixedOffset>>,
-    summary_at: Option<DateTime<FixedOffset>>,
-    timeline: Vec<TimelineItem>,
-    // The facts the domain's next step needs besides the above (see `step_facts`);
-    // defaulted in documents stored before they were kept (a rebuild fills them).
-    /// The request's `needs.pickup` / `needs.dropoff`.
-    #[serde(default)]
-    needs_pickup: bool,
-    #[serde(default)]
-    needs_dropoff: bool,
-    /// Legs recorded as `CarUnavailable`.
-    #[serde(default)]
-    legs_unavailable: BTreeSet<String>,
-    /// The plan's review status; `None` in older documents, then read from the plan
-    /// times above.
-    #[serde(default)]
-    plan: Option<PlanStatus>,
-    /// A `ReturnCallDone` was recorded; `None` in older documents, then read from
-    /// `return_call_at` (the domain records the done call with the third failed one).
-    #[serde(default)]
-    return_call_done: Option<bool>,
+    /// A `ReturnCallDone` was recorded.
+    return_call_done: bool,
+    summary_filed: bool,
     /// An advance was issued and not settled.
-    #[serde(default)]
     advance_unsettled: bool,
+    timeline: Vec<TimelineItem>,
 }
 
 /// One open visit on the board.
@@ -122,15 +113,7 @@ pub struct OnSite {
 }
 
 /// Every stage a board row can show, in process order (what `BoardVisit::stage` holds).
-pub const BOARD_STAGES: [&str; 7] = [
-    "requested",
-    "level_assigned",
-    "plan_drafted",
-    "plan_approved",
-    "ready",
-    "on_site",
-    "departed",
-];
+pub use reception_domain::board::BOARD_STAGES;
 
 /// `GET /api/v1/board`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,33 +122,6 @@ pub struct Board {
     pub today: Vec<TimelineItem>,
     pub complaints: Vec<ComplaintView>,
     pub on_site: Vec<OnSite>,
-}
-
-/// One deadline of a visit, as the board needs it (no allocation per query).
-#[derive(Debug, Clone, Copy)]
-struct Deadline {
-    item: &'static str,
-    due_at: DateTime<FixedOffset>,
-    met_at: Option<DateTime<FixedOffset>>,
-    overdue: bool,
-}
-
-fn d(
-    item: &'static str,
-    due_at: DateTime<FixedOffset>,
-    met_at: Option<DateTime<FixedOffset>>,
-    now: DateTime<FixedOffset>,
-) -> Deadline {
-    let overdue = match met_at {
-        Some(m) => m > due_at,
-        None => now > due_at,
-    };
-    Deadline {
-        item,
-        due_at,
-        met_at,
-        overdue,
-    }
 }
 
 /// The first instant of the local day `date` in `tz` (None when midnight falls in a
@@ -178,79 +134,38 @@ fn day_start(tz: &Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
 
 /// The visit events (besides the request, close and cancel) that change a board row.
 const VISIT_TYPES: &[&str] = &[
-    "LevelAssigned",
-    "LevelChanged",
-    "PlanDrafted",
-    "PlanReviewed",
-    "ReadinessConfirmed",
-    "StaffAssigned",
-    "HostReassigned",
-    "CarDispatched",
-    "MealBooked",
-    "EntertainmentArranged",
-    "TourHeld",
-    "LeaderMeetingHeld",
-    "LeadershipTalksHeld",
-    "SouvenirPlanned",
-    "SouvenirHanded",
-    "VisitorsArrived",
-    "VisitorsDeparted",
-    "ReturnCallAttempted",
-    "ReturnCallDone",
-    "SummaryFiled",
-    "ExpenseRecorded",
-    "ExpenseApproved",
-    "ExpenseRejected",
-    "CarUnavailable",
-    "AdvanceIssued",
-    "AdvanceSettled",
+    ty::LEVEL_ASSIGNED,
+    ty::LEVEL_CHANGED,
+    ty::PLAN_DRAFTED,
+    ty::PLAN_REVIEWED,
+    ty::READINESS_CONFIRMED,
+    ty::STAFF_ASSIGNED,
+    ty::HOST_REASSIGNED,
+    ty::CAR_DISPATCHED,
+    ty::MEAL_BOOKED,
+    ty::ENTERTAINMENT_ARRANGED,
+    ty::TOUR_HELD,
+    ty::LEADER_MEETING_HELD,
+    ty::LEADERSHIP_TALKS_HELD,
+    ty::SOUVENIR_PLANNED,
+    ty::SOUVENIR_HANDED,
+    ty::VISITORS_ARRIVED,
+    ty::VISITORS_DEPARTED,
+    ty::RETURN_CALL_DONE,
+    ty::SUMMARY_FILED,
+    ty::EXPENSE_RECORDED,
+    ty::EXPENSE_APPROVED,
+    ty::EXPENSE_REJECTED,
+    ty::CAR_UNAVAILABLE,
+    ty::ADVANCE_ISSUED,
+    ty::ADVANCE_SETTLED,
 ];
-
-/// The board flags of DOMAIN.md, in the order they are listed on a row.
-const FLAGS: [&str; 9] = [
-    "late_request",
-    "plan_overdue",
-    "readiness_overdue",
-    "car_late",
-    "over_cap_pending",
-    "souvenir_not_handed",
-    "return_call_overdue",
-    "summary_overdue",
-    "staff_changed_mid_visit",
-];
-
-/// When a flag holds.
-#[derive(Debug, Clone, Copy)]
-enum When {
-    Never,
-    Always,
-    /// Once `now` is past this instant.
-    After(DateTime<FixedOffset>),
-}
-
-impl When {
-    fn of(cond: bool) -> When {
-        if cond {
-            When::Always
-        } else {
-            When::Never
-        }
-    }
-
-    fn holds(self, now: DateTime<FixedOffset>) -> bool {
-        match self {
-            When::Never => false,
-            When::Always => true,
-            When::After(t) => now > t,
-        }
-    }
-}
 
 /// The board's time-independent part, computed once per change of the model and
 /// shared by the queries until the next change.
 struct Precomputed {
     /// Rows in board order (next due first, then visit id) with their flag times.
-    visits: Vec<(BoardVisit, [When; 9])>,
+    visits: Vec<(BoardVisit, [FlagTime; 9])>,
     /// Every open visit's timeline, ordered by (time, visit id, kind).
     timeline: Vec<TimelineItem>,
     /// Open complaints ordered by (raised at, complaint id).
@@ -260,165 +175,87 @@ struct Precomputed {
 }
 
 impl VisitDoc {
-    fn deadlines(&self, now: DateTime<FixedOffset>) -> Vec<Deadline> {
-        let mut out = Vec::with_capacity(8 + self.cars.len());
-        if let Some(req) = self.requested_at {
-            out.push(d(
-                "plan_due",
-                deadlines::plan_due_at(req),
-                self.plan_drafted_at,
-                now,
-            ));
-        }
-        if let Some(arrival) = self.arrival {
-            out.push(d("plan_approval", arrival, self.plan_approved_at, now));
-            // V5: no later than the day before arrival (the domain's rule)
-            let start = deadlines::readiness_due_at(arrival).unwrap_or(arrival);
-            out.push(d("readiness", start, self.readiness_at, now));
-            out.push(d("arrival", arrival, self.arrived_at, now));
-        }
-        for car in &self.cars {
-            let leg_time = if car.leg == "dropoff" {
-                self.departure
-            } else {
-                self.arrival
-            };
-            if let (Some(t), "pickup" | "dropoff") = (leg_time, car.leg.as_str()) {
-                let mut due = d("car_ready", deadlines::car_ready_by(t), car.ready_at, now);
-                due.overdue = car.ready_at.is_some_and(|r| r > due.due_at);
-                out.push(due);
-            }
-        }
-        if let Some(departure) = self.departure {
-            out.push(d("departure", departure, self.departed_at, now));
-        }
-        let left = self.departed_at.or(self.departure);
-        if let Some(left) = left {
-            let home = deadlines::estimated_home_at(self.arrives_home_at, self.departed_at, left);
-            out.push(d(
-                "return_call",
-                deadlines::return_call_due_at(home),
-                self.return_call_at,
-                now,
-            ));
-        }
-        if let Some(departed) = self.departed_at {
-            out.push(d(
-                "summary",
-                deadlines::summary_due_at(departed),
-                self.summary_at,
-                now,
-            ));
-        }
-        out
-    }
-
-    /// One of [`BOARD_STAGES`].
-    fn stage(&self) -> &'static str {
-        if self.departed_at.is_some() {
-            "departed"
-        } else if self.arrived_at.is_some() {
-            "on_site"
-        } else if self.readiness_at.is_some() {
-            "ready"
-        } else if self.plan_approved_at.is_some() {
-            "plan_approved"
-        } else if self.plan_drafted_at.is_some() {
-            "plan_drafted"
-        } else if self.level.is_some() {
-            "level_assigned"
-        } else {
-            "requested"
-        }
-    }
-
-    /// The facts of the domain's next step rules ([`deadlines::step_of`]); `None` when
-    /// the request gave no readable arrival or departure.
-    fn step_facts(&self) -> Option<StepFacts> {
-        let plan = match self.plan {
-            Some(status) => status,
-            // a document from before `plan` was kept: a returned plan reads as none
-            None if self.plan_approved_at.is_some() => PlanStatus::Approved,
-            None if self.plan_drafted_at.is_some() => PlanStatus::Drafted,
-            None => PlanStatus::None,
-        };
+    /// The facts of the domain's next step rules ([`deadlines::step_of`]) and board
+    /// stage, with `arrival` / `departure` given for a request that had none readable.
+    fn step_facts_or(
+        &self,
+        arrival: DateTime<FixedOffset>,
+        departure: DateTime<FixedOffset>,
+    ) -> StepFacts {
         let uncovered = |leg: &str| {
             !self.cars.iter().any(|c| c.leg == leg) && !self.legs_unavailable.contains(leg)
         };
-        Some(StepFacts {
+        StepFacts {
             // closed and cancelled visits leave the board
             finished: false,
             requested_at: self.requested_at,
-            arrival: self.arrival?,
-            departure: self.departure?,
+            arrival: self.arrival.unwrap_or(arrival),
+            departure: self.departure.unwrap_or(departure),
             arrives_home_at: self.arrives_home_at,
             level_assigned: self.level.is_some(),
-            plan,
+            plan: self.plan,
             host_assigned: self.host.is_some(),
-            readiness_confirmed: self.readiness_at.is_some(),
+            readiness_confirmed: self.readiness_confirmed,
             pickup_uncovered: self.needs_pickup && uncovered("pickup"),
             dropoff_uncovered: self.needs_dropoff && uncovered("dropoff"),
             arrived: self.arrived_at.is_some(),
             departed_at: self.departed_at,
             souvenir_unhanded: !self.souvenirs_open.is_empty(),
-            return_call_done: self
-                .return_call_done
-                .unwrap_or(self.return_call_at.is_some()),
-            summary_filed: self.summary_at.is_some(),
+            return_call_done: self.return_call_done,
+            summary_filed: self.summary_filed,
             expense_pending_decision: !self.pending_over_cap.is_empty(),
             advance_unsettled: self.advance_unsettled,
+        }
+    }
+
+    /// The facts of the domain's board rules; `None` when the request gave no
+    /// readable arrival or departure.
+    fn facts(&self) -> Option<BoardFacts> {
+        let (arrival, departure) = (self.arrival?, self.departure?);
+        let late_car = |leg: &str| self.cars.iter().any(|c| c.leg == leg && c.late);
+        Some(BoardFacts {
+            step: self.step_facts_or(arrival, departure),
+            late: self.late,
+            plan_drafted_once: self.plan_drafted_once,
+            pickup_car_late: late_car("pickup"),
+            dropoff_car_late: late_car("dropoff"),
+            staff_changed_mid_visit: self.staff_changed_mid_visit,
         })
     }
 
-    /// The visit's board row without its flags, and when each flag of [`FLAGS`] holds.
-    /// Everything but the flags is independent of `now` (the next step is the domain's,
-    /// which does not read the clock), and an unmet deadline is overdue exactly when
-    /// `now` is past it.
-    fn row(&self, id: &str) -> (BoardVisit, [When; 9]) {
-        // `now` only decides the overdue bit of unmet deadlines, which is not used here
-        let deadlines = self.deadlines(DateTime::<FixedOffset>::MIN_UTC.fixed_offset());
-        let unmet_due = |item: &str| {
-            deadlines
-                .iter()
-                .filter(|x| x.item == item && x.met_at.is_none())
-                .map(|x| x.due_at)
-                .min()
+    /// The visit's board row without its flags, and when each flag of
+    /// [`board::FLAGS`] holds: all of it the domain's rules over the visit's facts.
+    /// Everything but the flags is independent of `now` (the next step does not read
+    /// the clock).
+    fn row(&self, id: &str) -> (BoardVisit, [FlagTime; 9]) {
+        let facts = self.facts();
+        let (stage, when, next) = match &facts {
+            Some(f) => (
+                board::board_stage(&f.step),
+                board::flag_times(f),
+                deadlines::step_of(&f.step),
+            ),
+            None => {
+                // a request without readable times (never written by the domain):
+                // only the flags that read no time
+                let never = DateTime::<FixedOffset>::MIN_UTC.fixed_offset();
+                let mut when = [FlagTime::Never; 9];
+                when[0] = FlagTime::of(self.late);
+                when[4] = FlagTime::of(!self.pending_over_cap.is_empty());
+                when[8] = FlagTime::of(self.staff_changed_mid_visit);
+                (
+                    board::board_stage(&self.step_facts_or(never, never)),
+                    when,
+                    None,
+                )
+            }
         };
-        let after = |due: Option<DateTime<FixedOffset>>| due.map_or(When::Never, When::After);
-        let plan = match (unmet_due("plan_due"), unmet_due("plan_approval")) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let car_late = self.cars.iter().any(|c| c.late)
-            || deadlines.iter().any(|x| x.item == "car_ready" && x.overdue);
-        let souvenir = if self.souvenirs_open.is_empty() {
-            When::Never
-        } else if self.departed_at.is_some() {
-            When::Always
-        } else {
-            after(self.departure)
-        };
-        let when = [
-            When::of(self.late),
-            after(plan),
-            after(unmet_due("readiness")),
-            When::of(car_late),
-            When::of(!self.pending_over_cap.is_empty()),
-            souvenir,
-            after(unmet_due("return_call")),
-            after(unmet_due("summary")),
-            When::of(self.staff_changed_mid_visit),
-        ];
-        let (next_step, next_due) = self
-            .step_facts()
-            .as_ref()
-            .and_then(deadlines::step_of)
-            .unwrap_or(("close", None));
+        let (next_step, next_due) = next.unwrap_or(("close", None));
         let row = BoardVisit {
             visit_id: id.to_string(),
             customer: self.customer.clone(),
             level: self.level.clone(),
-            stage: self.stage().into(),
+            stage: stage.into(),
             host: self.host.clone(),
             next_step: next_step.to_string(),
             next_due,
@@ -462,11 +299,11 @@ pub(crate) struct BoardProjection {
 impl BoardProjection {
     fn on_visit(&mut self, ev: &StoredEvent, id: &str) {
         let ty = ev.event_type.as_str();
-        if matches!(ty, "VisitClosed" | "VisitCancelled") {
+        if matches!(ty, ty::VISIT_CLOSED | ty::VISIT_CANCELLED) {
             self.visits.remove(id);
             return;
         }
-        if ty != "ReceptionRequested"
+        if ty != ty::RECEPTION_REQUESTED
             && (!VISIT_TYPES.contains(&ty) || self.visits.get(id).is_none())
         {
             return;
@@ -475,19 +312,18 @@ impl BoardProjection {
         // items, a summary, a return call's answers) are not decoded
         let data = if matches!(
             ty,
-            "PlanDrafted"
-                | "ReadinessConfirmed"
-                | "ReturnCallAttempted"
-                | "ReturnCallDone"
-                | "SummaryFiled"
-                | "AdvanceIssued"
-                | "AdvanceSettled"
+            ty::PLAN_DRAFTED
+                | ty::READINESS_CONFIRMED
+                | ty::RETURN_CALL_DONE
+                | ty::SUMMARY_FILED
+                | ty::ADVANCE_ISSUED
+                | ty::ADVANCE_SETTLED
         ) {
             Payload::default()
         } else {
             Payload::parse(ev.data())
         };
-        if ty == "ReceptionRequested" {
+        if ty == ty::RECEPTION_REQUESTED {
             let arrival = data.arrival.clone().unwrap_or_default();
             let departure = data.departure.clone().unwrap_or_default();
             let needs = data.needs.clone().unwrap_or_default();
@@ -498,7 +334,6 @@ impl BoardProjection {
                 requested_at: Some(ev.occurred_at),
                 needs_pickup: needs.pickup.unwrap_or(false),
                 needs_dropoff: needs.dropoff.unwrap_or(false),
-                return_call_done: Some(false),
                 late: data.late.unwrap_or(false),
                 arrival: event::t(&arrival.at),
                 departure: event::t(&departure.at),
@@ -530,36 +365,42 @@ impl BoardProjection {
         let d = &data;
         let str_of = |k: &event::Str<'_>| event::s(k).to_string();
         match ty {
-            "LevelAssigned" | "LevelChanged" => v.level = event::opt_s(&d.level),
-            "PlanDrafted" => {
-                v.plan_drafted_at = Some(ev.occurred_at);
-                v.plan_approved_at = None;
-                v.plan = Some(PlanStatus::Drafted);
+            ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => v.level = event::opt_s(&d.level),
+            ty::PLAN_DRAFTED => {
+                v.plan = PlanStatus::Drafted;
+                v.plan_drafted_once = true;
             }
-            "PlanReviewed" => {
+            ty::PLAN_REVIEWED => {
                 if d.approved.unwrap_or(false) {
-                    v.plan_approved_at = Some(ev.occurred_at);
-                    v.plan = Some(PlanStatus::Approved);
+                    v.plan = PlanStatus::Approved;
                 } else {
-                    v.plan_drafted_at = None;
-                    v.plan = Some(PlanStatus::Returned);
+                    v.plan = PlanStatus::Returned;
                 }
             }
-            "ReadinessConfirmed" => v.readiness_at = Some(ev.occurred_at),
-            "StaffAssigned" => v.host = event::opt_s(&d.host),
-            "HostReassigned" => {
+            ty::READINESS_CONFIRMED => v.readiness_confirmed = true,
+            ty::STAFF_ASSIGNED => v.host = event::opt_s(&d.host),
+            ty::HOST_REASSIGNED => {
                 v.host = event::opt_s(&d.host);
-                if v.arrived_at.is_some() || d.mid_visit.unwrap_or(false) {
-                    v.staff_changed_mid_visit = true;
-                }
+                // the domain judged it (after arrival) when it reassigned
+                v.staff_changed_mid_visit |= d.mid_visit.unwrap_or(false);
             }
-            "CarDispatched" => {
+            ty::CAR_DISPATCHED => {
                 let leg = str_of(&d.leg);
                 let ready_at = event::t(&d.ready_at);
+                // the domain's V7 judgement; an event written without it is judged by
+                // the same rule (ready later than `car_ready_by` the leg's time)
+                let leg_at = match leg.as_str() {
+                    "pickup" => v.arrival,
+                    "dropoff" => v.departure,
+                    _ => None,
+                };
+                let late = d.late.unwrap_or_else(|| {
+                    matches!((ready_at, leg_at), (Some(r), Some(t)) if r > deadlines::car_ready_by(t))
+                });
                 v.cars.push(Car {
                     leg: leg.clone(),
                     ready_at,
-                    late: d.late.unwrap_or(false),
+                    late,
                 });
                 let title = format!(
                     "{} {} {}",
@@ -571,51 +412,44 @@ impl BoardProjection {
                 .to_string();
                 v.push_timeline(id, ready_at, &leg, title, str_of(&d.place));
             }
-            "MealBooked" => v.push_timeline(
+            ty::MEAL_BOOKED => v.push_timeline(
                 id,
                 event::t(&d.at),
                 "meal",
                 str_of(&d.meal),
                 str_of(&d.venue),
             ),
-            "EntertainmentArranged" => v.push_timeline(
+            ty::ENTERTAINMENT_ARRANGED => v.push_timeline(
                 id,
                 event::t(&d.at),
                 "entertainment",
                 str_of(&d.kind),
                 String::new(),
             ),
-            "TourHeld" => v.push_timeline(id, Some(at), "tour", str_of(&d.title), str_of(&d.place)),
-            "LeaderMeetingHeld" => v.push_timeline(
+            ty::TOUR_HELD => {
+                v.push_timeline(id, Some(at), "tour", str_of(&d.title), str_of(&d.place))
+            }
+            ty::LEADER_MEETING_HELD => v.push_timeline(
                 id,
                 Some(at),
                 "leader_meeting",
                 str_of(&d.leader),
                 str_of(&d.place),
             ),
-            "LeadershipTalksHeld" => {
+            ty::LEADERSHIP_TALKS_HELD => {
                 v.push_timeline(id, Some(at), "talks", str_of(&d.outcome), String::new())
             }
-            "SouvenirPlanned" => {
+            ty::SOUVENIR_PLANNED => {
                 v.souvenirs_open.insert(str_of(&d.souvenir_id));
             }
-            "SouvenirHanded" => {
+            ty::SOUVENIR_HANDED => {
                 v.souvenirs_open.remove(event::s(&d.souvenir_id));
             }
-            "VisitorsArrived" => v.arrived_at = Some(at),
-            "VisitorsDeparted" => v.departed_at = Some(at),
-            "ReturnCallAttempted" => {
-                v.return_attempts += 1;
-                if v.return_attempts >= 3 && v.return_call_at.is_none() {
-                    v.return_call_at = Some(ev.occurred_at);
-                }
-            }
-            "ReturnCallDone" => {
-                v.return_call_at = Some(ev.occurred_at);
-                v.return_call_done = Some(true);
-            }
-            "SummaryFiled" => v.summary_at = Some(ev.occurred_at),
-            "ExpenseRecorded" => {
+            ty::VISITORS_ARRIVED => v.arrived_at = Some(at),
+            ty::VISITORS_DEPARTED => v.departed_at = Some(at),
+            ty::RETURN_CALL_DONE => v.return_call_done = true,
+            ty::SUMMARY_FILED => v.summary_filed = true,
+            ty::EXPENSE_RECORDED => {
                 // a reversed expense waits for no decision any more (the domain's
                 // `Expense::pending_decision`)
                 if let Some(orig) = event::opt_s(&d.reverses) {
@@ -625,14 +459,14 @@ impl BoardProjection {
                     v.pending_over_cap.insert(str_of(&d.expense_id));
                 }
             }
-            "ExpenseApproved" | "ExpenseRejected" => {
+            ty::EXPENSE_APPROVED | ty::EXPENSE_REJECTED => {
                 v.pending_over_cap.remove(event::s(&d.expense_id));
             }
-            "CarUnavailable" => {
+            ty::CAR_UNAVAILABLE => {
                 v.legs_unavailable.insert(str_of(&d.leg));
             }
-            "AdvanceIssued" => v.advance_unsettled = true,
-            "AdvanceSettled" => v.advance_unsettled = false,
+            ty::ADVANCE_ISSUED => v.advance_unsettled = true,
+            ty::ADVANCE_SETTLED => v.advance_unsettled = false,
             _ => {}
         }
     }
@@ -647,7 +481,7 @@ impl BoardProjection {
         if let Some(pre) = cache.as_ref() {
             return Arc::clone(pre);
         }
-        let mut visits: Vec<(BoardVisit, [When; 9])> =
+        let mut visits: Vec<(BoardVisit, [FlagTime; 9])> =
             self.visits.map.iter().map(|(id, v)| v.row(id)).collect();
         visits.sort_by(|(a, _), (b, _)| {
             (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(
@@ -693,7 +527,7 @@ impl BoardProjection {
             .iter()
             .map(|(row, when)| {
                 let mut v = row.clone();
-                v.flags = FLAGS
+                v.flags = board::FLAGS
                     .iter()
                     .zip(when)
                     .filter(|(_, w)| w.holds(fixed))
@@ -748,7 +582,7 @@ impl BoardProjection {
             .unwrap_or(now);
         for (_, when) in &pre.visits {
             for w in when {
-                if let When::After(t) = w {
+                if let FlagTime::After(t) = w {
                     let t = t.with_timezone(&Utc);
                     if t >= now {
                         until = until.min(t);
@@ -770,6 +604,8 @@ impl BoardProjection {
 
 impl Projection for BoardProjection {
     const NAME: &'static str = "board";
+    /// 2: the visit document keeps the facts of the domain's board rules (`reception_domain::board`).
+    const VERSION: u32 = 2;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         BoardProjection {
@@ -790,21 +626,22 @@ impl Projection for BoardProjection {
 
     fn apply(&mut self, ev: &StoredEvent) {
         self.invalidate();
-        match event::kind_of(&ev.stream) {
-            (Kind::Visit, id) => self.on_visit(ev, id),
-            (Kind::Complaint, id) => {
+        match event::stream_kind(&ev.stream) {
+            (StreamKind::Visit, id) => self.on_visit(ev, id),
+            (StreamKind::Complaint, id) => {
                 if matches!(
                     ev.event_type.as_str(),
-                    "ComplaintResolved" | "ComplaintClosed"
+                    ty::COMPLAINT_RESOLVED | ty::COMPLAINT_CLOSED
                 ) {
                     self.complaints.remove(id);
-                } else if ev.event_type == "ComplaintRaised" || self.complaints.get(id).is_some() {
+                } else if ev.event_type == ty::COMPLAINT_RAISED || self.complaints.get(id).is_some()
+                {
                     let data = Payload::parse(ev.data());
                     self.complaints.entry(id).apply(ev, &data, id, |_| None);
                 }
             }
-            (Kind::FrontDesk, id) => match ev.event_type.as_str() {
-                "VisitorSignedIn" => {
+            (StreamKind::FrontDesk, id) => match ev.event_type.as_str() {
+                ty::VISITOR_SIGNED_IN => {
                     let data = Payload::parse(ev.data());
                     *self.on_site.entry(id) = OnSite {
                         sign_in_id: id.to_string(),
@@ -815,7 +652,7 @@ impl Projection for BoardProjection {
                         since: Some(event::at(ev, &data)),
                     };
                 }
-                "VisitorSignedOut" => {
+                ty::VISITOR_SIGNED_OUT => {
                     self.on_site.remove(id);
                 }
                 _ => {}
@@ -843,21 +680,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_document_stored_before_the_step_facts_loads_and_reads_them_from_what_it_kept() {
-        let old = r#"{"customer":"Huaxin","level":"senior","requested_at":"2026-06-01T09:00:00+08:00",
-            "late":false,"arrival":"2026-06-10T10:00:00+08:00","departure":"2026-06-12T10:00:00+08:00",
-            "arrives_home_at":null,"plan_drafted_at":"2026-06-01T12:00:00+08:00",
-            "plan_approved_at":"2026-06-01T14:00:00+08:00","readiness_at":"2026-06-09T10:00:00+08:00",
-            "host":"li.na","staff_changed_mid_visit":false,"arrived_at":"2026-06-10T10:00:00+08:00",
-            "departed_at":"2026-06-12T10:00:00+08:00","cars":[],"pending_over_cap":[],
-            "souvenirs_open":[],"return_attempts":1,"return_call_at":"2026-06-13T10:00:00+08:00",
-            "summary_at":null,"timeline":[]}"#;
-        let doc: VisitDoc = serde_json::from_str(old).unwrap();
-        let facts = doc.step_facts().unwrap();
-        assert_eq!(facts.plan, PlanStatus::Approved);
-        assert!(facts.return_call_done);
+    fn a_row_is_the_domains_rules_over_the_kept_facts() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+        let doc = VisitDoc {
+            customer: "Huaxin".into(),
+            level: Some("senior".into()),
+            requested_at: Some(t("2026-06-01T09:00:00+08:00")),
+            arrival: Some(t("2026-06-10T10:00:00+08:00")),
+            departure: Some(t("2026-06-12T10:00:00+08:00")),
+            plan: PlanStatus::Approved,
+            plan_drafted_once: true,
+            readiness_confirmed: true,
+            host: Some("li.na".into()),
+            arrived_at: Some(t("2026-06-10T10:00:00+08:00")),
+            departed_at: Some(t("2026-06-12T10:00:00+08:00")),
+            souvenirs_open: BTreeSet::from(["s1".to_string()]),
+            return_call_done: true,
+            ..VisitDoc::default()
+        };
+        let (row, when) = doc.row("v");
         let due = deadlines::summary_due_at(doc.departed_at.unwrap());
-        assert_eq!(doc.row("v").0.next_step, "file_summary");
-        assert_eq!(doc.row("v").0.next_due, Some(due));
+        assert_eq!(
+            (row.stage.as_str(), row.next_step.as_str()),
+            ("departed", "file_summary")
+        );
+        assert_eq!(row.next_due, Some(due));
+        // an unhanded souvenir of a departed visit is flagged at once
+        assert_eq!(when[5], FlagTime::Always);
+        assert_eq!(when[7], FlagTime::After(due));
     }
 }

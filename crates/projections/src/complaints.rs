@@ -10,7 +10,7 @@ use reception_domain::deadlines::Due;
 use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{self, Kind, Payload};
+use crate::event::{self, ty, DepartmentView, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// One complaint as the read side knows it (times are business times).
@@ -98,7 +98,7 @@ impl ComplaintDoc {
     ) {
         let at = event::at(ev, d);
         match ev.event_type.as_str() {
-            "ComplaintRaised" => {
+            ty::COMPLAINT_RAISED => {
                 self.complaint_id = id.to_string();
                 self.visit_id = event::opt_s(&d.visit_id);
                 self.customer = d.company();
@@ -110,25 +110,25 @@ impl ComplaintDoc {
                     .or_else(|| self.visit_id.as_deref().and_then(&visit_department));
                 self.raised_at = Some(at);
             }
-            "ComplaintAssigned" => {
+            ty::COMPLAINT_ASSIGNED => {
                 self.assigned_at = Some(at);
                 if let Some(dep) = event::opt_s(&d.department) {
                     self.department = Some(dep);
                 }
             }
-            "ComplaintReported" => self.reported_at = Some(at),
-            "ComplaintAnalysed" => self.analysed_at = Some(at),
-            "ComplaintFeedbackGiven" => self.feedback_at = Some(at),
-            "ComplaintSolutionAgreed" => self.solution_at = Some(at),
-            "ComplaintEscalated" => {
+            ty::COMPLAINT_REPORTED => self.reported_at = Some(at),
+            ty::COMPLAINT_ANALYSED => self.analysed_at = Some(at),
+            ty::COMPLAINT_FEEDBACK_GIVEN => self.feedback_at = Some(at),
+            ty::COMPLAINT_SOLUTION_AGREED => self.solution_at = Some(at),
+            ty::COMPLAINT_ESCALATED => {
                 self.severity = "major".into();
                 self.escalated_at = Some(at);
                 self.escalated_automatically =
                     d.automatic.unwrap_or(false) || ev.actor_role == "system";
             }
-            "ComplaintResolved" => self.resolved_at = Some(at),
-            "ComplaintReturnVisitDone" => self.return_visit_at = Some(at),
-            "ComplaintClosed" => self.closed_at = Some(at),
+            ty::COMPLAINT_RESOLVED => self.resolved_at = Some(at),
+            ty::COMPLAINT_RETURN_VISIT_DONE => self.return_visit_at = Some(at),
+            ty::COMPLAINT_CLOSED => self.closed_at = Some(at),
             _ => {}
         }
     }
@@ -285,6 +285,7 @@ impl ComplaintsProjection {
 
 impl Projection for ComplaintsProjection {
     const NAME: &'static str = "complaints";
+    const VERSION: u32 = 1;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         ComplaintsProjection {
@@ -307,22 +308,16 @@ impl Projection for ComplaintsProjection {
     }
 
     fn apply(&mut self, ev: &StoredEvent) {
-        let (kind, id) = event::kind_of(&ev.stream);
+        let (kind, id) = event::stream_kind(&ev.stream);
         match kind {
-            Kind::Visit if ev.event_type == "ReceptionRequested" => {
-                /// The one field read of a request (the rest is skipped unread).
-                #[derive(Deserialize)]
-                struct Request<'a> {
-                    #[serde(default, borrow)]
-                    department: event::Str<'a>,
-                }
-                let department = serde_json::from_slice::<Request<'_>>(ev.data())
+            StreamKind::Visit if ev.event_type == ty::RECEPTION_REQUESTED => {
+                let department = serde_json::from_slice::<DepartmentView<'_>>(ev.data())
                     .ok()
                     .and_then(|r| r.department)
                     .unwrap_or_default();
                 self.visits.entry(id).department = department.into_owned();
             }
-            Kind::Complaint => {
+            StreamKind::Complaint => {
                 let data = Payload::parse(ev.data());
                 let visits = &self.visits;
                 let doc = self.complaints.entry(id);
@@ -332,7 +327,7 @@ impl Projection for ComplaintsProjection {
                         .map(|d| d.department.clone())
                         .filter(|d| !d.is_empty())
                 });
-                if ev.event_type == "ComplaintRaised" {
+                if ev.event_type == ty::COMPLAINT_RAISED {
                     self.index(id);
                 }
             }

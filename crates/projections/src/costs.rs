@@ -8,7 +8,7 @@ use reception_store::{ReadModel, StoredEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{Docs, Keyed};
-use crate::event::{self, Customer, Kind, Leg, Payload, Str, Visitor};
+use crate::event::{self, ty, CostView, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
 /// What a cost report groups by.
@@ -184,85 +184,6 @@ struct BookingDoc {
     cap_fen: i64,
 }
 
-/// The payload fields the cost analyses read, as [`Payload`] decodes them; the rest
-/// of a payload is skipped unread.
-#[derive(Debug, Default, Deserialize)]
-struct CostPayload<'a> {
-    #[serde(default, borrow)]
-    at: Str<'a>,
-    #[serde(default, borrow)]
-    customer: Option<Customer<'a>>,
-    #[serde(default, borrow)]
-    department: Str<'a>,
-    #[serde(default)]
-    headcount: Option<i64>,
-    #[serde(default, borrow)]
-    visitors: Option<Vec<Visitor<'a>>>,
-    #[serde(default, borrow)]
-    arrival: Option<Leg<'a>>,
-    #[serde(default, borrow)]
-    departure: Option<Leg<'a>>,
-    #[serde(default, borrow)]
-    level: Str<'a>,
-    #[serde(default, borrow)]
-    expense_id: Str<'a>,
-    #[serde(default)]
-    amount_fen: Option<i64>,
-    #[serde(default, borrow)]
-    reverses: Str<'a>,
-    #[serde(default)]
-    over_cap: Option<bool>,
-    #[serde(default, borrow)]
-    category: Str<'a>,
-    #[serde(default, borrow)]
-    paid_by: Str<'a>,
-    #[serde(default, borrow)]
-    booking_id: Str<'a>,
-    #[serde(default)]
-    cap_fen: Option<i64>,
-}
-
-impl<'a> CostPayload<'a> {
-    /// Like [`Payload::parse`]: a payload the narrow decode refuses (a field of an
-    /// unexpected type) takes [`Payload`]'s lenient path, which keeps the fields
-    /// that decode on their own.
-    fn parse(bytes: &'a [u8]) -> CostPayload<'a> {
-        serde_json::from_slice(bytes).unwrap_or_else(|_| {
-            let p = Payload::parse(bytes);
-            CostPayload {
-                at: p.at,
-                customer: p.customer,
-                department: p.department,
-                headcount: p.headcount,
-                visitors: p.visitors,
-                arrival: p.arrival,
-                departure: p.departure,
-                level: p.level,
-                expense_id: p.expense_id,
-                amount_fen: p.amount_fen,
-                reverses: p.reverses,
-                over_cap: p.over_cap,
-                category: p.category,
-                paid_by: p.paid_by,
-                booking_id: p.booking_id,
-                cap_fen: p.cap_fen,
-            }
-        })
-    }
-
-    fn company(&self) -> String {
-        event::company_of(&self.customer)
-    }
-
-    fn arrival_at(&self) -> Option<DateTime<FixedOffset>> {
-        event::leg_at(&self.arrival)
-    }
-
-    fn departure_at(&self) -> Option<DateTime<FixedOffset>> {
-        event::leg_at(&self.departure)
-    }
-}
-
 pub(crate) struct CostsProjection {
     tz: Tz,
     /// A reused buffer for document keys.
@@ -360,7 +281,7 @@ impl CostsProjection {
         }
     }
 
-    fn record_expense(&mut self, ev: &StoredEvent, d: &CostPayload<'_>, visit_id: &str) {
+    fn record_expense(&mut self, ev: &StoredEvent, d: &CostView<'_>, visit_id: &str) {
         let expense_id = event::s(&d.expense_id).to_string();
         if expense_id.is_empty() || self.expenses.get(&expense_id).is_some() {
             return;
@@ -564,6 +485,7 @@ fn yuan(fen: i64) -> String {
 
 impl Projection for CostsProjection {
     const NAME: &'static str = "costs";
+    const VERSION: u32 = 1;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         CostsProjection {
@@ -586,29 +508,29 @@ impl Projection for CostsProjection {
     }
 
     fn apply(&mut self, ev: &StoredEvent) {
-        let (kind, visit_id) = event::kind_of(&ev.stream);
-        if kind != Kind::Visit {
+        let (kind, visit_id) = event::stream_kind(&ev.stream);
+        if kind != StreamKind::Visit {
             return;
         }
         let ty = ev.event_type.as_str();
         if !matches!(
             ty,
-            "ReceptionRequested"
-                | "LevelAssigned"
-                | "LevelChanged"
-                | "VisitorsArrived"
-                | "VisitorsDeparted"
-                | "VisitCancelled"
-                | "ExpenseRecorded"
-                | "ExpenseApproved"
-                | "ExpenseRejected"
+            ty::RECEPTION_REQUESTED
+                | ty::LEVEL_ASSIGNED
+                | ty::LEVEL_CHANGED
+                | ty::VISITORS_ARRIVED
+                | ty::VISITORS_DEPARTED
+                | ty::VISIT_CANCELLED
+                | ty::EXPENSE_RECORDED
+                | ty::EXPENSE_APPROVED
+                | ty::EXPENSE_REJECTED
         ) {
             return;
         }
-        let data = CostPayload::parse(ev.data());
+        let data = CostView::parse(ev.data());
         let d = &data;
         match ty {
-            "ReceptionRequested" => {
+            ty::RECEPTION_REQUESTED => {
                 let v = self.visits.entry(visit_id);
                 v.company = d.company();
                 v.department = event::s(&d.department).to_string();
@@ -619,32 +541,32 @@ impl Projection for CostsProjection {
                 v.departure = d.departure_at();
                 self.recount_visit(visit_id);
             }
-            "LevelAssigned" | "LevelChanged" => {
+            ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
                     v.level = event::s(&d.level).to_string();
                 }
             }
-            "VisitorsArrived" => {
+            ty::VISITORS_ARRIVED => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
                     v.arrived = Some(event::t(&d.at).unwrap_or(ev.occurred_at));
                 }
                 self.recount_visit(visit_id);
             }
-            "VisitorsDeparted" => {
+            ty::VISITORS_DEPARTED => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
                     v.departed = Some(event::t(&d.at).unwrap_or(ev.occurred_at));
                 }
                 self.recount_visit(visit_id);
             }
-            "VisitCancelled" => {
+            ty::VISIT_CANCELLED => {
                 if let Some(v) = self.visits.get_mut(visit_id) {
                     v.cancelled_before_arrival = v.arrived.is_none();
                 }
                 self.recount_visit(visit_id);
             }
-            "ExpenseRecorded" => self.record_expense(ev, d, visit_id),
-            "ExpenseApproved" => self.decide_expense(event::s(&d.expense_id), Status::Approved),
-            "ExpenseRejected" => self.decide_expense(event::s(&d.expense_id), Status::Rejected),
+            ty::EXPENSE_RECORDED => self.record_expense(ev, d, visit_id),
+            ty::EXPENSE_APPROVED => self.decide_expense(event::s(&d.expense_id), Status::Approved),
+            ty::EXPENSE_REJECTED => self.decide_expense(event::s(&d.expense_id), Status::Rejected),
             _ => {}
         }
     }
@@ -670,6 +592,7 @@ impl Projection for CostsProjection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Payload, Str};
 
     /// What the analyses read of a payload, through either decode.
     fn read(
@@ -705,7 +628,7 @@ mod tests {
             br#"[1, 2]"#,
         ] {
             let f = Payload::parse(bytes);
-            let n = CostPayload::parse(bytes);
+            let n = CostView::parse(bytes);
             let full = read(
                 &f.at,
                 f.company(),

@@ -173,6 +173,10 @@ impl std::ops::Deref for Changes {
 /// One projection: an in-memory model fed event by event.
 pub(crate) trait Projection: Send + Sync + Sized + 'static {
     const NAME: &'static str;
+    /// The layout version of the projection's documents. A read model written under
+    /// another version is not loaded but rebuilt from the log at start (see
+    /// [`ReadSide::spawn`]), so a projection reads only documents of its own layout.
+    const VERSION: u32;
     fn new(cfg: &ReadSideConfig) -> Self;
     /// Replaces the in-memory model with the persisted one.
     fn load(&mut self, rm: &ReadModel) -> Result<(), ProjectionError>;
@@ -186,9 +190,24 @@ pub(crate) trait Projection: Send + Sync + Sized + 'static {
 }
 
 /// The read model that records which keyspace (generation) serves each projection:
-/// key = projection name, value = read-model name. A projection without an entry is
+/// key = projection name, value = read-model name; and key `<name>.version`, the
+/// document version that generation was written under (see [`version_key`]). A projection without an entry is
 /// served from the read model named like it (stores from before shadow rebuilds).
 const ACTIVE: &str = "read-side.active";
+
+/// The key in [`ACTIVE`] holding the [`Projection::VERSION`] of the documents a
+/// projection's serving generation was written with (absent: before versions).
+fn version_key(name: &str) -> Vec<u8> {
+    format!("{name}.version").into_bytes()
+}
+
+/// The version record of projection `P`, for a commit to [`ACTIVE`].
+fn version_record<P: Projection>() -> (Vec<u8>, Option<Vec<u8>>) {
+    (
+        version_key(P::NAME),
+        Some(P::VERSION.to_string().into_bytes()),
+    )
+}
 
 /// The read-model names a projection alternates between: a rebuild writes the one
 /// that is not serving, then switches [`ACTIVE`] over in one commit.
@@ -219,11 +238,16 @@ impl<P> std::ops::Deref for Live<P> {
 struct Slot<P> {
     live: RwLock<Live<P>>,
     checkpoint: AtomicU64,
+    /// The serving read model was written under another [`Projection::VERSION`]: it
+    /// is not loaded, counts as applied up to 0 and is rebuilt at start.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 impl<P: Projection> Slot<P> {
     /// The served model of this projection; `load` false leaves it empty (for an
-    /// offline rebuild, which replaces it without ever serving it).
+    /// offline rebuild, which replaces it without ever serving it). A model written
+    /// under another version is left unread and marked stale; an empty one (nothing
+    /// applied yet) is simply stamped with the current version.
     fn open(
         store: &Store,
         active: &ReadModel,
@@ -235,14 +259,33 @@ impl<P: Projection> Slot<P> {
             None => P::NAME.to_string(),
         };
         let rm = store.read_model(&name)?;
+        let written = active
+            .get(&version_key(P::NAME))?
+            .and_then(|v| String::from_utf8_lossy(&v).parse::<u32>().ok());
+        let mut checkpoint = rm.checkpoint()?;
+        let mut stale = false;
+        if written != Some(P::VERSION) {
+            if checkpoint == 0 {
+                active.commit(0, vec![version_record::<P>()])?;
+            } else {
+                tracing::info!(
+                    projection = P::NAME,
+                    written = ?written,
+                    current = P::VERSION,
+                    "read model written under another document version; it is rebuilt at start"
+                );
+                stale = true;
+                checkpoint = 0;
+            }
+        }
         let mut model = P::new(cfg);
-        if load {
+        if load && !stale {
             model.load(&rm)?;
         }
-        let checkpoint = rm.checkpoint()?;
         Ok(Slot {
             live: RwLock::new(Live { rm, name, model }),
             checkpoint: AtomicU64::new(checkpoint),
+            stale: std::sync::atomic::AtomicBool::new(stale),
         })
     }
 
@@ -373,10 +416,13 @@ impl<P: Projection> Slot<P> {
         shadow.flush()?;
         i.active.commit(
             0,
-            vec![(
-                P::NAME.as_bytes().to_vec(),
-                Some(shadow_name.clone().into_bytes()),
-            )],
+            vec![
+                (
+                    P::NAME.as_bytes().to_vec(),
+                    Some(shadow_name.clone().into_bytes()),
+                ),
+                version_record::<P>(),
+            ],
         )?;
         i.active.flush()?;
         let old = std::mem::replace(
@@ -388,6 +434,7 @@ impl<P: Projection> Slot<P> {
             },
         );
         self.checkpoint.store(pos, Ordering::Release);
+        self.stale.store(false, Ordering::Release);
         drop(live);
         read.announce(is_board);
         writing += t.elapsed();
@@ -536,16 +583,31 @@ impl ReadSide {
     /// A read side far behind the log (a store filled by `reception demo` or an import,
     /// or restored with old models) first catches up by a [`ReadSide::rebuild`], which
     /// builds the models an order of magnitude faster than applying batch by batch
-    /// (the served models keep answering meanwhile); see [`bulk_catch_up`].
+    /// (the served models keep answering meanwhile); see [`bulk_catch_up`]. So does,
+    /// whatever the gap, a model written under another document version
+    /// (`Projection::VERSION`), which was not loaded and answers nothing until then.
     pub fn spawn(&self) -> tokio::task::JoinHandle<()> {
         let read = self.clone();
         tokio::spawn(async move {
             let head = read.inner.store.head().0;
             let applied = read.applied_seq();
-            if bulk_catch_up(applied, head, read.inner.cfg.bulk_catch_up_min) {
+            let stale = read.stale();
+            let bulk = bulk_catch_up(applied, head, read.inner.cfg.bulk_catch_up_min);
+            if bulk || !stale.is_empty() {
                 let r = read.clone();
-                let caught_up =
-                    tokio::task::spawn_blocking(move || r.rebuild_logged(applied, head));
+                let caught_up = tokio::task::spawn_blocking(move || {
+                    if bulk {
+                        return r.rebuild_logged(applied, head);
+                    }
+                    // models of another document version are rebuilt whatever the gap
+                    // (all in one scan of the log when more than one is)
+                    tracing::info!(projections = ?stale, "rebuilding read models of another document version");
+                    let only = match stale.as_slice() {
+                        [one] => Some(*one),
+                        _ => None,
+                    };
+                    r.rebuild(only, &mut |_, _| {})
+                });
                 match caught_up.await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
@@ -615,6 +677,35 @@ impl ReadSide {
             "catch-up rebuild done"
         );
         Ok(())
+    }
+
+    /// The projections whose serving model was written under another document version
+    /// and awaits its rebuild.
+    fn stale(&self) -> Vec<&'static str> {
+        let i = &self.inner;
+        let stale = [
+            (
+                board::BoardProjection::NAME,
+                i.board.stale.load(Ordering::Acquire),
+            ),
+            (
+                costs::CostsProjection::NAME,
+                i.costs.stale.load(Ordering::Acquire),
+            ),
+            (
+                archive::ArchiveProjection::NAME,
+                i.archive.stale.load(Ordering::Acquire),
+            ),
+            (
+                complaints::ComplaintsProjection::NAME,
+                i.complaints.stale.load(Ordering::Acquire),
+            ),
+        ];
+        stale
+            .into_iter()
+            .filter(|(_, s)| *s)
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// Applies a batch of envelopes (in seq order) to every projection; events at or

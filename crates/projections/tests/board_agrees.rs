@@ -1,0 +1,340 @@
+//! `GET /api/v1/board` and `GET /api/v1/visits/{id}` agree: over generated visits
+//! (commands through the real domain `decide`, their events appended to a real store
+//! as the service appends them), after every accepted command the board's row of the
+//! visit shows the stage, flags and next step the domain gives the folded visit, at the
+//! same seq and the same `now`.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use proptest::prelude::*;
+use reception_domain::board::board_stage;
+use reception_domain::deadlines::{next_step, visit_flags, StepFacts};
+use reception_domain::policy::PolicyBook;
+use reception_domain::visit::Visit;
+use reception_domain::vocabulary::stream_of;
+use reception_domain::{Actor, Aggregate, Context, DomainCommand, DomainEvent, Role};
+use reception_projections::{ReadSide, ReadSideConfig};
+use reception_store::{AppendRequest, Envelope, ExpectedVersion, NewEvent, Store};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// One generated step: which command (the next of the usual process, or any), minutes
+/// after the previous one, and a small number the command may use (how early a car is
+/// ready, an amount, ...).
+#[derive(Debug, Clone)]
+struct Step {
+    follow: bool,
+    command: u8,
+    after_minutes: i64,
+    n: i64,
+}
+
+/// The usual order of the commands (indices of `Driver::command`), which a step
+/// follows half of the time so that generated visits get far.
+const PROCESS: &[u8] = &[
+    0, 1, 2, 4, 5, 6, 20, 11, 10, 13, 14, 15, 22, 7, 16, 18, 17, 19, 21, 25,
+];
+
+/// The generated request: arrival this many hours after filing, staying this many
+/// hours, and which cars it needs.
+#[derive(Debug, Clone)]
+struct Request {
+    arrival_hours: i64,
+    stay_hours: i64,
+    pickup: bool,
+    dropoff: bool,
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        (any::<bool>(), 0u8..27, 0i64..3_000, 0i64..90).prop_map(
+            |(follow, command, after_minutes, n)| Step {
+                follow,
+                command,
+                after_minutes,
+                n,
+            },
+        ),
+        1..50,
+    )
+}
+
+fn request() -> impl Strategy<Value = Request> {
+    (2i64..240, 2i64..72, any::<bool>(), any::<bool>()).prop_map(
+        |(arrival_hours, stay_hours, pickup, dropoff)| Request {
+            arrival_hours,
+            stay_hours,
+            pickup,
+            dropoff,
+        },
+    )
+}
+
+/// A visit being driven, with the ids later commands refer to.
+struct Driver {
+    visit: Visit,
+    stream: String,
+    now: DateTime<FixedOffset>,
+    arrival: DateTime<FixedOffset>,
+    departure: DateTime<FixedOffset>,
+    souvenir: Option<String>,
+    meal: Option<String>,
+    expense: Option<String>,
+    /// The next command of [`PROCESS`].
+    next: usize,
+}
+
+impl Driver {
+    /// The command of a generated step, as (role, name, body).
+    fn command(&mut self, s: &Step) -> (Role, &'static str, Value) {
+        use Role::{Approver, Finance, Reception};
+        let mut s = s.clone();
+        if s.follow && self.next < PROCESS.len() {
+            s.command = PROCESS[self.next];
+            self.next += 1;
+        }
+        let at = |t: DateTime<FixedOffset>| t.to_rfc3339();
+        let now = at(self.now);
+        match s.command {
+            0 => (Reception, "assign-level", json!({"level": "ordinary"})),
+            1 => (
+                Reception,
+                "draft-plan",
+                json!({"items": [{"at": at(self.arrival), "kind": "meal", "title": "lunch", "place": "canteen"}]}),
+            ),
+            2 => (Approver, "review-plan", json!({"approved": true})),
+            3 => (
+                Approver,
+                "review-plan",
+                json!({"approved": false, "comments": "redo"}),
+            ),
+            4 => (
+                Reception,
+                "assign-staff",
+                json!({"host": "Li Na", "accompanying": []}),
+            ),
+            5 => (Reception, "confirm-readiness", json!({})),
+            6 | 7 => {
+                let (leg, t) = if s.command == 6 {
+                    ("pickup", self.arrival)
+                } else {
+                    ("dropoff", self.departure)
+                };
+                // ready 60 min early down to 30 min late: late when under 15 min early
+                let ready = t - Duration::minutes(60 - s.n);
+                (
+                    Reception,
+                    "dispatch-car",
+                    json!({"leg": leg, "vehicle_class": "taxi", "driver": "Zhao", "plate": "A1",
+                           "ready_at": at(ready), "place": "gate"}),
+                )
+            }
+            8 => (
+                Reception,
+                "car-unavailable",
+                json!({"leg": "pickup", "advised_transport": "metro"}),
+            ),
+            9 => (
+                Reception,
+                "car-unavailable",
+                json!({"leg": "dropoff", "advised_transport": "metro"}),
+            ),
+            10 => (Reception, "record-arrival", json!({"at": now})),
+            11 => (
+                Reception,
+                "plan-souvenir",
+                json!({"item": "tea", "unit_cost_fen": 1_000, "quantity": 1}),
+            ),
+            12 => (
+                Reception,
+                "hand-souvenir",
+                json!({"souvenir_id": self.souvenir}),
+            ),
+            13 => (
+                Reception,
+                "book-meal",
+                json!({"meal": "lunch", "at": at(self.arrival + Duration::hours(2)), "venue": "canteen",
+                       "party_size": 1, "budget_fen": 5_000}),
+            ),
+            14 => (
+                Finance,
+                "record-expense",
+                json!({"category": "meal", "amount_fen": 1_000 * (s.n + 1), "receipt_no": "R",
+                       "paid_by": "company", "booking_id": self.meal}),
+            ),
+            15 => (
+                Approver,
+                "decide-expense",
+                json!({"expense_id": self.expense, "approved": s.n % 2 == 0, "comments": "ok"}),
+            ),
+            16 => (Reception, "record-departure", json!({"at": now})),
+            17 => (
+                Reception,
+                "return-call",
+                json!({"reached": true, "satisfaction": 5}),
+            ),
+            18 => (Reception, "return-call", json!({"reached": false})),
+            19 => (Reception, "file-summary", json!({"results": "fine"})),
+            20 => (Finance, "issue-advance", json!({"amount_fen": 10_000})),
+            21 => (
+                Finance,
+                "settle-advance",
+                json!({"receipts_fen": 10_000, "cash_returned_fen": 0, "returned_items": []}),
+            ),
+            22 => (
+                Reception,
+                "reassign-host",
+                json!({"host": if s.n % 2 == 0 { "Chen" } else { "Li Na" }, "reason": "ill"}),
+            ),
+            23 => (
+                Reception,
+                "change-level",
+                json!({"level": "senior", "reason": "chairman joins"}),
+            ),
+            24 => (Reception, "cancel", json!({"reason": "called off"})),
+            25 => (Reception, "close", json!({})),
+            _ => (Reception, "contact-unit", json!({"confirmed_headcount": 1})),
+        }
+    }
+
+    /// Runs a command through the domain and appends its events as the service does;
+    /// returns whether it was accepted.
+    fn run(&mut self, store: &Store, role: Role, name: &str, body: Value) -> bool {
+        let ctx = Context {
+            now: self.now,
+            actor: Actor {
+                user: "prop".into(),
+                role,
+            },
+            policies: PolicyBook::with_default(),
+            entity_id: Uuid::new_v4(),
+        };
+        let Ok(command) = <Visit as Aggregate>::Command::parse(name, body) else {
+            return false;
+        };
+        let Ok(events) = self.visit.decide(command, &ctx) else {
+            return false;
+        };
+        let expected = ExpectedVersion::Exact(self.visit.version());
+        let new_events = events
+            .iter()
+            .map(|e| NewEvent {
+                id: Uuid::now_v7(),
+                event_type: e.event_type().to_string(),
+                schema: e.schema(),
+                data: e.to_data(),
+                occurred_at: e.occurred_at().or(Some(self.now)),
+                actor: reception_store::Actor {
+                    user: "prop".into(),
+                    role: role.as_str().into(),
+                },
+                correlation_id: Uuid::nil(),
+                causation_id: Uuid::nil(),
+            })
+            .collect();
+        store
+            .append_blocking(AppendRequest {
+                stream: self.stream.clone(),
+                expected,
+                events: new_events,
+                idempotency: None,
+            })
+            .expect("append");
+        for e in &events {
+            self.visit = self.visit.clone().evolve(e);
+        }
+        let id = Some(ctx.entity_id.to_string());
+        match name {
+            "plan-souvenir" => self.souvenir = id,
+            "book-meal" => self.meal = id,
+            "record-expense" => self.expense = id,
+            _ => {}
+        }
+        true
+    }
+}
+
+fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
+    t.with_timezone(&Utc)
+}
+
+/// The board's row of `visit_id` against the domain's view of `visit`, at `now`.
+fn agree(read: &ReadSide, visit_id: &str, visit: &Visit, now: DateTime<FixedOffset>) {
+    let board = read.board(utc(now));
+    let row = board.visits.iter().find(|r| r.visit_id == visit_id);
+    if visit.is_finished() {
+        assert!(row.is_none(), "a finished visit stays on the board");
+        return;
+    }
+    let row = row.expect("an open visit is on the board");
+    let (step, due) = next_step(visit, now).expect("an open visit has a next step");
+    let stage = board_stage(&StepFacts::of(visit).expect("requested"));
+    assert_eq!(
+        (
+            row.stage.as_str(),
+            &row.flags,
+            row.next_step.as_str(),
+            row.next_due
+        ),
+        (stage, &visit_flags(visit, now), step.as_str(), due),
+        "at {now}: {visit:#?}"
+    );
+}
+
+fn envelopes(store: &Store, after: u64) -> Vec<Envelope> {
+    store
+        .read_all(after + 1, usize::MAX)
+        .collect::<Result<_, _>>()
+        .expect("read")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_board_row_and_the_visit_view_agree(req in request(), script in steps()) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store")).unwrap();
+        let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+        let filed = DateTime::parse_from_rfc3339("2026-11-20T09:00:00+08:00").unwrap();
+        let arrival = filed + Duration::hours(req.arrival_hours);
+        let departure = arrival + Duration::hours(req.stay_hours);
+        let id = Uuid::new_v4().to_string();
+        let mut d = Driver {
+            visit: Visit::default(),
+            stream: stream_of::<Visit>(&id),
+            now: filed,
+            arrival,
+            departure,
+            souvenir: None,
+            meal: None,
+            expense: None,
+            next: 0,
+        };
+        let body = json!({
+            "customer": {"company": "Huaxin", "country": "CN", "foreign": false},
+            "department": "east", "visitors": [{"name": "Wang Lei"}], "headcount": 1,
+            "purpose": "renewal",
+            "arrival": {"at": arrival.to_rfc3339(), "mode": "train", "number": "G1", "place": "station"},
+            "departure": {"at": departure.to_rfc3339(), "mode": "train", "number": "G2", "place": "station"},
+            "needs": {"pickup": req.pickup, "dropoff": req.dropoff}
+        });
+        prop_assert!(d.run(&store, Role::Requester, "request", body));
+        let mut seq = 0;
+        for s in std::iter::once(None).chain(script.iter().map(Some)) {
+            if let Some(s) = s {
+                d.now += Duration::minutes(s.after_minutes);
+                let (role, name, body) = d.command(s);
+                if !d.run(&store, role, name, body) {
+                    continue;
+                }
+            }
+            let batch = envelopes(&store, seq);
+            seq = batch.last().map_or(seq, |e| e.seq);
+            read.apply_batch(&batch).unwrap();
+            prop_assert_eq!(read.applied_seq(), store.head().0);
+            for later in [0, 1, 20, 60 * 24, 60 * 24 * 4, 60 * 24 * 15] {
+                agree(&read, &id, &d.visit, d.now + Duration::minutes(later));
+            }
+        }
+    }
+}
