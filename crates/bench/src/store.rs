@@ -15,6 +15,37 @@ fn io_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
+
+/// The raw-sled ceiling's database, made durable the way the store makes its commits
+/// durable: sled's flush, then `fdatasync` of its log file. Without the sync the
+/// ceiling would be measured against a weaker guarantee than the store gives.
+struct RawDb {
+    db: sled::Db,
+    log: std::fs::File,
+}
+
+impl RawDb {
+    fn open(path: &std::path::Path) -> Result<RawDb, StoreError> {
+        let db = sled::Config::new().path(path).open().map_err(io_err)?;
+        let log = std::fs::File::open(path.join("db")).map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(RawDb { db, log })
+    }
+
+    /// sled's flush plus the sync the store does after it.
+    fn flush(&self) -> sled::Result<usize> {
+        let n = self.db.flush()?;
+        self.log.sync_data()?;
+        Ok(n)
+    }
+}
+
+impl std::ops::Deref for RawDb {
+    type Target = sled::Db;
+    fn deref(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
 /// Sizes of one benchmark run.
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
@@ -231,7 +262,7 @@ fn store_tasks(store: &Store, cfg: &BenchConfig) -> Result<Row, StoreError> {
 
 /// The ceiling: batches of 100 stored envelopes, one transaction + one flush each.
 fn raw_transactions(
-    raw: &sled::Db,
+    raw: &RawDb,
     tree: &sled::Tree,
     sample: &sled::IVec,
     key: &mut u64,
@@ -263,7 +294,7 @@ fn raw_transactions(
 /// The same without a transaction: one `apply_batch` + one flush per batch, which is
 /// how the store itself commits.
 fn raw_apply_batches(
-    raw: &sled::Db,
+    raw: &RawDb,
     tree: &sled::Tree,
     sample: &sled::IVec,
     key: &mut u64,
@@ -293,7 +324,7 @@ fn raw_apply_batches(
 /// most), one apply_batch + one flush each: the ceiling of this layout on sled,
 /// whatever the store's own overhead.
 fn raw_store_layout(
-    raw: &sled::Db,
+    raw: &RawDb,
     tree: &sled::Tree,
     sample: &sled::IVec,
     (seq, version): (&mut u64, &mut u64),
@@ -363,10 +394,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
         .into();
 
     // Raw sled ceiling.
-    let raw = sled::Config::new()
-        .path(dir.join("raw"))
-        .open()
-        .map_err(io_err)?;
+    let raw = RawDb::open(&dir.join("raw"))?;
     let raw_log = raw.open_tree("log").map_err(io_err)?;
     let mut key = 0u64;
     let raw_one = raw_single(&raw, &raw_log, &sample, &mut key, cfg)?;
@@ -441,7 +469,7 @@ fn single_writer(store: &Store, cfg: &BenchConfig) -> Result<Row, StoreError> {
 
 /// Raw sled, one event per transaction + flush.
 fn raw_single(
-    raw: &sled::Db,
+    raw: &RawDb,
     raw_log: &sled::Tree,
     sample: &sled::IVec,
     key: &mut u64,
@@ -483,7 +511,7 @@ struct Rounds {
 /// can land in a busy moment and the other in a quiet one.
 fn group_commit_rounds(
     store: &Store,
-    raw: &sled::Db,
+    raw: &RawDb,
     raw_log: &sled::Tree,
     sample: &sled::IVec,
     key: &mut u64,
@@ -575,7 +603,7 @@ fn fill(store: &Store, cfg: &BenchConfig) -> Result<(Row, u64), StoreError> {
 
 /// The store's replay (`read_all`: parse + upcast hook) against raw sled iteration +
 /// parse of the same stored bytes, copied into a fresh raw tree first.
-fn replays(store: &Store, raw: &sled::Db, total: u64) -> Result<(Row, Row), StoreError> {
+fn replays(store: &Store, raw: &RawDb, total: u64) -> Result<(Row, Row), StoreError> {
     let raw_replay = raw.open_tree("replay").map_err(io_err)?;
     let mut batch = sled::Batch::default();
     let mut n = 0;

@@ -6,7 +6,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::codec::{self, io_err};
+use crate::codec;
 use crate::{log, Store, StoreError};
 
 impl Store {
@@ -22,7 +22,7 @@ impl Store {
     /// Writes everything acknowledged so far to disk (an acknowledged append already is;
     /// this is for a size on disk that counts every page).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.trees.db.flush().map(|_| ()).map_err(io_err)
+        self.inner.trees.sync()
     }
 }
 
