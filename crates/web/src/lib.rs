@@ -157,6 +157,75 @@ mod tests {
         assert!(missing.is_empty(), "keys not in the catalogue: {missing:?}");
     }
 
+    async fn get(path: &str) -> (StatusCode, String, String) {
+        use tower::ServiceExt;
+        let res = router::<()>()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let kind = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_shell_and_every_asset_are_served_without_a_token() {
+        let (status, kind, body) = get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(kind.starts_with("text/html"));
+        assert!(body.contains("/assets/js/main.js"));
+        assert!(body.contains("content=\"Asia/Shanghai\""));
+        for (path, kind, bytes) in ASSETS {
+            let (status, got_kind, body) = get(&format!("/assets/{path}")).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(got_kind, *kind, "{path}");
+            assert_eq!(body.len(), bytes.len(), "{path}");
+        }
+        assert_eq!(get("/assets/nope.js").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get("/assets/../Cargo.toml").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn every_module_import_names_an_embedded_asset() {
+        for (name, _, body) in ASSETS.iter().filter(|(p, _, _)| p.ends_with(".js")) {
+            let text = std::str::from_utf8(body).expect("utf-8");
+            let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+            for part in text
+                .split("from '")
+                .skip(1)
+                .chain(text.split("import('").skip(1))
+            {
+                let rel: String = part.chars().take_while(|c| *c != '\'').collect();
+                let mut path: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+                for seg in rel.split('/') {
+                    match seg {
+                        "." => {}
+                        ".." => {
+                            path.pop();
+                        }
+                        s => path.push(s),
+                    }
+                }
+                let full = path.join("/");
+                assert!(
+                    ASSETS.iter().any(|(p, _, _)| *p == full),
+                    "{name} imports {rel} ({full}), which is not embedded"
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_shell_names_the_time_zone_and_nothing_else_from_the_flag() {
         let html = index_html("Asia/Shanghai\"><script>");

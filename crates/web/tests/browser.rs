@@ -1,6 +1,6 @@
 //! The dashboard as a person uses it: real headless chromium against the real API and
 //! dashboard routers over a real store. Each test asserts what is visible (text,
-//! totals equal to the API's) and saves screenshots under `crates/web/screenshots/`.
+//! totals equal to the API's) and saves screenshots under `target/screenshots/`.
 
 mod support;
 
@@ -147,7 +147,7 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     page.goto(&format!("{}/#/visit/{id}", http.base()));
     page.wait_for(
         "the current stage",
-        "document.querySelector('[data-test=state-stage]')?.innerText === 'Level assigned'",
+        "document.querySelector('[data-test=state-stage]')?.innerText === 'Preparing'",
         10,
     );
     assert!(
@@ -171,13 +171,13 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     page.key("End");
     page.wait_for(
         "the current stage again",
-        "document.querySelector('[data-test=state-stage]')?.innerText === 'Level assigned'",
+        "document.querySelector('[data-test=state-stage]')?.innerText === 'Preparing'",
         5,
     );
     page.click("[data-test=lang-switch]");
     page.wait_for(
         "Chinese",
-        "document.querySelector('[data-test=state-stage]')?.innerText === '已定级'",
+        "document.querySelector('[data-test=state-stage]')?.innerText === '筹备中'",
         5,
     );
     shot(&mut page, "visit-zh");

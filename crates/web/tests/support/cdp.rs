@@ -254,12 +254,12 @@ impl Page<'_> {
         self.call("Input.insertText", json!({ "text": text }));
     }
 
-    /// Saves a PNG of the whole page (up to 3000 px tall) to `path`.
+    /// Saves a PNG of the whole page (up to 2400 px tall) to `path`.
     pub fn screenshot(&mut self, path: &Path) {
         let metrics = self.call("Page.getLayoutMetrics", json!({}));
         let size = &metrics["cssContentSize"];
         let width = size["width"].as_f64().unwrap_or(1600.0).max(1.0);
-        let height = size["height"].as_f64().unwrap_or(1000.0).clamp(1.0, 3000.0);
+        let height = size["height"].as_f64().unwrap_or(1000.0).clamp(1.0, 2400.0);
         let shot = self.call(
             "Page.captureScreenshot",
             json!({ "format": "png", "captureBeyondViewport": true,

@@ -41,9 +41,16 @@ pub fn chromium_or_skip() -> Option<PathBuf> {
     }
 }
 
-/// Where the screenshots go for review.
+/// Where each run's screenshots go for review: `target/screenshots/` (a chosen few are
+/// committed under `crates/web/screenshots/`). `SCREENSHOT_DIR` overrides.
 pub fn screenshot_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("screenshots")
+    if let Some(dir) = std::env::var_os("SCREENSHOT_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
 }
 
 /// The application side: store, app, read side and their tasks, on their own runtime
@@ -52,7 +59,6 @@ pub struct Backend {
     pub rt: Runtime,
     pub state: reception_api::AppState,
     pub admin: String,
-    store: Store,
     _tmp: tempfile::TempDir,
 }
 
@@ -66,7 +72,7 @@ impl Backend {
             .expect("runtime");
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
-        let (state, admin, store) = rt.block_on(async move {
+        let (state, admin) = rt.block_on(async move {
             let store = Store::open(dir.join("store")).expect("open store");
             let config = AppConfig {
                 tz: chrono_tz::Asia::Shanghai,
@@ -112,20 +118,14 @@ impl Backend {
                 "the read side caught up"
             );
             let state = reception_api::AppState::new(app).with_read_side(read);
-            (state, admin, store)
+            (state, admin)
         });
         Backend {
             rt,
             state,
             admin,
-            store,
             _tmp: tmp,
         }
-    }
-
-    /// The store (for reading the log directly).
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// A POST through the running server; panics unless it answers 2xx.

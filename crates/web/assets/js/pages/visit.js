@@ -50,7 +50,7 @@ export async function render(root, params) {
       fill(asOf, h('p', { class: 'empty' }, t('visit.nothing_yet')));
       return;
     }
-    at.textContent = t('visit.after_event', { n, type: word('ev', ev.type), at: dateTime(ev.recorded_at) });
+    at.textContent = t('visit.after_event', { n, type: word('ev', ev.type), at: dateTime(ev.occurred_at), recorded: dateTime(ev.recorded_at) });
     const past = await api(`/api/v1/visits/${encodeURIComponent(id)}/history?as_of=${encodeURIComponent(ev.recorded_at)}`);
     // A later move of the slider may have answered first.
     if (seqShown !== n) return;
@@ -124,7 +124,7 @@ function deadlines(v) {
   const rows = (v.deadlines || []).map((d) => h('tr', { class: d.overdue ? 'over' : '' },
     h('td', {}, word('step', d.item)), h('td', {}, d.rule || ''), h('td', {}, dateTime(d.due_at)),
     h('td', {}, d.met_at ? dateTime(d.met_at) : t('visit.open')),
-    h('td', {}, d.overdue ? h('span', { class: 'flag urgent' }, t('common.overdue')) : '✓')));
+    h('td', {}, d.overdue ? h('span', { class: 'flag urgent' }, t('common.overdue')) : (d.met_at ? '✓' : ''))));
   return section(t('visit.deadlines'), rows.length
     ? table([t('col.item'), t('col.rule'), t('col.due'), t('col.met'), ''], rows) : h('p', { class: 'empty' }, t('visit.none')));
 }
