@@ -34,7 +34,7 @@ fn the_board_opens_from_a_token_link_updates_live_and_survives_a_server_restart(
     let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
     let reception = backend.token(&http, "li.na", "reception");
     let viewer = backend.token(&http, "wall.screen", "auditor");
-    backend.file_visit(&http, &reception, "华信经销有限公司", 5);
+    let first = backend.file_visit(&http, &reception, "华信经销有限公司", 5);
 
     let mut browser = Browser::launch(&chromium);
     let mut page = browser.page("zh-CN,zh;q=0.9");
@@ -98,6 +98,34 @@ fn the_board_opens_from_a_token_link_updates_live_and_survives_a_server_restart(
         2,
     );
     assert_eq!(page.eval("window.__same_document === true"), json!(true));
+
+    // A change to a visit on the board shows in place; the stage filter keeps only it.
+    backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{first}/assign-level"),
+        json!({ "level": "senior" }),
+    );
+    page.wait_for(
+        "the assigned level",
+        &format!(
+            "document.querySelector('[data-visit=\"{first}\"]')?.innerText.includes('已定级')"
+        ),
+        2,
+    );
+    page.click("[data-test=stage-level_assigned]");
+    page.wait_for(
+        "only the visit with a level",
+        "document.querySelectorAll('[data-test=board-row]').length === 1",
+        2,
+    );
+    assert!(test_text(&mut page, "board").contains("华信经销有限公司"));
+    page.click("[data-test=stage-all]");
+    page.wait_for(
+        "every visit again",
+        "document.querySelectorAll('[data-test=board-row]').length === 3",
+        2,
+    );
 
     // The switch turns the page to English, and the choice is remembered.
     page.click("[data-test=lang-switch]");

@@ -2,7 +2,11 @@
 // written into the page) and the chosen language.
 import { lang } from './i18n.js';
 
-export const TZ = document.querySelector('meta[name="tz"]')?.content || 'Asia/Shanghai';
+export const TZ = (() => {
+  const tz = document.querySelector('meta[name="tz"]')?.content || 'Asia/Shanghai';
+  // A zone this browser does not know must not take every page down with it.
+  try { new Intl.DateTimeFormat('en', { timeZone: tz }); return tz; } catch { return 'Asia/Shanghai'; }
+})();
 
 const cache = new Map();
 function fmt(kind, make) {

@@ -58,6 +58,8 @@ export async function render(root, _params, ctx) {
       h('span', {}, t('common.page_of', { page: state.page + 1, pages })),
       h('button', { type: 'button', disabled: state.page >= pages - 1, onclick: () => { state.page++; draw(); } }, t('common.next'))) : null;
 
+    // A pushed update must not take the keyboard focus away from a filter.
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.test : null;
     fill(body,
       h('div', { class: 'toolbar' },
         h('h1', {}, t('board.title')),
@@ -71,6 +73,7 @@ export async function render(root, _params, ctx) {
             t('col.due'), t('col.flags')], rows, { class: 'visits' }) : h('p', { class: 'empty' }, t('board.none')),
           pager),
         today(b.today || []), complaints(b.complaints || []), onSite(b.on_site || [])));
+    if (focused) body.querySelector(`[data-test="${focused}"]`)?.focus();
   }
 
   // The shell names the live feed (the same path on the writer and on read replicas).

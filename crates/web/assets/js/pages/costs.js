@@ -7,11 +7,15 @@ import { h, fill, table, section } from '../dom.js';
 import { money, moneyShort, permille, number } from '../fmt.js';
 import { barChart } from '../chart.js';
 
+const TOP = 15;
+
 export async function render(root, params) {
   const thisYear = new Date().getFullYear();
   const year = Number(params[0]) || thisYear;
   const q = (by) => api(`/api/v1/costs?year=${year}&by=${by}`);
-  const [byMonth, byLevel, byCategory, byDepartment] = await Promise.all([q('month'), q('level'), q('category'), q('department')]);
+  const [byMonth, byLevel, byCategory, byDepartment, byCustomer] = await Promise.all([q('month'), q('level'), q('category'), q('department'), q('customer')]);
+  // The largest spenders first; the whole list is in the CSV.
+  const topCustomers = { groups: [...(byCustomer.groups || [])].sort((a, b) => b.total_fen - a.total_fen).slice(0, TOP) };
   const s = byMonth;
 
   const years = [];
@@ -40,7 +44,8 @@ export async function render(root, params) {
       chartCard(t('costs.by_level'), byLevel, (k) => word('level', k), 'chart-level'),
       chartCard(t('costs.by_category'), byCategory, (k) => word('category', k), 'chart-category'),
       overCap(s),
-      groupTable(t('costs.by_department'), byDepartment, (k) => k, true))));
+      groupTable(t('costs.by_department'), byDepartment, (k) => k, true),
+      groupTable(t('costs.top_customers', { n: TOP }), topCustomers, (k) => k, true))));
 }
 
 function chartCard(title, answer, label, testId) {
