@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs what the tests need when it is missing: a
-# current nats-server (the NATS tests start their own servers on free ports), strace.
+# current nats-server (the NATS tests start their own servers on free ports), strace,
+# and Debian's chromium with a CJK font (the dashboard's browser tests drive it
+# headless; the font makes its Chinese screenshots legible).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,5 +33,14 @@ if ! command -v strace >/dev/null 2>&1; then
     echo "strace not found; installing it with apt-get" >&2
     $SUDO apt-get install -y strace || { $SUDO apt-get update -qq && $SUDO apt-get install -y strace; }
 fi
+
+if [ ! -x /usr/bin/chromium ]; then
+    echo "chromium not found; installing it with apt-get" >&2
+    $SUDO apt-get update -qq || true
+    $SUDO apt-get install -y chromium fonts-wqy-microhei
+fi
+
+# Everything installed above is required: the browser tests fail instead of skipping.
+export CI="${CI:-1}"
 
 cargo test --workspace "$@"

@@ -131,7 +131,8 @@ impl Server {
         .expect("open the read side");
         let projections = read.spawn();
         let state = reception_api::AppState::new(app).with_read_side(read.clone());
-        let router = reception_api::router(state);
+        // the dashboard is served beside the API, as the binary does
+        let router = reception_api::router_with(state, reception_web::router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -1,16 +1,14 @@
-//! Operational routes: health, readiness, metrics, the OpenAPI document, the dashboard
-//! page and the JSON 404 fallback.
+//! Operational routes: health, readiness, metrics, the OpenAPI document and the JSON 404
+//! fallback (the dashboard is the `reception-web` crate).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
 use crate::{ApiError, AppState};
-
-const DASHBOARD: &str = include_str!("dashboard.html");
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -18,7 +16,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/openapi.json", get(openapi))
-        .route("/", get(dashboard))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -62,10 +59,6 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document().clone())
-}
-
-async fn dashboard() -> Html<&'static str> {
-    Html(DASHBOARD)
 }
 
 pub(crate) async fn fallback() -> ApiError {

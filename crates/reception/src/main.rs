@@ -269,7 +269,7 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         ));
     }
     state.readiness = Some(readiness_probe(read.clone(), extra));
-    let router = reception_api::router(state);
+    let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     tracing::info!(data_dir = %data_dir.display(), "serving");
     let running = start_http(args.listen, router).await?;
     stop_on_signal(running, args.shutdown_deadline).await;
@@ -346,7 +346,7 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         }),
     )];
     state.readiness = Some(readiness_probe(read.clone(), extra));
-    let router = reception_api::router(state);
+    let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     let running = start_http(args.listen, router).await?;
     stop_on_signal(running, args.shutdown_deadline).await;
 

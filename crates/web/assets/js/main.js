@@ -1,0 +1,112 @@
+// The shell: language, sign-in, navigation and the hash router that mounts one page
+// module at a time (each page owns only the <main> element it is given).
+import { load, lang, choose, t, LANGS } from './i18n.js';
+import { takeTokenFromLink, token, setToken, clearToken } from './api.js';
+import { h, fill } from './dom.js';
+
+const PAGES = {
+  board: () => import('./pages/board.js'),
+  visit: () => import('./pages/visit.js'),
+  costs: () => import('./pages/costs.js'),
+  customers: () => import('./pages/customers.js'),
+  complaints: () => import('./pages/complaints.js'),
+  audit: () => import('./pages/audit.js'),
+};
+const NAV = ['board', 'costs', 'customers', 'complaints', 'audit'];
+
+const main = document.getElementById('page');
+let unmount = null;
+let signOutReason = null;
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const name = PAGES[parts[0]] ? parts[0] : 'board';
+  return { name, params: parts.slice(1) };
+}
+
+function renderChrome() {
+  document.title = t('app.title');
+  document.querySelector('.brand').textContent = t('app.title');
+  const current = route().name;
+  fill(document.getElementById('nav'), !token() ? [] : NAV.map((p) => h('a', {
+    href: `#/${p}`,
+    'data-test': `nav-${p}`,
+    'aria-current': (current === p || (p === 'board' && current === 'visit')) ? 'page' : null,
+  }, t(`nav.${p}`))));
+  const other = LANGS.find((l) => l !== lang());
+  const sw = document.getElementById('lang');
+  sw.textContent = t(`lang.switch_to.${other}`);
+  sw.setAttribute('aria-label', t('lang.switch'));
+  sw.onclick = async () => { await choose(other); show(); };
+  const out = document.getElementById('signout');
+  out.hidden = !token();
+  out.textContent = t('signin.out');
+  out.onclick = () => { clearToken(); signOutReason = null; show(); };
+}
+
+/** The connection state shown in the header and, when lost, as a banner. */
+export function connection(state, info) {
+  const el = document.getElementById('conn');
+  const banner = document.getElementById('banner');
+  el.dataset.state = state || '';
+  el.textContent = state ? t(`conn.${state}`) : '';
+  if (state === 'lost') {
+    banner.hidden = false;
+    banner.textContent = t('conn.lost_banner', { secs: Math.ceil((info?.retryIn || 0) / 1000) });
+  } else {
+    banner.hidden = true;
+  }
+}
+
+function loginForm() {
+  connection(null);
+  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', required: true, 'data-test': 'token-input' });
+  const form = h('form', { class: 'card login', 'data-test': 'login' },
+    h('h1', {}, t('signin.title')),
+    signOutReason ? h('p', { class: 'error', role: 'alert', 'data-test': 'signin-error' }, t(signOutReason)) : null,
+    h('label', { for: 'token' }, t('signin.token')),
+    input,
+    h('p', { class: 'hint' }, t('signin.hint')),
+    h('button', { type: 'submit' }, t('signin.submit')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    setToken(input.value);
+    signOutReason = null;
+    show();
+  });
+  fill(main, form);
+  input.focus();
+}
+
+async function show() {
+  if (unmount) { try { unmount(); } catch { /* a page's cleanup must not block the next */ } }
+  unmount = null;
+  renderChrome();
+  if (!token()) { loginForm(); return; }
+  const { name, params } = route();
+  connection(null);
+  fill(main, h('p', { class: 'loading', 'aria-busy': 'true' }, t('common.loading')));
+  try {
+    const mod = await PAGES[name]();
+    const ctx = { connection, rerender: show };
+    unmount = (await mod.render(main, params, ctx)) || null;
+  } catch (e) {
+    if (e.status === 401) return;
+    fill(main, h('p', { class: 'error', role: 'alert', 'data-test': 'page-error' },
+      t('common.error', { message: e.message || String(e) })));
+  }
+}
+
+window.addEventListener('unauthenticated', () => {
+  signOutReason = 'signin.rejected';
+  if (unmount) { try { unmount(); } catch { /* ignore */ } unmount = null; }
+  show();
+});
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromLink()) signOutReason = null;
+  show();
+});
+
+await load();
+takeTokenFromLink();
+show();

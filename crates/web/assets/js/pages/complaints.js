@@ -1,0 +1,45 @@
+// Complaints: the open ones with their deadlines and clocks, and the monthly analysis
+// for a chosen month.
+import { api } from '../api.js';
+import { t, word } from '../i18n.js';
+import { h, fill, table, section } from '../dom.js';
+import { dateTime, relative, permille, number } from '../fmt.js';
+
+export async function render(root, params) {
+  const now = new Date();
+  const month = params[0] || `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
+  const [open, report] = await Promise.all([
+    api('/api/v1/complaints?status=open'),
+    api(`/api/v1/complaints/report?month=${month}`),
+  ]);
+  const list = open.complaints || [];
+  const monthInput = h('input', { type: 'month', id: 'month', value: month, 'data-test': 'month',
+    onchange: (e) => { if (e.target.value) location.hash = `#/complaints/${e.target.value}`; } });
+  const rows = list.map((c) => {
+    const next = (c.deadlines || []).find((d) => !d.met_at);
+    return h('tr', { class: c.overdue ? 'over' : '', 'data-test': 'complaint-row' },
+      h('td', {}, c.customer), h('td', {}, word('severity', c.severity)), h('td', {}, word('category', c.category)),
+      h('td', {}, word('status', c.status)),
+      h('td', {}, next ? [word('step', next.item), h('br'), dateTime(next.due_at), ' (', relative(next.due_at), ')'] : '—'),
+      h('td', {}, c.overdue ? h('span', { class: 'flag urgent' }, t('common.overdue')) : '✓'));
+  });
+  const counts = (obj, family) => h('ul', { class: 'plain' }, Object.entries(obj || {}).map(([k, n]) => h('li', {}, word(family, k), ': ', number(n))));
+  fill(root, h('div', { 'data-test': 'complaints' },
+    h('div', { class: 'toolbar' }, h('h1', {}, t('complaints.title'))),
+    h('section', { class: 'card wide' }, h('h2', {}, t('complaints.open'), ` (${list.length})`),
+      rows.length ? table([t('col.customer'), t('complaints.severity'), t('col.category'), t('complaints.status'), t('complaints.next_deadline'), ''], rows)
+        : h('p', { class: 'empty' }, t('complaints.none'))),
+    h('div', { class: 'toolbar' }, h('h2', {}, t('complaints.report')), h('label', { for: 'month' }, t('complaints.month')), monthInput),
+    h('div', { class: 'grid', 'data-test': 'report' },
+      section(t('complaints.summary'), h('dl', { class: 'facts' },
+        h('dt', {}, t('complaints.total')), h('dd', { 'data-test': 'report-total' }, number(report.total)),
+        h('dt', {}, t('complaints.resolved')), h('dd', {}, number(report.resolved)),
+        h('dt', {}, t('complaints.escalated')), h('dd', {}, number(report.escalated)),
+        h('dt', {}, t('complaints.on_time')), h('dd', {}, `${permille(report.deadline_compliance_permille)} (${number(report.deadlines_met_on_time)}/${number(report.deadlines_due)})`),
+        h('dt', {}, t('complaints.return_rate')), h('dd', {}, permille(report.return_visit_rate_permille)),
+        h('dt', {}, t('complaints.mean_resolve')), h('dd', {}, report.mean_time_to_resolve_secs == null ? '—'
+          : t('complaints.hours', { n: number(Math.round(report.mean_time_to_resolve_secs / 360) / 10) })))),
+      section(t('complaints.by_category'), counts(report.by_category, 'category')),
+      section(t('complaints.by_severity'), counts(report.by_severity, 'severity')),
+      section(t('complaints.by_department'), counts(report.by_department, 'dept')))));
+}

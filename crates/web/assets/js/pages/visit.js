@@ -1,0 +1,157 @@
+// One visit: its current state, flags and deadlines, bookings against their caps,
+// expenses with their judgement, the timeline of its events in words, and a replay
+// slider that shows the visit as it stood after any event (history?as_of=).
+import { api } from '../api.js';
+import { t, word } from '../i18n.js';
+import { h, fill, table, section } from '../dom.js';
+import { dateTime, money, relative } from '../fmt.js';
+import { flagChips } from './board.js';
+
+// Fields of an event's data that carry ids or repeat the envelope: not shown in words.
+const HIDDEN = new Set(['visit_id', 'booking_id', 'expense_id', 'souvenir_id', 'matter_id', 'car_id', 'policy_version']);
+
+export async function render(root, params) {
+  const id = params[0];
+  const [current, history] = await Promise.all([
+    api(`/api/v1/visits/${encodeURIComponent(id)}`),
+    api(`/api/v1/visits/${encodeURIComponent(id)}/history`),
+  ]);
+  const events = history.events || [];
+  const head = h('div', {});
+  const replay = h('section', { class: 'card', 'data-test': 'replay' });
+  const details = h('div', { class: 'grid' });
+  const timeline = h('section', { class: 'card wide' });
+  fill(root, h('div', { class: 'visit', 'data-test': 'visit' }, head, replay, details, timeline));
+
+  fill(head, h('div', { class: 'toolbar' },
+    h('h1', { 'data-test': 'visit-customer' }, current.customer?.company || id),
+    h('span', { class: 'muted' }, current.purpose || '')));
+
+  let seqShown = events.length;
+  const slider = h('input', {
+    type: 'range', id: 'replay', min: 0, max: events.length, value: events.length, step: 1,
+    'data-test': 'replay-slider', 'aria-label': t('visit.replay'),
+  });
+  const at = h('output', { for: 'replay', 'data-test': 'replay-at' });
+  const asOf = h('div', { 'data-test': 'replay-state' });
+  fill(replay, h('h2', {}, t('visit.replay')), h('p', { class: 'hint' }, t('visit.replay_hint')),
+    h('div', { class: 'slider' }, slider, at), asOf);
+
+  async function showAt(n) {
+    seqShown = n;
+    const ev = events[n - 1];
+    if (n >= events.length) {
+      at.textContent = t('visit.now');
+      drawState(asOf, current, current.flags, true);
+      return;
+    }
+    if (n === 0) {
+      at.textContent = t('visit.before_all');
+      fill(asOf, h('p', { class: 'empty' }, t('visit.nothing_yet')));
+      return;
+    }
+    at.textContent = t('visit.after_event', { n, type: word('ev', ev.type), at: dateTime(ev.occurred_at), recorded: dateTime(ev.recorded_at) });
+    const past = await api(`/api/v1/visits/${encodeURIComponent(id)}/history?as_of=${encodeURIComponent(ev.recorded_at)}`);
+    // A later move of the slider may have answered first.
+    if (seqShown !== n) return;
+    // A flag depends on the clock at the instant shown: only the server's current
+    // answer has them, so the past shows none rather than recomputed ones.
+    drawState(asOf, past.state, null, false, past.events.length);
+  }
+  slider.addEventListener('input', () => showAt(Number(slider.value)));
+  await showAt(events.length);
+
+  const wide = (el) => { el.classList.add('wide'); return el; };
+  fill(details, wide(bookings(current)), wide(expenses(current)), deadlines(current));
+  fill(timeline, h('h2', {}, t('visit.timeline'), ' ', h('span', { class: 'muted' }, `(${events.length})`)),
+    h('ol', { class: 'events', 'data-test': 'timeline' }, events.map((e, i) => eventItem(e, i, slider, showAt))));
+}
+
+function drawState(el, s, flags, isNow, count) {
+  fill(el, h('dl', { class: 'facts' },
+    h('dt', {}, t('col.stage')), h('dd', { 'data-test': 'state-stage' }, h('span', { class: `stage stage-${s.stage}` }, word('stage', s.stage))),
+    h('dt', {}, t('col.level')), h('dd', { 'data-test': 'state-level' }, word('level', s.level)),
+    h('dt', {}, t('col.host')), h('dd', {}, s.host || t('board.no_host')),
+    h('dt', {}, t('visit.headcount')), h('dd', {}, s.headcount ?? '—'),
+    h('dt', {}, t('visit.arrival')), h('dd', {}, dateTime(s.arrival?.at)),
+    h('dt', {}, t('visit.departure')), h('dd', {}, dateTime(s.departure?.at)),
+    isNow ? [h('dt', {}, t('col.next_step')), h('dd', {}, word('step', s.next_step), s.next_due ? ` · ${dateTime(s.next_due)} (${relative(s.next_due)})` : '')] : null,
+    isNow ? [h('dt', {}, t('col.flags')), h('dd', {}, flags && flags.length ? flagChips(flags) : t('visit.no_flags'))]
+      : [h('dt', {}, t('visit.events_applied')), h('dd', {}, count)]));
+}
+
+function bookings(v) {
+  const b = v.bookings || {};
+  const rows = [];
+  for (const [kind, list] of Object.entries(b)) {
+    for (const x of list || []) {
+      const amount = x.budget_fen ?? x.total_fen ?? (x.rate_fen != null ? x.rate_fen * (x.rooms || 1) * (x.nights || 1) : null);
+      rows.push(h('tr', { class: x.over_cap ? 'over' : '' },
+        h('td', {}, word('booking', kind), x.meal ? ` · ${word('meal', x.meal)}` : ''),
+        h('td', {}, dateTime(x.at)),
+        h('td', {}, x.venue || x.hotel || x.kind || ''),
+        h('td', { class: 'num' }, money(amount)),
+        h('td', { class: 'num' }, x.cap_fen == null ? t('visit.no_cap') : money(x.cap_fen)),
+        h('td', {}, x.over_cap ? h('span', { class: 'flag warn' }, t('visit.over_cap')) : t('visit.within_cap'),
+          x.override ? h('div', { class: 'muted' }, t('visit.override', { reason: x.override.reason })) : null)));
+    }
+  }
+  return section(t('visit.bookings'), rows.length
+    ? table([t('col.kind'), t('col.when'), t('col.place'), t('col.amount'), t('col.cap'), t('col.judgement')], rows, { 'data-test': 'bookings' })
+    : h('p', { class: 'empty' }, t('visit.none')));
+}
+
+function expenses(v) {
+  const rows = (v.expenses || []).map((x) => h('tr', { class: x.over_cap ? 'over' : '' },
+    h('td', {}, word('category', x.category)),
+    h('td', { class: 'num' }, money(x.amount_fen)),
+    h('td', {}, word('paid_by', x.paid_by)),
+    h('td', { class: 'num' }, x.cap_fen == null ? t('visit.no_cap') : money(x.cap_fen)),
+    h('td', {}, x.over_cap ? h('span', { class: 'flag warn' }, t('visit.over_cap')) : t('visit.within_cap')),
+    h('td', {}, decision(x))));
+  return section(t('visit.expenses'), rows.length
+    ? table([t('col.category'), t('col.amount'), t('col.paid_by'), t('col.cap'), t('col.judgement'), t('col.decision')], rows, { 'data-test': 'expenses' })
+    : h('p', { class: 'empty' }, t('visit.none')));
+}
+
+function decision(x) {
+  if (!x.over_cap) return '—';
+  if (!x.decision) return h('span', { class: 'flag warn' }, t('decision.pending'));
+  return x.decision.approved ? t('decision.approved') : h('span', { class: 'flag urgent' }, t('decision.rejected'));
+}
+
+function deadlines(v) {
+  const rows = (v.deadlines || []).map((d) => h('tr', { class: d.overdue ? 'over' : '' },
+    h('td', {}, word('step', d.item)), h('td', {}, d.rule || ''), h('td', {}, dateTime(d.due_at)),
+    h('td', {}, d.met_at ? dateTime(d.met_at) : t('visit.open')),
+    h('td', {}, d.overdue ? h('span', { class: 'flag urgent' }, t('common.overdue')) : (d.met_at ? '✓' : ''))));
+  return section(t('visit.deadlines'), rows.length
+    ? table([t('col.item'), t('col.rule'), t('col.due'), t('col.met'), ''], rows) : h('p', { class: 'empty' }, t('visit.none')));
+}
+
+function describe(data) {
+  const parts = [];
+  for (const [k, v] of Object.entries(data || {})) {
+    if (HIDDEN.has(k) || v === null || v === undefined || typeof v === 'object') continue;
+    let val = v;
+    if (k.endsWith('_fen')) val = money(v);
+    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) val = dateTime(v);
+    else if (typeof v === 'boolean') val = v ? t('common.yes') : t('common.no');
+    else if (['level', 'category', 'paid_by', 'leg', 'meal'].includes(k)) val = word(k, v);
+    parts.push(h('span', { class: 'kv' }, h('span', { class: 'k' }, word('field', k)), ' ', String(val)));
+  }
+  return parts;
+}
+
+function eventItem(e, i, slider, showAt) {
+  return h('li', { 'data-test': 'event', 'data-type': e.type },
+    h('div', { class: 'ev-head' },
+      h('strong', {}, word('ev', e.type)), ' · ',
+      h('time', { datetime: e.occurred_at }, dateTime(e.occurred_at)), ' · ',
+      t('visit.by', { user: e.actor?.user || '?', role: word('role', e.actor?.role) }),
+      ' ', h('button', { type: 'button', class: 'link', onclick: () => { slider.value = i + 1; showAt(i + 1); slider.scrollIntoView({ block: 'center' }); } }, t('visit.replay_here'))),
+    h('div', { class: 'ev-data' }, describe(e.data)),
+    h('details', {}, h('summary', {}, t('visit.raw', { seq: e.seq })),
+      h('p', { class: 'mono' }, t('visit.hash'), ': ', e.hash), h('p', { class: 'mono' }, t('visit.prev_hash'), ': ', e.prev_hash),
+      h('pre', {}, JSON.stringify(e, null, 2))));
+}

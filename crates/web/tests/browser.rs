@@ -1,0 +1,354 @@
+//! The dashboard as a person uses it: real headless chromium against the real API and
+//! dashboard routers over a real store. Each test asserts what is visible (text,
+//! totals equal to the API's) and saves screenshots under `target/screenshots/`.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::cdp::{Browser, Page};
+use support::{chromium_or_skip, screenshot_dir, serial, Backend, Http};
+
+fn shot(page: &mut Page<'_>, name: &str) {
+    page.screenshot(&screenshot_dir().join(format!("{name}.png")));
+}
+
+/// The text of the first element matching a `data-test` name.
+fn test_text(page: &mut Page<'_>, name: &str) -> String {
+    page.eval(&format!(
+        "document.querySelector('[data-test=\"{name}\"]')?.innerText ?? ''"
+    ))
+    .as_str()
+    .unwrap_or("")
+    .to_string()
+}
+
+#[test]
+fn the_board_opens_from_a_token_link_updates_live_and_survives_a_server_restart() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(0);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let reception = backend.token(&http, "li.na", "reception");
+    let viewer = backend.token(&http, "wall.screen", "auditor");
+    let first = backend.file_visit(&http, &reception, "华信经销有限公司", 5);
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={viewer}", http.base()));
+    page.wait_for(
+        "the first visit on the board",
+        "document.body.innerText.includes('华信经销有限公司')",
+        10,
+    );
+    let text = page.text();
+    assert!(text.contains("接待看板"), "Chinese first: {text}");
+    assert!(text.contains("已申请"), "the stage in words: {text}");
+    assert!(!text.contains("requested"), "no identifiers shown: {text}");
+    // The token left the address bar and lives in this tab's session storage.
+    assert_eq!(page.eval("location.hash.includes('token')"), json!(false));
+    assert_eq!(
+        page.eval("sessionStorage.getItem('reception.token')"),
+        json!(viewer)
+    );
+    page.wait_for(
+        "the live state",
+        "document.querySelector('#conn').dataset.state === 'live'",
+        5,
+    );
+
+    // A request filed elsewhere appears without reload within 2 s.
+    page.eval("window.__same_document = true");
+    backend.file_visit(&http, &reception, "Pampa Agro S.A.", 6);
+    let took = page.wait_for(
+        "the pushed visit",
+        "document.body.innerText.includes('Pampa Agro S.A.')",
+        2,
+    );
+    assert_eq!(
+        page.eval("window.__same_document === true"),
+        json!(true),
+        "no reload"
+    );
+    eprintln!("the pushed visit showed after {took:?}");
+    shot(&mut page, "board-zh");
+
+    // The server dies: a visible warning; it comes back: the page reconnects.
+    let addr = http.stop();
+    page.wait_for(
+        "the lost-connection warning",
+        "!document.querySelector('[data-test=banner]').hidden",
+        10,
+    );
+    assert!(test_text(&mut page, "banner").contains("连接已中断"));
+    shot(&mut page, "board-zh-connection-lost");
+    let http = Http::start(&backend, addr);
+    page.wait_for(
+        "the reconnection",
+        "document.querySelector('[data-test=banner]').hidden && document.querySelector('#conn').dataset.state === 'live'",
+        20,
+    );
+    backend.file_visit(&http, &reception, "After Restart GmbH", 7);
+    page.wait_for(
+        "a visit pushed after the reconnection",
+        "document.body.innerText.includes('After Restart GmbH')",
+        2,
+    );
+    assert_eq!(page.eval("window.__same_document === true"), json!(true));
+
+    // A change to a visit on the board shows in place; the stage filter keeps only it.
+    backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{first}/assign-level"),
+        json!({ "level": "senior" }),
+    );
+    page.wait_for(
+        "the assigned level",
+        &format!(
+            "document.querySelector('[data-visit=\"{first}\"]')?.innerText.includes('已定级')"
+        ),
+        2,
+    );
+    page.click("[data-test=stage-level_assigned]");
+    page.wait_for(
+        "only the visit with a level",
+        "document.querySelectorAll('[data-test=board-row]').length === 1",
+        2,
+    );
+    assert!(test_text(&mut page, "board").contains("华信经销有限公司"));
+    page.click("[data-test=stage-all]");
+    page.wait_for(
+        "every visit again",
+        "document.querySelectorAll('[data-test=board-row]').length === 3",
+        2,
+    );
+
+    // The switch turns the page to English, and the choice is remembered.
+    page.click("[data-test=lang-switch]");
+    page.wait_for(
+        "English labels",
+        "document.body.innerText.includes('Reception board')",
+        5,
+    );
+    assert!(page.text().contains("Requested"));
+    shot(&mut page, "board-en");
+    page.goto(&format!("{}/", http.base()));
+    page.wait_for(
+        "English after reload",
+        "document.body.innerText.includes('Reception board')",
+        5,
+    );
+}
+
+#[test]
+fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(0);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let reception = backend.token(&http, "li.na", "reception");
+    let auditor = backend.token(&http, "audit.or", "auditor");
+    let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 10);
+    // Two events must not share a recording instant for the replay to tell them apart.
+    std::thread::sleep(Duration::from_millis(20));
+    backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{id}/assign-level"),
+        json!({ "level": "senior" }),
+    );
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("en-US,en;q=0.9");
+    page.goto(&format!("{}/#token={auditor}", http.base()));
+    page.wait_for(
+        "the board",
+        "document.body.innerText.includes('Huaxin Dealers Ltd')",
+        10,
+    );
+    page.goto(&format!("{}/#/visit/{id}", http.base()));
+    page.wait_for(
+        "the current stage",
+        "document.querySelector('[data-test=state-stage]')?.innerText === 'Preparing'",
+        10,
+    );
+    assert!(
+        page.text().contains("Reception requested"),
+        "events in words"
+    );
+    assert_eq!(test_text(&mut page, "state-level"), "Senior");
+
+    // Keyboard: Home goes before everything, one step right is after the request.
+    page.eval("document.querySelector('[data-test=replay-slider]').focus()");
+    page.key("Home");
+    page.key("ArrowRight");
+    page.wait_for(
+        "the stage before the level",
+        "document.querySelector('[data-test=state-stage]')?.innerText === 'Requested'",
+        5,
+    );
+    assert!(test_text(&mut page, "replay-at").contains("Reception requested"));
+    assert_eq!(test_text(&mut page, "state-level"), "—");
+    shot(&mut page, "visit-en-replay");
+    page.key("End");
+    page.wait_for(
+        "the current stage again",
+        "document.querySelector('[data-test=state-stage]')?.innerText === 'Preparing'",
+        5,
+    );
+    page.click("[data-test=lang-switch]");
+    page.wait_for(
+        "Chinese",
+        "document.querySelector('[data-test=state-stage]')?.innerText === '筹备中'",
+        5,
+    );
+    shot(&mut page, "visit-zh");
+}
+
+#[test]
+fn every_page_shows_the_api_figures_in_both_languages() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(120);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let analyst = backend.token(&http, "ana.lyst", "analyst");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let costs = backend.get(
+        &http,
+        &analyst,
+        &format!("/api/v1/costs?year={year}&by=month"),
+    );
+    let total = costs["total_fen"].as_i64().expect("total");
+    assert!(total > 0, "the demo year has spending: {costs}");
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    // A refused token brings the sign-in form with a message.
+    page.goto(&format!("{}/#token=not-a-token", http.base()));
+    page.wait_for(
+        "the sign-in form",
+        "document.querySelector('[data-test=signin-error]')",
+        10,
+    );
+    assert!(test_text(&mut page, "signin-error").contains("令牌无效"));
+    shot(&mut page, "signin-zh-refused");
+    // Typing a good token signs in.
+    page.click("[data-test=token-input]");
+    page.type_text(&analyst);
+    page.key("Enter");
+    page.wait_for(
+        "the board",
+        "document.querySelector('[data-test=board-row]')",
+        10,
+    );
+    shot(&mut page, "board-zh-demo");
+
+    for lang in ["zh", "en"] {
+        // Costs: the page's total and the chart's bars are the API's figures.
+        page.goto(&format!("{}/#/costs/{year}", http.base()));
+        page.wait_for(
+            "the costs page",
+            "document.querySelector('[data-test=chart-month]')",
+            10,
+        );
+        let bars: i64 = page
+            .eval("[...document.querySelectorAll('[data-test=chart-month] [data-total]')].reduce((s, e) => s + Number(e.dataset.total), 0)")
+            .as_i64()
+            .expect("bar totals");
+        assert_eq!(bars, total, "the month chart adds up to the API's total");
+        let shown = test_text(&mut page, "total");
+        let yuan = format!("{:.2}", total as f64 / 100.0);
+        let grouped = group_thousands(&yuan);
+        assert!(
+            shown.contains('¥') && shown.contains(&grouped),
+            "{shown} shows ¥{grouped}"
+        );
+        if lang == "zh" {
+            assert!(shown.contains("合计"), "{shown}");
+        } else {
+            assert!(shown.contains("Total"), "{shown}");
+        }
+        shot(&mut page, &format!("costs-{lang}"));
+
+        page.goto(&format!("{}/#/customers", http.base()));
+        page.wait_for(
+            "customers",
+            "document.querySelector('[data-test=customer-row] a')",
+            10,
+        );
+        shot(&mut page, &format!("customers-{lang}"));
+        page.click("[data-test=customer-row] a");
+        page.wait_for(
+            "a profile",
+            "document.querySelector('[data-test=customer-visit]')",
+            10,
+        );
+        shot(&mut page, &format!("customer-{lang}"));
+
+        page.goto(&format!("{}/#/complaints", http.base()));
+        page.wait_for(
+            "complaints",
+            "document.querySelector('[data-test=report-total]')",
+            10,
+        );
+        shot(&mut page, &format!("complaints-{lang}"));
+
+        page.goto(&format!("{}/#/audit", http.base()));
+        page.wait_for(
+            "the feed",
+            "document.querySelectorAll('[data-test=feed-row]').length === 50",
+            10,
+        );
+        page.click("[data-test=verify]");
+        page.wait_for(
+            "the verification",
+            "document.querySelector('[data-test=verify-result]').className === 'ok'",
+            30,
+        );
+        let verified = test_text(&mut page, "verify-result");
+        assert!(
+            verified.contains(if lang == "zh" {
+                "哈希链完整"
+            } else {
+                "Chain intact"
+            }),
+            "{verified}"
+        );
+        shot(&mut page, &format!("audit-{lang}"));
+
+        page.goto(&format!("{}/#/board", http.base()));
+        page.wait_for(
+            "the board",
+            "document.querySelector('[data-test=board-row] a')",
+            10,
+        );
+        page.click("[data-test=board-row] a");
+        page.wait_for("a visit", "document.querySelector('[data-test=event]')", 10);
+        shot(&mut page, &format!("visit-{lang}-demo"));
+        if lang == "zh" {
+            page.click("[data-test=lang-switch]");
+            page.wait_for("English", "document.body.innerText.includes('Timeline')", 5);
+        }
+    }
+}
+
+/// 1234567.89 -> 1,234,567.89 (how both languages write yuan).
+fn group_thousands(s: &str) -> String {
+    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}.{frac}")
+}
