@@ -1,70 +1,26 @@
-//! Admin routes beyond API.md: listing and revoking tokens, and rebuilding projections
-//! online (`POST /api/v1/admin/rebuild` runs on a blocking thread; `GET` reports
-//! progress).
+//! `/api/v1/admin/rebuild` (admin, beyond API.md): rebuilding projections online
+//! (`POST` runs on a blocking thread; `GET` reports progress).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use reception_app::TokenInfo;
+use chrono::Utc;
 use reception_domain::Role;
 use reception_projections::PROJECTIONS;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 
-use crate::extract::{typed, Caller, JsonBody};
-use crate::{ApiError, AppState};
+pub use crate::common::state::{RebuildStatus, RebuildTracker};
+use crate::common::{read_side, typed, ApiError, AppState, Caller, JsonBody};
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route(
-            "/api/v1/admin/rebuild",
-            get(rebuild_status).post(start_rebuild),
-        )
-}
-
-fn not_on_replica(state: &AppState) -> Result<(), ApiError> {
-    match &state.read_replica_of {
-        Some(writer) => Err(ApiError::ReadReplica(format!(
-            "this is a read replica; send commands to the write node {writer}"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// `GET /api/v1/tokens` (admin): the active tokens without secrets or hashes.
-pub(crate) async fn list_tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(&[Role::Admin], "list tokens (admin only)")?;
-    let tokens: Vec<TokenInfo> = state.app.tokens().list();
-    Ok(Json(json!({ "tokens": tokens })))
-}
-
-/// `DELETE /api/v1/tokens/{id}` (admin): appends `TokenRevoked`; the token answers 401
-/// from then on, also after a restart and on replicas.
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    not_on_replica(&state)?;
-    caller.require(&[Role::Admin], "revoke tokens (admin only)")?;
-    let id = crate::commands::parse_id("token", &id)?;
-    let info = state
-        .app
-        .tokens()
-        .revoke_id(state.app.store(), id, &caller.0)
-        .await?;
-    Ok(Json(
-        json!({ "id": info.id, "user": info.user, "role": info.role, "revoked": true }),
-    ))
+    Router::new().route(
+        "/api/v1/admin/rebuild",
+        get(rebuild_status).post(start_rebuild),
+    )
 }
 
 /// `POST /api/v1/admin/rebuild` body (may be empty: every projection).
@@ -75,39 +31,6 @@ pub struct RebuildRequest {
     #[serde(default)]
     pub projection: Option<String>,
 }
-
-/// What `GET /api/v1/admin/rebuild` reports.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct RebuildStatus {
-    /// `idle` (none since start), `running`, `done` or `failed`.
-    pub status: &'static str,
-    /// The projection rebuilt (`null`: all).
-    pub projection: Option<String>,
-    /// Seqs applied so far, of `total` (the log head when the rebuild started).
-    pub done: u64,
-    pub total: u64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Why it failed.
-    pub error: Option<String>,
-}
-
-impl Default for RebuildStatus {
-    fn default() -> Self {
-        RebuildStatus {
-            status: "idle",
-            projection: None,
-            done: 0,
-            total: 0,
-            started_at: None,
-            finished_at: None,
-            error: None,
-        }
-    }
-}
-
-/// The rebuild status shared by the handlers and the rebuild thread.
-pub type RebuildTracker = Arc<Mutex<RebuildStatus>>;
 
 fn status_of(t: &RebuildTracker) -> RebuildStatus {
     t.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -141,7 +64,7 @@ async fn start_rebuild(
             ));
         }
     }
-    let read = crate::read::read_side(&state)?.clone();
+    let read = read_side(&state)?.clone();
     {
         let mut s = state.rebuild.lock().unwrap_or_else(|p| p.into_inner());
         if s.status == "running" {

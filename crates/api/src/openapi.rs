@@ -12,7 +12,7 @@ use reception_domain::visit::Visit;
 use reception_domain::{Aggregate, DomainCommand, NamedSchema};
 use serde_json::{json, Map, Value};
 
-use crate::commands::{TokenRequest, TokenResponse};
+use crate::tokens::{TokenRequest, TokenResponse};
 use crate::ErrorBody;
 
 /// The document (built once).
@@ -336,7 +336,7 @@ fn build() -> Value {
     );
     let rebuild_status = c.named(
         "RebuildStatus",
-        &schemars::schema_for!(crate::admin::RebuildStatus),
+        &schemars::schema_for!(crate::common::state::RebuildStatus),
     );
     let mut rebuild = error_responses(&[400, 401, 403, 409, 503]);
     rebuild.insert("202".into(), json!({ "description": "started on a blocking thread; poll GET for progress", "content": json_content(rebuild_status.clone()) }));

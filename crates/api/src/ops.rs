@@ -1,16 +1,24 @@
-//! Operational routes: health, readiness, metrics, the OpenAPI document, the dashboard
-//! page and the JSON 404 fallback.
+//! Operational routes: health, readiness (and the probe of a node with a read side),
+//! metrics, the OpenAPI document, the dashboard page and the JSON 404 fallback.
+
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use reception_projections::ReadSide;
+use serde_json::{json, Value};
 
-use crate::{ApiError, AppState};
+use crate::common::state::{Readiness, ReadinessProbe};
+use crate::common::{ApiError, AppState};
 
 const DASHBOARD: &str = include_str!("dashboard.html");
+
+/// The read side is "caught up" (ready) while it is at most this many events behind
+/// the log head.
+pub const READY_MAX_LAG: u64 = 1000;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -70,4 +78,36 @@ async fn dashboard() -> Html<&'static str> {
 
 pub(crate) async fn fallback() -> ApiError {
     ApiError::not_found("no such route")
+}
+
+/// Extra readiness of a node beyond its projections (relay or replica status): whether
+/// it is ready, the lag it adds, and what to show under its name in `/readyz` details.
+pub type ExtraReadiness = Arc<dyn Fn() -> (bool, Value) + Send + Sync>;
+
+/// The `/readyz` probe of a node with a read side: ready while the projections are at
+/// most [`READY_MAX_LAG`] events behind the log head and every `extra` part is ready.
+/// `details` holds `projections` (`applied_seq`, `lag`) and each extra part by name.
+pub fn readiness_probe(
+    read: ReadSide,
+    extra: Vec<(&'static str, ExtraReadiness)>,
+) -> ReadinessProbe {
+    Arc::new(move || {
+        let lag = read.lag();
+        let mut ready = lag <= READY_MAX_LAG;
+        let mut details = serde_json::Map::new();
+        details.insert(
+            "projections".into(),
+            json!({ "applied_seq": read.applied_seq(), "lag": lag, "caught_up": lag <= READY_MAX_LAG }),
+        );
+        for (name, part) in &extra {
+            let (ok, v) = part();
+            ready &= ok;
+            details.insert((*name).into(), v);
+        }
+        Readiness {
+            ready,
+            lag,
+            details: Value::Object(details),
+        }
+    })
 }

@@ -9,7 +9,8 @@ use reception_domain::{Actor, Role};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::{ApiError, AppState, BODY_LIMIT};
+use super::error::ApiError;
+use super::state::{AppState, BODY_LIMIT};
 
 /// Deepest JSON nesting accepted in a body.
 pub const MAX_JSON_DEPTH: usize = 32;
