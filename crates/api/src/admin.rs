@@ -6,29 +6,30 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use reception_domain::Role;
 use reception_projections::PROJECTIONS;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::common::doc::{AdminErrors, QueryErrors};
 
 pub use crate::common::state::{RebuildStatus, RebuildTracker};
 use crate::common::{read_side, typed, ApiError, AppState, Caller, JsonBody};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/admin/rebuild",
-        get(rebuild_status).post(start_rebuild),
-    )
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(rebuild_status, start_rebuild))
 }
 
 /// `POST /api/v1/admin/rebuild` body (may be empty: every projection).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RebuildRequest {
     /// `board`, `costs`, `archive` or `complaints`; every projection when absent.
     #[serde(default)]
+    #[schema(pattern = "^(board|costs|archive|complaints)$")]
     pub projection: Option<String>,
 }
 
@@ -37,6 +38,10 @@ fn status_of(t: &RebuildTracker) -> RebuildStatus {
 }
 
 /// `GET /api/v1/admin/rebuild` (admin).
+#[utoipa::path(get, path = "/api/v1/admin/rebuild", tag = "admin",
+    summary = "extension: status and progress of the last online rebuild (admin)",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the last rebuild", body = RebuildStatus), QueryErrors))]
 async fn rebuild_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +51,11 @@ async fn rebuild_status(
 }
 
 /// `POST /api/v1/admin/rebuild` (admin): 202 and the status; 409 while one runs.
+#[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
+    summary = "extension: rebuild one projection (board, costs, archive, complaints) or all, online (admin); 409 while one runs",
+    security(("bearer" = [])),
+    request_body(content = RebuildRequest, description = "may be empty: every projection"),
+    responses((status = 202, description = "started on a blocking thread; poll GET for progress", body = RebuildStatus), AdminErrors))]
 async fn start_rebuild(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,13 +4,16 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use reception_projections::{ReadSide, BOARD_STAGES};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::common::doc::{integer, min_seq_param, one_of, query_param, QueryErrors};
 
 use crate::common::{
     read_side, redact_phones, to_json, wait_for_read_side, ApiError, AppState, Caller, Query,
@@ -19,10 +22,47 @@ use crate::common::{
 /// Board snapshots buffered per SSE client; a client further behind is dropped.
 pub const BOARD_STREAM_BUFFER: usize = 64;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/board", get(board))
-        .route("/api/v1/board/stream", get(board_stream))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(board))
+        .routes(routes!(board_stream))
+}
+
+/// The live visit board (`reception_projections::Board`).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Board)]
+#[allow(dead_code)]
+struct BoardAnswer {
+    /// Visits not yet closed, with stage, flags, deadlines and next step.
+    #[schema(value_type = Vec<Object>)]
+    visits: Vec<Value>,
+    /// Today's timeline (business time zone).
+    #[schema(value_type = Vec<Object>)]
+    today: Vec<Value>,
+    /// Open complaints with their clocks.
+    #[schema(value_type = Vec<Object>)]
+    complaints: Vec<Value>,
+    /// Who is on site now.
+    #[schema(value_type = Vec<Object>)]
+    on_site: Vec<Value>,
+    /// With `limit`, `offset`, `stage` or `host`: visits matching `stage` and `host`
+    /// before paging.
+    #[schema(nullable = false)]
+    visits_total: Option<u64>,
+}
+
+/// One Server-Sent Event of `GET /api/v1/board/stream`: `event: board` and the whole
+/// board (as `GET /api/v1/board` answers it) as JSON in `data`; `:` comments keep the
+/// connection alive.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct BoardEvent {
+    /// Always `board`.
+    #[schema(pattern = "^board$")]
+    event: String,
+    /// The board as JSON text (schema `Board`).
+    #[schema(content_media_type = "application/json")]
+    data: String,
 }
 
 fn now(state: &AppState) -> DateTime<Utc> {
@@ -42,12 +82,42 @@ pub const BOARD_MAX_LIMIT: usize = 1000;
 
 /// `?min_seq=S&limit=N&offset=K&stage=S&host=H` of `GET /api/v1/board`.
 #[derive(Debug, Default, Deserialize)]
-struct BoardQuery {
+pub(crate) struct BoardQuery {
     min_seq: Option<u64>,
     limit: Option<usize>,
     offset: Option<usize>,
     stage: Option<String>,
     host: Option<String>,
+}
+
+impl utoipa::IntoParams for BoardQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![
+            min_seq_param(),
+            query_param(
+                "limit",
+                "extension: at most this many visits; the answer then carries `visits_total`",
+                integer(Some(1), Some(BOARD_MAX_LIMIT)),
+            ),
+            query_param(
+                "offset",
+                "extension: skip this many (matching) visits; the answer then carries `visits_total`",
+                integer(Some(0), None),
+            ),
+            query_param(
+                "stage",
+                "extension: only visits in this stage",
+                one_of(&BOARD_STAGES),
+            ),
+            query_param(
+                "host",
+                "extension: only visits with this host",
+                utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String),
+            ),
+        ]
+    }
 }
 
 impl BoardQuery {
@@ -112,6 +182,11 @@ impl BoardQuery {
 
 /// `GET /api/v1/board`: the whole board from [`BoardCache`]; with `limit`, `offset`,
 /// `stage` or `host` only the matching page of visits (and `visits_total`).
+#[utoipa::path(get, path = "/api/v1/board", tag = "board",
+    summary = "the live visit board",
+    security(("bearer" = [])),
+    params(BoardQuery),
+    responses((status = 200, description = "the board", body = BoardAnswer), QueryErrors))]
 async fn board(
     State(state): State<AppState>,
     _caller: Caller,
@@ -134,6 +209,10 @@ async fn board(
 /// `GET /api/v1/board/stream`: a `board` event with the current board first (when the
 /// read side runs here), then one per board change; keep-alives every 15 s; a client
 /// that falls [`BOARD_STREAM_BUFFER`] boards behind is dropped.
+#[utoipa::path(get, path = "/api/v1/board/stream", tag = "board",
+    summary = "Server-Sent Events: one `board` event per board change",
+    security(("bearer" = [])),
+    responses((status = 200, description = "a stream of `board` events, the current board first", content_type = "text/event-stream", body = Vec<BoardEvent>), QueryErrors))]
 async fn board_stream(
     State(state): State<AppState>,
     _caller: Caller,

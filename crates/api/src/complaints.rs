@@ -3,29 +3,71 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{Datelike, Utc};
 use reception_app::{App, Target};
 use reception_domain::complaint::Complaint;
+use reception_domain::Aggregate;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::common::command::{run, CommandCall};
+use crate::common::doc::{
+    command_component, command_names, schemars_schema, CommandErrors, CommandRoute, HistoryDoc,
+    Outcome, QueryErrors,
+};
 use crate::common::history::{history_of, HistoryQuery};
 use crate::common::{
     answer, parse_id, read_side, to_json, wait_for_read_side, ApiError, AppState, Caller,
     CommandHeaders, JsonBody, Query,
 };
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/complaints", post(raise_complaint).get(complaints))
-        .route("/api/v1/complaints/{id}/{command}", post(complaint_command))
-        .route("/api/v1/complaints/{id}", get(complaint_state))
-        .route("/api/v1/complaints/report", get(complaint_report))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(raise_complaint, complaints))
+        .routes(routes!(complaint_command))
+        .routes(routes!(complaint_state))
+        .routes(routes!(complaint_report))
 }
 
+/// `POST /api/v1/complaints/{id}/{command}`: one path per complaint command in the
+/// document.
+pub(crate) const COMMAND_ROUTE: CommandRoute = CommandRoute {
+    template: "/api/v1/complaints/{id}/{command}",
+    kind: Complaint::KIND,
+    names: command_names::<Complaint>,
+    reserved: "raise",
+};
+
+schemars_schema!(
+    /// The body of `raise` (the domain's schema).
+    RaiseBody = command_component(Complaint::KIND, "raise")
+);
+
+/// The complaints of one status with their clocks.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ComplaintList {
+    /// The status asked for.
+    status: String,
+    #[schema(value_type = Vec<Object>)]
+    complaints: Vec<serde_json::Value>,
+}
+
+/// The monthly complaint analysis (C7).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+struct ComplaintReport(serde_json::Value);
+
+/// Raise a complaint (`raise`).
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints",
+    description = "Roles: as API.md lists; enforced by the domain (403 otherwise).",
+    security(("bearer" = [])),
+    params(CommandHeaders),
+    request_body = RaiseBody,
+    responses((status = 201, description = "created: the command's events", body = Outcome), CommandErrors))]
 async fn raise_complaint(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,6 +84,15 @@ async fn raise_complaint(
     run::<Complaint>(&state, &caller, call).await
 }
 
+/// One command on a complaint; the document lists each command as its own path.
+#[utoipa::path(post, path = "/api/v1/complaints/{id}/{command}", tag = "complaints",
+    description = "Roles: as API.md lists; enforced by the domain (403 otherwise).",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "the complaint's id"),
+           ("command" = String, Path, description = "the command's name"), CommandHeaders),
+    responses((status = 200, description = "the command's events", body = Outcome),
+              (status = 201, description = "the command created its stream", body = Outcome),
+              CommandErrors))]
 async fn complaint_command(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +118,11 @@ async fn complaint_command(
 }
 
 /// `GET /api/v1/complaints/{id}`: one complaint's history and state (extension).
+#[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
+    summary = "a complaint's events and state",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "the complaint's id"), HistoryQuery),
+    responses((status = 200, description = "the complaint's events and state", body = HistoryDoc), QueryErrors))]
 async fn complaint_state(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,13 +134,23 @@ async fn complaint_state(
 }
 
 /// `?status=open|resolved|closed|all&min_seq=S`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ComplaintsQuery {
+    /// `open`, `resolved`, `closed` or `all` (default).
+    #[param(pattern = "^(open|resolved|closed|all)$")]
     status: Option<String>,
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
     min_seq: Option<u64>,
 }
 
 /// `GET /api/v1/complaints?status=open`: `{"complaints": [...]}` with their clocks.
+#[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints",
+    summary = "complaints by status",
+    security(("bearer" = [])),
+    params(ComplaintsQuery),
+    responses((status = 200, description = "the complaints", body = ComplaintList), QueryErrors))]
 async fn complaints(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,9 +178,14 @@ async fn complaints(
 }
 
 /// `?month=YYYY-MM&min_seq=S`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
+    /// `YYYY-MM` from 1900 on (default: this month in the business time zone).
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
     min_seq: Option<u64>,
 }
 
@@ -140,6 +211,11 @@ fn parse_month(raw: &str) -> Result<(i32, u32), ApiError> {
 
 /// `GET /api/v1/complaints/report?month=YYYY-MM`: the C7 analysis; the current month
 /// (business time zone) when absent.
+#[utoipa::path(get, path = "/api/v1/complaints/report", tag = "complaints",
+    summary = "monthly complaint analysis (C7)",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses((status = 200, description = "the month's analysis", body = ComplaintReport), QueryErrors))]
 async fn complaint_report(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,20 +3,48 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::Datelike;
 use reception_projections::CostDimension;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::common::doc::{integer, min_seq_param, one_of, query_param, QueryErrors};
 
 use crate::common::{
     answer, read_side, to_json, wait_for_read_side, ApiError, AppState, Caller, Query,
 };
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/costs", get(costs))
-        .route("/api/v1/costs/export.csv", get(costs_csv))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(costs))
+        .routes(routes!(costs_csv))
+}
+
+/// Money of one group of expenses.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CostGroup {
+    key: String,
+    total_fen: i64,
+    company_paid_fen: i64,
+    visitor_paid_fen: i64,
+    over_cap_fen: i64,
+    count: i64,
+}
+
+/// A year's cost analysis by one dimension (`reception_projections::CostReport`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CostReport {
+    year: i32,
+    /// The dimension grouped by.
+    by: String,
+    total_fen: i64,
+    groups: Vec<CostGroup>,
+    company_paid_fen: i64,
+    visitor_paid_fen: i64,
+    count: i64,
 }
 
 /// `?year=Y&by=...&min_seq=S`.
@@ -25,6 +53,42 @@ struct CostsQuery {
     year: Option<String>,
     by: Option<String>,
     min_seq: Option<u64>,
+}
+
+fn year_param() -> utoipa::openapi::path::Parameter {
+    query_param(
+        "year",
+        "calendar year in the business time zone (default: this year)",
+        integer(Some(1900), Some(9999)),
+    )
+}
+
+impl utoipa::IntoParams for CostsQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let dims: Vec<&str> = CostDimension::ALL.iter().map(|d| d.as_str()).collect();
+        vec![
+            year_param(),
+            query_param(
+                "by",
+                "the dimension to group by (default level)",
+                one_of(&dims),
+            ),
+            min_seq_param(),
+        ]
+    }
+}
+
+/// `?year=Y&min_seq=S` of the CSV export.
+struct CsvQuery;
+
+impl utoipa::IntoParams for CsvQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![year_param(), min_seq_param()]
+    }
 }
 
 /// A calendar year 1900–9999; the current one (business time zone) when absent.
@@ -42,6 +106,11 @@ fn parse_year(state: &AppState, raw: Option<&str>) -> Result<i32, ApiError> {
 }
 
 /// `GET /api/v1/costs?year=Y&by=level|month|department|customer|category`.
+#[utoipa::path(get, path = "/api/v1/costs", tag = "costs",
+    summary = "cost analysis of a year",
+    security(("bearer" = [])),
+    params(CostsQuery),
+    responses((status = 200, description = "the year's costs by the dimension", body = CostReport), QueryErrors))]
 async fn costs(
     State(state): State<AppState>,
     caller: Caller,
@@ -65,6 +134,11 @@ async fn costs(
 }
 
 /// `GET /api/v1/costs/export.csv?year=Y`: UTF-8 with a byte-order mark, as an attachment.
+#[utoipa::path(get, path = "/api/v1/costs/export.csv", tag = "costs",
+    summary = "the year's cost analysis as CSV (UTF-8 with BOM, attachment)",
+    security(("bearer" = [])),
+    params(CsvQuery),
+    responses((status = 200, description = "the CSV file", content_type = "text/csv", body = String), QueryErrors))]
 async fn costs_csv(
     State(state): State<AppState>,
     _caller: Caller,

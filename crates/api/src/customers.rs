@@ -3,26 +3,61 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::common::doc::QueryErrors;
 
 use crate::common::{
     answer, read_side, to_json, wait_for_read_side, ApiError, AppState, Caller, MinSeq, Query,
 };
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers", get(customers))
-        .route("/api/v1/customers/{id}", get(customer))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(customers))
+        .routes(routes!(customer))
 }
 
-/// `?q=...&min_seq=S`.
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
+/// One customer found by a search (no phone numbers).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CustomerSummary {
+    /// The normalized company name; use it with `GET /api/v1/customers/{id}`.
+    customer_id: String,
+    company: String,
+    country: String,
+    visits: u64,
+    last_arrival: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Visitors whose names matched the query.
+    matched_visitors: Vec<String>,
+}
+
+/// The customers matching `q`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CustomerSearch {
     q: String,
+    customers: Vec<CustomerSummary>,
+}
+
+/// One customer's archive (`reception_projections::CustomerProfile`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+struct CustomerProfile(serde_json::Value);
+
+/// `?q=...&min_seq=S`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// Company or visitor name (at most 200 characters).
+    #[serde(default)]
+    #[param(max_length = 200)]
+    q: String,
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
     min_seq: Option<u64>,
 }
 
@@ -30,6 +65,11 @@ struct SearchQuery {
 const MAX_SEARCH_LEN: usize = 200;
 
 /// `GET /api/v1/customers?q=`: `{"customers": [summary...]}` (summaries carry no phones).
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    summary = "search the customer archive",
+    security(("bearer" = [])),
+    params(SearchQuery),
+    responses((status = 200, description = "the customers found", body = CustomerSearch), QueryErrors))]
 async fn customers(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,6 +91,11 @@ async fn customers(
 }
 
 /// `GET /api/v1/customers/{id}`: the archive of one customer; phones omitted for analysts.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    summary = "one customer's archive (analysts: no phone numbers)",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "customer id: the normalized company name (see GET /api/v1/customers)"), MinSeq),
+    responses((status = 200, description = "the customer's archive", body = CustomerProfile), QueryErrors))]
 async fn customer(
     State(state): State<AppState>,
     caller: Caller,

@@ -31,6 +31,7 @@ pub mod visits;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use reception_projections::ReadSide;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use common::cache::BoardCache;
 pub use common::extract;
@@ -63,6 +64,23 @@ impl AppState {
     }
 }
 
+/// Every route of the API, each declared with its OpenAPI operation: [`router_with`]
+/// serves them and [`openapi::document`] describes them, from this one declaration.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(visits::router())
+        .merge(complaints::router())
+        .merge(frontdesk::router())
+        .merge(policy::router())
+        .merge(tokens::router())
+        .merge(board::router())
+        .merge(costs::router())
+        .merge(customers::router())
+        .merge(audit::router())
+        .merge(admin::router())
+        .merge(ops::router())
+}
+
 /// The whole API: commands, queries from the log, the read-side queries (answered from
 /// [`AppState::read_side`], 503 without one) and the operational routes.
 pub fn router(state: AppState) -> Router {
@@ -75,20 +93,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeout = state.request_timeout;
     // Install the process's metrics recorder before the first request is counted.
     metrics::handle();
-    let api = Router::new()
-        .merge(visits::router())
-        .merge(complaints::router())
-        .merge(frontdesk::router())
-        .merge(policy::router())
-        .merge(tokens::router())
-        .merge(board::router())
-        .merge(costs::router())
-        .merge(customers::router())
-        .merge(audit::router())
-        .merge(admin::router())
-        .merge(extra)
-        .merge(ops::router())
-        .fallback(ops::fallback);
+    let (routes, _) = api().split_for_parts();
+    let api = routes.merge(extra).fallback(ops::fallback);
     api.layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

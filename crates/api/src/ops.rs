@@ -6,11 +6,13 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use reception_projections::ReadSide;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::common::doc::OpsErrors;
 use crate::common::state::{Readiness, ReadinessProbe};
 use crate::common::{ApiError, AppState};
 
@@ -20,19 +22,48 @@ const DASHBOARD: &str = include_str!("dashboard.html");
 /// the log head.
 pub const READY_MAX_LAG: u64 = 1000;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(openapi))
-        .route("/", get(dashboard))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .routes(routes!(dashboard))
 }
 
+/// `{"status": "ok"}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Health {
+    /// Always `ok`.
+    status: String,
+}
+
+/// What `/readyz` answers (200 when ready, else 503).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Ready {
+    ready: bool,
+    store_open: bool,
+    /// The log's head seq.
+    head_seq: u64,
+    /// Events the read side is behind (`null`: no probe).
+    lag: Option<u64>,
+    /// Per part: projections, relay, replica (`null`: no probe).
+    #[schema(value_type = Option<Object>)]
+    details: Option<Value>,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "ops", summary = "process up", security(()),
+    responses((status = 200, description = "the process answers", body = Health), OpsErrors))]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    summary = "store open and projections caught up (503 otherwise)", security(()),
+    responses((status = 200, description = "ready", body = Ready),
+              (status = 503, description = "not ready", body = Ready), OpsErrors))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let store_open = state.app.store().stream_version("policy").is_ok();
     let (seq, _) = state.app.store().head();
@@ -53,6 +84,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "ops", summary = "Prometheus metrics", security(()),
+    responses((status = 200, description = "the text exposition format", content_type = "text/plain", body = String), OpsErrors))]
 async fn metrics(State(state): State<AppState>) -> Response {
     if let Some(p) = &state.readiness {
         metrics::gauge!("reception_projection_lag").set(p().lag as f64);
@@ -68,10 +101,14 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+#[utoipa::path(get, path = "/api/openapi.json", tag = "ops", summary = "this document", security(()),
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object), OpsErrors))]
 async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document().clone())
 }
 
+#[utoipa::path(get, path = "/", tag = "ops", summary = "the dashboard page", security(()),
+    responses((status = 200, description = "the page", content_type = "text/html", body = String), OpsErrors))]
 async fn dashboard() -> Html<&'static str> {
     Html(DASHBOARD)
 }

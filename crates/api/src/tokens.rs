@@ -3,43 +3,73 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
-use axum::{Json, Router};
+use axum::Json;
 use reception_app::TokenInfo;
 use reception_domain::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::common::command::not_on_replica;
+use crate::common::doc::{AdminErrors, QueryErrors, RoleSchema, TokenInfoSchema};
 use crate::common::{parse_id, typed, ApiError, AppState, Caller, CommandHeaders, JsonBody};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens", post(issue_token).get(list_tokens))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_token, list_tokens))
+        .routes(routes!(revoke_token))
+}
+
+/// The active tokens.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct TokenList {
+    tokens: Vec<TokenInfoSchema>,
+}
+
+/// A revoked token.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Revoked {
+    id: Uuid,
+    user: String,
+    #[schema(value_type = RoleSchema)]
+    role: String,
+    /// Always `true`.
+    revoked: bool,
 }
 
 /// `POST /api/v1/tokens` body.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The person's user name (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub user: String,
     /// One of the API roles (`system` is reserved).
+    #[schema(value_type = RoleSchema)]
     pub role: Role,
 }
 
 /// `POST /api/v1/tokens` answer; the token is shown once and never stored.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub token: String,
     /// The token's id: `DELETE /api/v1/tokens/{id}` revokes it.
     pub id: Uuid,
     pub user: String,
+    #[schema(value_type = RoleSchema)]
     pub role: Role,
 }
 
+/// Issue a token for a user and role (admin); only its hash is stored.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    summary = "issue a token for a user and role (admin)",
+    security(("bearer" = [])),
+    request_body = TokenRequest,
+    responses((status = 201, description = "the new token (shown once; only its hash is stored)", body = TokenResponse), AdminErrors))]
 async fn issue_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,6 +103,10 @@ async fn issue_token(
 }
 
 /// `GET /api/v1/tokens` (admin): the active tokens without secrets or hashes.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    summary = "extension: the active tokens (admin; never a token or its hash)",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the active tokens", body = TokenList), QueryErrors))]
 async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
@@ -84,6 +118,11 @@ async fn list_tokens(
 
 /// `DELETE /api/v1/tokens/{id}` (admin): appends `TokenRevoked`; the token answers 401
 /// from then on, also after a restart and on replicas.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    summary = "extension: revoke a token by its id (admin)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "the token's id")),
+    responses((status = 200, description = "revoked: the token answers 401 from now on, also after a restart", body = Revoked), AdminErrors))]
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,

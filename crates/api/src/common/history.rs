@@ -14,9 +14,15 @@ use super::state::AppState;
 use super::wait::wait_for_head;
 
 /// `?as_of=T&min_seq=S`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// RFC 3339 time with offset: the events recorded up to it and the state they
+    /// produce.
+    #[param(format = DateTime)]
     pub as_of: Option<String>,
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
     pub min_seq: Option<u64>,
 }
 

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod command;
+pub mod doc;
 pub mod error;
 pub mod extract;
 pub mod history;

@@ -69,9 +69,10 @@ impl AppState {
 }
 
 /// What `GET /api/v1/admin/rebuild` reports.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RebuildStatus {
     /// `idle` (none since start), `running`, `done` or `failed`.
+    #[schema(value_type = String, pattern = "^(idle|running|done|failed)$")]
     pub status: &'static str,
     /// The projection rebuilt (`null`: all).
     pub projection: Option<String>,
