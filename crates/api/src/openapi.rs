@@ -13,7 +13,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::common::doc::{command_component, schemars_components, CommandRoute};
-use crate::ErrorBody;
+use crate::common::ErrorBody;
 
 /// The routes whose `{command}` segment the document lists once per command.
 pub fn command_templates() -> Vec<&'static str> {
@@ -229,6 +229,17 @@ mod tests {
                     ),
                     "{path}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for item in document()["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().expect("an operationId");
+                assert!(seen.insert(id.to_string()), "operationId {id} twice");
             }
         }
     }
