@@ -11,6 +11,10 @@ use reception_domain::Role;
 use reception_store::Store;
 use serde_json::{json, Value};
 
+/// Every answer this client receives is checked against the OpenAPI document.
+#[path = "../../crates/api/tests/support/openapi_check.rs"]
+pub mod openapi_check;
+
 /// The business clock the server decides with; tests move it.
 #[derive(Clone)]
 pub struct TestClock(Arc<Mutex<DateTime<FixedOffset>>>);
@@ -231,7 +235,7 @@ impl Server {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        answer(req.send().await.expect("request")).await
+        answer("POST", path, req.send().await.expect("request")).await
     }
 
     /// GET with a bearer token (empty: none).
@@ -240,7 +244,7 @@ impl Server {
         if !token.is_empty() {
             req = req.bearer_auth(token);
         }
-        answer(req.send().await.expect("request")).await
+        answer("GET", path, req.send().await.expect("request")).await
     }
 
     /// DELETE with a bearer token.
@@ -249,7 +253,7 @@ impl Server {
             .client
             .delete(format!("{}{path}", self.base))
             .bearer_auth(token);
-        answer(req.send().await.expect("request")).await
+        answer("DELETE", path, req.send().await.expect("request")).await
     }
 
     /// Seq of the last event in the global log.
@@ -258,9 +262,23 @@ impl Server {
     }
 }
 
-async fn answer(res: reqwest::Response) -> Answer {
+/// The answer, after checking it against the OpenAPI document.
+async fn answer(method: &str, path: &str, res: reqwest::Response) -> Answer {
     let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let text = res.text().await.unwrap_or_default();
+    openapi_check::check(
+        reception_api::openapi::document(),
+        method,
+        path,
+        status,
+        content_type.as_deref(),
+        &text,
+    );
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Answer { status, body }
 }

@@ -1,119 +1,47 @@
-//! Admin routes beyond API.md: listing and revoking tokens, and rebuilding projections
-//! online (`POST /api/v1/admin/rebuild` runs on a blocking thread; `GET` reports
-//! progress).
+//! `/api/v1/admin/rebuild` (admin, beyond API.md): rebuilding projections online
+//! (`POST` runs on a blocking thread; `GET` reports progress).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use reception_app::TokenInfo;
+use axum::Json;
+use chrono::Utc;
 use reception_domain::Role;
 use reception_projections::PROJECTIONS;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::extract::{typed, Caller, JsonBody};
-use crate::{ApiError, AppState};
+use crate::common::doc::{AdminErrors, QueryErrors};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route(
-            "/api/v1/admin/rebuild",
-            get(rebuild_status).post(start_rebuild),
-        )
-}
+pub use crate::common::state::{RebuildStatus, RebuildTracker};
+use crate::common::{read_side, typed, ApiError, AppState, Caller, JsonBody};
 
-fn not_on_replica(state: &AppState) -> Result<(), ApiError> {
-    match &state.read_replica_of {
-        Some(writer) => Err(ApiError::ReadReplica(format!(
-            "this is a read replica; send commands to the write node {writer}"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// `GET /api/v1/tokens` (admin): the active tokens without secrets or hashes.
-pub(crate) async fn list_tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(&[Role::Admin], "list tokens (admin only)")?;
-    let tokens: Vec<TokenInfo> = state.app.tokens().list();
-    Ok(Json(json!({ "tokens": tokens })))
-}
-
-/// `DELETE /api/v1/tokens/{id}` (admin): appends `TokenRevoked`; the token answers 401
-/// from then on, also after a restart and on replicas.
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    not_on_replica(&state)?;
-    caller.require(&[Role::Admin], "revoke tokens (admin only)")?;
-    let id = crate::commands::parse_id("token", &id)?;
-    let info = state
-        .app
-        .tokens()
-        .revoke_id(state.app.store(), id, &caller.0)
-        .await?;
-    Ok(Json(
-        json!({ "id": info.id, "user": info.user, "role": info.role, "revoked": true }),
-    ))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(rebuild_status, start_rebuild))
 }
 
 /// `POST /api/v1/admin/rebuild` body (may be empty: every projection).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RebuildRequest {
     /// `board`, `costs`, `archive` or `complaints`; every projection when absent.
     #[serde(default)]
+    #[schema(pattern = "^(board|costs|archive|complaints)$")]
     pub projection: Option<String>,
 }
-
-/// What `GET /api/v1/admin/rebuild` reports.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct RebuildStatus {
-    /// `idle` (none since start), `running`, `done` or `failed`.
-    pub status: &'static str,
-    /// The projection rebuilt (`null`: all).
-    pub projection: Option<String>,
-    /// Seqs applied so far, of `total` (the log head when the rebuild started).
-    pub done: u64,
-    pub total: u64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Why it failed.
-    pub error: Option<String>,
-}
-
-impl Default for RebuildStatus {
-    fn default() -> Self {
-        RebuildStatus {
-            status: "idle",
-            projection: None,
-            done: 0,
-            total: 0,
-            started_at: None,
-            finished_at: None,
-            error: None,
-        }
-    }
-}
-
-/// The rebuild status shared by the handlers and the rebuild thread.
-pub type RebuildTracker = Arc<Mutex<RebuildStatus>>;
 
 fn status_of(t: &RebuildTracker) -> RebuildStatus {
     t.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// `GET /api/v1/admin/rebuild` (admin).
+#[utoipa::path(get, path = "/api/v1/admin/rebuild", tag = "admin",
+    summary = "extension: status and progress of the last online rebuild (admin)",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the last rebuild", body = RebuildStatus), QueryErrors))]
 async fn rebuild_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,6 +51,11 @@ async fn rebuild_status(
 }
 
 /// `POST /api/v1/admin/rebuild` (admin): 202 and the status; 409 while one runs.
+#[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
+    summary = "extension: rebuild one projection (board, costs, archive, complaints) or all, online (admin); 409 while one runs",
+    security(("bearer" = [])),
+    request_body(content = RebuildRequest, description = "may be empty: every projection"),
+    responses((status = 202, description = "started on a blocking thread; poll GET for progress", body = RebuildStatus), AdminErrors))]
 async fn start_rebuild(
     State(state): State<AppState>,
     caller: Caller,
@@ -141,7 +74,7 @@ async fn start_rebuild(
             ));
         }
     }
-    let read = crate::read::read_side(&state)?.clone();
+    let read = read_side(&state)?.clone();
     {
         let mut s = state.rebuild.lock().unwrap_or_else(|p| p.into_inner());
         if s.status == "running" {

@@ -13,94 +13,72 @@
 //! ```
 
 pub mod admin;
-mod commands;
-mod error;
-pub mod extract;
+pub mod audit;
+pub mod board;
+mod common;
+pub mod complaints;
+pub mod costs;
+pub mod customers;
+pub mod frontdesk;
 pub mod metrics;
 pub mod openapi;
-mod ops;
-mod queries;
-pub mod read;
+pub mod ops;
+pub mod policy;
 pub mod sse;
-
-use std::sync::Arc;
-use std::time::Duration;
+pub mod tokens;
+pub mod visits;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use reception_app::App;
 use reception_projections::ReadSide;
-use tokio::sync::broadcast;
+use utoipa_axum::router::OpenApiRouter;
 
-pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use common::cache::BoardCache;
+pub use common::extract;
+pub use common::state::{
+    AppState, Readiness, ReadinessProbe, RebuildStatus, RebuildTracker, BODY_LIMIT, MIN_SEQ_WAIT,
+};
+pub use common::{redact_phones, wait_for_head, ApiError, ErrorBody, ErrorDetail};
 
-/// Largest request body accepted (1 MiB); larger is 413 `too_large`.
-pub const BODY_LIMIT: usize = 1 << 20;
-/// How long a query with `min_seq` waits for the read model.
-pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
-
-/// What `/readyz` reports beyond "the store is open".
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Readiness {
-    /// Projections (and, on replicas, replication) caught up enough to serve.
-    pub ready: bool,
-    /// Sequences the read side is behind the log head.
-    pub lag: u64,
-    /// Anything else worth showing (per projection checkpoints, relay lag, ...).
-    pub details: serde_json::Value,
-}
-
-/// The integrator's readiness probe (projections caught up, relay lag, ...).
-pub type ReadinessProbe = Arc<dyn Fn() -> Readiness + Send + Sync>;
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub app: App,
-    /// Optional readiness probe; without one, ready = store open.
-    pub readiness: Option<ReadinessProbe>,
-    /// Board changes for `GET /api/v1/board/stream`; `None` answers 503 until wired.
-    pub board_changes: Option<broadcast::Sender<serde_json::Value>>,
-    /// On a read replica: the write node's URL (or a description); commands answer 503
-    /// `read_replica` naming it.
-    pub read_replica_of: Option<String>,
-    /// Request timeout.
-    pub request_timeout: Duration,
-    /// The projections behind the read-side query routes; `None` answers them 503.
-    pub read_side: Option<ReadSide>,
-    /// The last computed board answer (see [`read::BoardCache`]).
-    pub board_cache: Arc<read::BoardCache>,
-    /// Status of the last online rebuild (`/api/v1/admin/rebuild`).
-    pub rebuild: admin::RebuildTracker,
+/// The read-side wiring under its former path (`reception_api::read::...`), used by the
+/// binary: the board feed, the board cache and the readiness probe.
+pub mod read {
+    pub use crate::board::{spawn_board_feed, BOARD_MAX_LIMIT, BOARD_STREAM_BUFFER};
+    pub use crate::common::cache::BoardCache;
+    pub use crate::common::wait::wait_for_read_side;
+    pub use crate::ops::{readiness_probe, ExtraReadiness, READY_MAX_LAG};
 }
 
 impl AppState {
-    /// State with defaults: no probe, no board stream, a 30 s request timeout.
-    pub fn new(app: App) -> AppState {
-        AppState {
-            app,
-            readiness: None,
-            board_changes: None,
-            read_replica_of: None,
-            request_timeout: Duration::from_secs(30),
-            read_side: None,
-            board_cache: Arc::default(),
-            rebuild: Arc::default(),
-        }
-    }
-
     /// Wires a read side: the query routes answer from it, the board stream gets its
-    /// changes ([`read::spawn_board_feed`], so call this inside a tokio runtime) and,
+    /// changes ([`board::spawn_board_feed`], so call this inside a tokio runtime) and,
     /// unless a probe is already set, `/readyz` reports its lag
-    /// ([`read::readiness_probe`] without extra parts).
+    /// ([`ops::readiness_probe`] without extra parts).
     pub fn with_read_side(mut self, read: ReadSide) -> AppState {
-        self.board_changes = Some(read::spawn_board_feed(read.clone(), self.app.clone()));
+        self.board_changes = Some(board::spawn_board_feed(read.clone(), self.app.clone()));
         if self.readiness.is_none() {
-            self.readiness = Some(read::readiness_probe(read.clone(), Vec::new()));
+            self.readiness = Some(ops::readiness_probe(read.clone(), Vec::new()));
         }
         self.read_side = Some(read);
         self
     }
+}
+
+/// Every route of the API, each declared with its OpenAPI operation: [`router_with`]
+/// serves them and [`openapi::document`] describes them, from this one declaration.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(visits::router())
+        .merge(complaints::router())
+        .merge(frontdesk::router())
+        .merge(policy::router())
+        .merge(tokens::router())
+        .merge(board::router())
+        .merge(costs::router())
+        .merge(customers::router())
+        .merge(audit::router())
+        .merge(admin::router())
+        .merge(ops::router())
 }
 
 /// The whole API: commands, queries from the log, the read-side queries (answered from
@@ -115,15 +93,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeout = state.request_timeout;
     // Install the process's metrics recorder before the first request is counted.
     metrics::handle();
-    let api = Router::new()
-        .merge(commands::router())
-        .merge(queries::router())
-        // ---- READ SIDE: board, costs, customers, complaints queries ----
-        .merge(read::router())
-        .merge(admin::router())
-        .merge(extra)
-        .merge(ops::router())
-        .fallback(ops::fallback);
+    let (routes, _) = api().split_for_parts();
+    let api = routes.merge(extra).fallback(ops::fallback);
     api.layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -157,33 +128,4 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             ),
         )
         .with_state(state)
-}
-
-/// Waits until the store's head reaches `min_seq` (at most [`MIN_SEQ_WAIT`]); 503
-/// `not_caught_up` otherwise.
-pub async fn wait_for_head(app: &App, min_seq: Option<u64>) -> Result<(), ApiError> {
-    let Some(min) = min_seq else { return Ok(()) };
-    let mut rx = app.store().watch_head();
-    let deadline = tokio::time::Instant::now() + MIN_SEQ_WAIT;
-    loop {
-        if *rx.borrow_and_update() >= min {
-            return Ok(());
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => continue,
-            _ => return Err(ApiError::NotCaughtUp(min)),
-        }
-    }
-}
-
-/// Removes every `"phone"` field at any depth (analysts never see phone numbers).
-pub fn redact_phones(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            map.remove("phone");
-            map.values_mut().for_each(redact_phones);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_phones),
-        _ => {}
-    }
 }

@@ -1,5 +1,7 @@
 //! The request timeout answers 408 with the API's error body.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use reception_api::AppState;
@@ -35,6 +37,16 @@ async fn a_request_over_the_timeout_is_408_timeout() {
         .unwrap();
     assert_eq!(res.status(), 408);
     assert!(started.elapsed() < Duration::from_secs(3));
-    let body: serde_json::Value = res.json().await.unwrap();
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
+    let text = res.text().await.unwrap();
+    support::openapi_check::check(
+        reception_api::openapi::document(),
+        "GET",
+        "/api/v1/events?min_seq=1000",
+        408,
+        Some(&content_type),
+        &text,
+    );
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["error"]["code"], "timeout");
 }

@@ -1,6 +1,8 @@
 //! The SSE helper: events flow from a broadcast channel to a real HTTP client, and a
 //! client that lags behind the channel is dropped instead of slowing the sender.
 
+mod support;
+
 use std::time::Duration;
 
 use axum::response::IntoResponse;
@@ -61,6 +63,13 @@ async fn board_changes_reach_an_http_client_as_named_events() {
         .await
         .unwrap();
     assert_eq!(unauth.status(), 401);
+    let doc = reception_api::openapi::document();
+    let ct = unauth.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let text = unauth.text().await.unwrap();
+    support::openapi_check::check(doc, "GET", "/api/v1/board/stream", 401, Some(&ct), &text);
     let res = client
         .get(format!("http://{addr}/api/v1/board/stream"))
         .bearer_auth(&token)
@@ -72,6 +81,9 @@ async fn board_changes_reach_an_http_client_as_named_events() {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    // The stream never ends: its status and media type are checked, its events below.
+    support::openapi_check::check(doc, "GET", "/api/v1/board/stream", 200, Some(&ct), "");
     let mut body = res.bytes_stream();
     // The subscription exists once the response started; send a change.
     tx.send(serde_json::json!({ "visits": [{ "stage": "requested" }] }))

@@ -15,7 +15,6 @@ fn io_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
-
 /// The raw-sled ceiling's database, made durable the way the store makes its commits
 /// durable: sled's flush, then `fdatasync` of its log file. Without the sync the
 /// ceiling would be measured against a weaker guarantee than the store gives.
@@ -27,7 +26,8 @@ struct RawDb {
 impl RawDb {
     fn open(path: &std::path::Path) -> Result<RawDb, StoreError> {
         let db = sled::Config::new().path(path).open().map_err(io_err)?;
-        let log = std::fs::File::open(path.join("db")).map_err(|e| StoreError::Io(e.to_string()))?;
+        let log =
+            std::fs::File::open(path.join("db")).map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(RawDb { db, log })
     }
 

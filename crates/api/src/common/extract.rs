@@ -9,7 +9,8 @@ use reception_domain::{Actor, Role};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::{ApiError, AppState, BODY_LIMIT};
+use super::error::ApiError;
+use super::state::{AppState, BODY_LIMIT};
 
 /// Deepest JSON nesting accepted in a body.
 pub const MAX_JSON_DEPTH: usize = 32;
@@ -128,9 +129,16 @@ pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErro
 }
 
 /// `Idempotency-Key` and `If-Match: "<version>"`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
 pub struct CommandHeaders {
+    /// A repeat with the same body answers the first response and appends nothing;
+    /// another body is 422 `idempotency_key_reused`.
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
+    /// The stream's version, quoted (`"3"`): it must be the stream's current version,
+    /// else 412 `version_conflict`.
+    #[param(rename = "If-Match", value_type = Option<String>, example = "\"3\"")]
     pub if_match: Option<u64>,
 }
 
@@ -175,8 +183,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
 }
 
 /// `?min_seq=S` (read-your-writes).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MinSeq {
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
     pub min_seq: Option<u64>,
 }
 

@@ -1,0 +1,3 @@
+//! Support shared by the api crate's tests.
+
+pub mod openapi_check;
