@@ -63,7 +63,28 @@ fn build(mut api: OpenApi) -> Value {
         schemas.named(&name, root);
     }
     doc["components"]["schemas"] = Value::Object(schemas.0);
+    document_dashboard(&mut doc);
     doc
+}
+
+/// `GET /` (API.md): the dashboard page. The binary merges it in from `reception-web`
+/// (this crate does not serve it), so it is described here rather than declared.
+fn document_dashboard(doc: &mut Value) {
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.insert(
+            "/".into(),
+            json!({ "get": {
+                "tags": ["ops"],
+                "operationId": "dashboard",
+                "summary": "the dashboard page (reception-web, merged in by the binary)",
+                "security": [{}],
+                "responses": { "200": {
+                    "description": "the page",
+                    "content": { "text/html": { "schema": { "type": "string" } } }
+                } }
+            } }),
+        );
+    }
 }
 
 /// Lists `route.template` once per command, each with its body schema.

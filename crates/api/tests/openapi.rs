@@ -62,7 +62,8 @@ async fn the_router_serves_exactly_the_documented_operations() {
     let dir = tempfile::tempdir().unwrap();
     let store = reception_store::Store::open(dir.path()).unwrap();
     let app = reception_app::App::new(store, Default::default());
-    let router = reception_api::router(AppState::new(app));
+    // As the binary composes it: the dashboard at `/` comes from reception-web.
+    let router = reception_api::router_with(AppState::new(app), reception_web::router());
     let doc = reception_api::openapi::document();
     let templates = reception_api::openapi::command_templates();
     let paths = doc["paths"].as_object().unwrap();
@@ -102,7 +103,8 @@ async fn a_path_outside_the_document_is_the_json_404() {
     let dir = tempfile::tempdir().unwrap();
     let store = reception_store::Store::open(dir.path()).unwrap();
     let app = reception_app::App::new(store, Default::default());
-    let router = reception_api::router(AppState::new(app));
+    // As the binary composes it: the dashboard at `/` comes from reception-web.
+    let router = reception_api::router_with(AppState::new(app), reception_web::router());
     for path in ["/api/v1/nothing", "/api/v2/visits", "/api/v1/visits/x/y/z"] {
         let (status, ct, body) = send(&router, "GET", path).await;
         assert!(is_fallback(status, &body), "{path}: {status} {body}");
