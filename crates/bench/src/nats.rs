@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, context::Publish, stream};
+use async_nats::jetstream::{self, message::PublishMessage, stream};
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
 use reception_nats::{
@@ -108,7 +108,7 @@ async fn raw_ceiling(js: &jetstream::Context, n: u64, window: usize) -> Result<f
     let mut in_flight = FuturesOrdered::new();
     let start = Instant::now();
     for i in 0..n {
-        let publish = Publish::build()
+        let publish = PublishMessage::build()
             .payload(payload.clone())
             .message_id(format!("raw-{window}-{i}"));
         let ack = js

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, context::Publish};
+use async_nats::jetstream::{self, message::PublishMessage};
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
 use reception_store::{Envelope, ReadModel, Store};
@@ -353,7 +353,7 @@ async fn session(
                     limit: max_payload,
                 });
             }
-            let publish = Publish::build()
+            let publish = PublishMessage::build()
                 .payload(payload.into())
                 .message_id(env.id.to_string());
             let ack = js

@@ -249,7 +249,7 @@ async fn a_broken_hash_or_a_gap_is_refused_and_reported_not_applied() {
             let payload = serde_json::to_vec(&env).unwrap();
             js.send_publish(
                 "reception.events.visit",
-                jetstream::context::Publish::build()
+                jetstream::message::PublishMessage::build()
                     .payload(payload.into())
                     .message_id(uuid::Uuid::new_v4().to_string()),
             )
@@ -346,7 +346,7 @@ async fn a_bad_envelope_inside_a_delivered_run_stops_it_there_and_the_chain_cont
     for env in run {
         js.send_publish(
             "reception.events.visit",
-            jetstream::context::Publish::build()
+            jetstream::message::PublishMessage::build()
                 .payload(serde_json::to_vec(env).unwrap().into())
                 .message_id(env.id.to_string()),
         )
@@ -405,7 +405,7 @@ async fn held_messages_are_applied_as_a_run_once_the_gap_fills_refusing_a_forged
     for env in order {
         js.send_publish(
             "reception.events.visit",
-            jetstream::context::Publish::build()
+            jetstream::message::PublishMessage::build()
                 .payload(serde_json::to_vec(env).unwrap().into())
                 .message_id(env.id.to_string()),
         )
