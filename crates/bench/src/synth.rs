@@ -168,11 +168,18 @@ impl Stream {
     }
 }
 
-/// The streams of visit number `index` of `total`: the visit itself and possibly a
-/// complaint and a front-desk sign-in. Deterministic in (`seed`, `index`, `total`, `now`).
-/// Visits are spread evenly from 2024-01-01 (+08:00) over three years.
-pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> Vec<AppendRequest> {
-    let mut rng = Rng::new(seed ^ index.wrapping_mul(0x2545_F491_4F6C_DD1D));
+/// `now`, arrival, departure and filing time of visit `index` of `total` (+08:00).
+fn visit_times(
+    rng: &mut Rng,
+    index: u64,
+    total: u64,
+    now: DateTime<Utc>,
+) -> (
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+) {
     let tz = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     let now = now.with_timezone(&tz);
     let start = tz
@@ -188,6 +195,15 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     let departure = arrival + Duration::days(stay_days) + Duration::hours(rng.below(6) as i64);
     let requested =
         arrival - Duration::days(1 + rng.below(20) as i64) - Duration::hours(rng.below(20) as i64);
+    (now, arrival, departure, requested)
+}
+
+/// The streams of visit number `index` of `total`: the visit itself and possibly a
+/// complaint and a front-desk sign-in. Deterministic in (`seed`, `index`, `total`, `now`).
+/// Visits are spread evenly from 2024-01-01 (+08:00) over three years.
+pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> Vec<AppendRequest> {
+    let mut rng = Rng::new(seed ^ index.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let (now, arrival, departure, requested) = visit_times(&mut rng, index, total, now);
     let customers = (total / 3).max(1);
     let k = rng.below(customers);
     let company = company_name(k);

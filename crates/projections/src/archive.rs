@@ -47,9 +47,8 @@ pub struct Entry {
 /// A JSON object of payload fields, kept as its compact encoding (keys sorted) rather
 /// than as a map of values: the archive holds hundreds of thousands of these, and as
 /// `BTreeMap<String, Value>`s they took several times the memory (a map node, a key
-/// string and a value per field). Fresh memory is dear on the benchmark machine (the
-/// kernel zeroes each new page; 1.4–2.5 s per GB there, see BENCHMARKS.md), so the
-/// archive's size was much of its rebuild time. Serialises as the object itself, so
+/// string and a value per field). Fresh memory is dear (the kernel zeroes each new
+/// page), so the archive's size was much of its rebuild time. Serialises as the object itself, so
 /// answers and stored documents look exactly as before; reads parse it on demand (a
 /// query looks at a few entries).
 #[derive(Clone, Default)]

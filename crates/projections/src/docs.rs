@@ -183,8 +183,8 @@ pub(crate) struct Docs<T, M = Ordered<T>> {
 /// per record, so a rebuild that writes a few hundred thousand documents one record
 /// each spends seconds inside sled; but values over
 /// [`reception_store::MAX_INLINE_VALUE_BYTES`] let sled write whole leaves as blob
-/// files it never fsyncs (packs of 256 documents made 3,192 of them, 5.4 GB, in a
-/// 1M-event store), so packs stop below that.
+/// files it never fsyncs (large packs made thousands of them in a big store), so packs
+/// stop below that.
 pub(crate) const PACK_BYTES: usize = reception_store::MAX_INLINE_VALUE_BYTES;
 
 impl<T: Serialize + DeserializeOwned + Default, M: DocMap<T>> Docs<T, M> {

@@ -216,7 +216,8 @@ fn generations(name: &str) -> [String; 2] {
 }
 
 /// Records (packs of documents of up to 7 KiB, see `docs.rs`) per sled batch when a
-/// rebuilt model is written into its shadow keyspace: about 3.5 MB at a time.
+/// rebuilt model is written into its shadow keyspace: a few MB at a time, so the
+/// encoded model is never in memory whole.
 const WRITE_CHUNK: usize = 512;
 
 /// The model being served with the keyspace it persists to.

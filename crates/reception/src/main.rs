@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 /// mimalloc instead of the system allocator: a command or query allocates many small
 /// JSON values and strings across the runtime's threads, where glibc malloc showed as
-/// about a fifth of the server's CPU samples under load (benchmarks/api.md).
+/// a large share of the server's CPU samples under load.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

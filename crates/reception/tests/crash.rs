@@ -3,8 +3,9 @@
 //! answered 2xx is there, the log is gap-free and its chain verifies, and the board
 //! holds exactly the visits of the log, before and after an offline rebuild.
 //!
-//! CI runs 3 rounds; the documented run is 20 or more, on the release build:
-//! `RECEPTION_CRASH_ROUNDS=20 cargo test --release -p reception --test crash -- --nocapture`
+//! CI runs 3 rounds; the documented run is 20 or more, on the release server:
+//! `cargo build --release -p reception && RECEPTION_BIN=target/release/reception \
+//!  RECEPTION_CRASH_ROUNDS=20 cargo test -p reception --test crash -- --nocapture`
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -17,8 +18,9 @@ use serde_json::{json, Value};
 
 const WRITERS: usize = 8;
 
+/// The binary under test: `$RECEPTION_BIN` (e.g. a release build) or this build's.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_reception"))
+    Command::new(std::env::var("RECEPTION_BIN").unwrap_or(env!("CARGO_BIN_EXE_reception").into()))
 }
 
 fn start(data: &Path) -> (Child, String) {

@@ -991,8 +991,9 @@ impl Subscription {
 /// A named key-value keyspace for one read model, with its checkpoint kept in the
 /// same keyspace so that `commit` writes both atomically.
 ///
-/// Commits are atomic but not flushed one by one (sled flushes in the background
-/// every 500 ms): after a crash a read model is at an older checkpoint, never torn.
+/// Commits are atomic but not flushed one by one (sled flushes in the background):
+/// after a crash a read model is at an older checkpoint, never torn, and catches up
+/// from the log.
 #[derive(Clone)]
 pub struct ReadModel {
     tree: sled::Tree,
