@@ -152,3 +152,47 @@ fn every_route_is_declared_with_its_operation() {
     }
     let _: &Value = reception_api::openapi::document();
 }
+
+#[test]
+fn every_string_and_list_of_every_command_body_has_a_documented_maximum() {
+    fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let is = |t: &str| match m.get("type") {
+                    Some(serde_json::Value::String(s)) => s == t,
+                    Some(serde_json::Value::Array(a)) => a.iter().any(|x| x == t),
+                    _ => false,
+                };
+                if is("string") && !m.contains_key("maxLength") && !m.contains_key("enum") {
+                    missing.push(format!("{path}: string without maxLength"));
+                }
+                if is("array") && !m.contains_key("maxItems") {
+                    missing.push(format!("{path}: array without maxItems"));
+                }
+                for (k, x) in m {
+                    walk(x, &format!("{path}/{k}"), missing);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{path}/{i}"), missing);
+                }
+            }
+            _ => {}
+        }
+    }
+    let doc = reception_api::openapi::document();
+    let mut missing = Vec::new();
+    let mut commands = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if name.starts_with("visit.") || name.starts_with("complaint.") {
+            commands += 1;
+            walk(schema, name, &mut missing);
+        }
+    }
+    assert!(
+        commands > 20,
+        "the command bodies are components: {commands}"
+    );
+    assert!(missing.is_empty(), "unbounded:\n{}", missing.join("\n"));
+}

@@ -168,18 +168,16 @@ impl Stream {
     }
 }
 
-/// `now`, arrival, departure and filing time of visit `index` of `total` (+08:00).
-fn visit_times(
-    rng: &mut Rng,
-    index: u64,
-    total: u64,
-    now: DateTime<Utc>,
-) -> (
-    DateTime<FixedOffset>,
-    DateTime<FixedOffset>,
-    DateTime<FixedOffset>,
-    DateTime<FixedOffset>,
-) {
+/// When visit `index` of `total` happens (+08:00), and `now` in the same offset.
+struct VisitTimes {
+    now: DateTime<FixedOffset>,
+    arrival: DateTime<FixedOffset>,
+    departure: DateTime<FixedOffset>,
+    requested: DateTime<FixedOffset>,
+    stay_days: i64,
+}
+
+fn visit_times(rng: &mut Rng, index: u64, total: u64, now: DateTime<Utc>) -> VisitTimes {
     let tz = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     let now = now.with_timezone(&tz);
     let start = tz
@@ -195,7 +193,13 @@ fn visit_times(
     let departure = arrival + Duration::days(stay_days) + Duration::hours(rng.below(6) as i64);
     let requested =
         arrival - Duration::days(1 + rng.below(20) as i64) - Duration::hours(rng.below(20) as i64);
-    (now, arrival, departure, requested)
+    VisitTimes {
+        now,
+        arrival,
+        departure,
+        requested,
+        stay_days,
+    }
 }
 
 /// The streams of visit number `index` of `total`: the visit itself and possibly a
@@ -203,7 +207,13 @@ fn visit_times(
 /// Visits are spread evenly from 2024-01-01 (+08:00) over three years.
 pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> Vec<AppendRequest> {
     let mut rng = Rng::new(seed ^ index.wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let (now, arrival, departure, requested) = visit_times(&mut rng, index, total, now);
+    let VisitTimes {
+        now,
+        arrival,
+        departure,
+        requested,
+        stay_days,
+    } = visit_times(&mut rng, index, total, now);
     let customers = (total / 3).max(1);
     let k = rng.below(customers);
     let company = company_name(k);

@@ -120,10 +120,38 @@ fn schema_json<T: serde::Serialize>(root: &T) -> serde_json::Value {
 /// Every schemars schema the document uses, by component name: each command body of
 /// each aggregate and the app's answers. Values are schemars roots as JSON (with their
 /// own `definitions`).
+/// Documents the bounds every command body is held to (`reception_domain::bounds`): a
+/// string or list schema without a tighter bound of its own gets that maximum, so a
+/// schema-driven client generates no body the server refuses for its size.
+fn bound(schema: &mut serde_json::Value) {
+    use reception_domain::bounds::{MAX_LIST_ITEMS, MAX_TEXT_CHARS};
+    match schema {
+        serde_json::Value::Object(map) => {
+            let has = |t: &str| match map.get("type") {
+                Some(serde_json::Value::String(s)) => s == t,
+                Some(serde_json::Value::Array(a)) => a.iter().any(|v| v == t),
+                _ => false,
+            };
+            let (string, array) = (has("string"), has("array"));
+            if string && !map.contains_key("maxLength") && !map.contains_key("enum") {
+                map.insert("maxLength".into(), MAX_TEXT_CHARS.into());
+            }
+            if array && !map.contains_key("maxItems") {
+                map.insert("maxItems".into(), MAX_LIST_ITEMS.into());
+            }
+            map.values_mut().for_each(bound);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(bound),
+        _ => {}
+    }
+}
+
 pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     fn commands<A: Aggregate>(out: &mut Vec<(String, serde_json::Value)>) {
         for s in <A::Command as DomainCommand>::schemas() {
-            out.push((command_component(A::KIND, s.name), schema_json(&s.schema)));
+            let mut schema = schema_json(&s.schema);
+            bound(&mut schema);
+            out.push((command_component(A::KIND, s.name), schema));
         }
     }
     let mut out = Vec::new();
