@@ -119,7 +119,7 @@ fn schema_json<T: serde::Serialize>(root: &T) -> serde_json::Value {
 
 /// Every schemars schema the document uses, by component name: each command body of
 /// each aggregate and the app's answers. Values are schemars roots as JSON (with their
-/// own `definitions`).
+/// own `$defs`).
 pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     fn commands<A: Aggregate>(out: &mut Vec<(String, serde_json::Value)>) {
         for s in <A::Command as DomainCommand>::schemas() {
