@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
-use rand::RngCore;
+use rand::TryRng;
 use reception_domain::{Actor, Role};
 use reception_store::{AppendRequest, Envelope, ExpectedVersion, NewEvent, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -298,7 +298,9 @@ fn issue_request(
         .into());
     }
     let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut raw)
+        .map_err(|e| AppError::Internal(format!("the OS random source failed: {e}")))?;
     let token = format!("rcp_{}", hex::encode(raw));
     let issued = TokenIssued {
         token_hash: token_hash(&token),

@@ -231,7 +231,7 @@ pub trait DomainEvent: Sized + Clone + std::fmt::Debug {
 pub struct NamedSchema {
     pub name: &'static str,
     pub version: u32,
-    pub schema: schemars::schema::RootSchema,
+    pub schema: schemars::Schema,
 }
 
 /// A command the HTTP layer can build from a route name and a JSON body.
@@ -304,22 +304,17 @@ impl std::fmt::Display for NonEmptyText {
 }
 
 impl schemars::JsonSchema for NonEmptyText {
-    fn is_referenceable() -> bool {
-        false
+    fn inline_schema() -> bool {
+        true
     }
-    fn schema_name() -> String {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "NonEmptyText".into()
     }
-    fn json_schema(_gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        schemars::schema::SchemaObject {
-            instance_type: Some(schemars::schema::InstanceType::String.into()),
-            string: Some(Box::new(schemars::schema::StringValidation {
-                min_length: Some(1),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }
-        .into()
+    fn json_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+        })
     }
 }
 

@@ -158,10 +158,10 @@ impl<'de> Deserialize<'de> for CustomerRef {
 }
 
 impl JsonSchema for CustomerRef {
-    fn schema_name() -> String {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "CustomerRef".into()
     }
-    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    fn json_schema(gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
         #[derive(JsonSchema)]
         #[allow(dead_code)]
         struct CustomerObject {

@@ -73,23 +73,18 @@ impl From<PartySize> for u32 {
 }
 
 impl JsonSchema for PartySize {
-    fn is_referenceable() -> bool {
-        false
+    fn inline_schema() -> bool {
+        true
     }
-    fn schema_name() -> String {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "PartySize".into()
     }
-    fn json_schema(_gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        schemars::schema::SchemaObject {
-            instance_type: Some(schemars::schema::InstanceType::Integer.into()),
-            number: Some(Box::new(schemars::schema::NumberValidation {
-                minimum: Some(1.0),
-                maximum: Some(f64::from(MAX_PARTY_SIZE)),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }
-        .into()
+    fn json_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PARTY_SIZE,
+        })
     }
 }
 

@@ -665,7 +665,7 @@ mod tests {
     fn collect_properties(root: &Value, at: &Value, out: &mut BTreeSet<String>) {
         if let Some(Value::String(r)) = at.get("$ref") {
             let name = r.rsplit('/').next().unwrap_or_default();
-            if let Some(def) = root.get("definitions").and_then(|d| d.get(name)) {
+            if let Some(def) = root.get("$defs").and_then(|d| d.get(name)) {
                 collect_properties(root, def, out);
             }
         }

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use rand::RngExt;
 use reception_store::{ExpectedVersion, Store};
 use serde_json::json;
 use support::{event, req};
@@ -66,7 +66,7 @@ fn crash_child() {
 fn crash_then_reopen_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     let mut acked_total = 0usize;
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
@@ -104,7 +104,7 @@ fn crash_then_reopen_keeps_every_acknowledged_event() {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(rng.gen_range(0..400)));
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..400)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         reader.join().unwrap();

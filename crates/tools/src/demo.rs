@@ -35,8 +35,8 @@ use script::visit_script;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reception_app::{App, AppError, CommandOutcome, ExecOptions, Target};
 use reception_domain::complaint::Complaint;
@@ -291,13 +291,13 @@ fn plan(opts: &DemoOptions) -> Plans {
         } else {
             opts.end - Duration::days(60)
         };
-        let secs = rng.gen_range(0..(latest - start).num_seconds().max(1));
+        let secs = rng.random_range(0..(latest - start).num_seconds().max(1));
         let requested_at = business_hours(&mut rng, start + Duration::seconds(secs));
         // Repeat customers: a skewed pick makes the first companies regulars.
-        let u: f64 = rng.gen();
+        let u: f64 = rng.random();
         let company = ((u * u) * companies.len() as f64) as usize;
         let level = LEVEL_PATTERN[index % LEVEL_PATTERN.len()];
-        let first_level = rng.gen_bool(0.08).then(|| {
+        let first_level = rng.random_bool(0.08).then(|| {
             *["ordinary", "senior", "special"]
                 .iter()
                 .find(|l| **l != level)
@@ -310,7 +310,7 @@ fn plan(opts: &DemoOptions) -> Plans {
             first_level,
             fate,
             requested_at,
-            seed: rng.gen(),
+            seed: rng.random(),
         });
     }
     Plans { companies, visits }
@@ -321,8 +321,8 @@ fn business_hours(rng: &mut ChaCha8Rng, t: Time) -> Time {
     at(
         t.offset(),
         t.date_naive(),
-        rng.gen_range(9..18),
-        rng.gen_range(0..60),
+        rng.random_range(9..18),
+        rng.random_range(0..60),
     )
 }
 
@@ -454,11 +454,11 @@ impl Run {
     }
 
     fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
+        self.rng.random_bool(p)
     }
 
     fn minutes(&mut self, lo: i64, hi: i64) -> Duration {
-        Duration::minutes(self.rng.gen_range(lo..=hi))
+        Duration::minutes(self.rng.random_range(lo..=hi))
     }
 }
 
@@ -507,7 +507,7 @@ async fn run_visit(
     }
     let walk_ins = if run.chance(0.7) { 1 } else { 2 };
     for _ in 0..walk_ins {
-        let day = spec.requested_at + Duration::days(run.rng.gen_range(0..10));
+        let day = spec.requested_at + Duration::days(run.rng.random_range(0..10));
         let t = business_hours(&mut run.rng, day);
         run.clock = t - Duration::minutes(1);
         match walk_in(&mut run, t).await {
@@ -682,7 +682,7 @@ async fn complaint_script(
 async fn walk_in(run: &mut Run, t: Time) -> Result<(), Flow> {
     let desk = actor("desk.1", Role::Frontdesk);
     let hanzi = run.chance(0.5);
-    let body = json!({"name": names::person(&mut run.rng, hanzi), "party_size": run.rng.gen_range(1..=4),
+    let body = json!({"name": names::person(&mut run.rng, hanzi), "party_size": run.rng.random_range(1..=4),
         "reason": names::WALK_IN_REASONS.choose(&mut run.rng), "host": names::HOSTS.choose(&mut run.rng), "at": t});
     let o = run
         .exec::<SignIn>(t, Target::Create, "sign-in", body, &desk)

@@ -117,9 +117,6 @@ fn schema_json<T: serde::Serialize>(root: &T) -> serde_json::Value {
     serde_json::to_value(root).expect("a JSON Schema serialises")
 }
 
-/// Every schemars schema the document uses, by component name: each command body of
-/// each aggregate and the app's answers. Values are schemars roots as JSON (with their
-/// own `definitions`).
 /// Documents the bounds every command body is held to (`reception_domain::bounds`): a
 /// string or list schema without a tighter bound of its own gets that maximum, so a
 /// schema-driven client generates no body the server refuses for its size.
@@ -146,6 +143,9 @@ fn bound(schema: &mut serde_json::Value) {
     }
 }
 
+/// Every schemars schema the document uses, by component name: each command body of
+/// each aggregate and the app's answers. Values are schemars roots as JSON (with their
+/// own `$defs`).
 pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     fn commands<A: Aggregate>(out: &mut Vec<(String, serde_json::Value)>) {
         for s in <A::Command as DomainCommand>::schemas() {

@@ -1,8 +1,8 @@
 //! Word pools of the demo generator: Chinese and foreign companies, visitor names in
 //! Chinese characters and pinyin, staff, hotels, venues and texts.
 
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// A surname in Chinese characters and in pinyin.
@@ -351,9 +351,9 @@ pub fn companies(rng: &mut ChaCha8Rng, n: usize) -> Vec<Company> {
     let mut tries = 0;
     while out.len() < n {
         tries += 1;
-        let foreign = rng.gen_bool(0.25);
+        let foreign = rng.random_bool(0.25);
         let c = if foreign {
-            let (name, cc, people) = FOREIGN[rng.gen_range(0..FOREIGN.len())];
+            let (name, cc, people) = FOREIGN[rng.random_range(0..FOREIGN.len())];
             let people = people
                 .iter()
                 .map(|p| Person {
@@ -361,8 +361,8 @@ pub fn companies(rng: &mut ChaCha8Rng, n: usize) -> Vec<Company> {
                     title: FOREIGN_TITLES.choose(rng).expect("non-empty").to_string(),
                     phone: format!(
                         "+{} {}",
-                        rng.gen_range(1..99),
-                        rng.gen_range(100_000_000u64..999_999_999)
+                        rng.random_range(1..99),
+                        rng.random_range(100_000_000u64..999_999_999)
                     ),
                 })
                 .collect();
@@ -380,7 +380,7 @@ pub fn companies(rng: &mut ChaCha8Rng, n: usize) -> Vec<Company> {
                 origin: "abroad",
             }
         } else {
-            let hanzi = rng.gen_bool(0.55);
+            let hanzi = rng.random_bool(0.55);
             let (rc, rp) = *CN_REGIONS.choose(rng).expect("non-empty");
             let (bc, bp) = *CN_BRANDS.choose(rng).expect("non-empty");
             let (tc, tp) = *CN_TRADES.choose(rng).expect("non-empty");
@@ -392,12 +392,12 @@ pub fn companies(rng: &mut ChaCha8Rng, n: usize) -> Vec<Company> {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let people = (0..rng.gen_range(2..6))
+            let people = (0..rng.random_range(2..6))
                 .map(|_| {
                     let (tc, tp) = *CN_TITLES.choose(rng).expect("non-empty");
                     Person {
                         name: {
-                            let script = hanzi && rng.gen_bool(0.8);
+                            let script = hanzi && rng.random_bool(0.8);
                             person(rng, script)
                         },
                         title: if hanzi {
@@ -407,14 +407,14 @@ pub fn companies(rng: &mut ChaCha8Rng, n: usize) -> Vec<Company> {
                         },
                         phone: format!(
                             "+86 1{}{:08}",
-                            rng.gen_range(30..90),
-                            rng.gen_range(0..100_000_000u32)
+                            rng.random_range(30..90),
+                            rng.random_range(0..100_000_000u32)
                         ),
                     }
                 })
                 .collect();
             let department = DEPARTMENTS
-                [rng.gen_range(0..DEPARTMENTS.len() - 2) + usize::from(rng.gen_bool(0.2))];
+                [rng.random_range(0..DEPARTMENTS.len() - 2) + usize::from(rng.random_bool(0.2))];
             Company {
                 name,
                 country: "CN".into(),
@@ -435,12 +435,12 @@ pub fn flight(rng: &mut ChaCha8Rng) -> String {
     let airline = ["MU", "CA", "CZ", "3U", "HU", "SC"]
         .choose(rng)
         .expect("non-empty");
-    format!("{airline}{}", rng.gen_range(1000..9999))
+    format!("{airline}{}", rng.random_range(1000..9999))
 }
 
 /// A high-speed train number (`G1234`).
 pub fn train(rng: &mut ChaCha8Rng) -> String {
-    format!("G{}", rng.gen_range(1..2000))
+    format!("G{}", rng.random_range(1..2000))
 }
 
 /// A licence plate.
@@ -448,8 +448,8 @@ pub fn plate(rng: &mut ChaCha8Rng) -> String {
     const L: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     format!(
         "鲁A·{}{:04}",
-        L[rng.gen_range(0..L.len())] as char,
-        rng.gen_range(0..10_000)
+        L[rng.random_range(0..L.len())] as char,
+        rng.random_range(0..10_000)
     )
 }
 

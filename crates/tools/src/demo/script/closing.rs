@@ -3,8 +3,8 @@
 //! settlement (V18) and the close (V16).
 
 use chrono::Duration;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::json;
 use uuid::Uuid;
@@ -86,9 +86,9 @@ pub(super) async fn return_call(run: &mut Run, s: &Script<'_>) -> Result<(), Flo
 pub(super) async fn summary(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<(), Flow> {
     let summary_at = s.trip.departure
         + Duration::hours(if run.chance(0.05) {
-            run.rng.gen_range(50..70)
+            run.rng.random_range(50..70)
         } else {
-            run.rng.gen_range(8..40)
+            run.rng.random_range(8..40)
         });
     let (purpose, confirmed) = (s.trip.purpose, b.confirmed);
     run.exec::<Visit>(
@@ -105,7 +105,7 @@ pub(super) async fn summary(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<
 
 /// Decides every over-cap expense still standing: most approved, some rejected.
 pub(super) async fn decide_over_cap(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<(), Flow> {
-    let decide_at = s.trip.departure + Duration::hours(run.rng.gen_range(24..72));
+    let decide_at = s.trip.departure + Duration::hours(run.rng.random_range(24..72));
     let to_decide: Vec<Uuid> = b
         .expenses
         .iter()
@@ -141,7 +141,7 @@ pub(super) async fn settle(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<(
     } else {
         vec![]
     };
-    let settle_at = s.trip.departure + Duration::hours(run.rng.gen_range(48..120));
+    let settle_at = s.trip.departure + Duration::hours(run.rng.random_range(48..120));
     run.exec::<Visit>(
         settle_at,
         s.v,

@@ -3,7 +3,7 @@
 //! correction by a reversing expense.
 
 use chrono::{Datelike, Duration};
-use rand::Rng;
+use rand::RngExt;
 use reception_app::Target;
 use reception_domain::policy::PaidBy;
 use reception_domain::visit::Visit;
@@ -68,7 +68,7 @@ pub(super) async fn record_expense(
     let receipt = format!(
         "FP{}{:08}",
         when.year(),
-        run.rng.gen_range(0..100_000_000u32)
+        run.rng.random_range(0..100_000_000u32)
     );
     let body = json!({"category": category, "amount_fen": amount, "receipt_no": receipt,
         "paid_by": if company { "company" } else { "visitor" }, "booking_id": booking});
@@ -115,7 +115,7 @@ pub(super) async fn meal_bills(
         .filter(|m| m.at < day_end - Duration::hours(1))
     {
         b.next_meal += 1;
-        let amount = round_yuan(m.budget as f64 * run.rng.gen_range(0.75..1.12));
+        let amount = round_yuan(m.budget as f64 * run.rng.random_range(0.75..1.12));
         let company_pays = run.chance(0.95);
         let who = if run.chance(0.4) {
             &s.cast.finance
@@ -138,7 +138,7 @@ pub(super) async fn meal_bills(
         .await?;
         // A separate bill for drinks, judged against the same booking's cap.
         if company_pays && run.chance(0.4) {
-            let drinks = round_yuan(m.budget as f64 * run.rng.gen_range(0.1..0.3));
+            let drinks = round_yuan(m.budget as f64 * run.rng.random_range(0.1..0.3));
             let at = m.at + Duration::minutes(110);
             record_expense(
                 run,
@@ -164,7 +164,7 @@ pub(super) async fn after_visit(run: &mut Run, s: &Script<'_>, b: &mut Books) ->
     let (v, finance) = (s.v, &s.cast.finance);
     let ex = &mut b.expenses;
     for m in &b.meals[b.next_meal..] {
-        let amount = round_yuan(m.budget as f64 * run.rng.gen_range(0.75..1.12));
+        let amount = round_yuan(m.budget as f64 * run.rng.random_range(0.75..1.12));
         record_expense(
             run,
             after,
@@ -194,7 +194,7 @@ pub(super) async fn after_visit(run: &mut Run, s: &Script<'_>, b: &mut Books) ->
         .await?;
     }
     if let Some((booking, budget, _)) = b.entertainment {
-        let amount = round_yuan(budget as f64 * run.rng.gen_range(0.8..1.05));
+        let amount = round_yuan(budget as f64 * run.rng.random_range(0.8..1.05));
         let booking = Some(booking);
         record_expense(
             run,
@@ -210,18 +210,18 @@ pub(super) async fn after_visit(run: &mut Run, s: &Script<'_>, b: &mut Books) ->
         .await?;
     }
     for _ in 0..b.cars {
-        let amount = run.rng.gen_range(200..1500) * 100;
+        let amount = run.rng.random_range(200..1500) * 100;
         record_expense(run, after, v, finance, ex, "car", amount, None, true).await?;
     }
     for (_, total) in &b.souvenirs {
         record_expense(run, after, v, finance, ex, "gift", *total, None, true).await?;
     }
     if run.chance(0.15) {
-        let amount = run.rng.gen_range(15..50) * 10_000;
+        let amount = run.rng.random_range(15..50) * 10_000;
         record_expense(run, after, v, finance, ex, "venue", amount, None, true).await?;
     }
     if run.chance(0.25) {
-        let amount = run.rng.gen_range(100..800) * 100;
+        let amount = run.rng.random_range(100..800) * 100;
         record_expense(run, after, v, finance, ex, "other", amount, None, true).await?;
     }
     Ok(())
@@ -245,7 +245,7 @@ pub(super) async fn correction(run: &mut Run, s: &Script<'_>, b: &mut Books) -> 
         expenses[k].company,
         expenses[k].id,
     );
-    let body = json!({"category": category, "amount_fen": amount, "receipt_no": format!("RV-{}", run.rng.gen_range(100_000..999_999)),
+    let body = json!({"category": category, "amount_fen": amount, "receipt_no": format!("RV-{}", run.rng.random_range(100_000..999_999)),
         "paid_by": if company_pays { "company" } else { "visitor" }, "booking_id": booking, "reverses": orig});
     let o = run
         .exec::<Visit>(

@@ -1,8 +1,8 @@
 //! Lodging (V8): a hotel within the level's rate band (company-paid levels) or a budget
 //! one the visitors pay; now and then a breach on the approver's override.
 
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::policy::PaidBy;
 use reception_domain::visit::Visit;
 use serde_json::{json, Value};
@@ -30,7 +30,7 @@ pub(super) async fn lodging(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Res
         let rate = if breach {
             hi + 10_000
         } else {
-            run.rng.gen_range(lo / 1000..=hi / 1000) * 1000
+            run.rng.random_range(lo / 1000..=hi / 1000) * 1000
         };
         (h, stars, rate, "company")
     } else if breach {
@@ -40,7 +40,7 @@ pub(super) async fn lodging(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Res
         let (h, stars) = *names::HOTELS_BUDGET
             .choose(&mut run.rng)
             .expect("non-empty");
-        (h, stars, run.rng.gen_range(18..45) * 1000, "visitor")
+        (h, stars, run.rng.random_range(18..45) * 1000, "visitor")
     };
     let (who, ovr) = if breach {
         (

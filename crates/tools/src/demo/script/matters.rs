@@ -2,8 +2,8 @@
 //! there and confirmed by both sides, and sometimes the talks that follow.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::json;
 
@@ -35,11 +35,8 @@ pub(super) async fn business_day(
         reception,
     )
     .await?;
-    let n = run.rng.gen_range(1..=3);
-    let picks: Vec<&str> = names::MATTERS
-        .choose_multiple(&mut run.rng, n)
-        .copied()
-        .collect();
+    let n = run.rng.random_range(1..=3);
+    let picks: Vec<&str> = names::MATTERS.sample(&mut run.rng, n).copied().collect();
     for text in picks {
         let by = if run.chance(0.5) {
             "company"
@@ -60,7 +57,7 @@ pub(super) async fn business_day(
     for (k, m) in b.matters.iter().enumerate() {
         if k == 0 || run.chance(0.5) {
             let body = json!({"matter_id": m, "company_confirmed_by": "马骏", "visitor_confirmed_by": s.trip.visitors[0].name,
-                "record_ref": format!("MEMO-{}-{:04}", date.year(), run.rng.gen_range(1..9999))});
+                "record_ref": format!("MEMO-{}-{:04}", date.year(), run.rng.random_range(1..9999))});
             run.exec::<Visit>(
                 meet_at + Duration::hours(5),
                 v,

@@ -3,8 +3,8 @@
 //! approver's override.
 
 use chrono::Duration;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::policy::CapKind;
 use reception_domain::visit::Visit;
 use serde_json::{json, Value};
@@ -30,7 +30,7 @@ pub(super) async fn meals(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Resul
         let budget = if over {
             round10(cap as f64 * 1.3)
         } else {
-            round10(cap as f64 * run.rng.gen_range(0.55..0.95)).min(cap)
+            round10(cap as f64 * run.rng.random_range(0.55..0.95)).min(cap)
         };
         let (who, ovr) = if over {
             (
@@ -95,7 +95,7 @@ pub(super) async fn entertainment(
     } else if over {
         round10(cap as f64 * 1.25)
     } else {
-        round10(cap as f64 * run.rng.gen_range(0.5..0.95)).min(cap)
+        round10(cap as f64 * run.rng.random_range(0.5..0.95)).min(cap)
     };
     let (who, ovr) = if over {
         (

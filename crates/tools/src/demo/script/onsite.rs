@@ -3,8 +3,8 @@
 //! and on the first evening the customer's preferences.
 
 use chrono::{Duration, NaiveDate};
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::json;
 
@@ -95,9 +95,9 @@ async fn first_evening(
     b: &Books,
     day_end: Time,
 ) -> Result<(), Flow> {
-    let n = run.rng.gen_range(1..=3);
+    let n = run.rng.random_range(1..=3);
     let picks: Vec<(&str, &str)> = names::PREFERENCES
-        .choose_multiple(&mut run.rng, n)
+        .sample(&mut run.rng, n)
         .copied()
         .collect();
     for (kind, text) in picks {

@@ -2,7 +2,7 @@
 //! the cars; sometimes sent back once by the approver; then the unit is contacted.
 
 use chrono::Duration;
-use rand::seq::SliceRandom;
+use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 use reception_domain::visit::Visit;
 use serde_json::json;

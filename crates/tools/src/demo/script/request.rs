@@ -2,8 +2,8 @@
 //! or reception.
 
 use chrono::{Duration, Timelike};
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use reception_app::Target;
 use reception_domain::visit::Visit;
@@ -39,7 +39,7 @@ pub(super) async fn request<'a>(
     });
     let sales = actor(&format!("sales.{}", company.department), Role::Requester);
     let reception = actor(
-        HOST_USERS[run.rng.gen_range(0..HOST_USERS.len())],
+        HOST_USERS[run.rng.random_range(0..HOST_USERS.len())],
         Role::Reception,
     );
     let approver = actor("chen.jing", Role::Approver);
@@ -75,14 +75,14 @@ fn draw_trip<'a>(run: &mut Run, spec: &VisitSpec, company: &'a Company) -> Trip<
     let t0 = spec.requested_at;
     let short = run.chance(0.1);
     let lead_hours = match (company.foreign, short) {
-        (true, true) => run.rng.gen_range(72..160),
-        (true, false) => run.rng.gen_range(8 * 24..40 * 24),
-        (false, true) => run.rng.gen_range(8..20),
-        (false, false) => run.rng.gen_range(40..14 * 24),
+        (true, true) => run.rng.random_range(72..160),
+        (true, false) => run.rng.random_range(8 * 24..40 * 24),
+        (false, true) => run.rng.random_range(8..20),
+        (false, false) => run.rng.random_range(40..14 * 24),
     };
     let mut arrival = t0 + Duration::hours(lead_hours);
     if !(8..20).contains(&arrival.hour()) {
-        arrival = at(&off, arrival.date_naive(), run.rng.gen_range(9..19), 0);
+        arrival = at(&off, arrival.date_naive(), run.rng.random_range(9..19), 0);
         if arrival <= t0 + Duration::hours(4) {
             arrival += Duration::days(1);
         }
@@ -91,17 +91,17 @@ fn draw_trip<'a>(run: &mut Run, spec: &VisitSpec, company: &'a Company) -> Trip<
         &off,
         arrival.date_naive(),
         arrival.hour(),
-        [0, 15, 30, 45][run.rng.gen_range(0..4)],
+        [0, 15, 30, 45][run.rng.random_range(0..4)],
     );
     let stay_days = match spec.level {
-        "ordinary" => run.rng.gen_range(1..=3),
-        "senior" => run.rng.gen_range(2..=4),
-        _ => run.rng.gen_range(2..=5),
+        "ordinary" => run.rng.random_range(1..=3),
+        "senior" => run.rng.random_range(2..=4),
+        _ => run.rng.random_range(2..=5),
     };
     let departure = at(
         &off,
         arrival.date_naive() + Duration::days(stay_days),
-        run.rng.gen_range(13..18),
+        run.rng.random_range(13..18),
         30,
     );
     let mode = if company.foreign {
@@ -116,13 +116,10 @@ fn draw_trip<'a>(run: &mut Run, spec: &VisitSpec, company: &'a Company) -> Trip<
         "train" => Some("Jinan West Railway Station"),
         _ => None,
     };
-    let headcount = run.rng.gen_range(1..=company.people.len().min(5));
-    let visitors: Vec<&Person> = company
-        .people
-        .choose_multiple(&mut run.rng, headcount)
-        .collect();
+    let headcount = run.rng.random_range(1..=company.people.len().min(5));
+    let visitors: Vec<&Person> = company.people.sample(&mut run.rng, headcount).collect();
     let home = (mode != "car" && run.chance(0.7))
-        .then(|| departure + Duration::hours(run.rng.gen_range(2..7)));
+        .then(|| departure + Duration::hours(run.rng.random_range(2..7)));
     let needs_car = mode != "car";
     let needs_lodging = run.chance(0.92);
     let arrival_no = number(mode, &mut run.rng);

@@ -1,8 +1,8 @@
 //! Souvenirs (V10): planned where the level gives them, handed on the departure day.
 
 use chrono::Duration;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::json;
 
@@ -16,11 +16,8 @@ pub(super) async fn plan(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result
         return Ok(());
     }
     let headcount = s.trip.headcount;
-    let n = run.rng.gen_range(1..=3);
-    let picks: Vec<(&str, i64)> = names::SOUVENIRS
-        .choose_multiple(&mut run.rng, n)
-        .copied()
-        .collect();
+    let n = run.rng.random_range(1..=3);
+    let picks: Vec<(&str, i64)> = names::SOUVENIRS.sample(&mut run.rng, n).copied().collect();
     for (item, yuan) in picks {
         let o = run
             .exec::<Visit>(

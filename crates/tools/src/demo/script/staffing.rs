@@ -1,8 +1,8 @@
 //! Staff (V6): the host and accompanying staff of roles the level allows; now and then
 //! a role it does not, on the approver's override.
 
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::{json, Value};
 
@@ -13,12 +13,12 @@ use crate::demo::{Flow, Run};
 /// Assigns the host (noted in `b`) and the accompanying staff.
 pub(super) async fn staff(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result<(), Flow> {
     let lp = &s.lp;
-    let host = names::HOSTS[run.rng.gen_range(0..names::HOSTS.len())];
+    let host = names::HOSTS[run.rng.random_range(0..names::HOSTS.len())];
     b.host = host;
-    let n_roles = run.rng.gen_range(1..=2);
+    let n_roles = run.rng.random_range(1..=2);
     let roles: Vec<&String> = lp
         .accompanying_roles
-        .choose_multiple(&mut run.rng, n_roles)
+        .sample(&mut run.rng, n_roles)
         .collect();
     let mut accompanying: Vec<Value> = roles
         .iter()

@@ -3,7 +3,7 @@
 //! and the readiness check before the arrival.
 
 use chrono::{Duration, NaiveDate};
-use rand::seq::SliceRandom;
+use rand::seq::IndexedRandom;
 use reception_domain::visit::Visit;
 use serde_json::{json, Value};
 
