@@ -473,21 +473,7 @@ impl App {
                     replayed: false,
                 });
             }
-            let command_id = Uuid::now_v7();
-            let new_events: Vec<NewEvent> = events
-                .iter()
-                .zip(datas)
-                .map(|(e, data)| NewEvent {
-                    id: Uuid::now_v7(),
-                    event_type: e.event_type().to_string(),
-                    schema: e.schema(),
-                    data,
-                    occurred_at: e.occurred_at().or(opts.now),
-                    actor: store_actor(actor),
-                    correlation_id: command_id,
-                    causation_id: command_id,
-                })
-                .collect();
+            let new_events = to_new_events(&events, datas, actor, opts.now);
             let meta = serde_json::json!({ "id": id, "entity_id": entity_id, "late": late, "created": created });
             let req = AppendRequest {
                 stream: stream.clone(),
@@ -549,6 +535,32 @@ impl App {
             None => Ok(None),
         }
     }
+}
+
+/// The store's form of one decision's events: one command id correlates them all; an
+/// event without its own time of occurrence takes `fallback` (a decision as of a past
+/// `now`), else the store's recording time.
+fn to_new_events<E: DomainEvent>(
+    events: &[E],
+    datas: Vec<serde_json::Value>,
+    actor: &Actor,
+    fallback: Option<DateTime<FixedOffset>>,
+) -> Vec<NewEvent> {
+    let command_id = Uuid::now_v7();
+    events
+        .iter()
+        .zip(datas)
+        .map(|(e, data)| NewEvent {
+            id: Uuid::now_v7(),
+            event_type: e.event_type().to_string(),
+            schema: e.schema(),
+            data,
+            occurred_at: e.occurred_at().or(fallback),
+            actor: store_actor(actor),
+            correlation_id: command_id,
+            causation_id: command_id,
+        })
+        .collect()
 }
 
 /// The store's actor record of a domain actor.

@@ -91,6 +91,43 @@ fn rebuild_once(read: &ReadSide) -> Result<Run, ProjectionError> {
 /// How many times [`bench_rebuild`] rebuilds (it reports the median run).
 const REBUILD_RUNS: usize = 3;
 
+/// Opens the read side and times the store's share alone: reading and decoding whole
+/// envelopes (`read_all`), then the scan a rebuild reads (`scan`, with its CPU time).
+fn read_alone_passes(
+    store: &Store,
+    total: u64,
+) -> Result<(ReadSide, f64, f64, f64), ProjectionError> {
+    let read = ReadSide::open(store, ReadSideConfig::default())?;
+    // the store's share before: reading and decoding whole envelopes
+    let started = Instant::now();
+    let mut from = 1;
+    while from <= total {
+        let batch: Vec<Envelope> = store.read_all(from, BATCH).collect::<Result<_, _>>()?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        from = last + 1;
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+    // the store's share in a rebuild: scanning the log alone
+    let cpu_before = cpu_secs("/proc/thread-self/stat");
+    let started = Instant::now();
+    let mut from = 1;
+    while from <= total {
+        let batch: Vec<StoredEvent> = store.scan(from, SCAN_BATCH).collect::<Result<_, _>>()?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        from = last + 1;
+    }
+    let scan_secs = started.elapsed().as_secs_f64();
+    let cpu = match (cpu_before, cpu_secs("/proc/thread-self/stat")) {
+        (Some(a), Some(b)) => b - a,
+        _ => f64::NAN,
+    };
+    Ok((read, read_secs, scan_secs, cpu))
+}
+
 /// Rebuilds every projection of `store` from scratch and measures the rebuild rate
 /// and the p99 latency of the board, yearly cost report and customer profile
 /// queries. Returns a Markdown report.
@@ -102,39 +139,7 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
     // request threads never do that work either).
     let (read, read_secs, scan_secs, scan_cpu) = std::thread::scope(|scope| {
         scope
-            .spawn(|| -> Result<(ReadSide, f64, f64, f64), ProjectionError> {
-                let read = ReadSide::open(store, ReadSideConfig::default())?;
-                // the store's share before: reading and decoding whole envelopes
-                let started = Instant::now();
-                let mut from = 1;
-                while from <= total {
-                    let batch: Vec<Envelope> =
-                        store.read_all(from, BATCH).collect::<Result<_, _>>()?;
-                    let Some(last) = batch.last().map(|e| e.seq) else {
-                        break;
-                    };
-                    from = last + 1;
-                }
-                let read_secs = started.elapsed().as_secs_f64();
-                // the store's share in a rebuild: scanning the log alone
-                let cpu_before = cpu_secs("/proc/thread-self/stat");
-                let started = Instant::now();
-                let mut from = 1;
-                while from <= total {
-                    let batch: Vec<StoredEvent> =
-                        store.scan(from, SCAN_BATCH).collect::<Result<_, _>>()?;
-                    let Some(last) = batch.last().map(|e| e.seq) else {
-                        break;
-                    };
-                    from = last + 1;
-                }
-                let scan_secs = started.elapsed().as_secs_f64();
-                let cpu = match (cpu_before, cpu_secs("/proc/thread-self/stat")) {
-                    (Some(a), Some(b)) => b - a,
-                    _ => f64::NAN,
-                };
-                Ok((read, read_secs, scan_secs, cpu))
-            })
+            .spawn(|| read_alone_passes(store, total))
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;

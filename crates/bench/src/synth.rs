@@ -252,27 +252,8 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
         "LevelAssigned",
         json!({"level": level, "policy_version": 1, "assigned_at": ts(t1)}),
     );
-    let t2 = requested + Duration::hours(if rng.chance(10) { 30 } else { 6 });
-    let lunch_at = arrival + Duration::hours(3);
-    let dinner_at = arrival + Duration::hours(9);
-    v.push(t2, "PlanDrafted", json!({"items": [
-        {"at": ts(lunch_at), "kind": "meal", "title": "welcome lunch", "place": rng.pick(VENUES)},
-        {"at": ts(arrival + Duration::hours(5)), "kind": "tour", "title": "showroom", "place": "marketing center"}],
-        "draft_no": 1, "drafted_at": ts(t2)}));
-    let t3 = t2 + Duration::hours(3);
-    v.push(
-        t3,
-        "PlanReviewed",
-        json!({"approved": true, "comments": null, "draft_no": 1, "reviewed_at": ts(t3)}),
-    );
-    let t4 = t3 + Duration::hours(1);
-    v.push(
-        t4,
-        "ReceptionUnitContacted",
-        json!({"confirmed_headcount": headcount, "notes": null, "contacted_at": ts(t4)}),
-    );
-    let host = rng.pick(HOSTS);
-    v.push(t4, "StaffAssigned", json!({"host": host, "accompanying": [{"name": "Zhou Qiang", "role": "regional_manager"}], "override": null, "assigned_at": ts(t4)}));
+    let (t4, host, lunch_at, dinner_at) =
+        plan_and_staff(&mut v, &mut rng, requested, arrival, headcount);
     if cancelled {
         let tc = t4 + Duration::hours(1);
         v.push(
@@ -377,6 +358,94 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     if !v.push(departure, "VisitorsDeparted", json!({"at": ts(departure)})) {
         return v.into_request().into_iter().collect();
     }
+    after_departure(
+        v,
+        &mut rng,
+        &Wrapup {
+            now,
+            visit_id,
+            customer: k,
+            company: &company,
+            department,
+            level,
+            host,
+            headcount,
+            arrival,
+            departure,
+            home,
+        },
+    )
+}
+
+/// The plan drafted and approved, the reception unit contacted, the host assigned;
+/// answers when that was done, the host, and the planned lunch and dinner times.
+fn plan_and_staff(
+    v: &mut Stream,
+    rng: &mut Rng,
+    requested: DateTime<FixedOffset>,
+    arrival: DateTime<FixedOffset>,
+    headcount: u64,
+) -> (
+    DateTime<FixedOffset>,
+    &'static str,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+) {
+    let t2 = requested + Duration::hours(if rng.chance(10) { 30 } else { 6 });
+    let lunch_at = arrival + Duration::hours(3);
+    let dinner_at = arrival + Duration::hours(9);
+    v.push(t2, "PlanDrafted", json!({"items": [
+        {"at": ts(lunch_at), "kind": "meal", "title": "welcome lunch", "place": rng.pick(VENUES)},
+        {"at": ts(arrival + Duration::hours(5)), "kind": "tour", "title": "showroom", "place": "marketing center"}],
+        "draft_no": 1, "drafted_at": ts(t2)}));
+    let t3 = t2 + Duration::hours(3);
+    v.push(
+        t3,
+        "PlanReviewed",
+        json!({"approved": true, "comments": null, "draft_no": 1, "reviewed_at": ts(t3)}),
+    );
+    let t4 = t3 + Duration::hours(1);
+    v.push(
+        t4,
+        "ReceptionUnitContacted",
+        json!({"confirmed_headcount": headcount, "notes": null, "contacted_at": ts(t4)}),
+    );
+    let host = rng.pick(HOSTS);
+    v.push(t4, "StaffAssigned", json!({"host": host, "accompanying": [{"name": "Zhou Qiang", "role": "regional_manager"}], "override": null, "assigned_at": ts(t4)}));
+    (t4, host, lunch_at, dinner_at)
+}
+
+/// What the end of a visit's script needs to know of the visit.
+struct Wrapup<'a> {
+    now: DateTime<FixedOffset>,
+    visit_id: Uuid,
+    customer: u64,
+    company: &'a str,
+    department: &'a str,
+    level: &'a str,
+    host: &'a str,
+    headcount: u64,
+    arrival: DateTime<FixedOffset>,
+    departure: DateTime<FixedOffset>,
+    home: DateTime<FixedOffset>,
+}
+
+/// After departure: the return call, the summary, maybe a preference, the close; then
+/// maybe a complaint and a front-desk sign-in of the same visit.
+fn after_departure(mut v: Stream, rng: &mut Rng, w: &Wrapup<'_>) -> Vec<AppendRequest> {
+    let Wrapup {
+        now,
+        visit_id,
+        customer: k,
+        company,
+        department,
+        level,
+        host,
+        headcount,
+        arrival,
+        departure,
+        home,
+    } = *w;
     let call = home + Duration::hours(2 + rng.below(30) as i64);
     let satisfaction = 1 + rng.below(5);
     v.push(call, "ReturnCallDone", json!({"attempt_id": rng.uuid(), "reached": true, "unreachable": false, "products": "good",
@@ -392,11 +461,11 @@ pub fn visit_requests(seed: u64, index: u64, total: u64, now: DateTime<Utc>) -> 
     out.extend(v.into_request());
     if rng.chance(8) {
         out.extend(complaint(
-            &mut rng, now, visit_id, &company, department, departure,
+            rng, now, visit_id, company, department, departure,
         ));
     }
     if rng.chance(30) {
-        out.extend(sign_in(&mut rng, now, arrival, (k, headcount, host)));
+        out.extend(sign_in(rng, now, arrival, (k, headcount, host)));
     }
     out
 }

@@ -415,53 +415,7 @@ impl ArchiveProjection {
     fn on_visit(&mut self, ev: &StoredEvent, visit_id: &str) {
         let ty = ev.event_type.as_str();
         if ty == ty::RECEPTION_REQUESTED {
-            let d = Payload::parse(ev.data());
-            let company = d.company();
-            let customer_id = normalize_name(&company);
-            let (country, foreign) = match &d.customer {
-                Some(CustomerView::Object {
-                    country, foreign, ..
-                }) => (event::s(country).to_string(), foreign.unwrap_or(false)),
-                _ => (String::new(), false),
-            };
-            let c = self.customers.entry(&customer_id);
-            if c.company.is_empty() {
-                c.company = company.clone();
-            }
-            c.country = country;
-            c.foreign = foreign;
-            if !c.visit_ids.iter().any(|v| v == visit_id) {
-                c.visit_ids.push(visit_id.to_string());
-            }
-            let mut names = Vec::new();
-            for v in d.visitors.iter().flatten() {
-                let name = event::s(&v.name).to_string();
-                let rec = c.visitors.entry(normalize_name(&name)).or_default();
-                rec.name = name.clone();
-                if let Some(t) = event::opt_s(&v.title) {
-                    rec.title = t;
-                }
-                if let Some(p) = event::opt_s(&v.phone) {
-                    rec.phone = Some(p);
-                }
-                if !rec.visit_ids.iter().any(|x| x == visit_id) {
-                    rec.visit_ids.push(visit_id.to_string());
-                }
-                names.push(name);
-            }
-            *self.visits.entry(visit_id) = VisitRecord {
-                visit_id: visit_id.to_string(),
-                customer_id,
-                company,
-                department: event::s(&d.department).to_string(),
-                purpose: event::s(&d.purpose).to_string(),
-                headcount: d.headcount.unwrap_or(0),
-                visitors: names,
-                arrival: d.arrival_at(),
-                departure: d.departure_at(),
-                status: "open".into(),
-                ..VisitRecord::default()
-            };
+            self.on_requested(ev, visit_id);
             return;
         }
         if ty == ty::CUSTOMER_PREFERENCE_NOTED {
@@ -588,6 +542,57 @@ impl ArchiveProjection {
             ty::RETURN_CALL_DONE => v.return_call = Some(Fields::from_picked(d)),
             _ => {}
         }
+    }
+
+    /// A new visit: its record, and its customer and visitors in the archive.
+    fn on_requested(&mut self, ev: &StoredEvent, visit_id: &str) {
+        let d = Payload::parse(ev.data());
+        let company = d.company();
+        let customer_id = normalize_name(&company);
+        let (country, foreign) = match &d.customer {
+            Some(CustomerView::Object {
+                country, foreign, ..
+            }) => (event::s(country).to_string(), foreign.unwrap_or(false)),
+            _ => (String::new(), false),
+        };
+        let c = self.customers.entry(&customer_id);
+        if c.company.is_empty() {
+            c.company = company.clone();
+        }
+        c.country = country;
+        c.foreign = foreign;
+        if !c.visit_ids.iter().any(|v| v == visit_id) {
+            c.visit_ids.push(visit_id.to_string());
+        }
+        let mut names = Vec::new();
+        for v in d.visitors.iter().flatten() {
+            let name = event::s(&v.name).to_string();
+            let rec = c.visitors.entry(normalize_name(&name)).or_default();
+            rec.name = name.clone();
+            if let Some(t) = event::opt_s(&v.title) {
+                rec.title = t;
+            }
+            if let Some(p) = event::opt_s(&v.phone) {
+                rec.phone = Some(p);
+            }
+            if !rec.visit_ids.iter().any(|x| x == visit_id) {
+                rec.visit_ids.push(visit_id.to_string());
+            }
+            names.push(name);
+        }
+        *self.visits.entry(visit_id) = VisitRecord {
+            visit_id: visit_id.to_string(),
+            customer_id,
+            company,
+            department: event::s(&d.department).to_string(),
+            purpose: event::s(&d.purpose).to_string(),
+            headcount: d.headcount.unwrap_or(0),
+            visitors: names,
+            arrival: d.arrival_at(),
+            departure: d.departure_at(),
+            status: "open".into(),
+            ..VisitRecord::default()
+        };
     }
 
     fn on_complaint(&mut self, ev: &StoredEvent, complaint_id: &str) {

@@ -324,38 +324,7 @@ impl BoardProjection {
             Payload::parse(ev.data())
         };
         if ty == ty::RECEPTION_REQUESTED {
-            let arrival = data.arrival.clone().unwrap_or_default();
-            let departure = data.departure.clone().unwrap_or_default();
-            let needs = data.needs.clone().unwrap_or_default();
-            let mut v = VisitDoc {
-                customer: data.company(),
-                // the envelope's time is the payload's `requested_at` (the domain's
-                // `occurred_at` of the event)
-                requested_at: Some(ev.occurred_at),
-                needs_pickup: needs.pickup.unwrap_or(false),
-                needs_dropoff: needs.dropoff.unwrap_or(false),
-                late: data.late.unwrap_or(false),
-                arrival: event::t(&arrival.at),
-                departure: event::t(&departure.at),
-                arrives_home_at: event::t(&departure.arrives_home_at),
-                ..VisitDoc::default()
-            };
-            let (a, dep) = (v.arrival, v.departure);
-            v.push_timeline(
-                id,
-                a,
-                "arrival",
-                event::s(&arrival.number).to_string(),
-                event::s(&arrival.place).to_string(),
-            );
-            v.push_timeline(
-                id,
-                dep,
-                "departure",
-                event::s(&departure.number).to_string(),
-                event::s(&departure.place).to_string(),
-            );
-            *self.visits.entry(id) = v;
+            *self.visits.entry(id) = requested(ev, id, &data);
             return;
         }
         let Some(v) = self.visits.get_mut(id) else {
@@ -384,34 +353,7 @@ impl BoardProjection {
                 // the domain judged it (after arrival) when it reassigned
                 v.staff_changed_mid_visit |= d.mid_visit.unwrap_or(false);
             }
-            ty::CAR_DISPATCHED => {
-                let leg = str_of(&d.leg);
-                let ready_at = event::t(&d.ready_at);
-                // the domain's V7 judgement; an event written without it is judged by
-                // the same rule (ready later than `car_ready_by` the leg's time)
-                let leg_at = match leg.as_str() {
-                    "pickup" => v.arrival,
-                    "dropoff" => v.departure,
-                    _ => None,
-                };
-                let late = d.late.unwrap_or_else(|| {
-                    matches!((ready_at, leg_at), (Some(r), Some(t)) if r > deadlines::car_ready_by(t))
-                });
-                v.cars.push(Car {
-                    leg: leg.clone(),
-                    ready_at,
-                    late,
-                });
-                let title = format!(
-                    "{} {} {}",
-                    str_of(&d.vehicle_class),
-                    str_of(&d.plate),
-                    str_of(&d.number)
-                )
-                .trim()
-                .to_string();
-                v.push_timeline(id, ready_at, &leg, title, str_of(&d.place));
-            }
+            ty::CAR_DISPATCHED => car_dispatched(v, id, d),
             ty::MEAL_BOOKED => v.push_timeline(
                 id,
                 event::t(&d.at),
@@ -673,6 +615,74 @@ impl Projection for BoardProjection {
         self.complaints.set_tracking(on);
         self.on_site.set_tracking(on);
     }
+}
+
+/// A visit's first board document, from its `ReceptionRequested`: arrival and
+/// departure as today's timeline items.
+fn requested(ev: &StoredEvent, id: &str, data: &Payload<'_>) -> VisitDoc {
+    let arrival = data.arrival.clone().unwrap_or_default();
+    let departure = data.departure.clone().unwrap_or_default();
+    let needs = data.needs.clone().unwrap_or_default();
+    let mut v = VisitDoc {
+        customer: data.company(),
+        // the envelope's time is the payload's `requested_at` (the domain's
+        // `occurred_at` of the event)
+        requested_at: Some(ev.occurred_at),
+        needs_pickup: needs.pickup.unwrap_or(false),
+        needs_dropoff: needs.dropoff.unwrap_or(false),
+        late: data.late.unwrap_or(false),
+        arrival: event::t(&arrival.at),
+        departure: event::t(&departure.at),
+        arrives_home_at: event::t(&departure.arrives_home_at),
+        ..VisitDoc::default()
+    };
+    let (a, dep) = (v.arrival, v.departure);
+    v.push_timeline(
+        id,
+        a,
+        "arrival",
+        event::s(&arrival.number).to_string(),
+        event::s(&arrival.place).to_string(),
+    );
+    v.push_timeline(
+        id,
+        dep,
+        "departure",
+        event::s(&departure.number).to_string(),
+        event::s(&departure.place).to_string(),
+    );
+    v
+}
+
+/// A car on the board: its leg, readiness and lateness (V7), and a timeline item.
+fn car_dispatched(v: &mut VisitDoc, id: &str, d: &Payload<'_>) {
+    let str_of = |k: &event::Str<'_>| event::s(k).to_string();
+    let leg = str_of(&d.leg);
+    let ready_at = event::t(&d.ready_at);
+    // the domain's V7 judgement; an event written without it is judged by
+    // the same rule (ready later than `car_ready_by` the leg's time)
+    let leg_at = match leg.as_str() {
+        "pickup" => v.arrival,
+        "dropoff" => v.departure,
+        _ => None,
+    };
+    let late = d.late.unwrap_or_else(
+        || matches!((ready_at, leg_at), (Some(r), Some(t)) if r > deadlines::car_ready_by(t)),
+    );
+    v.cars.push(Car {
+        leg: leg.clone(),
+        ready_at,
+        late,
+    });
+    let title = format!(
+        "{} {} {}",
+        str_of(&d.vehicle_class),
+        str_of(&d.plate),
+        str_of(&d.number)
+    )
+    .trim()
+    .to_string();
+    v.push_timeline(id, ready_at, &leg, title, str_of(&d.place));
 }
 
 #[cfg(test)]
