@@ -80,6 +80,7 @@ async fn raise_complaint(
         route: "POST /api/v1/complaints".into(),
         headers,
         body,
+        linked_visit: None,
     };
     run::<Complaint>(&state, &caller, call).await
 }
@@ -113,6 +114,7 @@ async fn complaint_command(
         route: format!("POST /api/v1/complaints/{{id}}/{command}"),
         headers,
         body,
+        linked_visit: None,
     };
     run::<Complaint>(&state, &caller, call).await
 }

@@ -44,12 +44,22 @@ async fn sign_in(
     headers: CommandHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    // F2: the visit the party belongs to, for the domain to judge (a malformed id is
+    // the domain's to report, naming the field)
+    let linked_visit = match body.get("visit_id").and_then(|v| v.as_str()) {
+        Some(id) => match uuid::Uuid::parse_str(id) {
+            Ok(id) => state.app.linked_visit(id)?,
+            Err(_) => None,
+        },
+        None => None,
+    };
     let call = CommandCall {
         target: Target::Create,
         command: "sign-in",
         route: "POST /api/v1/frontdesk/sign-in".into(),
         headers,
         body,
+        linked_visit,
     };
     run::<SignIn>(&state, &caller, call).await
 }
@@ -77,6 +87,7 @@ async fn sign_out(
         route: "POST /api/v1/frontdesk/{id}/sign-out".into(),
         headers,
         body,
+        linked_visit: None,
     };
     run::<SignIn>(&state, &caller, call).await
 }

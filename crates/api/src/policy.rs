@@ -59,6 +59,7 @@ async fn publish_policy(
         route: "POST /api/v1/policy".into(),
         headers,
         body,
+        linked_visit: None,
     };
     run::<PolicyState>(&state, &caller, call).await
 }

@@ -83,6 +83,7 @@ async fn file_visit(
         route: "POST /api/v1/visits".into(),
         headers,
         body,
+        linked_visit: None,
     };
     run::<Visit>(&state, &caller, call).await
 }
@@ -116,6 +117,7 @@ async fn visit_command(
         route: format!("POST /api/v1/visits/{{id}}/{command}"),
         headers,
         body,
+        linked_visit: None,
     };
     run::<Visit>(&state, &caller, call).await
 }

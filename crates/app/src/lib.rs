@@ -18,8 +18,11 @@
 mod canonical;
 mod error;
 pub mod escalation;
+mod linked;
 mod outcome;
 mod state_cache;
+
+pub use linked::{upcaster, DomainUpcaster};
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +74,9 @@ impl Default for AppConfig {
 pub enum Target {
     /// A new aggregate with a fresh uuid v7 (`POST /api/v1/visits`).
     Create,
+    /// A new aggregate with a given id (a stream another command's event names, such as
+    /// the complaint a return call raises, V30); it must not exist yet.
+    CreateAs(Uuid),
     /// An existing aggregate `<KIND>-<id>`; a missing one is `NotFound`.
     Id(Uuid),
     /// The single stream named `KIND` (the policy).
@@ -90,6 +96,8 @@ pub struct ExecOptions {
     /// Decide as of this time instead of the clock (demo data in the past); events then
     /// carry it as `occurred_at`.
     pub now: Option<DateTime<FixedOffset>>,
+    /// F2: the visit the command names, looked up by the caller ([`App::linked_visit`]).
+    pub linked_visit: Option<reception_domain::LinkedVisit>,
 }
 
 /// An aggregate loaded from its stream.
@@ -347,9 +355,17 @@ impl App {
         actor: &Actor,
         opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
+        let call_opts = opts.clone();
         let result = self
             .execute_inner::<A>(target, command_name, body, actor, opts)
             .await;
+        if let Ok(o) = &result {
+            if A::KIND == reception_domain::visit::Visit::KIND && command_name == "return-call" {
+                // V30: the complaint the call raised gets its own stream; boxed, as
+                // it runs this same command path for the complaint.
+                Box::pin(self.open_call_complaint(o.id, actor, &call_opts)).await?;
+            }
+        }
         let outcome = match &result {
             Ok(o) if o.replayed => "replayed",
             Ok(_) => "ok",
@@ -391,6 +407,7 @@ impl App {
         let target_part = match target {
             Target::Id(id) => id.to_string(),
             Target::Create => "new".into(),
+            Target::CreateAs(id) => format!("new {id}"),
             Target::Singleton => A::KIND.into(),
         };
         let idem = opts.idempotency_key.as_ref().map(|key| {
@@ -411,7 +428,7 @@ impl App {
                 let id = Uuid::now_v7();
                 (id, Self::stream_name::<A>(id))
             }
-            Target::Id(id) => (id, Self::stream_name::<A>(id)),
+            Target::Id(id) | Target::CreateAs(id) => (id, Self::stream_name::<A>(id)),
             Target::Singleton => (Uuid::nil(), A::KIND.to_string()),
         };
         let mut attempt = 0;
@@ -437,7 +454,7 @@ impl App {
             };
             // A created aggregate's id is its stream's uuid; otherwise a fresh id for whatever
             // the command creates inside the stream.
-            let entity_id = if matches!(target, Target::Create) {
+            let entity_id = if matches!(target, Target::Create | Target::CreateAs(_)) {
                 id
             } else {
                 Uuid::now_v7()
@@ -447,6 +464,7 @@ impl App {
                 actor: actor.clone(),
                 policies: self.policies()?,
                 entity_id,
+                linked_visit: opts.linked_visit.clone(),
             };
             let events = state.decide(command, &ctx)?;
             let created = version == 0 && !events.is_empty();

@@ -16,7 +16,7 @@ use crate::deadlines::{
 use crate::visit::{Leg, PlanStatus, Visit};
 
 /// The board flags, in the order a row lists them.
-pub const FLAGS: [&str; 9] = [
+pub const FLAGS: [&str; 13] = [
     "late_request",
     "plan_overdue",
     "readiness_overdue",
@@ -26,6 +26,10 @@ pub const FLAGS: [&str; 9] = [
     "return_call_overdue",
     "summary_overdue",
     "staff_changed_mid_visit",
+    "over_budget",
+    "task_overdue",
+    "follow_up_overdue",
+    "rescheduled",
 ];
 
 /// What a board row's flags read besides the [`StepFacts`] of the next step.
@@ -37,29 +41,44 @@ pub struct BoardFacts {
     /// A plan was drafted at least once (a returned plan stays drafted for V4's first
     /// draft deadline).
     pub plan_drafted_once: bool,
-    /// A dispatched pickup car was judged late (V7, `late` of `CarDispatched`).
-    pub pickup_car_late: bool,
-    /// A dispatched drop-off car was judged late.
-    pub dropoff_car_late: bool,
+    /// The latest ready time of the dispatched pickup cars (V7, judged against the
+    /// current arrival so that a reschedule moves it, V23).
+    pub pickup_ready_at: Option<DateTime<FixedOffset>>,
+    /// The latest ready time of the dispatched drop-off cars.
+    pub dropoff_ready_at: Option<DateTime<FixedOffset>>,
     pub staff_changed_mid_visit: bool,
+    /// V22: company spend beyond the request's budget.
+    pub over_budget: bool,
+    /// V26: the earliest due time of a preparation task not done.
+    pub open_task_due: Option<DateTime<FixedOffset>>,
+    /// V28: the earliest due time of a follow-up not done.
+    pub open_follow_up_due: Option<DateTime<FixedOffset>>,
+    /// V23.
+    pub rescheduled: bool,
 }
 
 impl BoardFacts {
     /// The facts of `visit`; `None` for a visit that was never requested.
     pub fn of(visit: &Visit) -> Option<BoardFacts> {
-        let late_car = |leg: Leg| {
+        let ready_at = |leg: Leg| {
             visit
                 .cars
                 .iter()
-                .any(|c| c.dispatch.leg == leg && c.dispatch.late)
+                .filter(|c| c.dispatch.leg == leg)
+                .map(|c| c.dispatch.ready_at)
+                .max()
         };
         Some(BoardFacts {
             step: StepFacts::of(visit)?,
             late: visit.late,
             plan_drafted_once: visit.plan.first_drafted_at.is_some(),
-            pickup_car_late: late_car(Leg::Pickup),
-            dropoff_car_late: late_car(Leg::Dropoff),
+            pickup_ready_at: ready_at(Leg::Pickup),
+            dropoff_ready_at: ready_at(Leg::Dropoff),
             staff_changed_mid_visit: visit.staff_changed_mid_visit,
+            over_budget: visit.over_budget(),
+            open_task_due: deadlines::first_open_task_due(visit),
+            open_follow_up_due: deadlines::first_open_follow_up_due(visit),
+            rescheduled: !visit.reschedules.is_empty(),
         })
     }
 }
@@ -110,7 +129,7 @@ impl FlagTime {
 /// When each of [`FLAGS`] holds for a visit with these facts (the rules of
 /// [`deadlines::visit_flags`], as instants rather than at one `now`, so a board can tell
 /// when its answer next changes). A finished visit keeps only the flags of its history.
-pub fn flag_times(f: &BoardFacts) -> [FlagTime; 9] {
+pub fn flag_times(f: &BoardFacts) -> [FlagTime; 13] {
     use FlagTime::{Always, Never};
     let s = &f.step;
     let active = !s.finished;
@@ -136,7 +155,11 @@ pub fn flag_times(f: &BoardFacts) -> [FlagTime; 9] {
     let car = if !active {
         Never
     } else {
-        let dispatched_late = (f.pickup_car_late && !arrived) || (f.dropoff_car_late && !departed);
+        let late = |ready: Option<DateTime<FixedOffset>>, leg_at| {
+            ready.is_some_and(|r| r > car_ready_by(leg_at))
+        };
+        let dispatched_late = (late(f.pickup_ready_at, s.arrival) && !arrived)
+            || (late(f.dropoff_ready_at, s.departure) && !departed);
         let pickup_missing = if s.pickup_uncovered && !arrived {
             FlagTime::After(car_ready_by(s.arrival))
         } else {
@@ -178,6 +201,14 @@ pub fn flag_times(f: &BoardFacts) -> [FlagTime; 9] {
         return_call,
         summary,
         FlagTime::of(f.staff_changed_mid_visit),
+        FlagTime::of(f.over_budget),
+        if active && !arrived {
+            FlagTime::after(f.open_task_due)
+        } else {
+            Never
+        },
+        FlagTime::after(f.open_follow_up_due),
+        FlagTime::of(active && f.rescheduled),
     ]
 }
 

@@ -27,6 +27,7 @@
 //!     actor: Actor { user: "li.na".into(), role: Role::Reception },
 //!     policies: PolicyBook::default(),
 //!     entity_id: uuid::Uuid::nil(),
+//!     linked_visit: None,
 //! };
 //! let raise = ComplaintCommand::parse("raise", json!({
 //!     "customer": "Huaxin Dealers Ltd", "severity": "minor",

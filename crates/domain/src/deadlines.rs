@@ -9,7 +9,9 @@ use chrono::Duration;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use crate::visit_state::{Leg, PlanStatus, Stage, Visit};
+use crate::visit_state::{
+    ApprovalStatus, Leg, PlanStatus, RequestVisit, Stage, TransportMode, Visit,
+};
 
 /// V2: a domestic request is late when filed less than this many hours before arrival.
 pub const LEAD_TIME_HOURS: i64 = 24;
@@ -25,6 +27,11 @@ pub const RETURN_CALL_HOURS: i64 = 24;
 pub const HOME_AFTER_DEPARTURE_HOURS: i64 = 4;
 /// V15: the summary is due this long after departure.
 pub const SUMMARY_HOURS: i64 = 48;
+
+/// V26: the confirmation call to the customer is due this long before arrival.
+pub const CONFIRMATION_CALL_HOURS: i64 = 1;
+/// V26: a foreign customer's visa invitation letter is due this many days before arrival.
+pub const VISA_LETTER_DAYS: i64 = 7;
 
 /// C2: a major complaint is reported to the head of department within this many minutes.
 pub const REPORT_WITHIN_MINUTES: i64 = 10;
@@ -120,6 +127,106 @@ pub fn summary_due_at(departed_at: DateTime<FixedOffset>) -> DateTime<FixedOffse
     departed_at + Duration::hours(SUMMARY_HOURS)
 }
 
+/// V28: the talks' minutes are due to the general manager by the end of the day after
+/// departure (the start of the second day after it, in the departure's offset).
+pub fn minutes_due_at(departed_at: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
+    readiness_due_at(departed_at + Duration::days(2))
+}
+
+/// V26: the preparation tasks of DOMAIN.md, as ids, in the order a desk works them.
+pub const TASKS: [&str; 6] = [
+    "visa_letter",
+    "meeting_room",
+    "welcome_sign",
+    "return_tickets",
+    "parking",
+    "confirmation_call",
+];
+
+/// V26: the preparation tasks a request calls for, each with its due time: the
+/// confirmation call 1 h before arrival; the visa invitation letter 7 days before a
+/// foreign customer's arrival when asked; the meeting room, the welcome sign, the
+/// return tickets when asked and parking for a self-driving customer by the readiness
+/// deadline (V5).
+pub fn preparation_tasks(req: &RequestVisit) -> Vec<(&'static str, DateTime<FixedOffset>)> {
+    let arrival = req.arrival.at;
+    let ready = readiness_due_at(arrival).unwrap_or(arrival);
+    let mut out = Vec::new();
+    if req.customer.foreign && req.needs.visa_letter {
+        out.push(("visa_letter", arrival - Duration::days(VISA_LETTER_DAYS)));
+    }
+    if req.needs.meeting_room {
+        out.push(("meeting_room", ready));
+    }
+    out.push(("welcome_sign", ready));
+    if req.needs.return_tickets {
+        out.push(("return_tickets", ready));
+    }
+    if req.arrival.mode == TransportMode::Car {
+        out.push(("parking", ready));
+    }
+    out.push((
+        "confirmation_call",
+        arrival - Duration::hours(CONFIRMATION_CALL_HOURS),
+    ));
+    out
+}
+
+/// One preparation task of a visit (V26), as `GET /api/v1/visits/{id}` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub due: DateTime<FixedOffset>,
+    pub done_at: Option<DateTime<FixedOffset>>,
+    pub notes: Option<String>,
+    /// Not done and past due while the visitors are still expected, or done late.
+    pub overdue: bool,
+}
+
+/// V26: a visit's preparation tasks with what was done.
+pub fn visit_tasks(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Task> {
+    let Some(req) = visit.request() else {
+        return Vec::new();
+    };
+    preparation_tasks(req)
+        .into_iter()
+        .map(|(id, due)| {
+            let done = visit.tasks_done.iter().find(|t| t.task.as_str() == id);
+            let overdue = match done {
+                Some(d) => d.completed_at > due,
+                None => !visit.is_finished() && visit.arrived_at.is_none() && now > due,
+            };
+            Task {
+                id: id.to_string(),
+                due,
+                done_at: done.map(|d| d.completed_at),
+                notes: done.and_then(|d| d.notes.clone()),
+                overdue,
+            }
+        })
+        .collect()
+}
+
+/// V26: the earliest due time among the tasks not done yet.
+pub fn first_open_task_due(visit: &Visit) -> Option<DateTime<FixedOffset>> {
+    let req = visit.request()?;
+    preparation_tasks(req)
+        .into_iter()
+        .filter(|(id, _)| !visit.tasks_done.iter().any(|t| t.task.as_str() == *id))
+        .map(|(_, due)| due)
+        .min()
+}
+
+/// V28: the earliest due time among the follow-ups not done yet.
+pub fn first_open_follow_up_due(visit: &Visit) -> Option<DateTime<FixedOffset>> {
+    visit
+        .follow_ups
+        .iter()
+        .filter(|f| f.completed.is_none())
+        .map(|f| f.added.due)
+        .min()
+}
+
 /// A visit's own deadlines, from its request and what it recorded.
 impl Visit {
     /// V5 deadline: the start of the arrival day in the arrival's offset (i.e. the end
@@ -210,11 +317,16 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
         ));
     }
     for car in &visit.cars {
-        if let Some(by) = car.dispatch.ready_by {
+        let leg_at = match car.dispatch.leg {
+            Leg::Pickup => Some(req.arrival.at),
+            Leg::Dropoff => Some(req.departure.at),
+            Leg::Local => None,
+        };
+        if let Some(at) = leg_at {
             out.push(Due::new(
                 "car_ready",
                 "V7",
-                by,
+                car_ready_by(at),
                 Some(car.dispatch.ready_at),
                 now,
             ));
@@ -238,6 +350,22 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
             now,
         ));
     }
+    for t in visit_tasks(visit, now) {
+        let mut due = Due::new(&format!("task_{}", t.id), "V26", t.due, t.done_at, now);
+        // a task left undone stops being owed once the visitors are here
+        due.overdue = t.overdue;
+        out.push(due);
+    }
+    for f in &visit.follow_ups {
+        let done = f.completed.as_ref().map(|c| c.completed_at);
+        out.push(Due::new("follow_up", "V28", f.added.due, done, now));
+    }
+    if let (Some(left), false) = (visit.departed_at, visit.talks.is_empty()) {
+        if let Some(due) = minutes_due_at(left) {
+            let met = visit.minutes.as_ref().map(|m| m.submitted_at);
+            out.push(Due::new("minutes", "V28", due, met, now));
+        }
+    }
     if visit.departed_at.is_some() {
         if let Some(due) = visit.return_call_due() {
             let met = visit.return_call.done.as_ref().map(|d| d.at);
@@ -259,8 +387,10 @@ pub fn visit_deadlines(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Due> {
 /// The board flags of DOMAIN.md's "Read side", as stable snake_case ids, in this order:
 /// `late_request`, `plan_overdue`, `readiness_overdue`, `car_late`, `over_cap_pending`,
 /// `souvenir_not_handed`, `return_call_overdue`, `summary_overdue`,
-/// `staff_changed_mid_visit`. A closed or cancelled visit keeps only the flags that
-/// describe its history (`late_request`, `over_cap_pending`, `staff_changed_mid_visit`).
+/// `staff_changed_mid_visit`, `over_budget`, `task_overdue`, `follow_up_overdue`,
+/// `rescheduled`. A closed or cancelled visit keeps only the flags that describe its
+/// history (`late_request`, `over_cap_pending`, `staff_changed_mid_visit`,
+/// `over_budget`) and its overdue follow-ups, which outlive it (V28).
 pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     let Some(req) = visit.request() else {
         return Vec::new();
@@ -285,9 +415,10 @@ pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     {
         flags.push("readiness_overdue");
     }
+    // V23: judged against the current planned times, so a reschedule moves it.
     let dispatched_late = visit.cars.iter().any(|c| match c.dispatch.leg {
-        Leg::Pickup => c.dispatch.late && !arrived,
-        Leg::Dropoff => c.dispatch.late && !departed,
+        Leg::Pickup => c.dispatch.ready_at > car_ready_by(req.arrival.at) && !arrived,
+        Leg::Dropoff => c.dispatch.ready_at > car_ready_by(req.departure.at) && !departed,
         Leg::Local => false,
     });
     let pickup_missing = req.needs.pickup
@@ -320,6 +451,18 @@ pub fn visit_flags(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     if visit.staff_changed_mid_visit {
         flags.push("staff_changed_mid_visit");
     }
+    if visit.over_budget() {
+        flags.push("over_budget");
+    }
+    if active && !arrived && first_open_task_due(visit).is_some_and(|d| now > d) {
+        flags.push("task_overdue");
+    }
+    if first_open_follow_up_due(visit).is_some_and(|d| now > d) {
+        flags.push("follow_up_overdue");
+    }
+    if active && !visit.reschedules.is_empty() {
+        flags.push("rescheduled");
+    }
     flags.into_iter().map(String::from).collect()
 }
 
@@ -339,6 +482,10 @@ pub struct StepFacts {
     /// The departure transport's arrival home, when the request gave it (V14).
     pub arrives_home_at: Option<DateTime<FixedOffset>>,
     pub level_assigned: bool,
+    /// V22: no approval given yet (and approvals are required).
+    pub approval_pending: bool,
+    /// V22: returned to the requester for amendment.
+    pub approval_returned: bool,
     pub plan: PlanStatus,
     pub host_assigned: bool,
     pub readiness_confirmed: bool,
@@ -370,6 +517,11 @@ impl StepFacts {
             departure: req.departure.at,
             arrives_home_at: req.departure.arrives_home_at,
             level_assigned: visit.level.is_some(),
+            approval_pending: visit.approval.required
+                && visit.approval.given.is_empty()
+                && visit.approval.status == ApprovalStatus::Pending,
+            approval_returned: visit.approval.required
+                && visit.approval.status == ApprovalStatus::Returned,
             plan: visit.plan.status,
             host_assigned: visit.host.is_some(),
             readiness_confirmed: visit.readiness_confirmed_at.is_some(),
@@ -399,6 +551,12 @@ pub fn step_of(f: &StepFacts) -> Option<(&'static str, Option<DateTime<FixedOffs
     let readiness_due = readiness_due_at(f.arrival);
     let step = |s: &'static str, due: Option<DateTime<FixedOffset>>| Some((s, due));
     if !f.level_assigned && !f.arrived {
+        if f.approval_returned {
+            return step("amend_request", None);
+        }
+        if f.approval_pending {
+            return step("approve_request", plan_due);
+        }
         return step("assign_level", plan_due);
     }
     if !f.arrived {
@@ -445,7 +603,7 @@ pub fn step_of(f: &StepFacts) -> Option<(&'static str, Option<DateTime<FixedOffs
 }
 
 /// The next step of the process for the board, with its due time when it has one:
-/// `assign_level`, `draft_plan`, `review_plan`, `assign_staff`, `confirm_readiness`,
+/// `approve_request`, `amend_request`, `assign_level`, `draft_plan`, `review_plan`, `assign_staff`, `confirm_readiness`,
 /// `dispatch_pickup`, `record_arrival`, `dispatch_dropoff`, `hand_souvenir`,
 /// `record_departure`, `return_call`, `file_summary`, `decide_expense`,
 /// `settle_advance`, `close`. `None` for a closed, cancelled or unknown visit.

@@ -15,6 +15,7 @@
 //!     actor: Actor { user: "desk.1".into(), role: Role::Frontdesk },
 //!     policies: PolicyBook::default(),
 //!     entity_id: uuid::Uuid::nil(),
+//!     linked_visit: None,
 //! };
 //! let cmd = SignInCommand::parse("sign-in", json!({
 //!     "name": "Zhao Min", "party_size": 2, "reason": "delivery", "host": "Wu Fang"
@@ -101,6 +102,9 @@ pub struct SignInVisitor {
     /// When they came in; defaults to the server clock.
     #[serde(default)]
     pub at: Option<Time>,
+    /// F2: the expected visit this party belongs to (it must exist and be open).
+    #[serde(default)]
+    pub visit_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/frontdesk/{id}/sign-out`.
@@ -171,6 +175,11 @@ pub struct VisitorSignedIn {
     pub reason: String,
     pub host: String,
     pub at: Time,
+    /// F2: the visit the party belongs to, and its customer for the on-site list.
+    #[serde(default)]
+    pub visit_id: Option<Uuid>,
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 /// The visitor signed out (F1).
@@ -243,6 +252,24 @@ impl DomainEvent for SignInEvent {
     }
 }
 
+/// F2: the customer of the open visit `id` a sign-in names, as the caller looked it up.
+fn linked_customer(id: Uuid, ctx: &Context) -> Result<String, DomainError> {
+    let Some(v) = ctx.linked_visit.as_ref().filter(|v| v.id == id) else {
+        return Err(
+            DomainError::not_found("visit_id", format!("no visit {id} to sign in for"))
+                .with_rule("F2"),
+        );
+    };
+    if !v.open {
+        return Err(DomainError::rule(
+            "F2",
+            format!("visit {id} is closed, cancelled or rejected; it expects no visitors"),
+        )
+        .with_field("visit_id"));
+    }
+    Ok(v.customer.clone())
+}
+
 /// One walk-in party's line in the sign-in book.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SignIn {
@@ -254,6 +281,9 @@ pub struct SignIn {
     pub host: String,
     pub signed_in_at: Option<Time>,
     pub signed_out_at: Option<Time>,
+    /// F2: the visit the party belongs to and its customer.
+    pub visit_id: Option<Uuid>,
+    pub customer: Option<String>,
 }
 
 impl SignIn {
@@ -304,6 +334,7 @@ impl Aggregate for SignIn {
                     return Err(DomainError::state("this visitor has already signed in"));
                 }
                 let at = not_in_future(b.at.unwrap_or(ctx.now), ctx.now)?;
+                let customer = b.visit_id.map(|id| linked_customer(id, ctx)).transpose()?;
                 Ok(vec![SignInEvent::VisitorSignedIn(VisitorSignedIn {
                     sign_in_id: ctx.entity_id,
                     name: b.name.into_string(),
@@ -311,6 +342,8 @@ impl Aggregate for SignIn {
                     reason: b.reason.into_string(),
                     host: b.host.into_string(),
                     at,
+                    visit_id: b.visit_id,
+                    customer,
                 })])
             }
             SignInCommand::SignOut(b) => {
@@ -346,6 +379,8 @@ impl Aggregate for SignIn {
                 self.reason = e.reason.clone();
                 self.host = e.host.clone();
                 self.signed_in_at = Some(e.at);
+                self.visit_id = e.visit_id;
+                self.customer = e.customer.clone();
             }
             SignInEvent::VisitorSignedOut(e) => {
                 self.signed_out_at = Some(e.at);

@@ -29,6 +29,7 @@
 //!         actor: Actor { user: "demo".into(), role },
 //!         policies: PolicyBook::with_default(),
 //!         entity_id: uuid::Uuid::new_v4(),
+//!         linked_visit: None,
 //!     };
 //!     let command = VisitCommand::parse(name, body)?;
 //!     for event in visit.decide(command, &ctx)? {
@@ -63,7 +64,8 @@
 //! let lunch = run(&mut visit, Role::Reception, &day(25, "10:30"), "book-meal", json!({"meal": "lunch",
 //!     "at": day(25, "12:00"), "venue": "canteen", "party_size": 2, "budget_fen": 30_000}))?;
 //! run(&mut visit, Role::Finance, &day(25, "13:00"), "record-expense", json!({"category": "meal",
-//!     "amount_fen": 28_000, "receipt_no": "F-001", "paid_by": "company", "booking_id": lunch}))?;
+//!     "amount_fen": 28_000, "receipt_no": "F-001",
+//!     "spent_at": day(25, "12:30"), "description": "welcome lunch", "paid_by": "company", "booking_id": lunch}))?;
 //!
 //! run(&mut visit, Role::Reception, &day(26, "16:00"), "record-departure", json!({"at": day(26, "16:00")}))?;
 //! run(&mut visit, Role::Reception, &day(27, "10:00"), "return-call", json!({"reached": true, "satisfaction": 5}))?;
@@ -95,4 +97,4 @@ pub mod vocabulary;
 
 pub use aggregate::Aggregate;
 pub use common::*;
-pub use context::Context;
+pub use context::{Context, LinkedVisit};

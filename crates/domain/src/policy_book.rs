@@ -79,6 +79,26 @@ pub enum PaidBy {
     Visitor,
 }
 
+/// An approval a request needs before reception assigns its level (V22).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalRole {
+    DepartmentManager,
+    GeneralManager,
+}
+
+impl ApprovalRole {
+    /// The snake_case id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalRole::DepartmentManager => "department_manager",
+            ApprovalRole::GeneralManager => "general_manager",
+        }
+    }
+}
+
 /// A cap with its per-visitor surcharge beyond two visitors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Cap {
@@ -95,12 +115,29 @@ impl Cap {
     }
 }
 
-/// Lunch and dinner caps sharing one surcharge.
+/// Lunch and dinner caps: per party (a cap plus one surcharge per visitor beyond two),
+/// or per person (V25, seed 004) when `per_person_fen` is set. A `null` cap is
+/// uncapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MealCaps {
-    pub lunch_cap_fen: Fen,
-    pub dinner_cap_fen: Fen,
+    #[serde(default)]
+    pub lunch_cap_fen: Option<Fen>,
+    #[serde(default)]
+    pub dinner_cap_fen: Option<Fen>,
+    #[serde(default)]
     pub surcharge_fen: Fen,
+    /// V25: caps per visitor instead of per party; replaces the party caps when set.
+    #[serde(default)]
+    pub per_person_fen: Option<PerPersonMeals>,
+}
+
+/// V25: meal caps per visitor (`null`: uncapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PerPersonMeals {
+    #[serde(default)]
+    pub lunch: Option<Fen>,
+    #[serde(default)]
+    pub dinner: Option<Fen>,
 }
 
 /// Lodging rules of a level. For company-paid lodging the star and rate bounds apply.
@@ -149,6 +186,13 @@ pub struct LevelPolicy {
     /// The visit summary also goes to the general manager (V15: the special level).
     #[serde(default)]
     pub summary_to_general_manager: bool,
+    /// V22: the approvals a request needs before reception assigns this level (none
+    /// for policies published before approvals existed).
+    #[serde(default)]
+    pub approvals: Vec<ApprovalRole>,
+    /// V25: the cap per gift item (`null`: uncapped).
+    #[serde(default)]
+    pub gift_item_cap_fen: Option<Fen>,
 }
 
 /// What a cap applies to.
@@ -161,21 +205,37 @@ pub enum CapKind {
 }
 
 impl LevelPolicy {
-    /// The cap for a party of `party_size` visitors: `cap + surcharge × max(0, N − 2)`.
-    /// `None` when the level does not provide this kind (entertainment for `ordinary`).
+    /// The cap for a party of `party_size` visitors: `cap + surcharge × max(0, N − 2)`,
+    /// or per person × N (V25). `None` when the level does not provide this kind
+    /// (entertainment for `ordinary`) or leaves it uncapped (a `null` meal cap).
     pub fn cap_for(&self, kind: CapKind, party_size: u32) -> Option<Fen> {
-        let cap = match kind {
-            CapKind::Lunch => Cap {
-                cap_fen: self.meals.lunch_cap_fen,
+        let meal = |party: Option<Fen>, per_person: fn(&PerPersonMeals) -> Option<Fen>| match &self
+            .meals
+            .per_person_fen
+        {
+            Some(pp) => per_person(pp)?.checked_mul(i64::from(party_size)),
+            None => Cap {
+                cap_fen: party?,
                 surcharge_fen: self.meals.surcharge_fen,
-            },
-            CapKind::Dinner => Cap {
-                cap_fen: self.meals.dinner_cap_fen,
-                surcharge_fen: self.meals.surcharge_fen,
-            },
-            CapKind::Entertainment => self.entertainment?,
+            }
+            .for_party(party_size),
         };
-        cap.for_party(party_size)
+        match kind {
+            CapKind::Lunch => meal(self.meals.lunch_cap_fen, |p| p.lunch),
+            CapKind::Dinner => meal(self.meals.dinner_cap_fen, |p| p.dinner),
+            CapKind::Entertainment => self.entertainment?.for_party(party_size),
+        }
+    }
+
+    /// Whether a meal of this kind is capped at all (V25: `null` is uncapped).
+    pub fn meal_capped(&self, kind: CapKind) -> bool {
+        match (&self.meals.per_person_fen, kind) {
+            (Some(pp), CapKind::Lunch) => pp.lunch.is_some(),
+            (Some(pp), CapKind::Dinner) => pp.dinner.is_some(),
+            (None, CapKind::Lunch) => self.meals.lunch_cap_fen.is_some(),
+            (None, CapKind::Dinner) => self.meals.dinner_cap_fen.is_some(),
+            (_, CapKind::Entertainment) => self.entertainment.is_some(),
+        }
     }
 
     /// The lodging cap for company-paid lodging: top rate × rooms × nights. `Some(0)`

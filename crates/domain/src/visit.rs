@@ -14,6 +14,9 @@
 
 mod decide;
 
+pub use decide::departure::call_complaint_id;
+pub use decide::staffing::SUPPORT_ROLES;
+
 pub use crate::deadlines::{
     CAR_READY_MINUTES, HOME_AFTER_DEPARTURE_HOURS, PLAN_HOURS, RETURN_CALL_HOURS, SUMMARY_HOURS,
 };
@@ -23,8 +26,8 @@ use crate::aggregate::Aggregate;
 use crate::common::DomainError;
 use crate::context::Context;
 use decide::{
-    advance, closing, departure, expenses, level, lodging, matters, meals, onsite, plan, request,
-    staffing, transport,
+    advance, approval, closing, departure, expenses, follow_up, level, lodging, matters, meals,
+    onsite, plan, request, reschedule, staffing, tasks, transport,
 };
 
 /// V14: failed attempts that count as done.
@@ -54,7 +57,16 @@ impl Aggregate for Visit {
         if !self.exists() {
             return Err(DomainError::not_found("visit", "no such visit"));
         }
-        if !matches!(command, VisitCommand::DecideExpense(_)) {
+        // V21, V28, V31: a finished visit still takes decisions on expenses, late
+        // expenses and its follow-ups.
+        let after_close = matches!(
+            command,
+            VisitCommand::DecideExpense(_)
+                | VisitCommand::RecordExpense(_)
+                | VisitCommand::AddFollowUp(_)
+                | VisitCommand::CompleteFollowUp(_)
+        );
+        if !after_close || self.stage == Stage::Rejected {
             self.open()?;
         }
         let v = self;
@@ -91,6 +103,15 @@ impl Aggregate for Visit {
             VisitCommand::NotePreference(c) => onsite::note_preference(v, c, ctx)?,
             VisitCommand::Cancel(c) => closing::cancel(v, c, ctx)?,
             VisitCommand::Close(c) => closing::close(v, c, ctx)?,
+            VisitCommand::ApproveRequest(c) => approval::approve_request(v, c, ctx)?,
+            VisitCommand::AmendRequest(c) => approval::amend_request(v, c, ctx)?,
+            VisitCommand::Reschedule(c) => reschedule::reschedule(v, c, ctx)?,
+            VisitCommand::CompleteTask(c) => tasks::complete_task(v, c, ctx)?,
+            VisitCommand::ChangeStaff(c) => staffing::change_staff(v, c, ctx)?,
+            VisitCommand::AddFollowUp(c) => follow_up::add_follow_up(v, c, ctx)?,
+            VisitCommand::CompleteFollowUp(c) => follow_up::complete_follow_up(v, c, ctx)?,
+            VisitCommand::SubmitMinutes(c) => follow_up::submit_minutes(v, c, ctx)?,
+            VisitCommand::HoldHomeReception(c) => onsite::hold_home_reception(v, c, ctx)?,
         };
         Ok(vec![ev])
     }
@@ -104,7 +125,51 @@ impl Aggregate for Visit {
                 self.requested_at = Some(p.requested_at);
                 self.late = p.late;
                 self.request = Some(p.request.clone());
+                self.approval.required = p.approval_required;
             }
+            VisitEvent::RequestApproved(p) => self.approval.given.push(ApprovalGiven {
+                as_: p.as_,
+                approver: p.approver.clone(),
+                comments: p.comments.clone(),
+                at: p.decided_at,
+            }),
+            VisitEvent::RequestReturned(p) => {
+                self.approval.status = ApprovalStatus::Returned;
+                self.approval.comments = p.comments.clone();
+            }
+            VisitEvent::RequestRejected(p) => {
+                self.approval.status = ApprovalStatus::Rejected;
+                self.approval.comments = p.comments.clone();
+                self.stage = Stage::Rejected;
+            }
+            VisitEvent::RequestAmended(p) => {
+                self.request = Some(p.request.clone());
+                self.approval.status = ApprovalStatus::Pending;
+                self.approval.given.clear();
+            }
+            VisitEvent::VisitRescheduled(p) => self.reschedule(p),
+            VisitEvent::TaskCompleted(p) => self.tasks_done.push(p.clone()),
+            VisitEvent::StaffChanged(p) => {
+                self.accompanying
+                    .retain(|m| !p.removed.iter().any(|r| r == &m.name));
+                self.accompanying.extend(p.added.iter().cloned());
+                self.staff_changed_mid_visit |= p.mid_visit;
+            }
+            VisitEvent::FollowUpAdded(p) => self.follow_ups.push(FollowUp {
+                added: p.clone(),
+                completed: None,
+            }),
+            VisitEvent::FollowUpCompleted(p) => {
+                if let Some(f) = self
+                    .follow_ups
+                    .iter_mut()
+                    .find(|f| f.added.follow_up_id == p.follow_up_id)
+                {
+                    f.completed = Some(p.clone());
+                }
+            }
+            VisitEvent::MinutesSubmitted(p) => self.minutes = Some(p.clone()),
+            VisitEvent::HomeReceptionHeld(p) => self.home_receptions.push(p.clone()),
             VisitEvent::LevelAssigned(p) => {
                 self.level = Some(p.level.clone());
                 self.policy_version = Some(p.policy_version);
@@ -227,6 +292,17 @@ impl Aggregate for Visit {
 }
 
 impl Visit {
+    /// V23: the new planned times and party replace the old; recorded facts stay.
+    fn reschedule(&mut self, p: &VisitRescheduled) {
+        if let Some(req) = self.request.as_mut() {
+            req.arrival = p.arrival.clone();
+            req.departure = p.departure.clone();
+            req.headcount = p.headcount.clone();
+            req.visitors = p.visitors.clone();
+        }
+        self.reschedules.push(p.clone());
+    }
+
     /// Records an expense; a reversal marks the expense it reverses.
     fn record_expense(&mut self, p: &ExpenseRecorded) {
         if let Some(orig) = p.reverses {

@@ -33,6 +33,8 @@ pub enum Stage {
     Departed,
     Closed,
     Cancelled,
+    /// V22: an approver rejected the request.
+    Rejected,
 }
 
 /// The execution plan's review status (V4). Deserialize: the board keeps it in its
@@ -132,6 +134,66 @@ pub struct ReturnCallState {
     pub done: Option<ReturnCallDone>,
 }
 
+/// Where a request stands with its approvers (V22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    /// Awaiting (further) approvals, or approvals not needed.
+    #[default]
+    Pending,
+    /// Returned with comments: the requester amends and resubmits.
+    Returned,
+    Rejected,
+}
+
+/// One approval given (V22).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalGiven {
+    #[serde(rename = "as")]
+    pub as_: ApprovalRole,
+    pub approver: String,
+    pub comments: Option<String>,
+    pub at: DateTime<FixedOffset>,
+}
+
+/// The request's approvals (V22).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestApproval {
+    /// False for requests filed before approvals existed: they count as approved.
+    pub required: bool,
+    pub status: ApprovalStatus,
+    /// Approvals given since the request was last amended.
+    pub given: Vec<ApprovalGiven>,
+    /// The last return's or rejection's comments.
+    pub comments: Option<String>,
+}
+
+impl Default for RequestApproval {
+    fn default() -> Self {
+        RequestApproval {
+            required: true,
+            status: ApprovalStatus::Pending,
+            given: Vec::new(),
+            comments: None,
+        }
+    }
+}
+
+impl RequestApproval {
+    /// Whether approval `role` was given.
+    pub fn has(&self, role: ApprovalRole) -> bool {
+        !self.required || self.given.iter().any(|g| g.as_ == role)
+    }
+}
+
+/// A follow-up action on a confirmed cooperation matter (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    #[serde(flatten)]
+    pub added: FollowUpAdded,
+    pub completed: Option<FollowUpCompleted>,
+}
+
 /// The state of one visit; serialised as `GET /api/v1/visits/{id}` (the read side
 /// adds `flags`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -153,8 +215,19 @@ pub struct Visit {
     pub readiness_confirmed_at: Option<DateTime<FixedOffset>>,
     pub host: Option<Text>,
     pub accompanying: Vec<StaffMember>,
-    /// V6: the host changed after arrival.
+    /// V6, V27: the host or the accompanying staff changed after arrival.
     pub staff_changed_mid_visit: bool,
+    /// V22.
+    pub approval: RequestApproval,
+    /// V23: every reschedule, oldest first.
+    pub reschedules: Vec<VisitRescheduled>,
+    /// V26: the preparation tasks done (the tasks themselves derive from the request).
+    pub tasks_done: Vec<TaskCompleted>,
+    /// V28.
+    pub follow_ups: Vec<FollowUp>,
+    pub minutes: Option<MinutesSubmitted>,
+    /// V29.
+    pub home_receptions: Vec<HomeReceptionHeld>,
     pub cars: Vec<Car>,
     pub cars_unavailable: Vec<CarUnavailable>,
     pub bookings: Bookings,
@@ -182,8 +255,35 @@ impl Visit {
         self.request.as_ref()
     }
 
-    /// Closed or cancelled.
+    /// Closed, cancelled or rejected.
     pub fn is_finished(&self) -> bool {
-        matches!(self.stage, Stage::Closed | Stage::Cancelled)
+        matches!(
+            self.stage,
+            Stage::Closed | Stage::Cancelled | Stage::Rejected
+        )
+    }
+
+    /// V22: company spend (reversals net out) beyond the request's budget.
+    pub fn over_budget(&self) -> bool {
+        let Some(budget) = self.request().and_then(|r| r.budget_fen) else {
+            return false;
+        };
+        self.company_spend_fen() > budget.fen()
+    }
+
+    /// Company-paid expenses, reversals subtracted, in fen.
+    pub fn company_spend_fen(&self) -> i64 {
+        self.expenses
+            .iter()
+            .filter(|e| e.recorded.paid_by == crate::policy_book::PaidBy::Company)
+            .map(|e| {
+                let f = e.recorded.amount_fen.fen();
+                if e.recorded.reverses.is_some() {
+                    -f
+                } else {
+                    f
+                }
+            })
+            .sum()
     }
 }

@@ -58,6 +58,17 @@ pub mod types {
     pub const CUSTOMER_PREFERENCE_NOTED: &str = "CustomerPreferenceNoted";
     pub const VISIT_CANCELLED: &str = "VisitCancelled";
     pub const VISIT_CLOSED: &str = "VisitClosed";
+    pub const REQUEST_APPROVED: &str = "RequestApproved";
+    pub const REQUEST_RETURNED: &str = "RequestReturned";
+    pub const REQUEST_REJECTED: &str = "RequestRejected";
+    pub const REQUEST_AMENDED: &str = "RequestAmended";
+    pub const VISIT_RESCHEDULED: &str = "VisitRescheduled";
+    pub const TASK_COMPLETED: &str = "TaskCompleted";
+    pub const STAFF_CHANGED: &str = "StaffChanged";
+    pub const FOLLOW_UP_ADDED: &str = "FollowUpAdded";
+    pub const FOLLOW_UP_COMPLETED: &str = "FollowUpCompleted";
+    pub const MINUTES_SUBMITTED: &str = "MinutesSubmitted";
+    pub const HOME_RECEPTION_HELD: &str = "HomeReceptionHeld";
 
     pub const COMPLAINT_RAISED: &str = "ComplaintRaised";
     pub const COMPLAINT_ASSIGNED: &str = "ComplaintAssigned";
@@ -111,6 +122,17 @@ pub mod types {
         CUSTOMER_PREFERENCE_NOTED,
         VISIT_CANCELLED,
         VISIT_CLOSED,
+        REQUEST_APPROVED,
+        REQUEST_RETURNED,
+        REQUEST_REJECTED,
+        REQUEST_AMENDED,
+        VISIT_RESCHEDULED,
+        TASK_COMPLETED,
+        STAFF_CHANGED,
+        FOLLOW_UP_ADDED,
+        FOLLOW_UP_COMPLETED,
+        MINUTES_SUBMITTED,
+        HOME_RECEPTION_HELD,
         COMPLAINT_RAISED,
         COMPLAINT_ASSIGNED,
         COMPLAINT_REPORTED,

@@ -24,6 +24,7 @@ fn step(
         },
         policies: PolicyBook::default(),
         entity_id: Uuid::from_u128(0x3003),
+        linked_visit: None,
     };
     let command = ComplaintCommand::parse(name, body).unwrap();
     let events = c

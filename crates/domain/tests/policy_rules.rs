@@ -45,7 +45,7 @@ fn the_default_policy_v1_matches_domain_md() {
             o.meals.dinner_cap_fen,
             o.meals.surcharge_fen
         ),
-        (y(300), y(400), y(50))
+        (Some(y(300)), Some(y(400)), y(50))
     );
     assert_eq!(
         (
@@ -53,7 +53,7 @@ fn the_default_policy_v1_matches_domain_md() {
             s.meals.dinner_cap_fen,
             s.meals.surcharge_fen
         ),
-        (y(500), y(500), y(100))
+        (Some(y(500)), Some(y(500)), y(100))
     );
     assert_eq!(
         (
@@ -61,7 +61,7 @@ fn the_default_policy_v1_matches_domain_md() {
             x.meals.dinner_cap_fen,
             x.meals.surcharge_fen
         ),
-        (y(1000), y(1000), y(100))
+        (Some(y(1000)), Some(y(1000)), y(100))
     );
     assert!(o.entertainment.is_none());
     assert_eq!(

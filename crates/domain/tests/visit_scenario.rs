@@ -23,7 +23,27 @@ fn a_special_level_visit_from_request_to_close() {
     let g = Given::nothing().ok(Role::Requester, "request", request_body(3));
     assert_eq!(g.state.stage, Stage::Requested);
     assert!(!g.state.late);
+    assert_eq!(step(&g), "approve_request");
+
+    // V22: the department manager approves; a special visit also needs the general
+    // manager, another person, before reception assigns the level.
+    let g = g.with_user("dept.manager").ok(
+        Role::Approver,
+        "approve-request",
+        json!({"decision": "approve", "as": "department_manager"}),
+    );
     assert_eq!(step(&g), "assign_level");
+    let g = g.with_role_user();
+    g.when(Role::Reception, "assign-level", json!({"level": "special"}))
+        .then_rule("V22");
+    let g = g
+        .with_user("general.manager")
+        .ok(
+            Role::Approver,
+            "approve-request",
+            json!({"decision": "approve", "as": "general_manager", "comments": "important dealer"}),
+        )
+        .with_role_user();
 
     // The reception office assigns the special level; policy version 1 is stamped.
     let g = g.ok(Role::Reception, "assign-level", json!({"level": "special"}));
@@ -63,9 +83,17 @@ fn a_special_level_visit_from_request_to_close() {
                 {"name": "Zhou", "role": "marketing_general_manager"}, {"name": "Sun", "role": "shareholder"}]}),
         )
         .at("2026-11-24T16:00:00+08:00")
+        .ok(Role::Reception, "complete-task", json!({"task": "meeting_room", "notes": "room 301"}))
+        .ok(Role::Reception, "complete-task", json!({"task": "welcome_sign"}))
         .ok(Role::Reception, "confirm-readiness", json!({"notes": "all departments ready"}))
         .ok(Role::Finance, "issue-advance", json!({"amount_fen": 1_000_000}));
     assert_eq!(step(&g), "dispatch_pickup");
+    // V26: the confirmation call is the last task, an hour before arrival
+    let g = g.at("2026-11-25T08:30:00+08:00").ok(
+        Role::Reception,
+        "complete-task",
+        json!({"task": "confirmation_call", "notes": "meet at gate B"}),
+    );
 
     // A business car waits at the airport 30 minutes early; lodging in a 5-star hotel.
     let g = g
@@ -139,15 +167,15 @@ fn a_special_level_visit_from_request_to_close() {
             "confirm-matter",
             json!({"matter_id": matter, "company_confirmed_by": "VP Sales Zhang", "visitor_confirmed_by": "Wang Lei", "record_ref": "MOU-2026-11"}),
         )
-        .ok(Role::Reception, "hold-talks", json!({"at": "2026-11-26T16:00:00+08:00", "outcome": "MOU signed"}))
-        .ok(Role::Reception, "plan-souvenir", json!({"item": "celadon tea set", "unit_cost_fen": 50_000, "quantity": 3}));
+        .ok(Role::Reception, "hold-talks", json!({"at": "2026-11-26T16:00:00+08:00", "outcome": "MOU signed", "attendees": ["Li Na"]}))
+        .ok(Role::Reception, "plan-souvenir", json!({"item": "celadon tea set", "unit_cost_fen": 18_000, "quantity": 3}));
     let souvenir = g.last_id;
 
     // Expenses: lodging and the cruise within cap, the dinner 50 yuan over.
     let g = g
-        .ok(Role::Finance, "record-expense", json!({"category": "lodging", "amount_fen": 408_000, "receipt_no": "H-1", "paid_by": "company", "booking_id": lodging_id}))
-        .ok(Role::Finance, "record-expense", json!({"category": "entertainment", "amount_fen": 139_000, "receipt_no": "E-1", "paid_by": "company", "booking_id": cruise_id}))
-        .ok(Role::Finance, "record-expense", json!({"category": "meal", "amount_fen": 115_000, "receipt_no": "M-1", "paid_by": "company", "booking_id": dinner_id}));
+        .ok(Role::Finance, "record-expense", json!({"spent_at": "2026-11-20T09:00:00+08:00", "description": "test expense", "category": "lodging", "amount_fen": 408_000, "receipt_no": "H-1", "paid_by": "company", "booking_id": lodging_id}))
+        .ok(Role::Finance, "record-expense", json!({"spent_at": "2026-11-20T09:00:00+08:00", "description": "test expense", "category": "entertainment", "amount_fen": 139_000, "receipt_no": "E-1", "paid_by": "company", "booking_id": cruise_id}))
+        .ok(Role::Finance, "record-expense", json!({"spent_at": "2026-11-20T09:00:00+08:00", "description": "test expense", "category": "meal", "amount_fen": 115_000, "receipt_no": "M-1", "paid_by": "company", "booking_id": dinner_id}));
     let dinner_expense = g.last_id;
     assert_eq!(
         g.state
@@ -176,7 +204,7 @@ fn a_special_level_visit_from_request_to_close() {
         .ok(Role::Reception, "hand-souvenir", json!({"souvenir_id": souvenir}))
         .at(DEPARTURE)
         .ok(Role::Reception, "record-departure", json!({"at": DEPARTURE}))
-        .ok(Role::Finance, "record-expense", json!({"category": "car", "amount_fen": 120_000, "receipt_no": "C-1", "paid_by": "company"}));
+        .ok(Role::Finance, "record-expense", json!({"spent_at": "2026-11-20T09:00:00+08:00", "description": "test expense", "category": "car", "amount_fen": 120_000, "receipt_no": "C-1", "paid_by": "company"}));
     assert_eq!(step(&g), "return_call");
 
     // Saturday: the return call, the summary (which also goes to the general manager),

@@ -17,6 +17,9 @@ use serde_json::{json, Value};
 type Log = Vec<(&'static str, Value)>;
 
 /// Runs one command on `state`, appending its events to `log`; returns the entity id.
+/// When the expenses of the log were spent.
+const SPENT_AT: &str = "2026-11-01T00:00:00+08:00";
+
 fn run<A: Aggregate>(
     state: &mut A,
     log: &mut Log,
@@ -33,6 +36,7 @@ fn run<A: Aggregate>(
         },
         policies: PolicyBook::with_default(),
         entity_id: uuid::Uuid::new_v4(),
+        linked_visit: None,
     };
     let command = A::Command::parse(name, body).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let events = state
@@ -77,6 +81,14 @@ fn prepare(v: &mut Visit, l: &mut Log) -> String {
                           "arrives_home_at": day(27, "20:00")},
             "needs": {"pickup": true, "dropoff": true}
         }),
+    );
+    run(
+        v,
+        l,
+        A,
+        &day(20, "09:30"),
+        "approve-request",
+        json!({"decision": "approve", "as": "department_manager"}),
     );
     run(
         v,
@@ -226,7 +238,7 @@ fn on_site(v: &mut Visit, l: &mut Log) -> (String, String) {
         R,
         &day(26, "16:00"),
         "hold-talks",
-        json!({"at": day(26, "16:00"), "outcome": "MOU"}),
+        json!({"at": day(26, "16:00"), "outcome": "MOU", "attendees": ["Li Na"]}),
     );
     let gift = run(
         v,
@@ -262,7 +274,7 @@ fn expenses_and_follow_up(
         &day(26, "18:00"),
         "record-expense",
         json!({"category": "lodging", "amount_fen": 80_000,
-        "receipt_no": "H-1", "paid_by": "visitor", "booking_id": lodging}),
+        "receipt_no": "H-1", "spent_at": SPENT_AT, "description": "test expense", "paid_by": "visitor", "booking_id": lodging}),
     );
     let over = run(
         v,
@@ -271,7 +283,7 @@ fn expenses_and_follow_up(
         &day(26, "18:10"),
         "record-expense",
         json!({"category": "meal",
-        "amount_fen": 9_000_000, "receipt_no": "G-1", "paid_by": "company", "booking_id": meal}),
+        "amount_fen": 9_000_000, "receipt_no": "G-1", "spent_at": SPENT_AT, "description": "test expense", "paid_by": "company", "booking_id": meal}),
     );
     run(
         v,
@@ -288,7 +300,7 @@ fn expenses_and_follow_up(
         &day(26, "18:30"),
         "record-expense",
         json!({"category": "entertainment",
-        "amount_fen": 9_000_000, "receipt_no": "G-2", "paid_by": "company", "booking_id": fun}),
+        "amount_fen": 9_000_000, "receipt_no": "G-2", "spent_at": SPENT_AT, "description": "test expense", "paid_by": "company", "booking_id": fun}),
     );
     run(
         v,

@@ -18,6 +18,8 @@ use crate::docs::Docs;
 use crate::event::{self, ty, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
 
+const FLAG_COUNT: usize = board::FLAGS.len();
+
 /// One line of today's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineItem {
@@ -165,7 +167,7 @@ const VISIT_TYPES: &[&str] = &[
 /// shared by the queries until the next change.
 struct Precomputed {
     /// Rows in board order (next due first, then visit id) with their flag times.
-    visits: Vec<(BoardVisit, [FlagTime; 9])>,
+    visits: Vec<(BoardVisit, [FlagTime; FLAG_COUNT])>,
     /// Every open visit's timeline, ordered by (time, visit id, kind).
     timeline: Vec<TimelineItem>,
     /// Open complaints ordered by (raised at, complaint id).
@@ -193,6 +195,8 @@ impl VisitDoc {
             departure: self.departure.unwrap_or(departure),
             arrives_home_at: self.arrives_home_at,
             level_assigned: self.level.is_some(),
+            approval_pending: false,
+            approval_returned: false,
             plan: self.plan,
             host_assigned: self.host.is_some(),
             readiness_confirmed: self.readiness_confirmed,
@@ -212,14 +216,24 @@ impl VisitDoc {
     /// readable arrival or departure.
     fn facts(&self) -> Option<BoardFacts> {
         let (arrival, departure) = (self.arrival?, self.departure?);
-        let late_car = |leg: &str| self.cars.iter().any(|c| c.leg == leg && c.late);
+        let ready_at = |leg: &str| {
+            self.cars
+                .iter()
+                .filter(|c| c.leg == leg)
+                .filter_map(|c| c.ready_at)
+                .max()
+        };
         Some(BoardFacts {
             step: self.step_facts_or(arrival, departure),
             late: self.late,
             plan_drafted_once: self.plan_drafted_once,
-            pickup_car_late: late_car("pickup"),
-            dropoff_car_late: late_car("dropoff"),
+            pickup_ready_at: ready_at("pickup"),
+            dropoff_ready_at: ready_at("dropoff"),
             staff_changed_mid_visit: self.staff_changed_mid_visit,
+            over_budget: false,
+            open_task_due: None,
+            open_follow_up_due: None,
+            rescheduled: false,
         })
     }
 
@@ -227,7 +241,7 @@ impl VisitDoc {
     /// [`board::FLAGS`] holds: all of it the domain's rules over the visit's facts.
     /// Everything but the flags is independent of `now` (the next step does not read
     /// the clock).
-    fn row(&self, id: &str) -> (BoardVisit, [FlagTime; 9]) {
+    fn row(&self, id: &str) -> (BoardVisit, [FlagTime; FLAG_COUNT]) {
         let facts = self.facts();
         let (stage, when, next) = match &facts {
             Some(f) => (
@@ -239,7 +253,7 @@ impl VisitDoc {
                 // a request without readable times (never written by the domain):
                 // only the flags that read no time
                 let never = DateTime::<FixedOffset>::MIN_UTC.fixed_offset();
-                let mut when = [FlagTime::Never; 9];
+                let mut when = [FlagTime::Never; FLAG_COUNT];
                 when[0] = FlagTime::of(self.late);
                 when[4] = FlagTime::of(!self.pending_over_cap.is_empty());
                 when[8] = FlagTime::of(self.staff_changed_mid_visit);
@@ -423,7 +437,7 @@ impl BoardProjection {
         if let Some(pre) = cache.as_ref() {
             return Arc::clone(pre);
         }
-        let mut visits: Vec<(BoardVisit, [FlagTime; 9])> =
+        let mut visits: Vec<(BoardVisit, [FlagTime; FLAG_COUNT])> =
             self.visits.map.iter().map(|(id, v)| v.row(id)).collect();
         visits.sort_by(|(a, _), (b, _)| {
             (a.next_due.is_none(), a.next_due, &a.visit_id).cmp(&(

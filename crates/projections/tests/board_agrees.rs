@@ -207,6 +207,7 @@ impl Driver {
             },
             policies: PolicyBook::with_default(),
             entity_id: Uuid::new_v4(),
+            linked_visit: None,
         };
         let Ok(command) = <Visit as Aggregate>::Command::parse(name, body) else {
             return false;

@@ -144,7 +144,10 @@ fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     open_store_with(data_dir, StoreOptions::default())
 }
 
-fn open_store_with(data_dir: &Path, opts: StoreOptions) -> anyhow::Result<Store> {
+/// Every store the binary opens reads through the domain's upcasters (load, replay,
+/// subscriptions and the NATS relay all read through the store).
+fn open_store_with(data_dir: &Path, mut opts: StoreOptions) -> anyhow::Result<Store> {
+    opts.upcaster.get_or_insert_with(reception_app::upcaster);
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     Store::open_with(data_dir.join("store"), opts)

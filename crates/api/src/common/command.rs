@@ -40,6 +40,8 @@ pub struct CommandCall<'a> {
     pub route: String,
     pub headers: CommandHeaders,
     pub body: serde_json::Value,
+    /// F2: the visit the command names, looked up for the domain.
+    pub linked_visit: Option<reception_domain::LinkedVisit>,
 }
 
 /// Executes the command on aggregate `A` after the replica and read-only checks.
@@ -60,6 +62,7 @@ pub async fn run<A: Aggregate + Send + Sync + 'static>(
         if_match: call.headers.if_match,
         route: Some(call.route),
         now: None,
+        linked_visit: call.linked_visit,
     };
     let outcome = state
         .app

@@ -3,10 +3,12 @@
 //! (role, open visit, level policy, overrides) and the money wording.
 
 pub(super) mod advance;
+pub(super) mod approval;
 mod caps;
 pub(super) mod closing;
 pub(super) mod departure;
 pub(super) mod expenses;
+pub(super) mod follow_up;
 pub(super) mod level;
 pub(super) mod lodging;
 pub(super) mod matters;
@@ -14,7 +16,9 @@ pub(super) mod meals;
 pub(super) mod onsite;
 pub(super) mod plan;
 pub(super) mod request;
+pub(super) mod reschedule;
 pub(super) mod staffing;
+pub(super) mod tasks;
 pub(super) mod transport;
 
 use crate::common::{DomainCommand, DomainError, Fen, Role};
@@ -32,6 +36,10 @@ impl Visit {
             Stage::Cancelled => Err(DomainError::rule(
                 "V21",
                 "the visit is cancelled; it accepts no more commands",
+            )),
+            Stage::Rejected => Err(DomainError::rule(
+                "V22",
+                "the request was rejected; the visit accepts no more commands",
             )),
             _ => Ok(()),
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{DomainCommand, DomainError, Fen, NamedSchema, Role};
+pub use crate::policy_book::ApprovalRole;
 use crate::policy_book::{LevelId, PaidBy};
 
 macro_rules! checked_newtype {
@@ -188,6 +189,7 @@ pub struct Override {
 
 /// The customer company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Customer {
     pub company: Text,
     /// ISO 3166 country code or name.
@@ -199,6 +201,7 @@ pub struct Customer {
 
 /// One visitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Visitor {
     pub name: Text,
     #[serde(default)]
@@ -209,6 +212,7 @@ pub struct Visitor {
 
 /// The arrival as planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Arrival {
     pub at: DateTime<FixedOffset>,
     pub mode: TransportMode,
@@ -224,6 +228,7 @@ pub struct Arrival {
 
 /// The departure as planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Departure {
     pub at: DateTime<FixedOffset>,
     pub mode: TransportMode,
@@ -238,6 +243,7 @@ pub struct Departure {
 
 /// What the visitors need.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Needs {
     #[serde(default)]
     pub pickup: bool,
@@ -253,16 +259,24 @@ pub struct Needs {
     pub photos: bool,
     #[serde(default)]
     pub minutes: bool,
+    /// The customer asks us to book the return tickets (V26).
+    #[serde(default)]
+    pub return_tickets: bool,
+    /// A foreign customer asks for a visa invitation letter (V26).
+    #[serde(default)]
+    pub visa_letter: bool,
 }
 
 /// Marks a short-notice request as expedited (V2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Expedited {
     pub reason: Text,
 }
 
 /// `POST /api/v1/visits`: the reception request (V1, V2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RequestVisit {
     pub customer: Customer,
     pub department: Text,
@@ -275,16 +289,35 @@ pub struct RequestVisit {
     pub needs: Needs,
     #[serde(default)]
     pub expedited: Option<Expedited>,
+    /// V22: the estimated cost; spend beyond it is flagged `over_budget`. Optional so
+    /// that a request filed without one still opens a visit (no budget, no flag).
+    #[serde(default)]
+    pub budget_fen: Option<Fen>,
+    /// V22: the department that bears the cost; the requesting department when absent.
+    #[serde(default)]
+    pub cost_department: Option<Text>,
+    /// V22: the sales manager's judgement of the customer's importance.
+    #[serde(default)]
+    pub proposed_level: Option<LevelId>,
+}
+
+impl RequestVisit {
+    /// V22: who bears the cost.
+    pub fn cost_department(&self) -> &Text {
+        self.cost_department.as_ref().unwrap_or(&self.department)
+    }
 }
 
 /// `assign-level`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignLevel {
     pub level: LevelId,
 }
 
 /// `change-level` (before arrival, with a reason; V3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeLevel {
     pub level: LevelId,
     pub reason: Text,
@@ -292,6 +325,7 @@ pub struct ChangeLevel {
 
 /// One itinerary item of an execution plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanItem {
     pub at: DateTime<FixedOffset>,
     /// lodging, meal, car, tour, meeting, ...
@@ -303,12 +337,14 @@ pub struct PlanItem {
 
 /// `draft-plan`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DraftPlan {
     pub items: Vec<PlanItem>,
 }
 
 /// `review-plan`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReviewPlan {
     pub approved: bool,
     #[serde(default)]
@@ -317,6 +353,7 @@ pub struct ReviewPlan {
 
 /// `contact-unit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactUnit {
     pub confirmed_headcount: Headcount,
     #[serde(default)]
@@ -325,6 +362,7 @@ pub struct ContactUnit {
 
 /// `confirm-readiness`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConfirmReadiness {
     #[serde(default)]
     pub notes: Option<String>,
@@ -332,6 +370,7 @@ pub struct ConfirmReadiness {
 
 /// One accompanying staff member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StaffMember {
     pub name: Text,
     /// e.g. `regional_manager`, `market_supervisor`.
@@ -340,6 +379,7 @@ pub struct StaffMember {
 
 /// `assign-staff` (V6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignStaff {
     pub host: Text,
     #[serde(default)]
@@ -350,6 +390,7 @@ pub struct AssignStaff {
 
 /// `reassign-host` (V6; reason required after arrival).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReassignHost {
     pub host: Text,
     #[serde(default)]
@@ -358,6 +399,7 @@ pub struct ReassignHost {
 
 /// `dispatch-car` (V7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DispatchCar {
     pub leg: Leg,
     pub vehicle_class: SnakeId,
@@ -375,6 +417,7 @@ pub struct DispatchCar {
 
 /// `car-unavailable` (V7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReportCarUnavailable {
     pub leg: Leg,
     pub advised_transport: Text,
@@ -382,6 +425,7 @@ pub struct ReportCarUnavailable {
 
 /// `book-lodging` (V8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BookLodging {
     pub hotel: Text,
     pub stars: u8,
@@ -396,6 +440,7 @@ pub struct BookLodging {
 
 /// `hold-tour`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoldTour {
     pub at: DateTime<FixedOffset>,
     pub place: Text,
@@ -404,6 +449,7 @@ pub struct HoldTour {
 
 /// `hold-leader-meeting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoldLeaderMeeting {
     pub at: DateTime<FixedOffset>,
     pub place: Text,
@@ -412,6 +458,7 @@ pub struct HoldLeaderMeeting {
 
 /// `book-meal` (V9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BookMeal {
     pub meal: MealKind,
     pub at: DateTime<FixedOffset>,
@@ -425,6 +472,7 @@ pub struct BookMeal {
 
 /// `arrange-entertainment` (V9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ArrangeEntertainment {
     pub at: DateTime<FixedOffset>,
     pub kind: Text,
@@ -436,20 +484,26 @@ pub struct ArrangeEntertainment {
 
 /// `plan-souvenir` (V10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanSouvenir {
     pub item: Text,
     pub unit_cost_fen: Fen,
     pub quantity: Count,
+    /// V25: a unit cost over the level's gift item cap needs an approver's override.
+    #[serde(default, rename = "override")]
+    pub override_: Option<Override>,
 }
 
 /// `hand-souvenir` (V10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HandSouvenir {
     pub souvenir_id: Uuid,
 }
 
 /// `propose-matter`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProposeMatter {
     pub by: Side,
     pub text: Text,
@@ -458,6 +512,7 @@ pub struct ProposeMatter {
 /// `confirm-matter` (V11): both sides and a written record are required; missing ones
 /// are refused with rule V11.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConfirmMatter {
     pub matter_id: Uuid,
     #[serde(default)]
@@ -470,19 +525,27 @@ pub struct ConfirmMatter {
 
 /// `hold-talks` (V12).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoldTalks {
     pub at: DateTime<FixedOffset>,
     pub outcome: Text,
+    /// V28: who attended (at least one).
+    pub attendees: Vec<Text>,
+    /// V28: the minutes, when already written.
+    #[serde(default)]
+    pub minutes_ref: Option<Text>,
 }
 
 /// `record-arrival` / `record-departure` (V13).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RecordAt {
     pub at: DateTime<FixedOffset>,
 }
 
 /// `return-call` (V14): one attempt; when `reached`, the feedback and satisfaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReturnCall {
     pub reached: bool,
     #[serde(default)]
@@ -494,10 +557,38 @@ pub struct ReturnCall {
     /// Required when `reached`.
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
+    /// V30: the visitors confirmed they arrived home safely.
+    #[serde(default)]
+    pub arrived_safely: Option<bool>,
+    /// V30: the customer's suggestions.
+    #[serde(default)]
+    pub suggestions: Option<String>,
+    /// V30: a complaint raised in the same call, linked to the visit.
+    #[serde(default)]
+    pub complaint: Option<CallComplaint>,
+}
+
+/// C1's severity of a complaint raised during a return call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallComplaintSeverity {
+    Minor,
+    Major,
+}
+
+/// V30: a complaint raised during the return call (C1's severity, a category and what
+/// went wrong).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallComplaint {
+    pub severity: CallComplaintSeverity,
+    pub category: Text,
+    pub description: Text,
 }
 
 /// `file-summary` (V15).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FileSummary {
     pub results: Text,
     #[serde(default)]
@@ -510,6 +601,7 @@ pub struct FileSummary {
 
 /// `record-expense` (V17).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RecordExpense {
     pub category: ExpenseCategory,
     /// Must be > 0; a correction is a reversing expense, never a negative one.
@@ -522,10 +614,21 @@ pub struct RecordExpense {
     /// The expense this one reverses (a correction).
     #[serde(default)]
     pub reverses: Option<Uuid>,
+    /// V24: when the money was spent (analyses count the year of this, not of the
+    /// recording).
+    pub spent_at: DateTime<FixedOffset>,
+    /// V24: what was bought, for the year-end review.
+    pub description: Text,
+    #[serde(default)]
+    pub vendor: Option<Text>,
+    /// V24: e.g. `liquor`, `tobacco`, `tea`, `fruit`, `flowers`, `tickets`.
+    #[serde(default)]
+    pub subcategory: Option<SnakeId>,
 }
 
 /// `decide-expense` (V17).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DecideExpense {
     pub expense_id: Uuid,
     pub approved: bool,
@@ -535,12 +638,14 @@ pub struct DecideExpense {
 
 /// `issue-advance` (V18).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IssueAdvance {
     pub amount_fen: Fen,
 }
 
 /// `settle-advance` (V18): receipts + cash returned must equal the advance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SettleAdvance {
     pub receipts_fen: Fen,
     pub cash_returned_fen: Fen,
@@ -551,6 +656,7 @@ pub struct SettleAdvance {
 
 /// `note-preference`: for the customer archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NotePreference {
     /// A visitor's name or the company.
     pub subject: Text,
@@ -561,12 +667,144 @@ pub struct NotePreference {
 
 /// `cancel` (V19).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Cancel {
     pub reason: Text,
 }
 
+/// An approver's decision on a request (V22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestDecision {
+    Approve,
+    Return,
+    Reject,
+}
+
+/// `approve-request` (V22).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    pub decision: RequestDecision,
+    #[serde(default)]
+    pub comments: Option<String>,
+    /// The approval given.
+    #[serde(rename = "as")]
+    pub as_: ApprovalRole,
+}
+
+/// `amend-request` (V22): the request fields that change, after a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendRequest {
+    pub reason: Text,
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    #[serde(default)]
+    pub department: Option<Text>,
+    #[serde(default)]
+    pub visitors: Option<Vec<Visitor>>,
+    #[serde(default)]
+    pub headcount: Option<Headcount>,
+    #[serde(default)]
+    pub purpose: Option<Text>,
+    #[serde(default)]
+    pub arrival: Option<Arrival>,
+    #[serde(default)]
+    pub departure: Option<Departure>,
+    #[serde(default)]
+    pub needs: Option<Needs>,
+    #[serde(default)]
+    pub expedited: Option<Expedited>,
+    #[serde(default)]
+    pub budget_fen: Option<Fen>,
+    #[serde(default)]
+    pub cost_department: Option<Text>,
+    #[serde(default)]
+    pub proposed_level: Option<LevelId>,
+}
+
+/// `reschedule` (V23): any of the planned times, the headcount and the visitors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    pub reason: Text,
+    #[serde(default)]
+    pub arrival: Option<Arrival>,
+    #[serde(default)]
+    pub departure: Option<Departure>,
+    #[serde(default)]
+    pub headcount: Option<Headcount>,
+    #[serde(default)]
+    pub visitors: Option<Vec<Visitor>>,
+}
+
+/// `complete-task` (V26).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteTask {
+    /// An id from the visit's `tasks`.
+    pub task: SnakeId,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// `change-staff` (V27).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStaff {
+    #[serde(default)]
+    pub add: Vec<StaffMember>,
+    /// Names of accompanying staff to remove.
+    #[serde(default)]
+    pub remove: Vec<Text>,
+    /// Required after arrival.
+    #[serde(default)]
+    pub reason: Option<Text>,
+    #[serde(default, rename = "override")]
+    pub override_: Option<Override>,
+}
+
+/// `add-follow-up` (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddFollowUp {
+    pub matter_id: Uuid,
+    pub owner: Text,
+    pub due: DateTime<FixedOffset>,
+    pub text: Text,
+}
+
+/// `complete-follow-up` (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteFollowUp {
+    pub follow_up_id: Uuid,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// `submit-minutes` (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitMinutes {
+    #[serde(rename = "ref")]
+    pub ref_: Text,
+    pub attendees: Vec<Text>,
+}
+
+/// `hold-home-reception` (V29).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldHomeReception {
+    pub at: DateTime<FixedOffset>,
+    /// The senior staff taking part.
+    pub staff: Vec<Text>,
+}
+
 /// `close` (V16): no body fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Close {}
 
 macro_rules! visit_commands {
@@ -639,6 +877,15 @@ visit_commands! {
     "note-preference" => NotePreference(NotePreference) [Reception, Requester];
     "cancel" => Cancel(Cancel) [Reception];
     "close" => Close(Close) [Reception];
+    "approve-request" => ApproveRequest(ApproveRequest) [Approver];
+    "amend-request" => AmendRequest(AmendRequest) [Requester];
+    "reschedule" => Reschedule(Reschedule) [Requester, Reception];
+    "complete-task" => CompleteTask(CompleteTask) [Reception];
+    "change-staff" => ChangeStaff(ChangeStaff) [Reception];
+    "add-follow-up" => AddFollowUp(AddFollowUp) [Reception] creates true;
+    "complete-follow-up" => CompleteFollowUp(CompleteFollowUp) [Reception];
+    "submit-minutes" => SubmitMinutes(SubmitMinutes) [Reception];
+    "hold-home-reception" => HoldHomeReception(HoldHomeReception) [Reception];
 }
 
 impl VisitCommand {
@@ -650,6 +897,8 @@ impl VisitCommand {
             VisitCommand::BookLodging(c) => c.override_.as_ref(),
             VisitCommand::BookMeal(c) => c.override_.as_ref(),
             VisitCommand::ArrangeEntertainment(c) => c.override_.as_ref(),
+            VisitCommand::ChangeStaff(c) => c.override_.as_ref(),
+            VisitCommand::PlanSouvenir(c) => c.override_.as_ref(),
             _ => None,
         }
     }
@@ -666,13 +915,14 @@ fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, DomainE
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        // serde reports a missing field at the parent path; name the field itself.
-        let field = match inner
-            .strip_prefix("missing field `")
-            .and_then(|r| r.split('`').next())
-        {
-            Some(missing) if path == "." => missing.to_string(),
-            Some(missing) => format!("{path}.{missing}"),
+        // serde reports a missing or unknown field at the parent path; name the field.
+        let named = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| inner.strip_prefix(p))
+            .and_then(|r| r.split('`').next());
+        let field = match named {
+            Some(name) if path == "." => name.to_string(),
+            Some(name) => format!("{path}.{name}"),
             None if path == "." => "body".to_string(),
             None => path,
         };

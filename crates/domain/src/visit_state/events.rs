@@ -1,4 +1,5 @@
-//! Visit events: one payload struct per event type of API.md, schema version 1 each.
+//! Visit events: one payload struct per event type of API.md, schema version 1 unless
+//! the macro names another (`v 2`); [`upcast`] brings older payloads to the current one.
 //!
 //! Payload convention: the command body's fields under API.md's names, plus the id of
 //! the entity the event creates (`booking_id`, `car_id`, …), plus every judgement a
@@ -22,8 +23,126 @@ pub struct ReceptionRequested {
     pub requested_at: DateTime<FixedOffset>,
     /// V2: arrival under 24 h (7 days foreign) after filing and not expedited.
     pub late: bool,
+    /// V22: a level waits for the approvals the policy names. False for requests filed
+    /// before approvals existed (schema 1, upcast): they count as approved.
+    #[serde(default = "yes")]
+    pub approval_required: bool,
     #[serde(flatten)]
     pub request: RequestVisit,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `RequestApproved` / `RequestReturned` / `RequestRejected` (V22).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RequestDecided {
+    /// The approval given (or refused).
+    #[serde(rename = "as")]
+    pub as_: ApprovalRole,
+    pub comments: Option<String>,
+    /// Who decided: two approvals of one visit come from two people.
+    pub approver: String,
+    pub decided_at: DateTime<FixedOffset>,
+}
+
+/// `RequestAmended` (V22): the request as amended after a return; earlier approvals
+/// lapse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RequestAmended {
+    pub reason: Text,
+    pub request: RequestVisit,
+    pub amended_at: DateTime<FixedOffset>,
+}
+
+/// `VisitRescheduled` (V23): the new planned times and party, what they replace, and
+/// the dispatched cars whose ready time no longer meets V7.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VisitRescheduled {
+    pub reason: Text,
+    pub arrival: Arrival,
+    pub departure: Departure,
+    pub headcount: Headcount,
+    pub visitors: Vec<Visitor>,
+    pub previous_arrival_at: DateTime<FixedOffset>,
+    pub previous_departure_at: DateTime<FixedOffset>,
+    pub previous_headcount: Headcount,
+    /// Cars now ready later than 15 minutes before their leg (flagged `car_late`).
+    pub cars_late: Vec<Uuid>,
+    pub rescheduled_at: DateTime<FixedOffset>,
+}
+
+/// `TaskCompleted` (V26).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskCompleted {
+    pub task: SnakeId,
+    pub notes: Option<String>,
+    /// The task's due time when it was done, and whether it was done after it.
+    pub due: DateTime<FixedOffset>,
+    pub late: bool,
+    pub completed_at: DateTime<FixedOffset>,
+}
+
+/// `StaffChanged` (V27).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StaffChanged {
+    pub added: Vec<StaffMember>,
+    pub removed: Vec<Text>,
+    pub reason: Option<Text>,
+    #[serde(rename = "override")]
+    pub override_: Option<Override>,
+    /// After arrival: flagged "staff changed mid-visit".
+    pub mid_visit: bool,
+    pub changed_at: DateTime<FixedOffset>,
+}
+
+/// `FollowUpAdded` (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FollowUpAdded {
+    pub follow_up_id: Uuid,
+    pub matter_id: Uuid,
+    pub owner: Text,
+    pub due: DateTime<FixedOffset>,
+    pub text: Text,
+    pub added_at: DateTime<FixedOffset>,
+}
+
+/// `FollowUpCompleted` (V28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FollowUpCompleted {
+    pub follow_up_id: Uuid,
+    pub notes: Option<String>,
+    /// Done after its due time.
+    pub late: bool,
+    pub completed_at: DateTime<FixedOffset>,
+}
+
+/// `MinutesSubmitted` (V28): the talks' minutes, due to the general manager the day
+/// after departure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MinutesSubmitted {
+    #[serde(rename = "ref")]
+    pub ref_: Text,
+    pub attendees: Vec<Text>,
+    pub submitted_at: DateTime<FixedOffset>,
+}
+
+/// `HomeReceptionHeld` (V29).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HomeReceptionHeld {
+    pub at: DateTime<FixedOffset>,
+    pub staff: Vec<Text>,
+}
+
+/// A complaint raised in a return call (V30): the complaint stream
+/// `complaint-<complaint_id>` is opened from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CallComplaintRaised {
+    pub complaint_id: Uuid,
+    pub severity: CallComplaintSeverity,
+    pub category: Text,
+    pub description: Text,
 }
 
 /// `LevelAssigned` (V3, V20).
@@ -208,6 +327,14 @@ pub struct SouvenirPlanned {
     pub quantity: Count,
     /// unit cost × quantity.
     pub total_fen: Fen,
+    /// V25: the level's cap per item (null: uncapped).
+    #[serde(default)]
+    pub item_cap_fen: Option<Fen>,
+    /// V25: the unit cost is over the item cap (accepted only with an override).
+    #[serde(default)]
+    pub over_cap: bool,
+    #[serde(default, rename = "override")]
+    pub override_: Option<Override>,
 }
 
 /// `SouvenirHanded` (V10).
@@ -239,6 +366,11 @@ pub struct CooperationMatterConfirmed {
 pub struct LeadershipTalksHeld {
     pub at: DateTime<FixedOffset>,
     pub outcome: Text,
+    /// V28 (empty for talks recorded before attendees were kept).
+    #[serde(default)]
+    pub attendees: Vec<Text>,
+    #[serde(default)]
+    pub minutes_ref: Option<Text>,
 }
 
 /// `VisitorsArrived` / `VisitorsDeparted` (V13).
@@ -268,6 +400,13 @@ pub struct ReturnCallDone {
     pub corporate_image: Option<String>,
     pub reception: Option<String>,
     pub satisfaction: Option<Satisfaction>,
+    /// V30.
+    #[serde(default)]
+    pub arrived_safely: Option<bool>,
+    #[serde(default)]
+    pub suggestions: Option<String>,
+    #[serde(default)]
+    pub complaint: Option<CallComplaintRaised>,
     pub at: DateTime<FixedOffset>,
 }
 
@@ -302,6 +441,17 @@ pub struct ExpenseRecorded {
     pub level: Option<LevelId>,
     pub policy_version: Option<u32>,
     pub recorded_at: DateTime<FixedOffset>,
+    /// V24: when the money was spent (schema 1 events, upcast: when recorded).
+    pub spent_at: DateTime<FixedOffset>,
+    /// V24 (null for expenses recorded before descriptions were kept).
+    pub description: Option<Text>,
+    #[serde(default)]
+    pub vendor: Option<Text>,
+    #[serde(default)]
+    pub subcategory: Option<SnakeId>,
+    /// V31: recorded on a closed or cancelled visit.
+    #[serde(default)]
+    pub after_close: bool,
 }
 
 /// `ExpenseApproved` / `ExpenseRejected` (V17).
@@ -353,7 +503,7 @@ pub struct VisitClosed {
 }
 
 macro_rules! visit_events {
-    ($( $variant:ident($payload:ty) => |$p:ident| $at:expr ;)*) => {
+    ($( $variant:ident($payload:ty) $(v $schema:literal)? => |$p:ident| $at:expr ;)*) => {
         /// Every event of a visit stream.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum VisitEvent {
@@ -370,7 +520,7 @@ macro_rules! visit_events {
                 match self { $( VisitEvent::$variant(_) => stringify!($variant), )* }
             }
             fn schema(&self) -> u32 {
-                1
+                match self { $( VisitEvent::$variant(_) => 1 $(- 1 + $schema)?, )* }
             }
             fn to_data(&self) -> serde_json::Value {
                 match self {
@@ -389,14 +539,14 @@ macro_rules! visit_events {
                 match self { $( VisitEvent::$variant($p) => $at, )* }
             }
             fn schemas() -> Vec<NamedSchema> {
-                vec![$( NamedSchema { name: stringify!($variant), version: 1, schema: schemars::schema_for!($payload) }, )*]
+                vec![$( NamedSchema { name: stringify!($variant), version: 1 $(- 1 + $schema)?, schema: schemars::schema_for!($payload) }, )*]
             }
         }
     };
 }
 
 visit_events! {
-    ReceptionRequested(ReceptionRequested) => |p| Some(p.requested_at);
+    ReceptionRequested(ReceptionRequested) v 2 => |p| Some(p.requested_at);
     LevelAssigned(LevelAssigned) => |p| Some(p.assigned_at);
     LevelChanged(LevelChanged) => |p| Some(p.changed_at);
     PlanDrafted(PlanDrafted) => |p| Some(p.drafted_at);
@@ -422,7 +572,7 @@ visit_events! {
     ReturnCallAttempted(ReturnCallAttempted) => |p| Some(p.at);
     ReturnCallDone(ReturnCallDone) => |p| Some(p.at);
     SummaryFiled(SummaryFiled) => |p| Some(p.filed_at);
-    ExpenseRecorded(ExpenseRecorded) => |p| Some(p.recorded_at);
+    ExpenseRecorded(ExpenseRecorded) v 2 => |p| Some(p.spent_at);
     ExpenseApproved(ExpenseDecided) => |p| Some(p.decided_at);
     ExpenseRejected(ExpenseDecided) => |p| Some(p.decided_at);
     AdvanceIssued(AdvanceIssued) => |p| Some(p.issued_at);
@@ -430,4 +580,51 @@ visit_events! {
     CustomerPreferenceNoted(CustomerPreferenceNoted) => |p| Some(p.noted_at);
     VisitCancelled(VisitCancelled) => |p| Some(p.cancelled_at);
     VisitClosed(VisitClosed) => |p| Some(p.closed_at);
+    RequestApproved(RequestDecided) => |p| Some(p.decided_at);
+    RequestReturned(RequestDecided) => |p| Some(p.decided_at);
+    RequestRejected(RequestDecided) => |p| Some(p.decided_at);
+    RequestAmended(RequestAmended) => |p| Some(p.amended_at);
+    VisitRescheduled(VisitRescheduled) => |p| Some(p.rescheduled_at);
+    TaskCompleted(TaskCompleted) => |p| Some(p.completed_at);
+    StaffChanged(StaffChanged) => |p| Some(p.changed_at);
+    FollowUpAdded(FollowUpAdded) => |p| Some(p.added_at);
+    FollowUpCompleted(FollowUpCompleted) => |p| Some(p.completed_at);
+    MinutesSubmitted(MinutesSubmitted) => |p| Some(p.submitted_at);
+    HomeReceptionHeld(HomeReceptionHeld) => |p| Some(p.at);
+}
+
+/// Whether [`upcast`] changes visit events of this type and schema.
+pub fn upcast_rewrites(event_type: &str, schema: u32) -> bool {
+    schema < 2 && matches!(event_type, "ReceptionRequested" | "ExpenseRecorded")
+}
+
+/// Brings a stored visit payload to its current schema:
+/// - `ReceptionRequested` 1 → 2: filed before approvals existed, so it counts as
+///   approved (`approval_required: false`, V22);
+/// - `ExpenseRecorded` 1 → 2: spent when it was recorded (`spent_at = recorded_at`),
+///   no description (V24).
+///
+/// Other events are returned as they are.
+pub fn upcast(
+    event_type: &str,
+    schema: u32,
+    mut data: serde_json::Value,
+) -> (u32, serde_json::Value) {
+    if !upcast_rewrites(event_type, schema) {
+        return (schema, data);
+    }
+    if let Some(obj) = data.as_object_mut() {
+        match event_type {
+            "ReceptionRequested" => {
+                obj.insert("approval_required".into(), false.into());
+            }
+            "ExpenseRecorded" => {
+                let recorded = obj.get("recorded_at").cloned().unwrap_or_default();
+                obj.entry("spent_at").or_insert(recorded);
+                obj.entry("description").or_insert(serde_json::Value::Null);
+            }
+            _ => {}
+        }
+    }
+    (2, data)
 }

@@ -97,6 +97,12 @@ impl<A: Aggregate> Given<A> {
         self
     }
 
+    /// Back to the role's default actor name.
+    pub fn with_role_user(mut self) -> Given<A> {
+        self.user = None;
+        self
+    }
+
     /// Gives every command the same entity id.
     pub fn with_entity(mut self, id: Uuid) -> Given<A> {
         self.ids = Ids::Fixed(id);
@@ -123,6 +129,7 @@ impl<A: Aggregate> Given<A> {
             },
             policies: self.policies.clone(),
             entity_id: self.next_id(),
+            linked_visit: None,
         }
     }
 

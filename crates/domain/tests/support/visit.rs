@@ -42,9 +42,28 @@ impl Given<Visit> {
         Given::nothing().ok(Role::Requester, "request", request_body(n))
     }
 
-    /// Requested for `n` visitors and assigned `level`.
+    /// Requested for `n` visitors and approved by the department manager and the
+    /// general manager, two people (V22: enough for every level of the default policy).
+    pub fn approved(n: usize) -> Given<Visit> {
+        Given::requested(n)
+            .with_user("dept.manager")
+            .ok(
+                Role::Approver,
+                "approve-request",
+                json!({"decision": "approve", "as": "department_manager"}),
+            )
+            .with_user("general.manager")
+            .ok(
+                Role::Approver,
+                "approve-request",
+                json!({"decision": "approve", "as": "general_manager"}),
+            )
+            .with_role_user()
+    }
+
+    /// Requested for `n` visitors, approved and assigned `level`.
     pub fn at_level(level: &str, n: usize) -> Given<Visit> {
-        Given::requested(n).ok(Role::Reception, "assign-level", json!({"level": level}))
+        Given::approved(n).ok(Role::Reception, "assign-level", json!({"level": level}))
     }
 
     /// A visit arrived (level assigned, plan approved, staff assigned).

@@ -1,4 +1,4 @@
-//! Departure (V13) and the follow-up: the return call (V14) and the summary (V15).
+//! Departure (V13) and the follow-up: the return call (V14, V30) and the summary (V15).
 
 use crate::common::DomainError;
 use crate::context::Context;
@@ -63,6 +63,24 @@ pub(crate) fn return_call(
         reached: c.reached,
         at: now,
     };
+    if !c.reached && (c.complaint.is_some() || c.arrived_safely.is_some()) {
+        let field = if c.complaint.is_some() {
+            "complaint"
+        } else {
+            "arrived_safely"
+        };
+        return Err(DomainError::invalid(
+            field,
+            "only a call that reached the customer records what they said",
+        )
+        .with_rule("V30"));
+    }
+    let complaint = c.complaint.map(|k| CallComplaintRaised {
+        complaint_id: call_complaint_id(ctx.entity_id),
+        severity: k.severity,
+        category: k.category,
+        description: k.description,
+    });
     let unreachable = !c.reached && attempt_no >= RETURN_CALL_MAX_ATTEMPTS;
     let mut out = vec![VisitEvent::ReturnCallAttempted(attempt)];
     if c.reached || unreachable {
@@ -74,10 +92,21 @@ pub(crate) fn return_call(
             corporate_image: c.corporate_image,
             reception: c.reception,
             satisfaction: c.satisfaction,
+            arrived_safely: c.arrived_safely,
+            suggestions: c.suggestions,
+            complaint,
             at: now,
         }));
     }
     Ok(out)
+}
+
+/// V30: the id of the complaint a return call raises, derived from the call's attempt
+/// id so that a retried command opens the same complaint stream, never a second one.
+/// The mask flips random bits only, keeping the uuid's version and variant.
+pub fn call_complaint_id(attempt_id: uuid::Uuid) -> uuid::Uuid {
+    const MASK: u128 = 0x0000_0000_0000_0000_0a5a_5a5a_5a5a_5a5a;
+    uuid::Uuid::from_u128(attempt_id.as_u128() ^ MASK)
 }
 
 /// V15: the summary after departure, to the general manager when the level says so.

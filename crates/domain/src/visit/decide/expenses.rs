@@ -1,5 +1,6 @@
-//! V17: expenses recorded against their bookings' caps, and the approver's decision on
-//! an over-cap one.
+//! V17: expenses recorded against their bookings' caps (V25: gifts against the item
+//! cap), with what and when (V24), also after the visit closed (V31); and the
+//! approver's decision on an over-cap one.
 
 use super::yuan;
 use crate::common::{DomainError, Fen};
@@ -20,6 +21,13 @@ pub(crate) fn record_expense(
             DomainError::invalid("amount_fen", "an expense amount must be more than 0")
                 .with_rule("V17"),
         );
+    }
+    if c.spent_at > ctx.now {
+        return Err(DomainError::invalid(
+            "spent_at",
+            "the money was spent in the future; spent_at is when it was paid",
+        )
+        .with_rule("V24"));
     }
     let needs_booking = matches!(
         c.category,
@@ -80,10 +88,12 @@ pub(crate) fn record_expense(
                 over_cap = total > cap;
             }
         }
+    } else if c.category == ExpenseCategory::Gift {
+        (cap_fen, over_cap) = gift_cap(visit, &c, ctx)?;
     } else if c.booking_id.is_some() {
         return Err(DomainError::invalid(
             "booking_id",
-            "only meal, entertainment and lodging expenses name a booking",
+            "only meal, entertainment, lodging and gift expenses name a booking",
         ));
     }
     let (level, policy_version) = (visit.level.clone(), visit.policy_version);
@@ -100,7 +110,51 @@ pub(crate) fn record_expense(
         level,
         policy_version,
         recorded_at: ctx.now,
+        spent_at: c.spent_at,
+        description: Some(c.description),
+        vendor: c.vendor,
+        subcategory: c.subcategory,
+        after_close: visit.is_finished(),
     }))
+}
+
+/// V25: a gift expense against the level's item cap: the souvenir it names (its
+/// `booking_id`) caps it at item cap × quantity, else it is judged as one item.
+/// Uncapped levels and visits without a level judge nothing.
+fn gift_cap(
+    visit: &Visit,
+    c: &RecordExpense,
+    ctx: &Context,
+) -> Result<(Option<Fen>, bool), DomainError> {
+    let souvenir = match c.booking_id {
+        None => None,
+        Some(id) => Some(
+            visit
+                .souvenirs
+                .iter()
+                .find(|s| s.planned.souvenir_id == id)
+                .ok_or_else(|| {
+                    DomainError::not_found(
+                        "booking_id",
+                        format!("no souvenir {id} in this visit (a gift names a souvenir)"),
+                    )
+                })?,
+        ),
+    };
+    if visit.level.is_none() || c.paid_by != PaidBy::Company {
+        return Ok((None, false));
+    }
+    let (lp, _, _) = visit.level_policy(ctx, "judging a gift")?;
+    let Some(item_cap) = lp.gift_item_cap_fen else {
+        return Ok((None, false));
+    };
+    let items = souvenir.map_or(1, |s| i64::from(s.planned.quantity.get()));
+    let cap = item_cap.checked_mul(items).unwrap_or(item_cap);
+    let spent = souvenir
+        .map_or(Fen::ZERO, |s| visit.spent_on(s.planned.souvenir_id))
+        .checked_add(c.amount_fen)
+        .unwrap_or(c.amount_fen);
+    Ok((Some(cap), spent > cap))
 }
 
 /// V17: the approver approves or rejects an over-cap expense, once.

@@ -1,5 +1,5 @@
-//! Assigning and changing the visit's level (V3), stamped with the policy version in
-//! force (V20).
+//! Assigning and changing the visit's level (V3) once the request is approved (V22),
+//! stamped with the policy version in force (V20).
 
 use crate::common::DomainError;
 use crate::context::Context;
@@ -19,6 +19,7 @@ pub(crate) fn assign_level(
         );
     }
     let (level, version) = stamp(&c.level, ctx)?;
+    approved_for(visit, &level, ctx)?;
     Ok(VisitEvent::LevelAssigned(LevelAssigned {
         level,
         policy_version: version,
@@ -49,6 +50,7 @@ pub(crate) fn change_level(
         ));
     }
     let (level, version) = stamp(&c.level, ctx)?;
+    approved_for(visit, &level, ctx)?;
     Ok(VisitEvent::LevelChanged(LevelChanged {
         level,
         previous_level: previous,
@@ -76,4 +78,42 @@ fn stamp(level: &LevelId, ctx: &Context) -> Result<(LevelId, u32), DomainError> 
         ));
     }
     Ok((level.clone(), policy.version))
+}
+
+/// V22: every approval the policy in force names for `level` was given (requests
+/// filed before approvals existed count as approved), and the request is not waiting
+/// for an amendment.
+fn approved_for(visit: &Visit, level: &LevelId, ctx: &Context) -> Result<(), DomainError> {
+    let approval = &visit.approval;
+    if !approval.required {
+        return Ok(());
+    }
+    if approval.status == ApprovalStatus::Returned {
+        return Err(DomainError::rule(
+            "V22",
+            "the request was returned to the requester; it is amended and approved again first",
+        ));
+    }
+    let needed = ctx
+        .policies
+        .in_force(ctx.now)
+        .and_then(|p| p.level(level))
+        .map(|lp| lp.approvals.clone())
+        .unwrap_or_default();
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|r| !approval.has(**r))
+        .map(|r| r.as_str())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::rule(
+            "V22",
+            format!(
+                "a {level} visit needs the {} approval before its level is assigned",
+                missing.join(" and ")
+            ),
+        ))
+    }
 }

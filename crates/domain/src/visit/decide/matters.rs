@@ -77,8 +77,15 @@ pub(crate) fn hold_talks(
             "leadership talks need at least one cooperation matter confirmed by both sides",
         ));
     }
+    if c.attendees.is_empty() {
+        return Err(
+            DomainError::invalid("attendees", "the talks record who attended").with_rule("V28"),
+        );
+    }
     Ok(VisitEvent::LeadershipTalksHeld(LeadershipTalksHeld {
         at: c.at,
         outcome: c.outcome,
+        attendees: c.attendees,
+        minutes_ref: c.minutes_ref,
     }))
 }

@@ -1,4 +1,5 @@
-//! Meals and entertainment within the level's caps (V9).
+//! Meals and entertainment within the level's caps (V9), per party or per person and
+//! for visitors only (V25).
 
 use super::{breach, meal_cap, yuan};
 use crate::common::{DomainError, Fen};
@@ -14,10 +15,16 @@ pub(crate) fn book_meal(
 ) -> Result<VisitEvent, DomainError> {
     visit.not_departed("book a meal")?;
     let (lp, level, version) = visit.level_policy(ctx, "booking a meal")?;
-    let cap = lp
-        .cap_for(meal_cap(c.meal), c.party_size.get())
-        .ok_or_else(|| DomainError::invalid("party_size", "party too large to compute a cap"))?;
-    let over_cap = c.budget_fen > cap
+    within_headcount(visit, c.party_size.get())?;
+    let kind = meal_cap(c.meal);
+    let cap = if lp.meal_capped(kind) {
+        Some(lp.cap_for(kind, c.party_size.get()).ok_or_else(|| {
+            DomainError::invalid("party_size", "party too large to compute a cap")
+        })?)
+    } else {
+        None
+    };
+    let over_cap = cap.is_some_and(|cap| c.budget_fen > cap)
         && breach(
             "V9",
             "budget_fen",
@@ -25,7 +32,7 @@ pub(crate) fn book_meal(
                 "a {level} {:?} for {} visitors is capped at {}; budget {} is over",
                 c.meal,
                 c.party_size.get(),
-                yuan(cap),
+                yuan(cap.unwrap_or(Fen::ZERO)),
                 yuan(c.budget_fen)
             )
             .to_lowercase(),
@@ -39,11 +46,24 @@ pub(crate) fn book_meal(
         party_size: c.party_size,
         budget_fen: c.budget_fen,
         override_: c.override_,
-        cap_fen: Some(cap),
+        cap_fen: cap,
         over_cap,
         level,
         policy_version: version,
     }))
+}
+
+/// V25: a meal's party counts visitors only, at most the headcount.
+fn within_headcount(visit: &Visit, party_size: u32) -> Result<(), DomainError> {
+    let headcount = visit.request().map_or(0, |r| r.headcount.get());
+    if party_size > headcount {
+        return Err(DomainError::rule(
+            "V25",
+            format!("a party of {party_size} visitors exceeds the visit's headcount {headcount}"),
+        )
+        .with_field("party_size"));
+    }
+    Ok(())
 }
 
 /// V9: entertainment the level provides, within its cap, or overridden.

@@ -1,7 +1,8 @@
-//! The visit on site: arrival, tours, leader meetings, souvenirs (V10) and the
-//! customer's preferences.
+//! The visit on site: arrival, tours, leader meetings, souvenirs (V10, V25's item cap),
+//! home reception (V29) and the customer's preferences.
 
-use crate::common::DomainError;
+use super::{breach, yuan};
+use crate::common::{DomainError, Fen};
 use crate::context::Context;
 use crate::visit_state::*;
 
@@ -63,12 +64,58 @@ pub(crate) fn plan_souvenir(
         .ok_or_else(|| {
             DomainError::invalid("unit_cost_fen", "unit cost × quantity is too large")
         })?;
+    let item_cap_fen = lp.gift_item_cap_fen;
+    let over_cap = item_cap_fen.is_some_and(|cap| c.unit_cost_fen > cap)
+        && breach(
+            "V25",
+            "unit_cost_fen",
+            format!(
+                "a {level} gift is capped at {} per item; {} is over",
+                yuan(item_cap_fen.unwrap_or(Fen::ZERO)),
+                yuan(c.unit_cost_fen)
+            ),
+            &c.override_,
+        )?;
     Ok(VisitEvent::SouvenirPlanned(SouvenirPlanned {
         souvenir_id: ctx.entity_id,
         item: c.item,
         unit_cost_fen: c.unit_cost_fen,
         quantity: c.quantity,
         total_fen,
+        item_cap_fen,
+        over_cap,
+        override_: c.override_,
+    }))
+}
+
+/// V29: home reception by senior staff, only where the level provides it, with a
+/// staff count within its bounds.
+pub(crate) fn hold_home_reception(
+    visit: &Visit,
+    c: HoldHomeReception,
+    ctx: &Context,
+) -> Result<VisitEvent, DomainError> {
+    let (lp, level, _) = visit.level_policy(ctx, "holding a home reception")?;
+    let Some(bounds) = lp.home_reception else {
+        return Err(DomainError::rule(
+            "V29",
+            format!("level {level} provides no home reception"),
+        ));
+    };
+    let n = c.staff.len();
+    if n < usize::from(bounds.min_staff) || n > usize::from(bounds.max_staff) {
+        return Err(DomainError::rule(
+            "V29",
+            format!(
+                "a {level} home reception takes {} to {} senior staff, not {n}",
+                bounds.min_staff, bounds.max_staff
+            ),
+        )
+        .with_field("staff"));
+    }
+    Ok(VisitEvent::HomeReceptionHeld(HomeReceptionHeld {
+        at: c.at,
+        staff: c.staff,
     }))
 }
 
