@@ -1,5 +1,6 @@
-// One visit: its current state, flags and deadlines, bookings against their caps,
-// expenses with their judgement, the timeline of its events in words, and a replay
+// One visit: its current state, flags and deadlines, its approval and budget, its
+// preparation tasks and follow-ups, bookings against their caps, expenses with their
+// judgement, the timeline of its events in words, and a replay
 // slider that shows the visit as it stood after any event (history?as_of=).
 import { api } from '../api.js';
 import { t, word } from '../i18n.js';
@@ -8,7 +9,7 @@ import { dateTime, money, relative } from '../fmt.js';
 import { flagChips } from './board.js';
 
 // Fields of an event's data that carry ids or repeat the envelope: not shown in words.
-const HIDDEN = new Set(['visit_id', 'booking_id', 'expense_id', 'souvenir_id', 'matter_id', 'car_id', 'policy_version']);
+const HIDDEN = new Set(['visit_id', 'booking_id', 'expense_id', 'souvenir_id', 'matter_id', 'car_id', 'policy_version', 'follow_up_id', 'attempt_id']);
 
 export async function render(root, params) {
   const id = params[0];
@@ -62,7 +63,8 @@ export async function render(root, params) {
   await showAt(events.length);
 
   const wide = (el) => { el.classList.add('wide'); return el; };
-  fill(details, wide(bookings(current)), wide(expenses(current)), deadlines(current));
+  fill(details, approval(current), tasks(current), wide(bookings(current)), wide(expenses(current)),
+    deadlines(current), followUps(current));
   fill(timeline, h('h2', {}, t('visit.timeline'), ' ', h('span', { class: 'muted' }, `(${events.length})`)),
     h('ol', { class: 'events', 'data-test': 'timeline' }, events.map((e, i) => eventItem(e, i, slider, showAt))));
 }
@@ -101,16 +103,59 @@ function bookings(v) {
     : h('p', { class: 'empty' }, t('visit.none')));
 }
 
+// V22: who approved the request, or why it was returned or rejected.
+function approval(v) {
+  const a = v.approval || {};
+  const given = (a.given || []).map((g) => h('li', {},
+    word('approval', g.as), ' · ', g.approver, ' · ', dateTime(g.at), g.comments ? ` · ${g.comments}` : ''));
+  const budget = v.budget_fen == null ? t('visit.no_budget') : money(v.budget_fen);
+  return section(t('visit.approval'), h('dl', { class: 'facts', 'data-test': 'approval' },
+    h('dt', {}, t('visit.approval_status')), h('dd', {}, a.required === false ? t('visit.approval_not_required') : word('approval_status', a.status)),
+    h('dt', {}, t('visit.budget')), h('dd', {}, budget),
+    h('dt', {}, t('visit.cost_department')), h('dd', {}, v.cost_department || v.department || '—'),
+    a.comments ? [h('dt', {}, t('col.comments')), h('dd', {}, a.comments)] : null),
+  given.length ? h('ul', {}, given) : null);
+}
+
+// V26: the preparation tasks with their due times.
+function tasks(v) {
+  const rows = (v.tasks || []).map((x) => h('tr', { class: x.overdue ? 'over' : '' },
+    h('td', {}, word('task', x.id)), h('td', {}, dateTime(x.due)),
+    h('td', {}, x.done_at ? dateTime(x.done_at) : t('visit.open')),
+    h('td', {}, x.notes || ''),
+    h('td', {}, x.overdue ? h('span', { class: 'flag urgent' }, t('common.overdue')) : (x.done_at ? '✓' : ''))));
+  return section(t('visit.tasks'), rows.length
+    ? table([t('col.item'), t('col.due'), t('col.met'), t('col.notes'), ''], rows, { 'data-test': 'tasks' })
+    : h('p', { class: 'empty' }, t('visit.none')));
+}
+
+// V28: follow-ups (督办) on the confirmed matters, open ones outlive the visit.
+function followUps(v) {
+  const now = Date.now();
+  const rows = (v.follow_ups || []).map((f) => {
+    const late = !f.completed && Date.parse(f.due) < now;
+    return h('tr', { class: late ? 'over' : '' },
+      h('td', {}, f.text), h('td', {}, f.owner), h('td', {}, dateTime(f.due)),
+      h('td', {}, f.completed ? dateTime(f.completed.completed_at) : t('visit.open')),
+      h('td', {}, late ? h('span', { class: 'flag urgent' }, t('common.overdue')) : (f.completed ? '✓' : '')));
+  });
+  return section(t('visit.follow_ups'), rows.length
+    ? table([t('col.item'), t('col.owner'), t('col.due'), t('col.met'), ''], rows, { 'data-test': 'follow-ups' })
+    : h('p', { class: 'empty' }, t('visit.none')));
+}
+
 function expenses(v) {
   const rows = (v.expenses || []).map((x) => h('tr', { class: x.over_cap ? 'over' : '' },
-    h('td', {}, word('category', x.category)),
+    h('td', {}, word('category', x.category), x.subcategory ? ` · ${word('subcategory', x.subcategory)}` : '',
+      x.description ? h('div', { class: 'muted' }, x.description, x.vendor ? ` · ${x.vendor}` : '') : null),
+    h('td', {}, dateTime(x.spent_at || x.recorded_at)),
     h('td', { class: 'num' }, money(x.amount_fen)),
     h('td', {}, word('paid_by', x.paid_by)),
     h('td', { class: 'num' }, x.cap_fen == null ? t('visit.no_cap') : money(x.cap_fen)),
     h('td', {}, x.over_cap ? h('span', { class: 'flag warn' }, t('visit.over_cap')) : t('visit.within_cap')),
     h('td', {}, decision(x))));
   return section(t('visit.expenses'), rows.length
-    ? table([t('col.category'), t('col.amount'), t('col.paid_by'), t('col.cap'), t('col.judgement'), t('col.decision')], rows, { 'data-test': 'expenses' })
+    ? table([t('col.category'), t('col.spent_at'), t('col.amount'), t('col.paid_by'), t('col.cap'), t('col.judgement'), t('col.decision')], rows, { 'data-test': 'expenses' })
     : h('p', { class: 'empty' }, t('visit.none')));
 }
 
@@ -137,7 +182,8 @@ function describe(data) {
     if (k.endsWith('_fen')) val = money(v);
     else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) val = dateTime(v);
     else if (typeof v === 'boolean') val = v ? t('common.yes') : t('common.no');
-    else if (['level', 'category', 'paid_by', 'leg', 'meal'].includes(k)) val = word(k, v);
+    else if (['level', 'category', 'paid_by', 'leg', 'meal', 'task', 'subcategory'].includes(k)) val = word(k, v);
+    else if (k === 'as') val = word('approval', v);
     parts.push(h('span', { class: 'kv' }, h('span', { class: 'k' }, word('field', k)), ' ', String(val)));
   }
   return parts;
