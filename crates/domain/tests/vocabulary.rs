@@ -188,7 +188,7 @@ fn on_site(v: &mut Visit, l: &mut Log) -> (String, String) {
         &day(25, "10:30"),
         "book-meal",
         json!({"meal": "lunch", "at": day(25, "12:00"),
-        "venue": "canteen", "party_size": 2, "budget_fen": 10_000}),
+        "venue": "canteen", "party_size": 1, "budget_fen": 10_000}),
     );
     let fun = run(
         v,

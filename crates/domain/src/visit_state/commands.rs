@@ -915,12 +915,12 @@ fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, DomainE
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        // serde reports a missing or unknown field at the parent path; name the field.
-        let named = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|p| inner.strip_prefix(p))
+        // serde reports a missing field at the parent path (an unknown one at its own);
+        // name the field itself.
+        let missing = inner
+            .strip_prefix("missing field `")
             .and_then(|r| r.split('`').next());
-        let field = match named {
+        let field = match missing {
             Some(name) if path == "." => name.to_string(),
             Some(name) => format!("{path}.{name}"),
             None if path == "." => "body".to_string(),
