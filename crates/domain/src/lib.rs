@@ -48,13 +48,18 @@
 //!     "departure": {"at": day(26, "16:00"), "mode": "train", "number": "G8", "place": "station"},
 //!     "needs": {"pickup": false, "dropoff": false}
 //! }))?;
+//! // V22: the department manager approves before reception assigns the level.
+//! run(&mut visit, Role::Approver, &day(20, "09:30"), "approve-request",
+//!     json!({"decision": "approve", "as": "department_manager"}))?;
 //! run(&mut visit, Role::Reception, &day(20, "10:00"), "assign-level", json!({"level": "ordinary"}))?;
 //! run(&mut visit, Role::Reception, &day(20, "11:00"), "draft-plan", json!({"items": [
 //!     {"at": day(25, "12:00"), "kind": "meal", "title": "welcome lunch"}]}))?;
 //! run(&mut visit, Role::Approver, &day(20, "14:00"), "review-plan", json!({"approved": true}))?;
 //! run(&mut visit, Role::Reception, &day(21, "09:00"), "assign-staff", json!({"host": "Li Na",
 //!     "accompanying": [{"name": "Chen", "role": "regional_manager"}]}))?;
+//! run(&mut visit, Role::Reception, &day(24, "16:00"), "complete-task", json!({"task": "welcome_sign"}))?;
 //! run(&mut visit, Role::Reception, &day(24, "17:00"), "confirm-readiness", json!({}))?;
+//! run(&mut visit, Role::Reception, &day(25, "08:30"), "complete-task", json!({"task": "confirmation_call"}))?;
 //! run(&mut visit, Role::Reception, &day(25, "10:00"), "record-arrival", json!({"at": day(25, "10:00")}))?;
 //!
 //! // V9: an ordinary lunch for 2 is capped at 300 yuan; 350 needs an approver's override.
