@@ -163,14 +163,7 @@ async fn the_board_pages_and_filters_its_visits() {
         ids.push(id);
         seq = q;
     }
-    let assigned = s
-        .post(
-            &reception,
-            &format!("/api/v1/visits/{}/assign-level", ids[1]),
-            json!({ "level": "senior" }),
-        )
-        .await
-        .expect(200);
+    let assigned = s.approve_and_assign(&reception, &ids[1], "senior").await;
     seq = seq.max(assigned["events"][0]["seq"].as_u64().expect("seq"));
     let whole = s
         .get(&reception, &format!("/api/v1/board?min_seq={seq}"))

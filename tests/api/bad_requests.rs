@@ -100,13 +100,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
         .as_str()
         .unwrap()
         .to_string();
-    s.post(
-        &reception,
-        &format!("/api/v1/visits/{v}/assign-level"),
-        json!({"level": "special"}),
-    )
-    .await
-    .expect(200);
+    s.approve_and_assign(&reception, &v, "special").await;
     let w = s
         .post(&reception, "/api/v1/visits", good.clone())
         .await
@@ -173,7 +167,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
         post("V1 no visitors", &requester, "/api/v1/visits".into(), with(with(good.clone(), &["visitors"], json!([])), &["headcount"], json!(1)), 400, "invalid_input").rule("V1"),
         post("V1 arrival after departure", &requester, "/api/v1/visits".into(), with(good.clone(), &["arrival", "at"], json!(now + Duration::days(30))), 400, "invalid_input").rule("V1"),
         post("satisfaction out of range", &reception, vp("return-call"), json!({"reached": true, "satisfaction": 7}), 400, "invalid_input").field("satisfaction"),
-        post("negative money", &reception, vp("record-expense"), json!({"category": "gift", "amount_fen": -5, "receipt_no": "R", "paid_by": "company"}), 400, "invalid_input").field("amount_fen"),
+        post("negative money", &reception, vp("record-expense"), json!({"category": "gift", "amount_fen": -5, "receipt_no": "R", "paid_by": "company", "spent_at": now, "description": "tea"}), 400, "invalid_input").field("amount_fen"),
         post("empty cancel reason", &reception, vp("cancel"), json!({"reason": "  "}), 400, "invalid_input").field("reason"),
         post("complaint severity unknown", &reception, "/api/v1/complaints".into(), json!({"customer": "X", "severity": "huge", "category": "c", "description": "d"}), 400, "invalid_input").field("severity"),
         post("If-Match not a version", &reception, vp("confirm-readiness"), json!({}), 400, "invalid_input").header("If-Match", "abc").field("If-Match"),
@@ -197,7 +191,7 @@ async fn bad_requests_get_the_right_error_and_store_nothing() {
              json!({"hotel": "Inn", "stars": 3, "rooms": 1, "nights": 1, "rate_fen": 50_000, "paid_by": "company"}), 409, "rule_violation").rule("V8"),
         post("V9 dinner over the cap", &reception, vp("book-meal"),
              json!({"meal": "dinner", "at": arrival, "venue": "Jade", "party_size": 2, "budget_fen": 150_000}), 409, "rule_violation").rule("V9"),
-        post("V12 talks before a confirmed matter", &reception, vp("hold-talks"), json!({"at": arrival, "outcome": "x"}), 409, "rule_violation").rule("V12"),
+        post("V12 talks before a confirmed matter", &reception, vp("hold-talks"), json!({"at": arrival, "outcome": "x", "attendees": ["GM Sun"]}), 409, "rule_violation").rule("V12"),
         post("V13 departure before arrival", &reception, vp("record-departure"), json!({"at": arrival}), 409, "rule_violation").rule("V13"),
         post("F1 signing out twice", &frontdesk, format!("/api/v1/frontdesk/{si}/sign-out"), json!({}), 409, "rule_violation").rule("F1"),
         post("stale If-Match", &reception, vp("confirm-readiness"), json!({}), 412, "version_conflict").header("If-Match", "\"1\""),

@@ -47,13 +47,7 @@ async fn an_idempotent_repeat_answers_the_first_response_and_appends_nothing() {
 
     // A command with an entity id replays it exactly.
     let v = first.body["id"].as_str().unwrap();
-    s.post(
-        &reception,
-        &format!("/api/v1/visits/{v}/assign-level"),
-        json!({"level": "senior"}),
-    )
-    .await
-    .expect(200);
+    s.approve_and_assign(&reception, v, "senior").await;
     let souvenir = json!({"item": "tea", "unit_cost_fen": 10_000, "quantity": 1}).to_string();
     let path = format!("/api/v1/visits/{v}/plan-souvenir");
     let a = s
@@ -91,6 +85,8 @@ async fn a_stale_if_match_is_412_and_a_current_one_succeeds() {
         .await
         .expect(201);
     let v = filed["id"].as_str().unwrap();
+    // V22: approved first (version 2), so the level is the third event.
+    s.approve_request(v, "senior").await;
     let path = format!("/api/v1/visits/{v}/assign-level");
     let head = s.head();
     let stale = s
@@ -109,11 +105,11 @@ async fn a_stale_if_match_is_412_and_a_current_one_succeeds() {
             &reception,
             &path,
             json!({"level": "senior"}).to_string(),
-            &[("If-Match", "\"1\"")],
+            &[("If-Match", "\"2\"")],
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(ok.body["version"], 2);
+    assert_eq!(ok.body["version"], 3);
     let _ = s.stop().await;
 }
 
@@ -254,6 +250,15 @@ async fn the_openapi_document_covers_every_route() {
         "note-preference",
         "cancel",
         "close",
+        "approve-request",
+        "amend-request",
+        "reschedule",
+        "complete-task",
+        "change-staff",
+        "add-follow-up",
+        "complete-follow-up",
+        "submit-minutes",
+        "hold-home-reception",
     ];
     let complaint_commands = [
         "assign",

@@ -11,6 +11,7 @@ enum Family {
     FileVisit,
     ReceptionCommand,
     ReviewPlan,
+    ApproveRequest,
     IssueAdvance,
     RecordExpense,
     NotePreference,
@@ -29,6 +30,7 @@ fn allowed(f: Family) -> &'static [Role] {
         FileVisit => &[Role::Admin, Role::Requester, Role::Reception],
         ReceptionCommand => &[Role::Admin, Role::Reception],
         ReviewPlan => &[Role::Admin, Role::Approver],
+        ApproveRequest => &[Role::Admin, Role::Approver],
         IssueAdvance => &[Role::Admin, Role::Finance],
         RecordExpense => &[Role::Admin, Role::Reception, Role::Finance],
         NotePreference => &[Role::Admin, Role::Reception, Role::Requester],
@@ -45,6 +47,7 @@ fn allowed(f: Family) -> &'static [Role] {
     }
 }
 
+/// A new visit filed by the admin; with `level`, approved (V22) and assigned `senior`.
 async fn new_visit(s: &Server, level: bool) -> String {
     let filed = s
         .post(
@@ -56,13 +59,7 @@ async fn new_visit(s: &Server, level: bool) -> String {
         .expect(201);
     let v = filed["id"].as_str().unwrap().to_string();
     if level {
-        s.post(
-            &s.admin,
-            &format!("/api/v1/visits/{v}/assign-level"),
-            json!({"level": "senior"}),
-        )
-        .await
-        .expect(200);
+        s.approve_and_assign(&s.admin, &v, "senior").await;
     }
     v
 }
@@ -84,6 +81,8 @@ async fn attempt(
         }
         ReceptionCommand => {
             let v = new_visit(s, false).await;
+            // approved, so that assigning the level is the role's only hurdle (V22)
+            s.approve_request(&v, "ordinary").await;
             *before = s.head();
             s.post(
                 token,
@@ -110,6 +109,16 @@ async fn attempt(
             )
             .await
         }
+        ApproveRequest => {
+            let v = new_visit(s, false).await;
+            *before = s.head();
+            s.post(
+                token,
+                &format!("/api/v1/visits/{v}/approve-request"),
+                json!({"decision": "approve", "as": "department_manager"}),
+            )
+            .await
+        }
         IssueAdvance => {
             let v = new_visit(s, true).await;
             *before = s.head();
@@ -122,7 +131,8 @@ async fn attempt(
         }
         RecordExpense => {
             let v = new_visit(s, true).await;
-            let body = json!({"category": "gift", "amount_fen": 5_000, "receipt_no": "R-1", "paid_by": "company"});
+            let body = json!({"category": "gift", "amount_fen": 5_000, "receipt_no": "R-1", "paid_by": "company",
+                              "spent_at": s.clock.now(), "description": "tea"});
             *before = s.head();
             s.post(token, &format!("/api/v1/visits/{v}/record-expense"), body)
                 .await
@@ -189,6 +199,7 @@ async fn every_role_against_every_command_family() {
         FileVisit,
         ReceptionCommand,
         ReviewPlan,
+        ApproveRequest,
         IssueAdvance,
         RecordExpense,
         NotePreference,
@@ -231,6 +242,6 @@ async fn every_role_against_every_command_family() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11 * 8);
+    assert_eq!(checked, 12 * 8);
     let _ = s.stop().await;
 }

@@ -52,8 +52,11 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
     )
     .await;
 
-    // 2. Level assigned; the policy version is stamped.
+    // 2. The request approved by the department manager and, for a special visit, by
+    // another person as general manager (V22); then the level is assigned and the
+    // policy version stamped.
     s.clock.advance(Duration::hours(1));
+    s.approve_request(&v, "special").await;
     cmd(
         &s,
         &reception,
@@ -221,7 +224,8 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
         &reception,
         &v,
         "hold-talks",
-        json!({ "at": arrival + Duration::days(1), "outcome": "agreement signed" }),
+        json!({ "at": arrival + Duration::days(1), "outcome": "agreement signed",
+        "attendees": ["GM Sun", "Visitor 0"] }),
     )
     .await;
 
@@ -283,7 +287,8 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
         &v,
         "record-expense",
         json!({ "category": "lodging", "amount_fen": 240_000, "receipt_no": "H-1",
-        "paid_by": "company", "booking_id": lodging_id }),
+        "paid_by": "company", "booking_id": lodging_id, "spent_at": departure,
+        "description": "2 rooms × 2 nights", "vendor": "Grand Hotel" }),
     )
     .await;
     cmd(
@@ -292,10 +297,21 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
         &v,
         "record-expense",
         json!({ "category": "meal", "amount_fen": 88_000, "receipt_no": "M-1",
-        "paid_by": "company", "booking_id": meal_id }),
+        "paid_by": "company", "booking_id": meal_id,
+        "spent_at": arrival + Duration::hours(10), "description": "welcome dinner" }),
     )
     .await;
-    cmd(&s, &reception, &v, "record-expense", json!({ "category": "gift", "amount_fen": 40_000, "receipt_no": "G-1", "paid_by": "company" })).await;
+    // The gift names its souvenir: two items within the special item cap (V25).
+    cmd(
+        &s,
+        &reception,
+        &v,
+        "record-expense",
+        json!({ "category": "gift", "amount_fen": 40_000,
+        "receipt_no": "G-1", "paid_by": "company", "booking_id": souvenir_id,
+        "spent_at": arrival, "description": "tea sets", "subcategory": "tea" }),
+    )
+    .await;
     cmd(
         &s,
         &finance,
@@ -353,7 +369,8 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
     assert_eq!(events[1]["actor"]["role"], "finance");
     assert_eq!(hist["state"]["stage"], "closed");
 
-    // As of just after the level was assigned: 3 events, level set, no plan yet.
+    // As of just after the level was assigned: 5 events (request, advance, two
+    // approvals, level), level set, no plan yet.
     let as_of = after_level_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let past = s
         .get(
@@ -363,8 +380,10 @@ async fn a_special_visit_goes_through_all_fifteen_steps() {
         .await
         .expect(200);
     let past_events = past["events"].as_array().unwrap();
-    assert_eq!(past_events.len(), 3, "{past}");
-    assert_eq!(past_events[2]["type"], "LevelAssigned");
+    assert_eq!(past_events.len(), 5, "{past}");
+    assert_eq!(past_events[2]["type"], "RequestApproved");
+    assert_eq!(past_events[3]["type"], "RequestApproved");
+    assert_eq!(past_events[4]["type"], "LevelAssigned");
     assert_eq!(past["state"]["level"], "special");
     assert_ne!(past["state"]["stage"], "closed");
 
@@ -572,14 +591,7 @@ async fn a_query_with_min_seq_sees_the_write_it_names() {
     let reception = s.token(Role::Reception).await;
     for _ in 0..5 {
         let (v, seq) = file_visit(&s, &requester).await;
-        let level = s
-            .post(
-                &reception,
-                &format!("/api/v1/visits/{v}/assign-level"),
-                json!({ "level": "special" }),
-            )
-            .await
-            .expect(200);
+        let level = s.approve_and_assign(&reception, &v, "special").await;
         let seq2 = level["events"][0]["seq"].as_u64().unwrap();
         assert!(seq2 > seq);
         // Straight after the command, with its seq: the board has the write.

@@ -61,6 +61,9 @@ pub struct Server {
     projections: Option<tokio::task::JoinHandle<()>>,
     /// The read side behind the query routes.
     pub read: reception_projections::ReadSide,
+    /// The two approvers' tokens (department manager, general manager), issued once:
+    /// a token is an event in the log, and tests count the log.
+    approvers: tokio::sync::OnceCell<(String, String)>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -162,6 +165,7 @@ impl Server {
             follow: Some(follow),
             projections: Some(projections),
             read,
+            approvers: tokio::sync::OnceCell::new(),
             _tmp: None,
         }
     }
@@ -209,6 +213,56 @@ impl Server {
             .await;
         let body = a.expect(201);
         body["token"].as_str().expect("token").to_string()
+    }
+
+    /// Two approvers' tokens, two different users (V22: the department manager's and the
+    /// general manager's approvals of a special visit are given by two people). Issued
+    /// on first use, then the same tokens.
+    pub async fn approvers(&self) -> &(String, String) {
+        self.approvers
+            .get_or_init(|| async {
+                (
+                    self.token_for("dept.manager", Role::Approver).await,
+                    self.token_for("general.manager", Role::Approver).await,
+                )
+            })
+            .await
+    }
+
+    /// V22: approves visit `visit`'s request for `level` under the default policy: the
+    /// department manager's approval, and for `special` also the general manager's,
+    /// each from its own approver. Returns the last command's answer.
+    pub async fn approve_request(&self, visit: &str, level: &str) -> Value {
+        let (dept, general) = self.approvers().await.clone();
+        let mut approvals = vec![(dept, "department_manager")];
+        if level == "special" {
+            approvals.push((general, "general_manager"));
+        }
+        let mut last = Value::Null;
+        for (token, as_) in approvals {
+            last = self
+                .post(
+                    &token,
+                    &format!("/api/v1/visits/{visit}/approve-request"),
+                    json!({ "decision": "approve", "as": as_ }),
+                )
+                .await
+                .expect(200);
+        }
+        last
+    }
+
+    /// V22, V3: approves the request for `level` and assigns it as `reception`; returns
+    /// the assign-level answer.
+    pub async fn approve_and_assign(&self, reception: &str, visit: &str, level: &str) -> Value {
+        self.approve_request(visit, level).await;
+        self.post(
+            reception,
+            &format!("/api/v1/visits/{visit}/assign-level"),
+            json!({ "level": level }),
+        )
+        .await
+        .expect(200)
     }
 
     /// POST with a bearer token and a JSON body.

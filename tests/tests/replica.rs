@@ -556,14 +556,33 @@ struct Tokens {
     requester: String,
     reception: String,
     frontdesk: String,
+    /// V22: two approvers, two people (a special visit needs both).
+    dept_manager: String,
+    general_manager: String,
+}
+
+impl Tokens {
+    async fn issue(writer: &Node, admin: &str) -> Tokens {
+        Tokens {
+            requester: issue(writer, admin, "requester").await,
+            reception: issue(writer, admin, "reception").await,
+            frontdesk: issue(writer, admin, "frontdesk").await,
+            dept_manager: issue_as(writer, admin, "dept.manager", "approver").await,
+            general_manager: issue_as(writer, admin, "general.manager", "approver").await,
+        }
+    }
 }
 
 async fn issue(writer: &Node, admin: &str, role: &str) -> String {
+    issue_as(writer, admin, &format!("{role}.user"), role).await
+}
+
+async fn issue_as(writer: &Node, admin: &str, user: &str, role: &str) -> String {
     let b = writer
         .post(
             admin,
             "/api/v1/tokens",
-            &json!({ "user": format!("{role}.user"), "role": role }),
+            &json!({ "user": user, "role": role }),
         )
         .await
         .ok(&format!("issue a {role} token"));
@@ -589,6 +608,20 @@ async fn realistic_visit(
         .ok("file a visit");
     let v = filed["id"].as_str().expect("visit id").to_string();
     let path = |c: &str| format!("/api/v1/visits/{v}/{c}");
+    // V22: the default policy's approvals, the general manager's for special only
+    let mut approvals = vec![(&t.dept_manager, "department_manager")];
+    if level == "special" {
+        approvals.push((&t.general_manager, "general_manager"));
+    }
+    for (token, as_) in approvals {
+        w.post(
+            token,
+            &path("approve-request"),
+            &json!({ "decision": "approve", "as": as_ }),
+        )
+        .await
+        .ok("approve-request");
+    }
     w.post(
         &t.reception,
         &path("assign-level"),
@@ -601,7 +634,7 @@ async fn realistic_visit(
         .post(
             &t.reception,
             &path("book-meal"),
-            &json!({ "meal": "dinner", "at": at, "venue": "Jade Garden", "party_size": 2, "budget_fen": 30_000 }),
+            &json!({ "meal": "dinner", "at": at, "venue": "Jade Garden", "party_size": 1, "budget_fen": 30_000 }),
         )
         .await
         .ok("book-meal");
@@ -614,7 +647,8 @@ async fn realistic_visit(
             &t.reception,
             &path("record-expense"),
             &json!({ "category": "meal", "amount_fen": 500_000, "receipt_no": "M-1",
-                     "paid_by": "company", "booking_id": meal_id }),
+                     "paid_by": "company", "booking_id": meal_id, "spent_at": now8(),
+                     "description": "dinner" }),
         )
         .await
         .ok("record an over-cap expense");
@@ -622,7 +656,8 @@ async fn realistic_visit(
     w.post(
         &t.reception,
         &path("record-expense"),
-        &json!({ "category": "gift", "amount_fen": 20_000, "receipt_no": "G-1", "paid_by": "company" }),
+        &json!({ "category": "gift", "amount_fen": 20_000, "receipt_no": "G-1", "paid_by": "company",
+                 "spent_at": now8(), "description": "tea set" }),
     )
     .await
     .ok("record a gift expense");
@@ -734,11 +769,7 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
     replica.wait_up().await;
 
     // --- 1. A realistic day on the writer; the replica follows. -------------------------
-    let t = Tokens {
-        requester: issue(&writer, &admin, "requester").await,
-        reception: issue(&writer, &admin, "reception").await,
-        frontdesk: issue(&writer, &admin, "frontdesk").await,
-    };
+    let t = Tokens::issue(&writer, &admin).await;
     let v1 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Wang Lei", "ordinary").await;
     let v2 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Li Qiang", "senior").await;
     let _v3 = realistic_visit(&writer, &t, "Nanshan Motors", "Zhao Min", "special").await;
@@ -1182,11 +1213,7 @@ async fn a_three_node_jetstream_cluster_loses_nothing_when_a_node_or_the_replica
     let mut replica = Node::replica("replica", dir, &dir.join("replica"), &urls, &writer.base);
     start_when_cluster_ready(&mut replica).await;
 
-    let t = Tokens {
-        requester: issue(&writer, &admin, "requester").await,
-        reception: issue(&writer, &admin, "reception").await,
-        frontdesk: issue(&writer, &admin, "frontdesk").await,
-    };
+    let t = Tokens::issue(&writer, &admin).await;
     let v1 = realistic_visit(&writer, &t, "Huaxin Dealers Ltd", "Wang Lei", "senior").await;
 
     // Load across both failures.
@@ -1296,11 +1323,7 @@ async fn a_gap_jetstream_cannot_fill_makes_a_replica_unready_or_is_healed_from_t
         .expect("admin token")
         .trim()
         .to_string();
-    let t = Tokens {
-        requester: issue(&writer, &admin, "requester").await,
-        reception: issue(&writer, &admin, "reception").await,
-        frontdesk: issue(&writer, &admin, "frontdesk").await,
-    };
+    let t = Tokens::issue(&writer, &admin).await;
     let mut last = 0;
     for n in 0..20 {
         last = sign_in(&writer, &t, n).await;
@@ -1407,11 +1430,7 @@ async fn a_relay_whose_cursor_is_ahead_of_a_jetstream_that_lost_its_store_republ
         .expect("admin token")
         .trim()
         .to_string();
-    let t = Tokens {
-        requester: issue(&writer, &admin, "requester").await,
-        reception: issue(&writer, &admin, "reception").await,
-        frontdesk: issue(&writer, &admin, "frontdesk").await,
-    };
+    let t = Tokens::issue(&writer, &admin).await;
     let mut last = 0;
     for n in 0..20 {
         last = sign_in(&writer, &t, n).await;

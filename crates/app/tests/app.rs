@@ -348,8 +348,8 @@ async fn a_replica_learns_tokens_from_replicated_events() {
     );
 }
 
-/// Two services (each with its own state cache) on one store, and a visit filed by the
-/// first one.
+/// Two services (each with its own state cache) on one store, and a visit filed and
+/// approved (V22, version 2) by the first one.
 async fn two_services_with_a_visit() -> (tempfile::TempDir, App, App, CommandOutcome) {
     let dir = tempfile::tempdir().unwrap();
     let clock: Clock = Arc::new(Mutex::new(t("2026-11-02T09:00:00+08:00")));
@@ -368,6 +368,19 @@ async fn two_services_with_a_visit() -> (tempfile::TempDir, App, App, CommandOut
         )
         .await
         .unwrap();
+    let approver = Actor {
+        user: "dept.manager".into(),
+        role: Role::Approver,
+    };
+    a.execute::<Visit>(
+        Target::Id(v.id),
+        "approve-request",
+        json!({"decision": "approve", "as": "department_manager"}),
+        &approver,
+        Default::default(),
+    )
+    .await
+    .unwrap();
     (dir, a, b, v)
 }
 
@@ -377,7 +390,7 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
     // other's next decision sees (it reads the events after its cached version).
     let (_dir, a, b, v) = two_services_with_a_visit().await;
     let level = |l: &str| json!({ "level": l });
-    // a caches the visit at version 1; b assigns the level (version 2)
+    // a caches the visit at version 3; b assigns the level (version 4)
     a.execute::<Visit>(
         Target::Id(v.id),
         "note-preference",
@@ -398,7 +411,7 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
         )
         .await
         .unwrap();
-    assert_eq!(assigned.version, 3);
+    assert_eq!(assigned.version, 4);
     // a must know the level is assigned: assigning again is refused by the domain
     // (change-level is the command for that), and a stale If-Match is a conflict.
     let again = a
@@ -418,7 +431,7 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
             json!({"subject": "Wang Lei", "kind": "diet", "text": "late"}),
             &reception(),
             ExecOptions {
-                if_match: Some(2),
+                if_match: Some(3),
                 ..Default::default()
             },
         )
@@ -428,8 +441,8 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
         matches!(
             stale,
             AppError::VersionConflict {
-                expected: 2,
-                actual: 3
+                expected: 3,
+                actual: 4
             }
         ),
         "{stale:?}"
@@ -442,16 +455,16 @@ async fn a_cached_state_never_hides_an_append_made_elsewhere() {
             json!({"subject": "Wang Lei", "kind": "diet", "text": "no spice"}),
             &reception(),
             ExecOptions {
-                if_match: Some(3),
+                if_match: Some(4),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
-    assert_eq!(next.version, 4);
+    assert_eq!(next.version, 5);
     let full = a.load::<Visit>(&v.stream, None).unwrap();
     assert_eq!(full.state.preferences.len(), 2);
-    assert_eq!(full.events.len(), 4);
+    assert_eq!(full.events.len(), 5);
 }
 
 #[tokio::test]
@@ -471,9 +484,9 @@ async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
         )
         .await
         .unwrap();
-    assert_eq!(assigned.version, 2);
+    assert_eq!(assigned.version, 3);
     for _ in 0..2 {
-        // Read 2 into the cache, then decide on the shared fold with nothing newer.
+        // Read 3 into the cache, then decide on the shared fold with nothing newer.
         let again = a
             .execute::<Visit>(
                 Target::Id(v.id),
@@ -493,13 +506,13 @@ async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
             note("tea"),
             &reception(),
             ExecOptions {
-                if_match: Some(2),
+                if_match: Some(3),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
-    assert_eq!(noted.version, 3);
+    assert_eq!(noted.version, 4);
     let elsewhere = b
         .execute::<Visit>(
             Target::Id(v.id),
@@ -510,7 +523,7 @@ async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
         )
         .await
         .unwrap();
-    assert_eq!(elsewhere.version, 4);
+    assert_eq!(elsewhere.version, 5);
     let last = a
         .execute::<Visit>(
             Target::Id(v.id),
@@ -521,6 +534,6 @@ async fn a_cached_state_with_nothing_newer_decides_at_the_stream_version() {
         )
         .await
         .unwrap();
-    assert_eq!(last.version, 5);
-    assert_eq!(a.load::<Visit>(&v.stream, None).unwrap().events.len(), 5);
+    assert_eq!(last.version, 6);
+    assert_eq!(a.load::<Visit>(&v.stream, None).unwrap().events.len(), 6);
 }

@@ -3,9 +3,10 @@
 //! Three phases, each with `connections` concurrent clients (one keep-alive connection
 //! each) for `duration`:
 //! 1. **commands**: every client files a visit request (`POST /api/v1/visits`) and then
-//!    issues ten follow-up commands on it (assign-level, draft-plan, review-plan,
-//!    contact-unit, assign-staff, book-lodging, two book-meal, dispatch-car,
-//!    note-preference), then starts over. A command's answer comes after its events
+//!    issues eleven follow-up commands on it (approve-request, assign-level, draft-plan,
+//!    review-plan, contact-unit, assign-staff, book-lodging, two book-meal,
+//!    dispatch-car, note-preference), then starts over. The approval comes first
+//!    because the default policy asks the department manager's before a level (V22). A command's answer comes after its events
 //!    are durable (the store's group commit), so answered commands/s are durable
 //!    commands/s.
 //! 2. **board**: `GET /api/v1/board` in a loop.
@@ -560,7 +561,7 @@ impl Headers {
 }
 
 /// One client's pre-built request bodies: the filing body around its round number and
-/// the ten follow-up commands (their times are ten days after the client started, so
+/// the eleven follow-up commands (their times are ten days after the client started, so
 /// they stay in the future for the whole run).
 struct VisitPlan {
     /// The filing body up to the round number of its `purpose`, and after it.
@@ -599,7 +600,14 @@ impl VisitPlan {
         let file_head = Bytes::copy_from_slice(&body.as_bytes()[..at]);
         let file_tail = Bytes::copy_from_slice(&body.as_bytes()[at + mark.len()..]);
         let lunch = arrival + chrono::Duration::hours(3);
-        let steps: [(&'static str, Who, Value); 10] = [
+        let steps: [(&'static str, Who, Value); 11] = [
+            // V22: a senior visit needs the department manager's approval (the default
+            // policy's); the bench approver gives it
+            (
+                "approve-request",
+                Who::Approver,
+                json!({"decision": "approve", "as": "department_manager"}),
+            ),
             ("assign-level", Who::Reception, json!({"level": "senior"})),
             (
                 "draft-plan",

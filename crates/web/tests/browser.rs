@@ -100,6 +100,7 @@ fn the_board_opens_from_a_token_link_updates_live_and_survives_a_server_restart(
     assert_eq!(page.eval("window.__same_document === true"), json!(true));
 
     // A change to a visit on the board shows in place; the stage filter keeps only it.
+    backend.approve_request(&http, &first, "senior");
     backend.post(
         &http,
         &reception,
@@ -156,6 +157,8 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     let auditor = backend.token(&http, "audit.or", "auditor");
     let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 10);
     // Two events must not share a recording instant for the replay to tell them apart.
+    std::thread::sleep(Duration::from_millis(20));
+    backend.approve_request(&http, &id, "senior");
     std::thread::sleep(Duration::from_millis(20));
     backend.post(
         &http,

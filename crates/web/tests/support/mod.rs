@@ -172,6 +172,25 @@ impl Backend {
         v["token"].as_str().expect("token").to_string()
     }
 
+    /// V22: approves visit `visit`'s request for `level` under the default policy: the
+    /// department manager's approval, and for `special` also the general manager's,
+    /// each by its own approver (two people).
+    pub fn approve_request(&self, http: &Http, visit: &str, level: &str) {
+        let mut approvals = vec![("dept.manager", "department_manager")];
+        if level == "special" {
+            approvals.push(("general.manager", "general_manager"));
+        }
+        for (user, as_) in approvals {
+            let approver = self.token(http, user, "approver");
+            self.post(
+                http,
+                &approver,
+                &format!("/api/v1/visits/{visit}/approve-request"),
+                json!({ "decision": "approve", "as": as_ }),
+            );
+        }
+    }
+
     /// Files a visit request for `company`, arriving in `days` days; returns its id.
     pub fn file_visit(&self, http: &Http, token: &str, company: &str, days: i64) -> String {
         let now = Utc::now().with_timezone(&FixedOffset::east_opt(8 * 3600).expect("+8"));
