@@ -127,49 +127,6 @@ impl Aggregate for Visit {
                 self.request = Some(p.request.clone());
                 self.approval.required = p.approval_required;
             }
-            VisitEvent::RequestApproved(p) => self.approval.given.push(ApprovalGiven {
-                as_: p.as_,
-                approver: p.approver.clone(),
-                comments: p.comments.clone(),
-                at: p.decided_at,
-            }),
-            VisitEvent::RequestReturned(p) => {
-                self.approval.status = ApprovalStatus::Returned;
-                self.approval.comments = p.comments.clone();
-            }
-            VisitEvent::RequestRejected(p) => {
-                self.approval.status = ApprovalStatus::Rejected;
-                self.approval.comments = p.comments.clone();
-                self.stage = Stage::Rejected;
-            }
-            VisitEvent::RequestAmended(p) => {
-                self.request = Some(p.request.clone());
-                self.approval.status = ApprovalStatus::Pending;
-                self.approval.given.clear();
-            }
-            VisitEvent::VisitRescheduled(p) => self.reschedule(p),
-            VisitEvent::TaskCompleted(p) => self.tasks_done.push(p.clone()),
-            VisitEvent::StaffChanged(p) => {
-                self.accompanying
-                    .retain(|m| !p.removed.iter().any(|r| r == &m.name));
-                self.accompanying.extend(p.added.iter().cloned());
-                self.staff_changed_mid_visit |= p.mid_visit;
-            }
-            VisitEvent::FollowUpAdded(p) => self.follow_ups.push(FollowUp {
-                added: p.clone(),
-                completed: None,
-            }),
-            VisitEvent::FollowUpCompleted(p) => {
-                if let Some(f) = self
-                    .follow_ups
-                    .iter_mut()
-                    .find(|f| f.added.follow_up_id == p.follow_up_id)
-                {
-                    f.completed = Some(p.clone());
-                }
-            }
-            VisitEvent::MinutesSubmitted(p) => self.minutes = Some(p.clone()),
-            VisitEvent::HomeReceptionHeld(p) => self.home_receptions.push(p.clone()),
             VisitEvent::LevelAssigned(p) => {
                 self.level = Some(p.level.clone());
                 self.policy_version = Some(p.policy_version);
@@ -286,12 +243,64 @@ impl Aggregate for Visit {
                 self.closed_at = Some(p.closed_at);
                 self.stage = Stage::Closed;
             }
+            other => self.evolve_process(other),
         }
         self
     }
 }
 
 impl Visit {
+    /// The events of DOMAIN.md's second part (V22–V29): approvals, amendments,
+    /// reschedules, tasks, staff changes, follow-ups, minutes, home receptions.
+    fn evolve_process(&mut self, event: &VisitEvent) {
+        match event {
+            VisitEvent::RequestApproved(p) => self.approval.given.push(ApprovalGiven {
+                as_: p.as_,
+                approver: p.approver.clone(),
+                comments: p.comments.clone(),
+                at: p.decided_at,
+            }),
+            VisitEvent::RequestReturned(p) => {
+                self.approval.status = ApprovalStatus::Returned;
+                self.approval.comments = p.comments.clone();
+            }
+            VisitEvent::RequestRejected(p) => {
+                self.approval.status = ApprovalStatus::Rejected;
+                self.approval.comments = p.comments.clone();
+                self.stage = Stage::Rejected;
+            }
+            VisitEvent::RequestAmended(p) => {
+                self.request = Some(p.request.clone());
+                self.approval.status = ApprovalStatus::Pending;
+                self.approval.given.clear();
+            }
+            VisitEvent::VisitRescheduled(p) => self.reschedule(p),
+            VisitEvent::TaskCompleted(p) => self.tasks_done.push(p.clone()),
+            VisitEvent::StaffChanged(p) => {
+                self.accompanying
+                    .retain(|m| !p.removed.iter().any(|r| r == &m.name));
+                self.accompanying.extend(p.added.iter().cloned());
+                self.staff_changed_mid_visit |= p.mid_visit;
+            }
+            VisitEvent::FollowUpAdded(p) => self.follow_ups.push(FollowUp {
+                added: p.clone(),
+                completed: None,
+            }),
+            VisitEvent::FollowUpCompleted(p) => {
+                if let Some(f) = self
+                    .follow_ups
+                    .iter_mut()
+                    .find(|f| f.added.follow_up_id == p.follow_up_id)
+                {
+                    f.completed = Some(p.clone());
+                }
+            }
+            VisitEvent::MinutesSubmitted(p) => self.minutes = Some(p.clone()),
+            VisitEvent::HomeReceptionHeld(p) => self.home_receptions.push(p.clone()),
+            _ => {}
+        }
+    }
+
     /// V23: the new planned times and party replace the old; recorded facts stay.
     fn reschedule(&mut self, p: &VisitRescheduled) {
         if let Some(req) = self.request.as_mut() {
