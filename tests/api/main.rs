@@ -4,5 +4,6 @@
 mod admin;
 mod bad_requests;
 mod basics;
+mod read_side;
 mod roles;
 mod visit_flow;

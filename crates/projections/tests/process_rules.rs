@@ -203,7 +203,11 @@ fn v23_a_reschedule_moves_the_tasks_and_the_timeline_and_a_car_ready_too_late_is
                 "2026-11-25T08:00:00+08:00".to_string()
             ),
             ("arrival", "MU5099", "2026-11-25T09:00:00+08:00".to_string()),
-            ("pickup", "taxi A1 MU5101", "2026-11-25T09:30:00+08:00".to_string()),
+            (
+                "pickup",
+                "taxi A1 MU5101",
+                "2026-11-25T09:30:00+08:00".to_string()
+            ),
         ]
     );
     for later in ["2026-11-25T08:30:00+08:00", "2026-11-27T12:00:00+08:00"] {
