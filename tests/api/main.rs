@@ -5,5 +5,6 @@ mod admin;
 mod bad_requests;
 mod basics;
 mod process;
+mod read_side;
 mod roles;
 mod visit_flow;

@@ -36,15 +36,19 @@ struct BoardAnswer {
     /// Visits not yet closed, with stage, flags, deadlines and next step.
     #[schema(value_type = Vec<Object>)]
     visits: Vec<Value>,
-    /// Today's timeline (business time zone).
+    /// Today's timeline (business time zone), preparation tasks and follow-ups due
+    /// today included.
     #[schema(value_type = Vec<Object>)]
     today: Vec<Value>,
     /// Open complaints with their clocks.
     #[schema(value_type = Vec<Object>)]
     complaints: Vec<Value>,
-    /// Who is on site now.
+    /// Who is on site now (F2: with the visit and customer a sign-in names).
     #[schema(value_type = Vec<Object>)]
     on_site: Vec<Value>,
+    /// V28: open follow-ups, also of closed visits, by due time, with `overdue`.
+    #[schema(value_type = Vec<Object>)]
+    follow_ups: Vec<Value>,
     /// With `limit`, `offset`, `stage` or `host`: visits matching `stage` and `host`
     /// before paging.
     #[schema(nullable = false)]

@@ -104,8 +104,10 @@ async fn customer(
 ) -> Result<Response, ApiError> {
     let read = read_side(&state)?;
     wait_for_read_side(read, q.min_seq).await?;
+    // open follow-ups are judged overdue by the business clock (V28)
+    let now = state.app.now().with_timezone(&chrono::Utc);
     let profile = read
-        .customer(&id, caller.hides_phones())
+        .customer_at(&id, caller.hides_phones(), now)
         .ok_or_else(|| ApiError::NotFound {
             message: format!("no customer with id {id:?}"),
             field: Some("id".into()),

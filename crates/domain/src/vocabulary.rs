@@ -202,13 +202,19 @@ pub enum CustomerView<'a> {
     },
 }
 
-/// A request's `needs` (what the board's next step reads).
+/// A request's `needs` (what the board's next step and preparation tasks read).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NeedsView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropoff: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_room: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_tickets: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visa_letter: Option<bool>,
 }
 
 /// A request's `arrival` / `departure`.
@@ -216,6 +222,9 @@ pub struct NeedsView {
 pub struct JourneyView<'a> {
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub at: Str<'a>,
+    /// `flight`, `train`, `car`, `other` (V26: a self-driving customer needs parking).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub mode: Str<'a>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub number: Str<'a>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
@@ -328,6 +337,30 @@ pub struct Payload<'a> {
     pub subject: Str<'a>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub text: Str<'a>,
+    /// V22: whether the request waits for approvals (absent in schema 1 requests,
+    /// which count as approved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_fen: Option<i64>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub cost_department: Str<'a>,
+    /// `RequestAmended`: the whole request as amended (the request's own field names).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Box<Payload<'a>>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub task: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub follow_up_id: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub matter_id: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub owner: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub due: Str<'a>,
+    /// V24: when an expense's money was spent (schema 1: absent, the event's time).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub spent_at: Str<'a>,
 }
 
 impl<'a> Payload<'a> {
@@ -405,6 +438,8 @@ pub struct CostView<'a> {
     pub booking_id: Str<'a>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_fen: Option<i64>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub spent_at: Str<'a>,
 }
 
 impl<'a> CostView<'a> {
@@ -431,6 +466,7 @@ impl<'a> CostView<'a> {
                 paid_by: p.paid_by,
                 booking_id: p.booking_id,
                 cap_fen: p.cap_fen,
+                spent_at: p.spent_at,
             }
         })
     }
@@ -493,8 +529,23 @@ pub const READS: &[(&str, &[&str])] = {
                 "departure",
                 "late",
                 "needs",
+                "approval_required",
+                "budget_fen",
+                "cost_department",
             ],
         ),
+        (REQUEST_AMENDED, &["request"]),
+        (
+            VISIT_RESCHEDULED,
+            &["arrival", "departure", "headcount", "visitors"],
+        ),
+        (TASK_COMPLETED, &["task"]),
+        (STAFF_CHANGED, &["mid_visit"]),
+        (
+            FOLLOW_UP_ADDED,
+            &["follow_up_id", "matter_id", "owner", "due", "text"],
+        ),
+        (FOLLOW_UP_COMPLETED, &["follow_up_id"]),
         (LEVEL_ASSIGNED, &["level"]),
         (LEVEL_CHANGED, &["level"]),
         (PLAN_REVIEWED, &["approved"]),
@@ -534,6 +585,7 @@ pub const READS: &[(&str, &[&str])] = {
                 "booking_id",
                 "cap_fen",
                 "level",
+                "spent_at",
             ],
         ),
         (EXPENSE_APPROVED, &["expense_id"]),
@@ -562,7 +614,15 @@ pub const READS: &[(&str, &[&str])] = {
         (COMPLAINT_CLOSED, &["at"]),
         (
             VISITOR_SIGNED_IN,
-            &["at", "name", "party_size", "reason", "host"],
+            &[
+                "at",
+                "name",
+                "party_size",
+                "reason",
+                "host",
+                "visit_id",
+                "customer",
+            ],
         ),
     ]
 };
@@ -572,9 +632,32 @@ pub const READS: &[(&str, &[&str])] = {
 pub const NESTED_READS: &[(&str, &[&str])] = &[
     ("customer", &["company", "country", "foreign"]),
     ("visitors", &["name", "title", "phone"]),
-    ("arrival", &["at", "number", "place"]),
+    ("arrival", &["at", "mode", "number", "place"]),
     ("departure", &["at", "number", "place", "arrives_home_at"]),
-    ("needs", &["pickup", "dropoff"]),
+    (
+        "needs",
+        &[
+            "pickup",
+            "dropoff",
+            "meeting_room",
+            "return_tickets",
+            "visa_letter",
+        ],
+    ),
+    (
+        "request",
+        &[
+            "customer",
+            "department",
+            "headcount",
+            "visitors",
+            "arrival",
+            "departure",
+            "needs",
+            "budget_fen",
+            "cost_department",
+        ],
+    ),
 ];
 
 /// The fields of a plan item (`PlanDrafted.items[]`) the customer archive keeps.
@@ -605,9 +688,15 @@ pub fn archived_fields(event_type: &str) -> Option<&'static [&'static str]> {
             "budget_fen",
         ],
         ENTERTAINMENT_ARRANGED => &["booking_id", "at", "kind", "party_size", "budget_fen"],
-        TOUR_HELD | LEADER_MEETING_HELD | LEADERSHIP_TALKS_HELD => {
-            &["at", "place", "title", "leader", "outcome"]
-        }
+        TOUR_HELD | LEADER_MEETING_HELD | LEADERSHIP_TALKS_HELD => &[
+            "at",
+            "place",
+            "title",
+            "leader",
+            "outcome",
+            "attendees",
+            "minutes_ref",
+        ],
         SOUVENIR_PLANNED => &["souvenir_id", "item", "unit_cost_fen", "quantity"],
         SOUVENIR_HANDED => &["souvenir_id"],
         COOPERATION_MATTER_PROPOSED => &["matter_id", "by", "text"],
@@ -623,7 +712,14 @@ pub fn archived_fields(event_type: &str) -> Option<&'static [&'static str]> {
             "corporate_image",
             "reception",
             "satisfaction",
+            "arrived_safely",
+            "suggestions",
         ],
+        MINUTES_SUBMITTED => &["ref", "attendees", "submitted_at"],
+        HOME_RECEPTION_HELD => &["at", "staff"],
+        STAFF_CHANGED => &["added", "removed", "reason", "mid_visit", "changed_at"],
+        FOLLOW_UP_ADDED => &["follow_up_id", "matter_id", "owner", "due", "text"],
+        FOLLOW_UP_COMPLETED => &["follow_up_id", "notes", "late", "completed_at"],
         _ => return None,
     })
 }
@@ -645,6 +741,11 @@ pub const ARCHIVED_TYPES: &[&str] = {
         COOPERATION_MATTER_PROPOSED,
         COOPERATION_MATTER_CONFIRMED,
         RETURN_CALL_DONE,
+        MINUTES_SUBMITTED,
+        HOME_RECEPTION_HELD,
+        STAFF_CHANGED,
+        FOLLOW_UP_ADDED,
+        FOLLOW_UP_COMPLETED,
     ]
 };
 
@@ -741,8 +842,12 @@ mod tests {
                 "visitors" => serde_json::json!([{"name": "x"}]),
                 "arrival" | "departure" => serde_json::json!({"at": "x"}),
                 "needs" => serde_json::json!({"pickup": true}),
-                "late" | "approved" | "mid_visit" | "over_cap" | "automatic" => Value::Bool(true),
-                "headcount" | "amount_fen" | "cap_fen" | "party_size" => Value::from(1),
+                "request" => serde_json::json!({"department": "x"}),
+                "late" | "approved" | "mid_visit" | "over_cap" | "automatic"
+                | "approval_required" => Value::Bool(true),
+                "headcount" | "amount_fen" | "cap_fen" | "party_size" | "budget_fen" => {
+                    Value::from(1)
+                }
                 _ => Value::from("x"),
             }
         };

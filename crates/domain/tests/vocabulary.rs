@@ -10,16 +10,16 @@ use reception_domain::frontdesk::SignIn;
 use reception_domain::policy::PolicyBook;
 use reception_domain::visit::Visit;
 use reception_domain::vocabulary::{CostView, DepartmentView, Payload, NESTED_READS, READS};
-use reception_domain::{Actor, Aggregate, Context, DomainCommand, DomainEvent, Role};
+use reception_domain::{Actor, Aggregate, Context, DomainCommand, DomainEvent, LinkedVisit, Role};
 use serde_json::{json, Value};
 
 /// Stored events as (type, data).
 type Log = Vec<(&'static str, Value)>;
 
-/// Runs one command on `state`, appending its events to `log`; returns the entity id.
 /// When the expenses of the log were spent.
 const SPENT_AT: &str = "2026-11-01T00:00:00+08:00";
 
+/// Runs one command on `state`, appending its events to `log`; returns the entity id.
 fn run<A: Aggregate>(
     state: &mut A,
     log: &mut Log,
@@ -27,6 +27,19 @@ fn run<A: Aggregate>(
     now: &str,
     name: &str,
     body: Value,
+) -> String {
+    run_linked(state, log, role, now, name, body, None)
+}
+
+/// [`run`] of a command that names a visit of another stream (F2).
+fn run_linked<A: Aggregate>(
+    state: &mut A,
+    log: &mut Log,
+    role: Role,
+    now: &str,
+    name: &str,
+    body: Value,
+    linked_visit: Option<LinkedVisit>,
 ) -> String {
     let ctx = Context {
         now: DateTime::parse_from_rfc3339(now).unwrap(),
@@ -36,7 +49,7 @@ fn run<A: Aggregate>(
         },
         policies: PolicyBook::with_default(),
         entity_id: uuid::Uuid::new_v4(),
-        linked_visit: None,
+        linked_visit,
     };
     let command = A::Command::parse(name, body).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let events = state
@@ -58,7 +71,37 @@ fn visit_log() -> Log {
     let (mut v, mut log) = (Visit::default(), Log::new());
     let lodging = prepare(&mut v, &mut log);
     let bookings = on_site(&mut v, &mut log);
-    expenses_and_follow_up(&mut v, &mut log, &lodging, bookings);
+    let matter = after_talks(&mut v, &mut log);
+    expenses_and_follow_up(&mut v, &mut log, &lodging, bookings, &matter);
+    log
+}
+
+/// A request an approver rejects (V22).
+fn rejected_log() -> Log {
+    let (mut v, mut log) = (Visit::default(), Log::new());
+    run(
+        &mut v,
+        &mut log,
+        Role::Requester,
+        &day(20, "09:00"),
+        "request",
+        json!({
+            "customer": {"company": "Huaxin Dealers Ltd", "country": "CN", "foreign": true},
+            "department": "east-sales", "visitors": [{"name": "Wang Lei"}], "headcount": 1,
+            "purpose": "sightseeing",
+            "arrival": {"at": day(29, "10:00"), "mode": "car"},
+            "departure": {"at": day(30, "15:00"), "mode": "car"},
+            "needs": {"visa_letter": true}, "expedited": {"reason": "chairman's guest"}
+        }),
+    );
+    run(
+        &mut v,
+        &mut log,
+        Role::Approver,
+        &day(20, "10:00"),
+        "approve-request",
+        json!({"decision": "reject", "as": "department_manager", "comments": "no budget"}),
+    );
     log
 }
 
@@ -79,8 +122,25 @@ fn prepare(v: &mut Visit, l: &mut Log) -> String {
             "arrival": {"at": day(25, "10:00"), "mode": "flight", "number": "MU5101", "place": "airport"},
             "departure": {"at": day(27, "15:00"), "mode": "train", "number": "G7", "place": "station",
                           "arrives_home_at": day(27, "20:00")},
-            "needs": {"pickup": true, "dropoff": true}
+            "needs": {"pickup": true, "dropoff": true, "meeting_room": true, "return_tickets": true},
+            "budget_fen": 500_000, "cost_department": "marketing", "proposed_level": "senior"
         }),
+    );
+    run(
+        v,
+        l,
+        A,
+        &day(20, "09:20"),
+        "approve-request",
+        json!({"decision": "return", "as": "department_manager", "comments": "budget?"}),
+    );
+    run(
+        v,
+        l,
+        Role::Requester,
+        &day(20, "09:25"),
+        "amend-request",
+        json!({"reason": "budget lowered", "budget_fen": 400_000}),
     );
     run(
         v,
@@ -131,6 +191,35 @@ fn prepare(v: &mut Visit, l: &mut Log) -> String {
         &day(21, "09:00"),
         "assign-staff",
         json!({"host": "Li Na", "accompanying": []}),
+    );
+    run(
+        v,
+        l,
+        R,
+        &day(21, "09:30"),
+        "change-staff",
+        json!({"add": [{"name": "Sun", "role": "photographer"}]}),
+    );
+    run(
+        v,
+        l,
+        R,
+        &day(22, "09:00"),
+        "reschedule",
+        json!({"reason": "flight moved, a colleague joins",
+               "arrival": {"at": day(25, "10:30"), "mode": "flight", "number": "MU5103",
+                           "place": "airport"},
+               "headcount": 2,
+               "visitors": [{"name": "Wang Lei", "title": "General Manager", "phone": "+86 1"},
+                            {"name": "Li Ming"}]}),
+    );
+    run(
+        v,
+        l,
+        R,
+        &day(23, "09:00"),
+        "complete-task",
+        json!({"task": "meeting_room", "notes": "room 3"}),
     );
     run(v, l, R, &day(24, "17:00"), "confirm-readiness", json!({}));
     run(
@@ -238,7 +327,8 @@ fn on_site(v: &mut Visit, l: &mut Log) -> (String, String) {
         R,
         &day(26, "16:00"),
         "hold-talks",
-        json!({"at": day(26, "16:00"), "outcome": "MOU", "attendees": ["Li Na"]}),
+        json!({"at": day(26, "16:00"), "outcome": "MOU", "attendees": ["Li Na"],
+               "minutes_ref": "MIN-1"}),
     );
     let gift = run(
         v,
@@ -259,12 +349,38 @@ fn on_site(v: &mut Visit, l: &mut Log) -> (String, String) {
     (meal, fun)
 }
 
-/// Expenses and their decisions, departure and the follow-up.
+/// After the talks: a home reception and a follow-up action on the confirmed matter;
+/// returns the follow-up's id.
+fn after_talks(v: &mut Visit, l: &mut Log) -> String {
+    use Role::Reception as R;
+    run(
+        v,
+        l,
+        R,
+        &day(26, "19:00"),
+        "hold-home-reception",
+        json!({"at": day(26, "19:00"), "staff": ["Liu"]}),
+    );
+    let matter = v.matters[0].proposed.matter_id.to_string();
+    run(
+        v,
+        l,
+        R,
+        &day(26, "19:30"),
+        "add-follow-up",
+        json!({"matter_id": matter, "owner": "Zhang", "due": day(30, "18:00"),
+               "text": "send the dealership contract"}),
+    )
+}
+
+/// Expenses and their decisions, departure, minutes, the return call and the
+/// follow-up done.
 fn expenses_and_follow_up(
     v: &mut Visit,
     l: &mut Log,
     lodging: &str,
     (meal, fun): (String, String),
+    follow_up: &str,
 ) {
     use Role::{Approver as A, Finance as F, Reception as R};
     run(
@@ -325,7 +441,25 @@ fn expenses_and_follow_up(
         &day(28, "10:00"),
         "return-call",
         json!({"reached": true, "products": "good",
-        "corporate_image": "modern", "reception": "warm", "satisfaction": 5}),
+        "corporate_image": "modern", "reception": "warm", "satisfaction": 5,
+        "arrived_safely": true, "suggestions": "more tea",
+        "complaint": {"severity": "minor", "category": "transport", "description": "late car"}}),
+    );
+    run(
+        v,
+        l,
+        R,
+        &day(28, "10:30"),
+        "submit-minutes",
+        json!({"ref": "MIN-1", "attendees": ["Li Na", "Wang Lei"]}),
+    );
+    run(
+        v,
+        l,
+        R,
+        &day(28, "10:40"),
+        "complete-follow-up",
+        json!({"follow_up_id": follow_up, "notes": "sent"}),
     );
     run(
         v,
@@ -417,13 +551,20 @@ fn complaint_log() -> Log {
 
 fn frontdesk_log() -> Log {
     let (mut s, mut log) = (SignIn::default(), Log::new());
-    run(
+    let visit = uuid::Uuid::new_v4();
+    run_linked(
         &mut s,
         &mut log,
         Role::Frontdesk,
         &day(22, "09:00"),
         "sign-in",
-        json!({"name": "Zhao Min", "party_size": 3, "reason": "parts delivery", "host": "Wu Fang"}),
+        json!({"name": "Zhao Min", "party_size": 3, "reason": "parts delivery", "host": "Wu Fang",
+               "visit_id": visit}),
+        Some(LinkedVisit {
+            id: visit,
+            customer: "Huaxin Dealers Ltd".into(),
+            open: true,
+        }),
     );
     run(
         &mut s,
@@ -444,6 +585,7 @@ fn present(v: Option<&Value>) -> bool {
 #[test]
 fn every_event_the_read_side_reads_arrives_whole_in_the_view() {
     let mut log = visit_log();
+    log.extend(rejected_log());
     log.extend(complaint_log());
     log.extend(frontdesk_log());
     let mut seen = BTreeSet::new();
@@ -505,17 +647,19 @@ fn the_board_rules_over_facts_are_the_visits_flags() {
     use reception_domain::board::{flags_at, BoardFacts};
     use reception_domain::deadlines::visit_flags;
     use reception_domain::visit::VisitEvent;
-    let mut visit = Visit::default();
-    for (ty, data) in visit_log() {
-        visit = visit.evolve(&VisitEvent::from_stored(ty, &data).unwrap());
-        let facts = BoardFacts::of(&visit).unwrap();
-        for d in 18..=30 {
-            let now = DateTime::parse_from_rfc3339(&day(d, "12:00")).unwrap();
-            assert_eq!(
-                flags_at(&facts, now),
-                visit_flags(&visit, now),
-                "{ty} at {now}"
-            );
+    for log in [visit_log(), rejected_log()] {
+        let mut visit = Visit::default();
+        for (ty, data) in log {
+            visit = visit.evolve(&VisitEvent::from_stored(ty, &data).unwrap());
+            let facts = BoardFacts::of(&visit).unwrap();
+            for d in 18..=30 {
+                let now = DateTime::parse_from_rfc3339(&day(d, "12:00")).unwrap();
+                assert_eq!(
+                    flags_at(&facts, now),
+                    visit_flags(&visit, now),
+                    "{ty} at {now}"
+                );
+            }
         }
     }
 }

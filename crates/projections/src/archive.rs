@@ -160,8 +160,21 @@ pub struct VisitRecord {
     pub arrived_at: Option<DateTime<FixedOffset>>,
     pub departed_at: Option<DateTime<FixedOffset>>,
     pub level: Option<String>,
-    /// `open`, `cancelled` or `closed`.
+    /// `open`, `cancelled`, `closed` or `rejected` (V22).
     pub status: String,
+    /// The domain's stage: `requested`, `preparing`, `on_site`, `departed`, `closed`,
+    /// `cancelled`, `rejected`.
+    #[serde(default)]
+    pub stage: String,
+    /// V22: who bears the cost (the requesting department when the request names none).
+    #[serde(default)]
+    pub cost_department: String,
+    /// V22: the request's budget.
+    #[serde(default)]
+    pub budget_fen: Option<i64>,
+    /// Company-paid expenses, reversals netted (what V22's budget is judged against).
+    #[serde(default)]
+    pub spend_fen: i64,
     pub itinerary: Vec<Entry>,
     pub host: Option<String>,
     pub accompanying: Vec<Value>,
@@ -171,9 +184,22 @@ pub struct VisitRecord {
     pub gifts: Vec<Entry>,
     pub matters: Vec<Entry>,
     /// The return call's feedback (`reached`, `products`, `corporate_image`,
-    /// `reception`, `satisfaction`).
+    /// `reception`, `satisfaction`; V30: `arrived_safely`, `suggestions`).
     pub return_call: Option<Fields>,
     pub complaint_ids: Vec<String>,
+    /// V28: the talks' minutes (`ref`, `attendees`, `submitted_at`).
+    #[serde(default)]
+    pub minutes: Option<Fields>,
+    /// V29: home receptions (`at`, `staff`).
+    #[serde(default)]
+    pub home_receptions: Vec<Entry>,
+    /// V27: staff changes (`added`, `removed`, `reason`, `mid_visit`, `changed_at`).
+    #[serde(default)]
+    pub staff_changes: Vec<Entry>,
+    /// V28: follow-up actions (id; `matter_id`, `owner`, `due`, `text`, `done`, and when
+    /// done `notes`, `late`, `completed_at`).
+    #[serde(default)]
+    pub follow_ups: Vec<Entry>,
 }
 
 /// A complaint as the archive lists it.
@@ -222,6 +248,81 @@ pub struct CustomerSummary {
     pub matched_visitors: Vec<String>,
 }
 
+/// A follow-up action not done yet (V28), as a customer's archive lists it: overdue
+/// ones outlive their visit's closing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenFollowUp {
+    pub follow_up_id: String,
+    pub visit_id: String,
+    pub owner: String,
+    pub text: String,
+    pub due: Option<DateTime<FixedOffset>>,
+    /// Past due at the answer's `now`.
+    pub overdue: bool,
+}
+
+/// One visit of the list of every visit (`GET /api/v1/visits`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub visit_id: String,
+    /// The customer company.
+    pub customer: String,
+    /// Its id in the archive (`GET /api/v1/customers/{id}`).
+    pub customer_id: String,
+    pub department: String,
+    pub cost_department: String,
+    pub level: Option<String>,
+    /// The domain's stage (see [`VISIT_STAGES`]).
+    pub stage: String,
+    pub host: Option<String>,
+    /// As planned (requested, amended or rescheduled).
+    pub arrival: Option<DateTime<FixedOffset>>,
+    pub departure: Option<DateTime<FixedOffset>>,
+    pub headcount: i64,
+    pub budget_fen: Option<i64>,
+    /// Company-paid expenses, reversals netted.
+    pub spend_fen: i64,
+}
+
+/// The stages a visit's `stage` takes, the domain's `Stage` names in process order.
+pub const VISIT_STAGES: [&str; 7] = [
+    "requested",
+    "preparing",
+    "on_site",
+    "departed",
+    "closed",
+    "cancelled",
+    "rejected",
+];
+
+/// Which visits `GET /api/v1/visits` lists: every filter given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisitFilter {
+    /// Part of the customer's name, forgiving case, spacing and punctuation (as the
+    /// archive's search).
+    pub customer: Option<String>,
+    /// One of [`VISIT_STAGES`].
+    pub stage: Option<String>,
+    pub level: Option<String>,
+    /// The requesting department.
+    pub department: Option<String>,
+    pub host: Option<String>,
+    /// Planned arrival at or after this instant.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Planned arrival before this instant.
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+/// A page of the visits a [`VisitFilter`] lets through, latest planned arrival first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitPage {
+    pub visits: Vec<VisitSummary>,
+    /// How many visits passed the filters (all pages).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+}
+
 /// The "last time" digest: what the previous visit looked like.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastTime {
@@ -249,6 +350,10 @@ pub struct CustomerProfile {
     pub visits: Vec<VisitRecord>,
     pub preferences: Vec<Preference>,
     pub complaints: Vec<ComplaintBrief>,
+    /// V28: follow-ups not done, of every visit (closed ones too), by due time.
+    pub follow_ups: Vec<OpenFollowUp>,
+    /// The most recent visit that took place (the visitors arrived); never one still
+    /// being planned.
     pub last_time: Option<LastTime>,
 }
 
@@ -269,6 +374,19 @@ fn opt_str(d: &BTreeMap<String, Value>, key: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
+}
+
+/// The request's own fields a visit record keeps (as filed or amended, V22).
+fn take_request(rec: &mut VisitRecord, d: &Payload<'_>) {
+    rec.company = d.company();
+    rec.department = event::s(&d.department).to_string();
+    rec.cost_department =
+        event::opt_s(&d.cost_department).unwrap_or_else(|| rec.department.clone());
+    rec.purpose = event::s(&d.purpose).to_string();
+    rec.headcount = d.headcount.unwrap_or(0);
+    rec.arrival = d.arrival_at();
+    rec.departure = d.departure_at();
+    rec.budget_fen = d.budget_fen;
 }
 
 /// A payload field the archive keeps: its name and its value as compact JSON text,
@@ -418,6 +536,9 @@ impl ArchiveProjection {
             self.on_requested(ev, visit_id);
             return;
         }
+        if self.on_later(ev, visit_id) {
+            return;
+        }
         if ty == ty::CUSTOMER_PREFERENCE_NOTED {
             let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
                 return;
@@ -458,13 +579,35 @@ impl ArchiveProjection {
             } else {
                 Payload::parse(ev.data())
             };
+            // the stage moves as the domain's `evolve` moves it
             match ty {
-                ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => v.level = event::opt_s(&p.level),
+                ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => {
+                    v.level = event::opt_s(&p.level);
+                    if ty == ty::LEVEL_ASSIGNED && v.stage == "requested" {
+                        v.stage = "preparing".into();
+                    }
+                }
                 ty::HOST_REASSIGNED => v.host = event::opt_s(&p.host),
-                ty::VISITORS_ARRIVED => v.arrived_at = Some(event::at(ev, &p)),
-                ty::VISITORS_DEPARTED => v.departed_at = Some(event::at(ev, &p)),
-                ty::VISIT_CANCELLED => v.status = "cancelled".into(),
-                _ => v.status = "closed".into(),
+                ty::VISITORS_ARRIVED => {
+                    v.arrived_at = Some(event::at(ev, &p));
+                    if matches!(v.stage.as_str(), "requested" | "preparing") {
+                        v.stage = "on_site".into();
+                    }
+                }
+                ty::VISITORS_DEPARTED => {
+                    v.departed_at = Some(event::at(ev, &p));
+                    if v.stage == "on_site" {
+                        v.stage = "departed".into();
+                    }
+                }
+                ty::VISIT_CANCELLED => {
+                    v.status = "cancelled".into();
+                    v.stage = "cancelled".into();
+                }
+                _ => {
+                    v.status = "closed".into();
+                    v.stage = "closed".into();
+                }
             }
             return;
         }
@@ -547,25 +690,43 @@ impl ArchiveProjection {
     /// A new visit: its record, and its customer and visitors in the archive.
     fn on_requested(&mut self, ev: &StoredEvent, visit_id: &str) {
         let d = Payload::parse(ev.data());
-        let company = d.company();
-        let customer_id = normalize_name(&company);
-        let (country, foreign) = match &d.customer {
-            Some(CustomerView::Object {
-                country, foreign, ..
-            }) => (event::s(country).to_string(), foreign.unwrap_or(false)),
-            _ => (String::new(), false),
+        let mut rec = VisitRecord {
+            visit_id: visit_id.to_string(),
+            status: "open".into(),
+            stage: "requested".into(),
+            ..VisitRecord::default()
         };
-        let c = self.customers.entry(&customer_id);
+        take_request(&mut rec, &d);
+        self.seat(&mut rec, d.customer.as_ref(), d.visitors.as_deref());
+        *self.visits.entry(visit_id) = rec;
+    }
+
+    /// Puts a visit with the party of `visitors` in its customer's archive (the
+    /// customer made known by the record's company, with `customer`'s country).
+    fn seat(
+        &mut self,
+        rec: &mut VisitRecord,
+        customer: Option<&CustomerView<'_>>,
+        visitors: Option<&[event::VisitorView<'_>]>,
+    ) {
+        rec.customer_id = normalize_name(&rec.company);
+        let visit_id = rec.visit_id.as_str();
+        let c = self.customers.entry(&rec.customer_id);
         if c.company.is_empty() {
-            c.company = company.clone();
+            c.company = rec.company.clone();
         }
-        c.country = country;
-        c.foreign = foreign;
+        if let Some(CustomerView::Object {
+            country, foreign, ..
+        }) = customer
+        {
+            c.country = event::s(country).to_string();
+            c.foreign = foreign.unwrap_or(false);
+        }
         if !c.visit_ids.iter().any(|v| v == visit_id) {
             c.visit_ids.push(visit_id.to_string());
         }
         let mut names = Vec::new();
-        for v in d.visitors.iter().flatten() {
+        for v in visitors.unwrap_or_default() {
             let name = event::s(&v.name).to_string();
             let rec = c.visitors.entry(normalize_name(&name)).or_default();
             rec.name = name.clone();
@@ -580,19 +741,132 @@ impl ArchiveProjection {
             }
             names.push(name);
         }
-        *self.visits.entry(visit_id) = VisitRecord {
-            visit_id: visit_id.to_string(),
-            customer_id,
-            company,
-            department: event::s(&d.department).to_string(),
-            purpose: event::s(&d.purpose).to_string(),
-            headcount: d.headcount.unwrap_or(0),
-            visitors: names,
-            arrival: d.arrival_at(),
-            departure: d.departure_at(),
-            status: "open".into(),
-            ..VisitRecord::default()
+        rec.visitors = names;
+    }
+
+    /// Takes a visit and its party out of its customer's archive (before an amended
+    /// request or a reschedule seats them again); a customer left with nothing is
+    /// forgotten.
+    fn unseat(&mut self, rec: &VisitRecord) {
+        let Some(c) = self.customers.get_mut(&rec.customer_id) else {
+            return;
         };
+        c.visit_ids.retain(|v| v != &rec.visit_id);
+        for name in &rec.visitors {
+            let key = normalize_name(name);
+            if let Some(r) = c.visitors.get_mut(&key) {
+                r.visit_ids.retain(|v| v != &rec.visit_id);
+                if r.visit_ids.is_empty() {
+                    c.visitors.remove(&key);
+                }
+            }
+        }
+        if c.visit_ids.is_empty() && c.complaints.is_empty() && c.preferences.is_empty() {
+            self.customers.remove(&rec.customer_id);
+        }
+    }
+
+    /// The events of V22–V31: the request amended or rescheduled (the customer and
+    /// party may change), rejected, the company's spend, minutes, home receptions,
+    /// staff changes and follow-ups. False for any other event.
+    fn on_later(&mut self, ev: &StoredEvent, visit_id: &str) -> bool {
+        let ty = ev.event_type.as_str();
+        match ty {
+            ty::REQUEST_AMENDED | ty::VISIT_RESCHEDULED => {
+                let Some(mut rec) = self.visits.get(visit_id).cloned() else {
+                    return true;
+                };
+                let d = Payload::parse(ev.data());
+                self.unseat(&rec);
+                let (req, customer) = match &d.request {
+                    Some(req) => {
+                        take_request(&mut rec, req);
+                        (&**req, req.customer.as_ref())
+                    }
+                    None => (&d, None),
+                };
+                rec.headcount = req.headcount.unwrap_or(rec.headcount);
+                rec.arrival = req.arrival_at().or(rec.arrival);
+                rec.departure = req.departure_at().or(rec.departure);
+                self.seat(&mut rec, customer, req.visitors.as_deref());
+                *self.visits.entry(visit_id) = rec;
+                return true;
+            }
+            ty::EXPENSE_RECORDED => {
+                let d = event::CostView::parse(ev.data());
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    // as the domain's `Visit::company_spend_fen`
+                    if event::s(&d.paid_by) == "company" {
+                        let amount = d.amount_fen.unwrap_or(0);
+                        v.spend_fen += if d.reverses.is_some() {
+                            -amount
+                        } else {
+                            amount
+                        };
+                    }
+                }
+                return true;
+            }
+            _ => {}
+        }
+        let Some(kept) = archived_fields(ty).filter(|_| {
+            matches!(
+                ty,
+                ty::MINUTES_SUBMITTED
+                    | ty::HOME_RECEPTION_HELD
+                    | ty::STAFF_CHANGED
+                    | ty::FOLLOW_UP_ADDED
+                    | ty::FOLLOW_UP_COMPLETED
+            )
+        }) else {
+            if ty == ty::REQUEST_REJECTED {
+                if let Some(v) = self.visits.get_mut(visit_id) {
+                    v.status = "rejected".into();
+                    v.stage = "rejected".into();
+                }
+                return true;
+            }
+            return false;
+        };
+        let Some(v) = self.visits.get_mut(visit_id) else {
+            return true;
+        };
+        match ty {
+            ty::MINUTES_SUBMITTED => v.minutes = Some(Fields::from_picked(pick(ev.data(), kept))),
+            ty::HOME_RECEPTION_HELD => v.home_receptions.push(entry(pick(ev.data(), kept), "", ev)),
+            ty::STAFF_CHANGED => {
+                let mut d = select(ev.data(), kept);
+                let removed = match d.get("removed") {
+                    Some(Value::Array(r)) => r.clone(),
+                    _ => Vec::new(),
+                };
+                v.accompanying
+                    .retain(|m| !removed.iter().any(|r| Some(r) == m.get("name")));
+                if let Some(Value::Array(added)) = d.remove("added") {
+                    v.accompanying.extend(added.iter().cloned());
+                    d.insert("added".into(), Value::Array(added));
+                }
+                v.staff_changes.push(Entry {
+                    id: None,
+                    fields: Fields::from_map(&d),
+                });
+            }
+            ty::FOLLOW_UP_ADDED => {
+                let mut d = pick(ev.data(), kept);
+                put(&mut d, "done", Cow::Borrowed("false"));
+                v.follow_ups.push(entry(d, "follow_up_id", ev));
+            }
+            _ => {
+                let mut d = select(ev.data(), kept);
+                let id = opt_str(&d, "follow_up_id");
+                if let Some(f) = v.follow_ups.iter_mut().find(|f| f.id == id) {
+                    d.remove("follow_up_id");
+                    d.insert("done".into(), Value::Bool(true));
+                    f.fields.extend(d);
+                }
+            }
+        }
+        true
     }
 
     fn on_complaint(&mut self, ev: &StoredEvent, complaint_id: &str) {
@@ -691,7 +965,66 @@ impl ArchiveProjection {
         self.visits.map.len()
     }
 
-    pub(crate) fn profile(&self, id: &str, redact_phones: bool) -> Option<CustomerProfile> {
+    /// Every visit the filter lets through, latest planned arrival first (then by id),
+    /// `limit` of them from `offset`.
+    pub(crate) fn list(&self, f: &VisitFilter, limit: usize, offset: usize) -> VisitPage {
+        let customer = f.customer.as_deref().map(normalize_name);
+        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        let mut hits: Vec<&VisitRecord> = self
+            .visits
+            .map
+            .values()
+            .map(|v| &**v)
+            .filter(|v| {
+                customer
+                    .as_deref()
+                    .is_none_or(|c| v.customer_id.contains(c))
+            })
+            .filter(|v| is(&f.stage, &v.stage))
+            .filter(|v| is(&f.level, v.level.as_deref().unwrap_or("")))
+            .filter(|v| is(&f.department, &v.department))
+            .filter(|v| is(&f.host, v.host.as_deref().unwrap_or("")))
+            .filter(|v| {
+                f.from
+                    .is_none_or(|from| v.arrival.is_some_and(|a| a >= from))
+            })
+            .filter(|v| f.to.is_none_or(|to| v.arrival.is_some_and(|a| a < to)))
+            .collect();
+        hits.sort_unstable_by(|a, b| (b.arrival, &b.visit_id).cmp(&(a.arrival, &a.visit_id)));
+        let visits = hits
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|v| VisitSummary {
+                visit_id: v.visit_id.clone(),
+                customer: v.company.clone(),
+                customer_id: v.customer_id.clone(),
+                department: v.department.clone(),
+                cost_department: v.cost_department.clone(),
+                level: v.level.clone(),
+                stage: v.stage.clone(),
+                host: v.host.clone(),
+                arrival: v.arrival,
+                departure: v.departure,
+                headcount: v.headcount,
+                budget_fen: v.budget_fen,
+                spend_fen: v.spend_fen,
+            })
+            .collect();
+        VisitPage {
+            visits,
+            total: hits.len(),
+            limit,
+            offset,
+        }
+    }
+
+    pub(crate) fn profile(
+        &self,
+        id: &str,
+        redact_phones: bool,
+        now: DateTime<FixedOffset>,
+    ) -> Option<CustomerProfile> {
         let c = self.customers.get(id)?;
         let mut visits: Vec<VisitRecord> = c
             .visit_ids
@@ -709,10 +1042,33 @@ impl ArchiveProjection {
             })
             .collect();
         let complaints: Vec<ComplaintBrief> = c.complaints.values().cloned().collect();
+        let mut follow_ups: Vec<OpenFollowUp> = visits
+            .iter()
+            .flat_map(|v| v.follow_ups.iter().map(move |f| (v, f)))
+            .filter(|(_, f)| f.fields.get("done") != Some(Value::Bool(true)))
+            .map(|(v, f)| {
+                let field = |k: &str| match f.fields.get(k) {
+                    Some(Value::String(s)) => s,
+                    _ => String::new(),
+                };
+                let due = DateTime::parse_from_rfc3339(&field("due")).ok();
+                OpenFollowUp {
+                    follow_up_id: f.id.clone().unwrap_or_default(),
+                    visit_id: v.visit_id.clone(),
+                    owner: field("owner"),
+                    text: field("text"),
+                    due,
+                    overdue: due.is_some_and(|d| now > d),
+                }
+            })
+            .collect();
+        follow_ups.sort_by(|a, b| (a.due, &a.follow_up_id).cmp(&(b.due, &b.follow_up_id)));
+        // the most recent visit that took place: a visit being planned (or cancelled
+        // before the visitors came) has no arrival
         let last_time = visits
             .iter()
-            .rev()
-            .find(|v| v.status != "cancelled")
+            .filter(|v| v.arrived_at.is_some())
+            .max_by(|a, b| (a.arrived_at, &a.visit_id).cmp(&(b.arrived_at, &b.visit_id)))
             .map(|v| {
                 let strings = |list: &[Entry], key: &str| -> Vec<String> {
                     list.iter()
@@ -739,7 +1095,7 @@ impl ArchiveProjection {
                 );
                 LastTime {
                     visit_id: v.visit_id.clone(),
-                    arrival: v.arrived_at.or(v.arrival),
+                    arrival: v.arrived_at,
                     level: v.level.clone(),
                     host: v.host.clone(),
                     venues: strings(&v.dining, "venue"),
@@ -762,6 +1118,7 @@ impl ArchiveProjection {
             visits,
             preferences: c.preferences.clone(),
             complaints,
+            follow_ups,
             last_time,
         })
     }
@@ -769,7 +1126,10 @@ impl ArchiveProjection {
 
 impl Projection for ArchiveProjection {
     const NAME: &'static str = "archive";
-    const VERSION: u32 = 1;
+    /// 2: a visit's stage, cost department, budget and spend, minutes, home
+    /// receptions, staff changes and follow-ups (V22–V30); amended and rescheduled
+    /// requests.
+    const VERSION: u32 = 2;
 
     fn new(_cfg: &ReadSideConfig) -> Self {
         ArchiveProjection {
@@ -934,6 +1294,30 @@ mod tests {
     }
 
     #[test]
+    fn the_visit_stages_are_the_domains_stage_names() {
+        use reception_domain::visit::Stage;
+        let domain: Vec<String> = [
+            Stage::Requested,
+            Stage::Preparing,
+            Stage::OnSite,
+            Stage::Departed,
+            Stage::Closed,
+            Stage::Cancelled,
+            Stage::Rejected,
+        ]
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+        assert_eq!(domain, VISIT_STAGES);
+    }
+
+    #[test]
     fn every_kept_event_names_its_fields_once() {
         for ty in [
             ty::PLAN_DRAFTED,
@@ -949,6 +1333,11 @@ mod tests {
             ty::COOPERATION_MATTER_PROPOSED,
             ty::COOPERATION_MATTER_CONFIRMED,
             ty::RETURN_CALL_DONE,
+            ty::MINUTES_SUBMITTED,
+            ty::HOME_RECEPTION_HELD,
+            ty::STAFF_CHANGED,
+            ty::FOLLOW_UP_ADDED,
+            ty::FOLLOW_UP_COMPLETED,
         ] {
             let names = archived_fields(ty).unwrap();
             let set: std::collections::BTreeSet<_> = names.iter().collect();

@@ -305,7 +305,11 @@ impl CostsProjection {
                 reverses: reverses.clone(),
             },
             None => {
-                let local = ev.occurred_at.with_timezone(&self.tz);
+                // V24: analyses count an expense when its money was spent, not when it
+                // was recorded (a December invoice recorded in January is December's);
+                // a schema 1 expense was spent when recorded, the event's time
+                let spent = event::t(&d.spent_at).unwrap_or(ev.occurred_at);
+                let local = spent.with_timezone(&self.tz);
                 let (visit_level, department, company) = match self.visits.get(visit_id) {
                     Some(v) => (v.level.clone(), v.department.clone(), v.company.clone()),
                     None => Default::default(),
@@ -485,7 +489,8 @@ fn yuan(fen: i64) -> String {
 
 impl Projection for CostsProjection {
     const NAME: &'static str = "costs";
-    const VERSION: u32 = 1;
+    /// 2: expenses count in the year and month of their `spent_at` (V24).
+    const VERSION: u32 = 2;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         CostsProjection {

@@ -13,6 +13,7 @@ use reception_store::StoredEvent;
 
 pub(crate) use reception_domain::vocabulary::{
     stream_kind, types as ty, CostView, CustomerView, DepartmentView, Payload, Str, StreamKind,
+    VisitorView,
 };
 
 /// An optional string field as `&str` ("" when absent).

@@ -43,8 +43,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reception_store::{Envelope, ReadModel, Store, StoreError, StoredEvent};
 
-pub use archive::{CustomerProfile, CustomerSummary, LastTime, VisitRecord, VisitorRecord};
-pub use board::{Board, BoardVisit, OnSite, TimelineItem, BOARD_STAGES};
+pub use archive::{
+    CustomerProfile, CustomerSummary, LastTime, OpenFollowUp, VisitFilter, VisitPage, VisitRecord,
+    VisitSummary, VisitorRecord, VISIT_STAGES,
+};
+pub use board::{Board, BoardVisit, FollowUpItem, OnSite, TimelineItem, BOARD_STAGES};
 pub use complaints::{ComplaintDoc, ComplaintReport, ComplaintView};
 pub use costs::{CostDimension, CostGroup, CostReport};
 pub use event::normalize_name;
@@ -794,7 +797,27 @@ impl ReadSide {
     /// name normalized by [`normalize_name`]). `redact_phones` must be true for
     /// analysts: visitors' phone numbers are then omitted (`null`).
     pub fn customer(&self, id: &str, redact_phones: bool) -> Option<CustomerProfile> {
-        self.inner.archive.read().profile(id, redact_phones)
+        self.customer_at(id, redact_phones, Utc::now())
+    }
+
+    /// [`ReadSide::customer`] with its open follow-ups judged overdue against `now`
+    /// (the service's business clock).
+    pub fn customer_at(
+        &self,
+        id: &str,
+        redact_phones: bool,
+        now: DateTime<Utc>,
+    ) -> Option<CustomerProfile> {
+        self.inner
+            .archive
+            .read()
+            .profile(id, redact_phones, event::fixed(now))
+    }
+
+    /// Every visit, open or not, that `filter` lets through: `limit` of them from
+    /// `offset`, latest planned arrival first, with how many passed in all.
+    pub fn visits(&self, filter: &VisitFilter, limit: usize, offset: usize) -> VisitPage {
+        self.inner.archive.read().list(filter, limit, offset)
     }
 
     /// Complaints with their clocks against `now`; `open_only` keeps the unresolved ones.

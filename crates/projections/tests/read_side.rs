@@ -784,10 +784,23 @@ fn board_shows_stage_flags_next_step_today_complaints_and_people_on_site() {
     // the domain's next step: no plan drafted yet, due 24 h after the request
     assert_eq!(v.next_step, "draft_plan");
     assert_eq!(v.next_due, Some(t("2026-11-24T06:00:00+08:00")));
+    // V26: the preparation tasks due today are on the timeline too (the welcome sign
+    // by the readiness deadline, the confirmation call 1 h before arrival), and the
+    // welcome sign is overdue
     assert_eq!(
-        b.today.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(),
-        vec!["pickup", "arrival", "meal"]
+        b.today
+            .iter()
+            .map(|t| (t.kind.as_str(), t.title.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("task", "welcome_sign"),
+            ("task", "confirmation_call"),
+            ("pickup", "suv"),
+            ("arrival", "MU5101"),
+            ("meal", "lunch")
+        ]
     );
+    assert!(v.flags.contains(&"task_overdue".to_string()));
     assert_eq!(b.complaints.len(), 1);
     let report = b.complaints[0]
         .deadlines
@@ -1584,7 +1597,7 @@ fn step_scenarios(store: &reception_store::Store) {
 #[test]
 fn board_next_step_and_due_are_the_domains_next_step_of_the_same_events() {
     use reception_domain::deadlines;
-    use reception_domain::visit::{Visit, VisitEvent};
+    use reception_domain::visit::{upcast, Visit, VisitEvent};
     use reception_domain::{Aggregate, DomainEvent};
 
     let (_dir, store) = store();
@@ -1597,7 +1610,9 @@ fn board_next_step_and_due_are_the_domains_next_step_of_the_same_events() {
         let mut visit = Visit::default();
         for env in store.read_stream(stream, 1, None) {
             let env = env.unwrap();
-            let event = VisitEvent::from_stored(&env.event_type, &env.data).unwrap();
+            // the store is opened without the service's upcaster: upcast as it would
+            let (_, data) = upcast(&env.event_type, env.schema, env.data);
+            let event = VisitEvent::from_stored(&env.event_type, &data).unwrap();
             visit = visit.evolve(&event);
         }
         visit
@@ -1659,7 +1674,7 @@ fn board_next_step_and_due_are_the_domains_next_step_of_the_same_events() {
 #[test]
 fn v17_a_reversed_over_cap_expense_is_no_longer_pending_on_the_board() {
     use reception_domain::deadlines;
-    use reception_domain::visit::{Visit, VisitEvent};
+    use reception_domain::visit::{upcast, Visit, VisitEvent};
     use reception_domain::{Aggregate, DomainEvent};
 
     let (_dir, store) = store();
@@ -1704,7 +1719,8 @@ fn v17_a_reversed_over_cap_expense_is_no_longer_pending_on_the_board() {
         let mut visit = Visit::default();
         for env in store.read_stream(&stream, 1, None) {
             let env = env.unwrap();
-            visit = visit.evolve(&VisitEvent::from_stored(&env.event_type, &env.data).unwrap());
+            let (_, data) = upcast(&env.event_type, env.schema, env.data);
+            visit = visit.evolve(&VisitEvent::from_stored(&env.event_type, &data).unwrap());
         }
         deadlines::visit_flags(&visit, now.fixed_offset())
     };

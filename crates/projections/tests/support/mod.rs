@@ -120,3 +120,122 @@ pub fn snapshot(read: &ReadSide, now: DateTime<Utc>) -> String {
     out.push(serde_json::to_value(read.complaints(false, now)).expect("complaints"));
     serde_json::to_string_pretty(&out).expect("snapshot")
 }
+
+/// A visit driven through the real domain (`decide`), its events appended to the
+/// store as the service appends them (`occurred_at` the event's own time, else the
+/// command's).
+pub struct Driven {
+    pub visit: reception_domain::visit::Visit,
+    pub stream: String,
+    pub id: String,
+}
+
+impl Driven {
+    /// Files `body` (a request per API.md) as a requester at `at`.
+    pub fn request(store: &Store, at: &str, body: Value) -> Driven {
+        let id = Uuid::new_v4().to_string();
+        let mut d = Driven {
+            visit: Default::default(),
+            stream: format!("visit-{id}"),
+            id,
+        };
+        d.run(
+            store,
+            reception_domain::Role::Requester,
+            at,
+            "request",
+            body,
+        );
+        d
+    }
+
+    /// Runs a command as `role` at `at`; panics when the domain refuses it. Returns the
+    /// id of the entity it creates (booking, expense, matter, follow-up, ...).
+    pub fn run(
+        &mut self,
+        store: &Store,
+        role: reception_domain::Role,
+        at: &str,
+        name: &str,
+        body: Value,
+    ) -> String {
+        self.try_run(store, role, at, name, body)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    }
+
+    /// [`Driven::run`], answering the domain's refusal.
+    pub fn try_run(
+        &mut self,
+        store: &Store,
+        role: reception_domain::Role,
+        at: &str,
+        name: &str,
+        body: Value,
+    ) -> Result<String, reception_domain::DomainError> {
+        use reception_domain::{Aggregate, DomainCommand, DomainEvent};
+        // two approvals of one visit come from two people (V22)
+        let user = body["as"].as_str().unwrap_or("li.na").to_string();
+        let ctx = reception_domain::Context {
+            now: t(at),
+            actor: reception_domain::Actor {
+                user: user.clone(),
+                role,
+            },
+            policies: reception_domain::policy::PolicyBook::with_default(),
+            entity_id: if name == "request" {
+                self.id.parse().expect("visit id")
+            } else {
+                Uuid::new_v4()
+            },
+            linked_visit: None,
+        };
+        let command = <reception_domain::visit::Visit as Aggregate>::Command::parse(name, body)?;
+        let events = self.visit.decide(command, &ctx)?;
+        let new_events = events
+            .iter()
+            .map(|e| NewEvent {
+                id: Uuid::now_v7(),
+                event_type: e.event_type().to_string(),
+                schema: e.schema(),
+                data: e.to_data(),
+                occurred_at: e.occurred_at().or(Some(ctx.now)),
+                actor: Actor {
+                    user: user.clone(),
+                    role: role.as_str().into(),
+                },
+                correlation_id: Uuid::nil(),
+                causation_id: Uuid::nil(),
+            })
+            .collect();
+        store
+            .append_blocking(AppendRequest {
+                stream: self.stream.clone(),
+                expected: ExpectedVersion::Any,
+                events: new_events,
+                idempotency: None,
+            })
+            .expect("append");
+        for e in &events {
+            self.visit = self.visit.clone().evolve(e);
+        }
+        Ok(ctx.entity_id.to_string())
+    }
+}
+
+/// A request body per API.md: one visitor (two with `party` 2), by flight, the
+/// fields of `extra` on top.
+pub fn domain_request(company: &str, arrival: &str, departure: &str, extra: Value) -> Value {
+    let mut body = json!({
+        "customer": {"company": company, "country": "CN", "foreign": false},
+        "department": "east-sales",
+        "visitors": [{"name": "Wang Lei", "title": "GM", "phone": "+86 138 0000 0000"}],
+        "headcount": 1, "purpose": "renewal",
+        "arrival": {"at": arrival, "mode": "flight", "number": "MU5101", "place": "airport"},
+        "departure": {"at": departure, "mode": "train", "number": "G7", "place": "station"},
+        "needs": {"pickup": true}
+    });
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    body
+}
