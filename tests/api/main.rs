@@ -4,5 +4,6 @@
 mod admin;
 mod bad_requests;
 mod basics;
+mod complaints;
 mod roles;
 mod visit_flow;
