@@ -4,6 +4,7 @@
 mod admin;
 mod bad_requests;
 mod basics;
+mod complaints;
 mod process;
 mod read_side;
 mod roles;

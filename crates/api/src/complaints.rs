@@ -1,5 +1,5 @@
 //! `/api/v1/complaints`: raising a complaint, its commands and history, the lists by
-//! status and the monthly report (C7).
+//! status, the monthly report (C7) and the case library (C11).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -29,6 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complaint_command))
         .routes(routes!(complaint_state))
         .routes(routes!(complaint_report))
+        .routes(routes!(complaint_cases))
 }
 
 /// `POST /api/v1/complaints/{id}/{command}`: one path per complaint command in the
@@ -55,11 +56,45 @@ struct ComplaintList {
     complaints: Vec<serde_json::Value>,
 }
 
-/// The monthly complaint analysis (C7).
+/// The monthly complaint analysis (C7): the domain's `monthly_analysis`
+/// (`reception_domain::complaint::ComplaintReport`). Ratios are per-mille integers and
+/// null when there is nothing to divide by (nothing due is not 100 % compliance);
+/// deadline figures count the valid complaints (C8), unjudged ones included.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = Object)]
 #[allow(dead_code)]
 struct ComplaintReport(serde_json::Value);
+
+/// One case of the library (C11): the closed complaint with the title and lesson it
+/// was added with.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Case {
+    complaint_id: String,
+    title: String,
+    /// The lesson learned.
+    lesson: String,
+    added_at: chrono::DateTime<chrono::FixedOffset>,
+    customer: String,
+    category: String,
+    /// `minor` or `major`, after any escalation.
+    severity: String,
+    description: String,
+    department: Option<String>,
+    /// C8: the judgement, when one was given.
+    valid: Option<bool>,
+    raised_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    closed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// The case library, newest first, filtered by `q`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CaseLibrary {
+    /// The search text asked for (empty: every case).
+    q: String,
+    cases: Vec<Case>,
+}
 
 /// Raise a complaint (`raise`).
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints",
@@ -234,6 +269,50 @@ async fn complaint_report(
     wait_for_read_side(read, q.min_seq).await?;
     let report = read.complaint_report(year, month, state.app.now().with_timezone(&Utc));
     Ok(answer(&caller, to_json(&report)?))
+}
+
+/// `?q=...&min_seq=S`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CasesQuery {
+    /// Text to find, whatever the case of letters, in a case's title, lesson,
+    /// description, customer or category (at most 200 characters; empty: every case).
+    #[serde(default)]
+    #[param(max_length = 200)]
+    q: String,
+    /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
+    /// `not_caught_up`.
+    min_seq: Option<u64>,
+}
+
+/// Longest search text accepted.
+const MAX_SEARCH_LEN: usize = 200;
+
+/// `GET /api/v1/complaints/cases?q=`: the case library (C11), from the complaints read
+/// model.
+#[utoipa::path(get, path = "/api/v1/complaints/cases", tag = "complaints",
+    summary = "the case library, searchable (C11)",
+    security(("bearer" = [])),
+    params(CasesQuery),
+    responses((status = 200, description = "the cases found", body = CaseLibrary), QueryErrors))]
+async fn complaint_cases(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<CasesQuery>,
+) -> Result<Response, ApiError> {
+    if q.q.chars().count() > MAX_SEARCH_LEN {
+        return Err(ApiError::invalid(
+            "q",
+            format!("q must be at most {MAX_SEARCH_LEN} characters"),
+        ));
+    }
+    let read = read_side(&state)?;
+    wait_for_read_side(read, q.min_seq).await?;
+    let cases = read.complaint_cases(Some(&q.q));
+    Ok(answer(
+        &caller,
+        json!({ "q": q.q, "cases": to_json(&cases)? }),
+    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The command service: load an aggregate from the store, let the domain decide, append
 //! the events with an expected version and answer; plus tokens, bootstrap and the C4
-//! escalation process. Knows no HTTP.
+//! and C10 complaint processes. Knows no HTTP.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

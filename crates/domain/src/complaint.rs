@@ -1,19 +1,26 @@
-//! The complaint aggregate (seed 003, rules C1–C7): its commands, events, rules,
+//! The complaint aggregate (seed 003, rules C1–C11): its commands, events, rules,
 //! deadlines and the monthly analysis.
 //!
 //! A complaint is raised (C1: minor or major), assigned to a department, reported to
 //! the head of department and solved with the customer (C2, major), given feedback and
-//! analysed (C3, minor), escalated to major by hand or by the system after 10 days
-//! unresolved (C4), resolved, followed by a return visit (C5) and closed, after which
-//! its record is kept for at least two years (C6). [`monthly_analysis`] is C7.
+//! analysed (C3, minor), judged valid or unreasonable (C8), escalated to major by hand
+//! or by the system after 10 days unresolved (C4), resolved, followed by a return visit
+//! with the customer's satisfaction (C5, C11) and closed, after which its record is kept
+//! for at least two years (C6) and may enter the case library (C11). A part that
+//! belongs to another department goes out as a work letter with a deadline (C9). A C2,
+//! C3 or C5 deadline that passes unmet is recorded by the system (C10).
+//! [`monthly_analysis`] is C7.
 //!
 //! Who may do what (checked in [`Complaint::decide`]):
 //! - `raise`: `reception`, `requester`, `frontdesk`, `admin` — whoever hears it first.
-//! - every handling command (`assign`, `report`, `analyse`, `feedback`,
-//!   `agree-solution`, `resolve`, `return-visit`, `close`): `reception`, `admin` — the
-//!   reception office owns the complaint's follow-up.
+//! - every handling command (`assign`, `report`, `analyse`, `judge`, `feedback`,
+//!   `agree-solution`, `work-letter`, `answer-letter`, `resolve`, `return-visit`,
+//!   `close`, `add-to-case-library`): `reception`, `admin` — the reception office owns
+//!   the complaint's follow-up and records what the analysing department decides
+//!   (`judge`, like `analyse`) and what another department answers (`answer-letter`).
 //! - `escalate`: `reception`, `admin`, and `system` (the C4 process, see
 //!   [`crate::escalation`]).
+//! - `record-missed-deadline`: `system` only (the C10 process); every token is refused.
 //! - `auditor`, `analyst`, `approver`, `finance`: never.
 //!
 //! ```
@@ -39,10 +46,17 @@
 //! assert_eq!(complaint.status(), ComplaintStatus::Open);
 //! ```
 
+mod analysis;
+mod clock;
+mod follow_up;
 mod handling;
 mod resolution;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use analysis::{
+    monthly_analysis, monthly_analysis_of, ComplaintFacts, ComplaintReport, DeadlineCompliance,
+    RecordedMiss,
+};
+pub use clock::{complaint_clock_deadlines, complaint_deadlines, ComplaintClock, LetterClock};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset};
 use schemars::{schema_for, JsonSchema};
@@ -63,6 +77,9 @@ pub use crate::deadlines::{
 };
 
 type Time = DateTime<FixedOffset>;
+
+/// The [`Due::item`] of a work letter's deadline (C9).
+pub const WORK_LETTER_ITEM: &str = "work_letter";
 
 // ---------------------------------------------------------------------------
 // Vocabulary
@@ -106,6 +123,100 @@ pub enum ReturnVisitMode {
     Phone,
     Message,
     InPerson,
+}
+
+/// C11: the customer's satisfaction at the return visit, 1 (poor) to 5 (excellent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct SatisfactionScore(u8);
+
+impl SatisfactionScore {
+    pub fn new(score: u8) -> Result<SatisfactionScore, DomainError> {
+        SatisfactionScore::try_from(score).map_err(|m| DomainError::invalid("satisfaction", m))
+    }
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for SatisfactionScore {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, String> {
+        if (1..=5).contains(&n) {
+            Ok(SatisfactionScore(n))
+        } else {
+            Err(format!("satisfaction runs from 1 to 5, got {n}"))
+        }
+    }
+}
+
+impl From<SatisfactionScore> for u8 {
+    fn from(s: SatisfactionScore) -> u8 {
+        s.0
+    }
+}
+
+impl JsonSchema for SatisfactionScore {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SatisfactionScore".into()
+    }
+    fn json_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 5,
+        })
+    }
+}
+
+/// C10: the deadlines whose miss the system records as it happens (C2, C3, C5), named
+/// as their [`Due::item`]. C4's escalation is its own process, and a work letter's due
+/// time (C9) is the other department's, shown as overdue but not recorded.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)]
+pub enum ComplaintDeadline {
+    /// C2: reported to the head of department within 10 minutes.
+    ComplaintReport,
+    /// C2: a solution agreed within 12 hours.
+    ComplaintSolution,
+    /// C3: feedback to the customer within 24 hours.
+    ComplaintFeedback,
+    /// C3: analysed within 1 hour of assignment.
+    ComplaintAnalysis,
+    /// C5: the return visit within 24 hours after resolution.
+    ComplaintReturnVisit,
+}
+
+impl ComplaintDeadline {
+    pub const ALL: [ComplaintDeadline; 5] = [
+        ComplaintDeadline::ComplaintReport,
+        ComplaintDeadline::ComplaintSolution,
+        ComplaintDeadline::ComplaintFeedback,
+        ComplaintDeadline::ComplaintAnalysis,
+        ComplaintDeadline::ComplaintReturnVisit,
+    ];
+
+    /// The deadline's [`Due::item`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplaintDeadline::ComplaintReport => "complaint_report",
+            ComplaintDeadline::ComplaintSolution => "complaint_solution",
+            ComplaintDeadline::ComplaintFeedback => "complaint_feedback",
+            ComplaintDeadline::ComplaintAnalysis => "complaint_analysis",
+            ComplaintDeadline::ComplaintReturnVisit => "complaint_return_visit",
+        }
+    }
+
+    /// The deadline of a [`Due::item`], if it is one whose miss is recorded.
+    pub fn of_item(item: &str) -> Option<ComplaintDeadline> {
+        Self::ALL.into_iter().find(|d| d.as_str() == item)
+    }
 }
 
 /// The customer company a complaint is about. The body accepts the company name
@@ -302,13 +413,68 @@ pub struct ResolveComplaint {
     pub resolution: NonEmptyText,
 }
 
-/// `return-visit`: C5.
+/// `return-visit`: C5, with the customer's satisfaction and suggestions (C11).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordReturnVisit {
     pub mode: ReturnVisitMode,
     #[serde(default)]
     pub notes: Option<NonEmptyText>,
+    /// C11: 1 (poor) to 5 (excellent); absent when the customer gives none.
+    #[serde(default)]
+    pub satisfaction: Option<SatisfactionScore>,
+    /// C11: what the customer suggests.
+    #[serde(default)]
+    pub suggestions: Option<NonEmptyText>,
+}
+
+/// `judge`: C8, the analysing department's judgement, valid (有效投诉) or unreasonable
+/// (无理投诉), with the explanation given to the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeComplaint {
+    pub valid: bool,
+    pub explanation: NonEmptyText,
+}
+
+/// `work-letter`: C9, a work letter (工作联系函) to the department the complaint belongs
+/// to: what to resolve, by when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendWorkLetter {
+    pub department: NonEmptyText,
+    /// What the department is to resolve.
+    pub text: NonEmptyText,
+    /// The deadline; after the command's time.
+    pub due: Time,
+}
+
+/// `answer-letter`: C9, the department's answer to a work letter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerWorkLetter {
+    /// The `entity_id` the `work-letter` command answered.
+    pub letter_id: Uuid,
+    pub text: NonEmptyText,
+}
+
+/// `record-missed-deadline`: C10, issued by the system as a deadline passes unmet
+/// ([`crate::escalation::due_misses`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordMissedDeadline {
+    pub deadline: ComplaintDeadline,
+    /// The due time the process saw; refused when the deadline has moved since.
+    pub due_at: Time,
+}
+
+/// `add-to-case-library`: C11, a closed complaint kept as a case (案例库) with the
+/// lesson learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddToCaseLibrary {
+    pub title: NonEmptyText,
+    pub lesson: NonEmptyText,
 }
 
 /// `close`: empty body.
@@ -330,6 +496,11 @@ pub enum ComplaintCommand {
     Resolve(ResolveComplaint),
     ReturnVisit(RecordReturnVisit),
     Close(CloseComplaint),
+    Judge(JudgeComplaint),
+    WorkLetter(SendWorkLetter),
+    AnswerLetter(AnswerWorkLetter),
+    RecordMissedDeadline(RecordMissedDeadline),
+    AddToCaseLibrary(AddToCaseLibrary),
 }
 
 const RAISERS: &[Role] = &[
@@ -340,20 +511,26 @@ const RAISERS: &[Role] = &[
 ];
 const HANDLERS: &[Role] = &[Role::Reception, Role::Admin];
 const ESCALATORS: &[Role] = &[Role::Reception, Role::Admin, Role::System];
+const SYSTEM_ONLY: &[Role] = &[Role::System];
 
 impl ComplaintCommand {
     /// Every route name, in process order.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 15] = [
         "raise",
         "assign",
         "report",
         "analyse",
+        "judge",
         "feedback",
         "agree-solution",
+        "work-letter",
+        "answer-letter",
         "escalate",
+        "record-missed-deadline",
         "resolve",
         "return-visit",
         "close",
+        "add-to-case-library",
     ];
 }
 
@@ -370,6 +547,13 @@ impl DomainCommand for ComplaintCommand {
             "resolve" => ComplaintCommand::Resolve(parse_json_body(body)?),
             "return-visit" => ComplaintCommand::ReturnVisit(parse_json_body(body)?),
             "close" => ComplaintCommand::Close(parse_json_body(body)?),
+            "judge" => ComplaintCommand::Judge(parse_json_body(body)?),
+            "work-letter" => ComplaintCommand::WorkLetter(parse_json_body(body)?),
+            "answer-letter" => ComplaintCommand::AnswerLetter(parse_json_body(body)?),
+            "record-missed-deadline" => {
+                ComplaintCommand::RecordMissedDeadline(parse_json_body(body)?)
+            }
+            "add-to-case-library" => ComplaintCommand::AddToCaseLibrary(parse_json_body(body)?),
             other => {
                 return Err(DomainError::not_found(
                     "command",
@@ -394,13 +578,24 @@ impl DomainCommand for ComplaintCommand {
             ComplaintCommand::Resolve(_) => "resolve",
             ComplaintCommand::ReturnVisit(_) => "return-visit",
             ComplaintCommand::Close(_) => "close",
+            ComplaintCommand::Judge(_) => "judge",
+            ComplaintCommand::WorkLetter(_) => "work-letter",
+            ComplaintCommand::AnswerLetter(_) => "answer-letter",
+            ComplaintCommand::RecordMissedDeadline(_) => "record-missed-deadline",
+            ComplaintCommand::AddToCaseLibrary(_) => "add-to-case-library",
         }
+    }
+
+    /// A work letter is an entity of the complaint: its id is the answer's `entity_id`.
+    fn creates_entity(&self) -> bool {
+        matches!(self, ComplaintCommand::WorkLetter(_))
     }
 
     fn allowed_roles(&self) -> &'static [Role] {
         match self {
             ComplaintCommand::Raise(_) => RAISERS,
             ComplaintCommand::Escalate(_) => ESCALATORS,
+            ComplaintCommand::RecordMissedDeadline(_) => SYSTEM_ONLY,
             _ => HANDLERS,
         }
     }
@@ -424,6 +619,11 @@ impl DomainCommand for ComplaintCommand {
             cmd::<ResolveComplaint>("resolve"),
             cmd::<RecordReturnVisit>("return-visit"),
             cmd::<CloseComplaint>("close"),
+            cmd::<JudgeComplaint>("judge"),
+            cmd::<SendWorkLetter>("work-letter"),
+            cmd::<AnswerWorkLetter>("answer-letter"),
+            cmd::<RecordMissedDeadline>("record-missed-deadline"),
+            cmd::<AddToCaseLibrary>("add-to-case-library"),
         ]
     }
 }
@@ -501,11 +701,74 @@ pub struct ComplaintResolved {
     pub at: Time,
 }
 
-/// The return visit after resolution was made (C5).
+/// The return visit after resolution was made (C5), with the customer's satisfaction
+/// and suggestions (C11). Both are absent from return visits recorded before C11, and
+/// from one where the customer gave none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ComplaintReturnVisitDone {
     pub mode: ReturnVisitMode,
     pub notes: Option<String>,
+    /// 1 (poor) to 5 (excellent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 5))]
+    pub satisfaction: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<String>,
+    pub at: Time,
+}
+
+/// The analysing department judged the complaint valid or unreasonable (C8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintJudged {
+    pub valid: bool,
+    /// The explanation for the customer.
+    pub explanation: String,
+    pub at: Time,
+}
+
+/// A work letter went to the department the complaint belongs to (C9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintWorkLetterSent {
+    /// The letter's id (the command's `entity_id`).
+    pub letter_id: Uuid,
+    pub department: String,
+    /// What the department is to resolve.
+    pub text: String,
+    /// The letter's deadline.
+    pub due: Time,
+    pub at: Time,
+}
+
+/// The department answered a work letter (C9); `late` when after the letter's due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintWorkLetterAnswered {
+    pub letter_id: Uuid,
+    pub text: String,
+    pub late: bool,
+    pub at: Time,
+}
+
+/// A C2, C3 or C5 deadline passed unmet, recorded by the system when it saw it pass
+/// (`at`, at or after `due_at`) (C10). A major complaint's missed 12-hour solution is
+/// reported to the head of department: `reported_to_head`, addressed to `head`, the
+/// head the complaint was reported to under C2 when it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintDeadlineMissed {
+    pub deadline: ComplaintDeadline,
+    /// The rule the deadline comes from (`C2`, `C3`, `C5`).
+    pub rule: String,
+    pub due_at: Time,
+    pub reported_to_head: bool,
+    pub head: Option<String>,
+    pub at: Time,
+}
+
+/// The closed complaint was added to the case library (C11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintAddedToCaseLibrary {
+    pub title: String,
+    /// The lesson learned.
+    pub lesson: String,
     pub at: Time,
 }
 
@@ -532,6 +795,11 @@ pub enum ComplaintEvent {
     ComplaintResolved(ComplaintResolved),
     ComplaintReturnVisitDone(ComplaintReturnVisitDone),
     ComplaintClosed(ComplaintClosed),
+    ComplaintJudged(ComplaintJudged),
+    ComplaintWorkLetterSent(ComplaintWorkLetterSent),
+    ComplaintWorkLetterAnswered(ComplaintWorkLetterAnswered),
+    ComplaintDeadlineMissed(ComplaintDeadlineMissed),
+    ComplaintAddedToCaseLibrary(ComplaintAddedToCaseLibrary),
 }
 
 impl ComplaintEvent {
@@ -548,6 +816,11 @@ impl ComplaintEvent {
             ComplaintEvent::ComplaintResolved(e) => e.at,
             ComplaintEvent::ComplaintReturnVisitDone(e) => e.at,
             ComplaintEvent::ComplaintClosed(e) => e.at,
+            ComplaintEvent::ComplaintJudged(e) => e.at,
+            ComplaintEvent::ComplaintWorkLetterSent(e) => e.at,
+            ComplaintEvent::ComplaintWorkLetterAnswered(e) => e.at,
+            ComplaintEvent::ComplaintDeadlineMissed(e) => e.at,
+            ComplaintEvent::ComplaintAddedToCaseLibrary(e) => e.at,
         }
     }
 }
@@ -565,6 +838,11 @@ impl DomainEvent for ComplaintEvent {
             ComplaintEvent::ComplaintResolved(_) => "ComplaintResolved",
             ComplaintEvent::ComplaintReturnVisitDone(_) => "ComplaintReturnVisitDone",
             ComplaintEvent::ComplaintClosed(_) => "ComplaintClosed",
+            ComplaintEvent::ComplaintJudged(_) => "ComplaintJudged",
+            ComplaintEvent::ComplaintWorkLetterSent(_) => "ComplaintWorkLetterSent",
+            ComplaintEvent::ComplaintWorkLetterAnswered(_) => "ComplaintWorkLetterAnswered",
+            ComplaintEvent::ComplaintDeadlineMissed(_) => "ComplaintDeadlineMissed",
+            ComplaintEvent::ComplaintAddedToCaseLibrary(_) => "ComplaintAddedToCaseLibrary",
         }
     }
 
@@ -584,6 +862,11 @@ impl DomainEvent for ComplaintEvent {
             ComplaintEvent::ComplaintResolved(e) => serde_json::to_value(e),
             ComplaintEvent::ComplaintReturnVisitDone(e) => serde_json::to_value(e),
             ComplaintEvent::ComplaintClosed(e) => serde_json::to_value(e),
+            ComplaintEvent::ComplaintJudged(e) => serde_json::to_value(e),
+            ComplaintEvent::ComplaintWorkLetterSent(e) => serde_json::to_value(e),
+            ComplaintEvent::ComplaintWorkLetterAnswered(e) => serde_json::to_value(e),
+            ComplaintEvent::ComplaintDeadlineMissed(e) => serde_json::to_value(e),
+            ComplaintEvent::ComplaintAddedToCaseLibrary(e) => serde_json::to_value(e),
         };
         data.expect("complaint payloads are plain data and always serialize")
     }
@@ -612,6 +895,19 @@ impl DomainEvent for ComplaintEvent {
                 ComplaintEvent::ComplaintReturnVisitDone(de(event_type, data)?)
             }
             "ComplaintClosed" => ComplaintEvent::ComplaintClosed(de(event_type, data)?),
+            "ComplaintJudged" => ComplaintEvent::ComplaintJudged(de(event_type, data)?),
+            "ComplaintWorkLetterSent" => {
+                ComplaintEvent::ComplaintWorkLetterSent(de(event_type, data)?)
+            }
+            "ComplaintWorkLetterAnswered" => {
+                ComplaintEvent::ComplaintWorkLetterAnswered(de(event_type, data)?)
+            }
+            "ComplaintDeadlineMissed" => {
+                ComplaintEvent::ComplaintDeadlineMissed(de(event_type, data)?)
+            }
+            "ComplaintAddedToCaseLibrary" => {
+                ComplaintEvent::ComplaintAddedToCaseLibrary(de(event_type, data)?)
+            }
             other => return Err(format!("unknown complaint event type {other:?}")),
         })
     }
@@ -639,6 +935,11 @@ impl DomainEvent for ComplaintEvent {
             ev::<ComplaintResolved>("ComplaintResolved"),
             ev::<ComplaintReturnVisitDone>("ComplaintReturnVisitDone"),
             ev::<ComplaintClosed>("ComplaintClosed"),
+            ev::<ComplaintJudged>("ComplaintJudged"),
+            ev::<ComplaintWorkLetterSent>("ComplaintWorkLetterSent"),
+            ev::<ComplaintWorkLetterAnswered>("ComplaintWorkLetterAnswered"),
+            ev::<ComplaintDeadlineMissed>("ComplaintDeadlineMissed"),
+            ev::<ComplaintAddedToCaseLibrary>("ComplaintAddedToCaseLibrary"),
         ]
     }
 }
@@ -692,9 +993,63 @@ pub struct Complaint {
     pub return_visit_at: Option<Time>,
     pub return_visit_mode: Option<ReturnVisitMode>,
     pub return_visit_notes: Option<String>,
+    /// C11: 1 (poor) to 5 (excellent), when the customer gave one.
+    pub return_visit_satisfaction: Option<u8>,
+    /// C11: the customer's suggestions at the return visit.
+    pub return_visit_suggestions: Option<String>,
     pub closed_at: Option<Time>,
     /// C6: keep the record at least until then.
     pub retain_until: Option<Time>,
+    /// C8: `Some(true)` valid, `Some(false)` unreasonable, `None` not judged.
+    pub valid: Option<bool>,
+    /// C8: the explanation for the customer.
+    pub judgement: Option<String>,
+    pub judged_at: Option<Time>,
+    /// C9: the work letters sent, in the order sent.
+    pub letters: Vec<WorkLetter>,
+    /// C10: the misses the system recorded, in the order recorded.
+    pub missed_deadlines: Vec<MissedDeadline>,
+    /// C11: the complaint's entry in the case library.
+    pub case: Option<CaseEntry>,
+}
+
+/// C9: one work letter of a complaint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkLetter {
+    pub letter_id: Uuid,
+    pub department: String,
+    pub text: String,
+    pub due: Time,
+    pub sent_at: Time,
+    pub answer: Option<String>,
+    pub answered_at: Option<Time>,
+}
+
+impl WorkLetter {
+    /// Not answered by its due time: unanswered past it, or answered after it.
+    pub fn overdue(&self, now: Time) -> bool {
+        self.answered_at.unwrap_or(now) > self.due
+    }
+}
+
+/// C10: one recorded miss.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissedDeadline {
+    pub deadline: ComplaintDeadline,
+    pub rule: String,
+    pub due_at: Time,
+    /// When the system recorded it.
+    pub recorded_at: Time,
+    pub reported_to_head: bool,
+    pub head: Option<String>,
+}
+
+/// C11: a case in the library.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseEntry {
+    pub title: String,
+    pub lesson: String,
+    pub added_at: Time,
 }
 
 impl Complaint {
@@ -717,6 +1072,11 @@ impl Complaint {
             (Severity::Major, Severity::Minor) => self.escalated_at,
             _ => None,
         }
+    }
+
+    /// C9: the work letters not answered by their due time, as of `now`.
+    pub fn overdue_letters(&self, now: Time) -> impl Iterator<Item = &WorkLetter> {
+        self.letters.iter().filter(move |l| l.overdue(now))
     }
 
     /// C4: when the automatic escalation falls due (raised + 10 days).
@@ -776,6 +1136,9 @@ impl Aggregate for Complaint {
                 "no such complaint: raise it first",
             ));
         }
+        if let ComplaintCommand::AddToCaseLibrary(b) = command {
+            return Ok(vec![follow_up::add_to_case_library(self, b, ctx)?]);
+        }
         if self.status() == ComplaintStatus::Closed {
             return Err(DomainError::state(format!(
                 "the complaint is closed; it cannot {} any more",
@@ -793,6 +1156,11 @@ impl Aggregate for Complaint {
             ComplaintCommand::Resolve(b) => resolution::resolve(self, b, ctx)?,
             ComplaintCommand::ReturnVisit(b) => resolution::return_visit(self, b, ctx)?,
             ComplaintCommand::Close(b) => resolution::close(self, b, ctx)?,
+            ComplaintCommand::Judge(b) => follow_up::judge(self, b, ctx)?,
+            ComplaintCommand::WorkLetter(b) => follow_up::work_letter(self, b, ctx)?,
+            ComplaintCommand::AnswerLetter(b) => follow_up::answer_letter(self, b, ctx)?,
+            ComplaintCommand::RecordMissedDeadline(b) => follow_up::record_miss(self, b, ctx)?,
+            ComplaintCommand::AddToCaseLibrary(_) => unreachable!("handled above"),
         };
         Ok(vec![event])
     }
@@ -845,268 +1213,52 @@ impl Aggregate for Complaint {
             ComplaintEvent::ComplaintReturnVisitDone(e) => {
                 self.return_visit_mode = Some(e.mode);
                 self.return_visit_notes = e.notes.clone();
+                self.return_visit_satisfaction = e.satisfaction;
+                self.return_visit_suggestions = e.suggestions.clone();
                 self.return_visit_at = Some(e.at);
             }
             ComplaintEvent::ComplaintClosed(e) => {
                 self.closed_at = Some(e.at);
                 self.retain_until = Some(e.retain_until);
             }
+            ComplaintEvent::ComplaintJudged(e) => {
+                self.valid = Some(e.valid);
+                self.judgement = Some(e.explanation.clone());
+                self.judged_at = Some(e.at);
+            }
+            ComplaintEvent::ComplaintWorkLetterSent(e) => self.letters.push(WorkLetter {
+                letter_id: e.letter_id,
+                department: e.department.clone(),
+                text: e.text.clone(),
+                due: e.due,
+                sent_at: e.at,
+                answer: None,
+                answered_at: None,
+            }),
+            ComplaintEvent::ComplaintWorkLetterAnswered(e) => {
+                if let Some(l) = self.letters.iter_mut().find(|l| l.letter_id == e.letter_id) {
+                    l.answer = Some(e.text.clone());
+                    l.answered_at = Some(e.at);
+                }
+            }
+            ComplaintEvent::ComplaintDeadlineMissed(e) => {
+                self.missed_deadlines.push(MissedDeadline {
+                    deadline: e.deadline,
+                    rule: e.rule.clone(),
+                    due_at: e.due_at,
+                    recorded_at: e.at,
+                    reported_to_head: e.reported_to_head,
+                    head: e.head.clone(),
+                })
+            }
+            ComplaintEvent::ComplaintAddedToCaseLibrary(e) => {
+                self.case = Some(CaseEntry {
+                    title: e.title.clone(),
+                    lesson: e.lesson.clone(),
+                    added_at: e.at,
+                })
+            }
         }
         self
     }
-}
-
-// ---------------------------------------------------------------------------
-// Deadlines (C2–C5)
-// ---------------------------------------------------------------------------
-
-fn due(item: &str, rule: &str, due_at: Time, met_at: Option<Time>, now: Time) -> Due {
-    let overdue = match met_at {
-        Some(met) => met > due_at,
-        None => now > due_at,
-    };
-    Due {
-        item: item.into(),
-        rule: rule.into(),
-        due_at,
-        met_at,
-        overdue,
-    }
-}
-
-/// The facts of a complaint its deadlines (C2–C5) depend on: what
-/// [`complaint_clock_deadlines`] needs, for read models that keep these instants
-/// rather than a whole [`Complaint`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ComplaintClock {
-    /// Current severity (after any escalation).
-    pub severity: Severity,
-    /// Severity as raised.
-    pub raised_severity: Severity,
-    pub raised_at: Option<Time>,
-    pub escalated_at: Option<Time>,
-    pub assigned_at: Option<Time>,
-    pub reported_at: Option<Time>,
-    pub analysed_at: Option<Time>,
-    pub feedback_at: Option<Time>,
-    pub solution_agreed_at: Option<Time>,
-    pub resolved_at: Option<Time>,
-    pub return_visit_at: Option<Time>,
-}
-
-impl Complaint {
-    /// The instants its deadlines depend on.
-    pub fn clock(&self) -> ComplaintClock {
-        ComplaintClock {
-            severity: self.severity,
-            raised_severity: self.raised_severity,
-            raised_at: self.raised_at,
-            escalated_at: self.escalated_at,
-            assigned_at: self.assigned_at,
-            reported_at: self.reported_at,
-            analysed_at: self.analysed_at,
-            feedback_at: self.feedback_at,
-            solution_agreed_at: self.solution_agreed_at,
-            resolved_at: self.resolved_at,
-            return_visit_at: self.return_visit_at,
-        }
-    }
-}
-
-/// Every deadline of a complaint as of `now`: [`complaint_clock_deadlines`] of its
-/// [`Complaint::clock`].
-pub fn complaint_deadlines(c: &Complaint, now: Time) -> Vec<Due> {
-    complaint_clock_deadlines(&c.clock(), now)
-}
-
-/// Every deadline of a complaint as of `now`, in the order they fall due:
-/// - major (raised major, or since its escalation): `complaint_report` (C2, 10 min)
-///   and `complaint_solution` (C2, 12 h);
-/// - raised minor: `complaint_feedback` (C3, 24 h after raising), `complaint_analysis`
-///   (C3, 1 h after the latest assignment, once assigned) and `complaint_escalation`
-///   (C4, 10 days after raising; met by resolving it);
-/// - resolved: `complaint_return_visit` (C5, 24 h after resolution).
-///
-/// A complaint not raised yet has none. The one home of these rules: the aggregate and
-/// the read side both call it.
-pub fn complaint_clock_deadlines(c: &ComplaintClock, now: Time) -> Vec<Due> {
-    let Some(raised_at) = c.raised_at else {
-        return Vec::new();
-    };
-    let major_since = match (c.severity, c.raised_severity) {
-        (Severity::Major, Severity::Major) => c.raised_at,
-        (Severity::Major, Severity::Minor) => c.escalated_at,
-        _ => None,
-    };
-    let mut out = Vec::new();
-    if let Some(since) = major_since {
-        out.push(due(
-            "complaint_report",
-            "C2",
-            since + Duration::minutes(REPORT_WITHIN_MINUTES),
-            c.reported_at,
-            now,
-        ));
-        out.push(due(
-            "complaint_solution",
-            "C2",
-            since + Duration::hours(SOLUTION_WITHIN_HOURS),
-            c.solution_agreed_at,
-            now,
-        ));
-    }
-    if c.raised_severity == Severity::Minor {
-        out.push(due(
-            "complaint_feedback",
-            "C3",
-            raised_at + Duration::hours(FEEDBACK_WITHIN_HOURS),
-            c.feedback_at,
-            now,
-        ));
-        if let Some(assigned_at) = c.assigned_at {
-            let analysed = c.analysed_at.filter(|a| *a >= assigned_at);
-            out.push(due(
-                "complaint_analysis",
-                "C3",
-                assigned_at + Duration::hours(ANALYSIS_WITHIN_HOURS),
-                analysed,
-                now,
-            ));
-        }
-        out.push(due(
-            "complaint_escalation",
-            "C4",
-            raised_at + Duration::days(ESCALATE_AFTER_DAYS),
-            c.resolved_at,
-            now,
-        ));
-    }
-    if let Some(resolved_at) = c.resolved_at {
-        out.push(due(
-            "complaint_return_visit",
-            "C5",
-            resolved_at + Duration::hours(RETURN_VISIT_WITHIN_HOURS),
-            c.return_visit_at,
-            now,
-        ));
-    }
-    out.sort_by_key(|d| d.due_at);
-    out
-}
-
-// ---------------------------------------------------------------------------
-// Monthly analysis (C7)
-// ---------------------------------------------------------------------------
-
-/// How one kind of deadline was kept over a month's complaints.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeadlineCompliance {
-    /// Deadlines that have fallen due or were met.
-    pub due: u32,
-    /// Met no later than due.
-    pub on_time: u32,
-    /// Met late, or unmet and past due.
-    pub missed: u32,
-}
-
-/// C7: the monthly complaint analysis. Every ratio is a per-mille integer so that the
-/// report holds no float (`None` when there is nothing to divide by).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplaintReport {
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Complaints raised in the month.
-    pub total: u32,
-    /// By current severity (`minor`, `major`).
-    pub by_severity: BTreeMap<String, u32>,
-    pub by_category: BTreeMap<String, u32>,
-    /// By responsible department; `"unassigned"` when none is known.
-    pub by_department: BTreeMap<String, u32>,
-    /// Per deadline item (`complaint_report`, ...): due, on time, missed.
-    pub deadlines: BTreeMap<String, DeadlineCompliance>,
-    /// All deadline items together: on time per mille of due.
-    pub deadline_compliance_permille: Option<u32>,
-    pub escalated: u32,
-    pub escalated_automatically: u32,
-    pub resolved: u32,
-    pub closed: u32,
-    /// C5: resolved complaints whose return visit was made.
-    pub return_visits_done: u32,
-    /// C5 (target 1000): return visits done per mille of resolved complaints.
-    pub return_visit_rate_permille: Option<u32>,
-    /// Mean seconds from raising to resolution over the resolved ones.
-    pub mean_time_to_resolve_secs: Option<i64>,
-}
-
-fn permille(part: u32, whole: u32) -> Option<u32> {
-    (whole > 0).then(|| ((u64::from(part) * 1000) / u64::from(whole)) as u32)
-}
-
-/// C7: the analysis of the complaints raised in `month` (read on the wall clock of each
-/// complaint's own offset), as of `now` (which decides what is overdue). Complaints
-/// raised in other months, and empty ones, are ignored, so the whole set may be passed.
-pub fn monthly_analysis(complaints: &[Complaint], month: YearMonth, now: Time) -> ComplaintReport {
-    let mut r = ComplaintReport {
-        month: month.to_string(),
-        ..Default::default()
-    };
-    let mut resolve_secs: Vec<i64> = Vec::new();
-    let mut seen: BTreeSet<Uuid> = BTreeSet::new();
-    for c in complaints {
-        let (Some(id), Some(raised_at)) = (c.id, c.raised_at) else {
-            continue;
-        };
-        if !month.contains(raised_at) || !seen.insert(id) {
-            continue;
-        }
-        r.total += 1;
-        *r.by_severity
-            .entry(c.severity.as_str().to_string())
-            .or_default() += 1;
-        *r.by_category.entry(c.category.clone()).or_default() += 1;
-        let dept = c
-            .department
-            .clone()
-            .unwrap_or_else(|| "unassigned".to_string());
-        *r.by_department.entry(dept).or_default() += 1;
-        if c.escalated_at.is_some() {
-            r.escalated += 1;
-            if c.escalated_automatically {
-                r.escalated_automatically += 1;
-            }
-        }
-        if let Some(resolved_at) = c.resolved_at {
-            r.resolved += 1;
-            resolve_secs.push((resolved_at - raised_at).num_seconds());
-            if c.return_visit_at.is_some() {
-                r.return_visits_done += 1;
-            }
-        }
-        if c.closed_at.is_some() {
-            r.closed += 1;
-        }
-        for d in complaint_deadlines(c, now) {
-            if d.met_at.is_none() && !d.overdue {
-                continue; // still running
-            }
-            let entry = r.deadlines.entry(d.item).or_default();
-            entry.due += 1;
-            if d.overdue {
-                entry.missed += 1;
-            } else {
-                entry.on_time += 1;
-            }
-        }
-    }
-    let (due, on_time) = r
-        .deadlines
-        .values()
-        .fold((0, 0), |(d, o), c| (d + c.due, o + c.on_time));
-    r.deadline_compliance_permille = permille(on_time, due);
-    r.return_visit_rate_permille = permille(r.return_visits_done, r.resolved);
-    if !resolve_secs.is_empty() {
-        r.mean_time_to_resolve_secs =
-            Some(resolve_secs.iter().sum::<i64>() / resolve_secs.len() as i64);
-    }
-    r
 }

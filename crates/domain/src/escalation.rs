@@ -1,12 +1,15 @@
-//! The C4 auto-escalation process as a pure function: from complaint states and `now`,
-//! the escalation commands the system must issue.
+//! The complaint processes as pure functions: from complaint states and `now`, the
+//! commands the system must issue — the C4 auto-escalation ([`due_escalations`]) and
+//! the C10 record of every C2, C3 or C5 deadline that passed unmet ([`due_misses`]).
 //!
-//! The app runs [`due_escalations`] on a timer, and for each [`EscalationOrder`] loads
-//! the complaint, calls `decide` with [`EscalationOrder::actor`] and appends. The
-//! process issues each complaint at most once: a complaint already escalated (or
+//! The app runs both on a timer, and for each order loads the complaint, calls `decide`
+//! with the order's actor (the system) and appends, under the order's idempotency key.
+//! The C4 process issues each complaint at most once: a complaint already escalated (or
 //! raised major), resolved or closed yields nothing, so once the escalation event is
 //! applied a second run over the same complaints issues nothing new; and `decide`
-//! refuses a second escalation anyway (`invalid_state`).
+//! refuses a second escalation anyway (`invalid_state`). The C10 process issues each
+//! deadline (a complaint's deadline item at its due time) at most once in the same way:
+//! a recorded miss is in the state, and `decide` refuses to record it twice.
 //!
 //! ```
 //! use reception_domain::complaint::*;
@@ -32,7 +35,8 @@ use uuid::Uuid;
 
 use crate::common::{Actor, NonEmptyText};
 use crate::complaint::{
-    Complaint, ComplaintCommand, ComplaintStatus, EscalateComplaint, Severity, ESCALATE_AFTER_DAYS,
+    complaint_deadlines, Complaint, ComplaintCommand, ComplaintDeadline, ComplaintStatus,
+    EscalateComplaint, RecordMissedDeadline, Severity, ESCALATE_AFTER_DAYS,
 };
 
 /// One escalation to issue: the command, on stream `complaint-<complaint_id>`, as the
@@ -74,6 +78,84 @@ where
             command: ComplaintCommand::Escalate(EscalateComplaint { reason }),
             actor: Actor::system(),
         });
+    }
+    out
+}
+
+/// One miss to record (C10): the command, on stream `complaint-<complaint_id>`, as the
+/// system actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissOrder {
+    pub complaint_id: Uuid,
+    pub deadline: ComplaintDeadline,
+    pub due_at: DateTime<FixedOffset>,
+    pub command: ComplaintCommand,
+    pub actor: Actor,
+}
+
+impl MissOrder {
+    /// The idempotency key of the append: one per complaint, deadline and due time, so
+    /// the miss is stored once across passes, restarts and concurrent runners.
+    pub fn idempotency_key(&self) -> String {
+        format!(
+            "missed-{}-{}-{}",
+            self.complaint_id,
+            self.deadline.as_str(),
+            self.due_at.timestamp()
+        )
+    }
+}
+
+/// C10: the deadlines of `c` whose miss is to be recorded at `now`: the C2, C3 and C5
+/// deadlines that have passed unmet, or were met only after they passed (the process
+/// was not running at the time: late is still a miss), and are not recorded yet. A
+/// closed complaint accepts nothing more, so it has none.
+pub fn unrecorded_misses(
+    c: &Complaint,
+    now: DateTime<FixedOffset>,
+) -> Vec<(ComplaintDeadline, DateTime<FixedOffset>)> {
+    if !matches!(
+        c.status(),
+        ComplaintStatus::Open | ComplaintStatus::Resolved
+    ) {
+        return Vec::new();
+    }
+    complaint_deadlines(c, now)
+        .into_iter()
+        .filter(|d| d.overdue)
+        .filter_map(|d| ComplaintDeadline::of_item(&d.item).map(|k| (k, d.due_at)))
+        .filter(|(k, due_at)| {
+            !c.missed_deadlines
+                .iter()
+                .any(|m| m.deadline == *k && m.due_at == *due_at)
+        })
+        .collect()
+}
+
+/// C10: the misses to record at `now`, in the order given and, per complaint, in the
+/// order the deadlines fell due; a repeated complaint id is looked at once.
+pub fn due_misses<'a, I>(complaints: I, now: DateTime<FixedOffset>) -> Vec<MissOrder>
+where
+    I: IntoIterator<Item = (Uuid, &'a Complaint)>,
+{
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (id, c) in complaints {
+        if !seen.insert(id) {
+            continue;
+        }
+        for (deadline, due_at) in unrecorded_misses(c, now) {
+            out.push(MissOrder {
+                complaint_id: id,
+                deadline,
+                due_at,
+                command: ComplaintCommand::RecordMissedDeadline(RecordMissedDeadline {
+                    deadline,
+                    due_at,
+                }),
+                actor: Actor::system(),
+            });
+        }
     }
     out
 }

@@ -80,6 +80,11 @@ pub mod types {
     pub const COMPLAINT_RESOLVED: &str = "ComplaintResolved";
     pub const COMPLAINT_RETURN_VISIT_DONE: &str = "ComplaintReturnVisitDone";
     pub const COMPLAINT_CLOSED: &str = "ComplaintClosed";
+    pub const COMPLAINT_JUDGED: &str = "ComplaintJudged";
+    pub const COMPLAINT_WORK_LETTER_SENT: &str = "ComplaintWorkLetterSent";
+    pub const COMPLAINT_WORK_LETTER_ANSWERED: &str = "ComplaintWorkLetterAnswered";
+    pub const COMPLAINT_DEADLINE_MISSED: &str = "ComplaintDeadlineMissed";
+    pub const COMPLAINT_ADDED_TO_CASE_LIBRARY: &str = "ComplaintAddedToCaseLibrary";
 
     pub const VISITOR_SIGNED_IN: &str = "VisitorSignedIn";
     pub const VISITOR_SIGNED_OUT: &str = "VisitorSignedOut";
@@ -143,6 +148,11 @@ pub mod types {
         COMPLAINT_RESOLVED,
         COMPLAINT_RETURN_VISIT_DONE,
         COMPLAINT_CLOSED,
+        COMPLAINT_JUDGED,
+        COMPLAINT_WORK_LETTER_SENT,
+        COMPLAINT_WORK_LETTER_ANSWERED,
+        COMPLAINT_DEADLINE_MISSED,
+        COMPLAINT_ADDED_TO_CASE_LIBRARY,
         VISITOR_SIGNED_IN,
         VISITOR_SIGNED_OUT,
         POLICY_PUBLISHED,

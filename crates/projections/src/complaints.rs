@@ -1,14 +1,24 @@
-//! The complaints read model: every complaint with its clocks (C2–C5), the open
-//! list and the monthly analysis of C7.
+//! The complaints read model: every complaint with its clocks (C2–C5, C9), the open
+//! list, the monthly analysis of C7 (the domain's [`monthly_analysis_of`] over the
+//! facts each document keeps) and the case library (C11).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Tz;
-use reception_domain::complaint::{complaint_clock_deadlines, ComplaintClock, Severity};
+use reception_domain::complaint::{
+    complaint_clock_deadlines, monthly_analysis_of, ComplaintAddedToCaseLibrary, ComplaintClock,
+    ComplaintDeadline, ComplaintDeadlineMissed, ComplaintFacts, ComplaintJudged,
+    ComplaintReturnVisitDone, ComplaintWorkLetterAnswered, ComplaintWorkLetterSent, LetterClock,
+    RecordedMiss, Severity, YearMonth,
+};
 use reception_domain::deadlines::Due;
 use reception_store::{ReadModel, StoredEvent};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// The C7 analysis, as the domain defines it.
+pub use reception_domain::complaint::ComplaintReport;
 
 use crate::event::{self, ty, DepartmentView, Payload, StreamKind};
 use crate::{Changes, Projection, ProjectionError, ReadSideConfig};
@@ -39,6 +49,57 @@ pub struct ComplaintDoc {
     pub resolved_at: Option<DateTime<FixedOffset>>,
     pub return_visit_at: Option<DateTime<FixedOffset>>,
     pub closed_at: Option<DateTime<FixedOffset>>,
+    /// C8: `true` valid, `false` unreasonable, absent while not judged.
+    #[serde(default)]
+    pub valid: Option<bool>,
+    #[serde(default)]
+    pub judged_at: Option<DateTime<FixedOffset>>,
+    /// C9: the work letters sent, in the order sent.
+    #[serde(default)]
+    pub letters: Vec<LetterDoc>,
+    /// C10: the misses the system recorded, in the order recorded.
+    #[serde(default)]
+    pub missed_deadlines: Vec<MissDoc>,
+    /// C11: the satisfaction (1–5) given at the return visit.
+    #[serde(default)]
+    pub satisfaction: Option<u8>,
+    /// C11: the complaint's entry in the case library.
+    #[serde(default)]
+    pub case: Option<CaseDoc>,
+}
+
+/// C9: one work letter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LetterDoc {
+    pub letter_id: String,
+    pub department: String,
+    pub due: DateTime<FixedOffset>,
+    pub sent_at: DateTime<FixedOffset>,
+    pub answered_at: Option<DateTime<FixedOffset>>,
+}
+
+/// C10: one recorded miss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissDoc {
+    pub deadline: ComplaintDeadline,
+    pub due_at: DateTime<FixedOffset>,
+    pub recorded_at: DateTime<FixedOffset>,
+    pub reported_to_head: bool,
+}
+
+/// C11: a case of the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseDoc {
+    pub title: String,
+    pub lesson: String,
+    pub added_at: DateTime<FixedOffset>,
+}
+
+/// The payload of a stored event as the domain's typed event, for the complaint events
+/// whose fields the shared [`Payload`] view does not read (few, so decoding them whole
+/// costs nothing a rebuild notices); `None` when it does not decode.
+fn typed<T: DeserializeOwned>(ev: &StoredEvent) -> Option<T> {
+    serde_json::from_slice(ev.data()).ok()
 }
 
 impl ComplaintDoc {
@@ -79,7 +140,50 @@ impl ComplaintDoc {
             solution_agreed_at: self.solution_at,
             resolved_at: self.resolved_at,
             return_visit_at: self.return_visit_at,
+            letters: self
+                .letters
+                .iter()
+                .map(|l| LetterClock {
+                    due: l.due,
+                    answered_at: l.answered_at,
+                })
+                .collect(),
         }
+    }
+
+    /// What the domain's C7 analysis reads of this complaint. `raised_at` is read on
+    /// the wall clock of `tz`, the company's time zone, which decides its month.
+    pub fn facts(&self, tz: &Tz) -> ComplaintFacts {
+        let mut clock = self.clock();
+        clock.raised_at = clock.raised_at.map(|t| t.with_timezone(tz).fixed_offset());
+        ComplaintFacts {
+            id: self.complaint_id.clone(),
+            clock,
+            category: self.category.clone(),
+            department: self.department.clone(),
+            escalated_automatically: self.escalated_automatically,
+            closed_at: self.closed_at,
+            valid: self.valid,
+            misses: self
+                .missed_deadlines
+                .iter()
+                .map(|m| RecordedMiss {
+                    deadline: m.deadline,
+                    reported_to_head: m.reported_to_head,
+                })
+                .collect(),
+            satisfaction: self.satisfaction,
+            in_case_library: self.case.is_some(),
+        }
+    }
+
+    /// C9: the ids of the letters not answered by their due time, as of `now`.
+    pub fn overdue_letters(&self, now: DateTime<FixedOffset>) -> Vec<String> {
+        self.letters
+            .iter()
+            .filter(|l| l.answered_at.unwrap_or(now) > l.due)
+            .map(|l| l.letter_id.clone())
+            .collect()
     }
 
     /// Every clock of the complaint against `now`, as the domain defines them
@@ -127,8 +231,63 @@ impl ComplaintDoc {
                     d.automatic.unwrap_or(false) || ev.actor_role == "system";
             }
             ty::COMPLAINT_RESOLVED => self.resolved_at = Some(at),
-            ty::COMPLAINT_RETURN_VISIT_DONE => self.return_visit_at = Some(at),
+            ty::COMPLAINT_RETURN_VISIT_DONE => {
+                self.return_visit_at = Some(at);
+                self.satisfaction =
+                    typed::<ComplaintReturnVisitDone>(ev).and_then(|e| e.satisfaction);
+            }
             ty::COMPLAINT_CLOSED => self.closed_at = Some(at),
+            _ => self.apply_follow_up(ev, at),
+        }
+    }
+
+    /// The events of C8–C11.
+    fn apply_follow_up(&mut self, ev: &StoredEvent, at: DateTime<FixedOffset>) {
+        match ev.event_type.as_str() {
+            ty::COMPLAINT_JUDGED => {
+                if let Some(e) = typed::<ComplaintJudged>(ev) {
+                    self.valid = Some(e.valid);
+                    self.judged_at = Some(at);
+                }
+            }
+            ty::COMPLAINT_WORK_LETTER_SENT => {
+                if let Some(e) = typed::<ComplaintWorkLetterSent>(ev) {
+                    self.letters.push(LetterDoc {
+                        letter_id: e.letter_id.to_string(),
+                        department: e.department,
+                        due: e.due,
+                        sent_at: at,
+                        answered_at: None,
+                    });
+                }
+            }
+            ty::COMPLAINT_WORK_LETTER_ANSWERED => {
+                if let Some(e) = typed::<ComplaintWorkLetterAnswered>(ev) {
+                    let id = e.letter_id.to_string();
+                    if let Some(l) = self.letters.iter_mut().find(|l| l.letter_id == id) {
+                        l.answered_at = Some(at);
+                    }
+                }
+            }
+            ty::COMPLAINT_DEADLINE_MISSED => {
+                if let Some(e) = typed::<ComplaintDeadlineMissed>(ev) {
+                    self.missed_deadlines.push(MissDoc {
+                        deadline: e.deadline,
+                        due_at: e.due_at,
+                        recorded_at: at,
+                        reported_to_head: e.reported_to_head,
+                    });
+                }
+            }
+            ty::COMPLAINT_ADDED_TO_CASE_LIBRARY => {
+                if let Some(e) = typed::<ComplaintAddedToCaseLibrary>(ev) {
+                    self.case = Some(CaseDoc {
+                        title: e.title,
+                        lesson: e.lesson,
+                        added_at: at,
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -143,6 +302,8 @@ pub struct ComplaintView {
     pub deadlines: Vec<Due>,
     /// True when any clock is overdue.
     pub overdue: bool,
+    /// C9: the ids of the work letters not answered by their due time.
+    pub letters_overdue: Vec<String>,
 }
 
 impl ComplaintView {
@@ -154,34 +315,60 @@ impl ComplaintView {
             status: doc.status(),
             deadlines,
             overdue,
+            letters_overdue: doc.overdue_letters(now),
         }
     }
 }
 
-/// The monthly analysis of C7 for complaints raised in one month (company time zone).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplaintReport {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub total: u64,
-    /// Counts by current severity (after escalation).
-    pub by_severity: BTreeMap<String, u64>,
-    pub by_category: BTreeMap<String, u64>,
-    /// `"unassigned"` when no department is known.
-    pub by_department: BTreeMap<String, u64>,
-    /// Escalated to major automatically (C4).
-    pub escalated: u64,
-    /// Deadlines that are decided: met (on time or late) or already past due.
-    pub deadlines_due: u64,
-    pub deadlines_met_on_time: u64,
-    /// `deadlines_met_on_time ÷ deadlines_due` in per mille (1000 when nothing was due).
-    pub deadline_compliance_permille: u64,
-    pub resolved: u64,
-    pub return_visits_done: u64,
-    /// Return visits ÷ resolved complaints in per mille (target 1000; 1000 when none resolved).
-    pub return_visit_rate_permille: u64,
-    /// Mean raised→resolved time over resolved complaints, in whole seconds.
-    pub mean_time_to_resolve_secs: Option<i64>,
+/// One case of the library (C11), as answered by `GET /api/v1/complaints/cases`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseView {
+    pub complaint_id: String,
+    pub title: String,
+    pub lesson: String,
+    pub added_at: DateTime<FixedOffset>,
+    pub customer: String,
+    pub category: String,
+    pub severity: String,
+    pub description: String,
+    pub department: Option<String>,
+    /// C8: the judgement, when given.
+    pub valid: Option<bool>,
+    pub raised_at: Option<DateTime<FixedOffset>>,
+    pub closed_at: Option<DateTime<FixedOffset>>,
+}
+
+impl CaseView {
+    fn of(doc: &ComplaintDoc, case: &CaseDoc) -> CaseView {
+        CaseView {
+            complaint_id: doc.complaint_id.clone(),
+            title: case.title.clone(),
+            lesson: case.lesson.clone(),
+            added_at: case.added_at,
+            customer: doc.customer.clone(),
+            category: doc.category.clone(),
+            severity: doc.severity.clone(),
+            description: doc.description.clone(),
+            department: doc.department.clone(),
+            valid: doc.valid,
+            raised_at: doc.raised_at,
+            closed_at: doc.closed_at,
+        }
+    }
+
+    /// Case-insensitive: `needle` (lowercase) is part of the title, lesson,
+    /// description, customer or category.
+    fn matches(&self, needle: &str) -> bool {
+        [
+            &self.title,
+            &self.lesson,
+            &self.description,
+            &self.customer,
+            &self.category,
+        ]
+        .iter()
+        .any(|field| field.to_lowercase().contains(needle))
+    }
 }
 
 /// Per-visit facts the complaints model needs (the department for unassigned complaints).
@@ -225,67 +412,47 @@ impl ComplaintsProjection {
         out
     }
 
+    /// C7 of the complaints raised in `year`-`month` (company time zone): the domain's
+    /// analysis of their facts, as of `now`.
     pub(crate) fn report(&self, year: i32, month: u32, now: DateTime<Utc>) -> ComplaintReport {
-        let now = event::fixed(now);
-        let mut r = ComplaintReport {
-            month: format!("{year:04}-{month:02}"),
-            total: 0,
-            by_severity: BTreeMap::new(),
-            by_category: BTreeMap::new(),
-            by_department: BTreeMap::new(),
-            escalated: 0,
-            deadlines_due: 0,
-            deadlines_met_on_time: 0,
-            deadline_compliance_permille: 1000,
-            resolved: 0,
-            return_visits_done: 0,
-            return_visit_rate_permille: 1000,
-            mean_time_to_resolve_secs: None,
-        };
-        let mut resolve_secs: i64 = 0;
-        for id in self.by_month.get(&(year, month)).into_iter().flatten() {
-            let Some(c) = self.complaints.get(id) else {
-                continue;
+        let Ok(ym) = YearMonth::new(year, month) else {
+            return ComplaintReport {
+                month: format!("{year:04}-{month:02}"),
+                ..ComplaintReport::default()
             };
-            r.total += 1;
-            *r.by_severity.entry(c.severity.clone()).or_default() += 1;
-            *r.by_category.entry(c.category.clone()).or_default() += 1;
-            *r.by_department
-                .entry(c.department.clone().unwrap_or_else(|| "unassigned".into()))
-                .or_default() += 1;
-            if c.escalated_automatically {
-                r.escalated += 1;
-            }
-            for d in c.deadlines(now) {
-                if d.met_at.is_some() || d.overdue {
-                    r.deadlines_due += 1;
-                    if d.met_at.is_some() && !d.overdue {
-                        r.deadlines_met_on_time += 1;
-                    }
-                }
-            }
-            if let (Some(raised), Some(resolved)) = (c.raised_at, c.resolved_at) {
-                r.resolved += 1;
-                resolve_secs += (resolved - raised).num_seconds();
-                if c.return_visit_at.is_some() {
-                    r.return_visits_done += 1;
-                }
-            }
-        }
-        if let Some(p) = (r.deadlines_met_on_time * 1000).checked_div(r.deadlines_due) {
-            r.deadline_compliance_permille = p;
-        }
-        if let Some(p) = (r.return_visits_done * 1000).checked_div(r.resolved) {
-            r.return_visit_rate_permille = p;
-            r.mean_time_to_resolve_secs = Some(resolve_secs / r.resolved as i64);
-        }
-        r
+        };
+        let facts = self
+            .by_month
+            .get(&(year, month))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.complaints.get(id))
+            .map(|c| c.facts(&self.tz));
+        monthly_analysis_of(facts, ym, event::fixed(now))
+    }
+
+    /// C11: the case library, newest first; with `q`, the cases whose title, lesson,
+    /// description, customer or category contain it, whatever the case of letters.
+    pub(crate) fn cases(&self, q: Option<&str>) -> Vec<CaseView> {
+        let needle = q.map(|q| q.trim().to_lowercase()).unwrap_or_default();
+        let mut out: Vec<CaseView> = self
+            .complaints
+            .map
+            .values()
+            .filter_map(|c| c.case.as_ref().map(|case| CaseView::of(c, case)))
+            .filter(|v| needle.is_empty() || v.matches(&needle))
+            .collect();
+        out.sort_by(|a, b| (b.added_at, &b.complaint_id).cmp(&(a.added_at, &a.complaint_id)));
+        out
     }
 }
 
 impl Projection for ComplaintsProjection {
     const NAME: &'static str = "complaints";
-    const VERSION: u32 = 1;
+    /// 2: the documents keep the facts of C8–C11 (judgement, letters, recorded misses,
+    /// satisfaction, case); a model written before, which skipped those events, is
+    /// rebuilt.
+    const VERSION: u32 = 2;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         ComplaintsProjection {

@@ -48,7 +48,7 @@ pub use archive::{
     VisitSummary, VisitorRecord, VISIT_STAGES,
 };
 pub use board::{Board, BoardVisit, FollowUpItem, OnSite, TimelineItem, BOARD_STAGES};
-pub use complaints::{ComplaintDoc, ComplaintReport, ComplaintView};
+pub use complaints::{CaseView, ComplaintDoc, ComplaintReport, ComplaintView};
 pub use costs::{CostDimension, CostGroup, CostReport};
 pub use event::normalize_name;
 
@@ -829,6 +829,12 @@ impl ReadSide {
     /// deadlines not yet due at `now` are not counted.
     pub fn complaint_report(&self, year: i32, month: u32, now: DateTime<Utc>) -> ComplaintReport {
         self.inner.complaints.read().report(year, month, now)
+    }
+
+    /// The case library (C11), newest first; with `q`, the cases whose title, lesson,
+    /// description, customer or category contain it (case-insensitive).
+    pub fn complaint_cases(&self, q: Option<&str>) -> Vec<CaseView> {
+        self.inner.complaints.read().cases(q)
     }
 
     /// Builds fresh models of the named projections (all when `only` is None) from

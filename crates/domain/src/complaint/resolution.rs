@@ -1,5 +1,5 @@
-//! Ending a complaint: resolution (C2, C3), the return visit (C5) and closing with
-//! the retention date (C6).
+//! Ending a complaint: resolution (C2, C3), the return visit with the customer's
+//! satisfaction (C5, C11) and closing with the retention date (C6).
 
 use chrono::Months;
 
@@ -73,12 +73,15 @@ pub(crate) fn return_visit(
         ComplaintReturnVisitDone {
             mode: b.mode,
             notes: b.notes.map(NonEmptyText::into_string),
+            satisfaction: b.satisfaction.map(SatisfactionScore::get),
+            suggestions: b.suggestions.map(NonEmptyText::into_string),
             at: now,
         },
     ))
 }
 
-/// C5, C6: closed after the return visit; the record is kept until `retain_until`.
+/// C5, C6: closed after the return visit and once every work letter is answered (C9);
+/// the record is kept until `retain_until`.
 pub(crate) fn close(
     complaint: &Complaint,
     _b: CloseComplaint,
@@ -94,6 +97,15 @@ pub(crate) fn close(
         return Err(DomainError::rule(
             "C5",
             "the return visit must be made before the complaint is closed",
+        ));
+    }
+    if let Some(open) = complaint.letters.iter().find(|l| l.answered_at.is_none()) {
+        return Err(DomainError::rule(
+            "C9",
+            format!(
+                "work letter {} to {} is not answered yet: record its answer before closing",
+                open.letter_id, open.department
+            ),
         ));
     }
     let retain_until = now
