@@ -72,7 +72,7 @@ export async function render(root, _params, ctx) {
           shown.length ? table([t('col.customer'), t('col.level'), t('col.stage'), t('col.host'), t('col.next_step'),
             t('col.due'), t('col.flags')], rows, { class: 'visits' }) : h('p', { class: 'empty' }, t('board.none')),
           pager),
-        today(b.today || []), complaints(b.complaints || []), onSite(b.on_site || [])));
+        today(b.today || []), followUps(b.follow_ups || []), complaints(b.complaints || []), onSite(b.on_site || [])));
     if (focused) body.querySelector(`[data-test="${focused}"]`)?.focus();
   }
 
@@ -120,10 +120,22 @@ function complaints(list) {
     : h('p', { class: 'empty' }, t('board.complaints_none')));
 }
 
+// V28: the follow-ups (督办) still open, overdue first; they outlive their visits.
+function followUps(list) {
+  const sorted = [...list].sort((a, b) => (b.overdue - a.overdue) || String(a.due).localeCompare(String(b.due)));
+  return section(t('board.follow_ups'), sorted.length
+    ? h('ul', { class: 'plain', 'data-test': 'board-follow-ups' }, sorted.map((f) => h('li', { class: f.overdue ? 'overdue' : '' },
+      h('a', { href: `#/visit/${f.visit_id}` }, h('strong', {}, f.customer)), ' · ', f.text, ' · ', t('col.owner'), ': ', f.owner,
+      f.due ? [h('br'), dateTime(f.due), ' (', h('span', { 'data-due': f.due }, relative(f.due)), ')'] : null,
+      f.overdue ? [' ', h('span', { class: 'flag urgent' }, t('common.overdue'))] : null)))
+    : h('p', { class: 'empty' }, t('board.follow_ups_none')));
+}
+
 function onSite(list) {
   return section(t('board.on_site'), list.length
     ? h('ul', { class: 'plain', 'data-test': 'on-site' }, list.map((p) => h('li', {},
       h('strong', {}, p.name), ` ×${p.party_size} · `, p.reason, ' · ', t('col.host'), ': ', p.host,
+      p.customer ? [' · ', h('a', { href: `#/visit/${p.visit_id}` }, p.customer)] : null,
       p.since ? [' · ', t('board.since', { at: time(p.since) })] : null)))
     : h('p', { class: 'empty' }, t('board.on_site_none')));
 }

@@ -1,5 +1,5 @@
-// Complaints: the open ones with their deadlines and clocks, and the monthly analysis
-// for a chosen month.
+// Complaints: the open ones with their deadlines and clocks, the monthly analysis for
+// a chosen month, and the case library.
 import { api } from '../api.js';
 import { t, word } from '../i18n.js';
 import { h, fill, table, section } from '../dom.js';
@@ -38,8 +38,40 @@ export async function render(root, params) {
         h('dt', {}, t('complaints.on_time')), h('dd', {}, `${permille(report.deadline_compliance_permille)} (${number(report.deadlines_met_on_time)}/${number(report.deadlines_due)})`),
         h('dt', {}, t('complaints.return_rate')), h('dd', {}, permille(report.return_visit_rate_permille)),
         h('dt', {}, t('complaints.mean_resolve')), h('dd', {}, report.mean_time_to_resolve_secs == null ? '—'
-          : t('complaints.hours', { n: number(Math.round(report.mean_time_to_resolve_secs / 360) / 10) })))),
+          : t('complaints.hours', { n: number(Math.round(report.mean_time_to_resolve_secs / 360) / 10) })),
+        h('dt', {}, t('complaints.valid')), h('dd', { 'data-test': 'report-valid' },
+          `${number(report.valid ?? 0)} / ${number(report.unreasonable ?? 0)} / ${number(report.unjudged ?? 0)}`),
+        h('dt', {}, t('complaints.missed')), h('dd', {}, number(report.missed_deadlines_recorded ?? 0),
+          report.misses_reported_to_head ? ` (${t('complaints.reported_to_head', { n: number(report.misses_reported_to_head) })})` : ''),
+        h('dt', {}, t('complaints.letters')), h('dd', {},
+          `${number(report.letters_sent ?? 0)} · ${t('complaints.letters_answered', { n: number(report.letters_answered ?? 0) })} · ${t('complaints.letters_overdue', { n: number(report.letters_overdue ?? 0) })}`),
+        h('dt', {}, t('complaints.satisfaction')), h('dd', {}, report.mean_satisfaction_milli == null ? '—'
+          : (report.mean_satisfaction_milli / 1000).toFixed(1)))),
       section(t('complaints.by_category'), counts(report.by_category, 'category')),
       section(t('complaints.by_severity'), counts(report.by_severity, 'severity')),
-      section(t('complaints.by_department'), counts(report.by_department, 'dept')))));
+      section(t('complaints.by_department'), counts(report.by_department, 'dept'))),
+    cases()));
+}
+
+// C11: the case library (案例库), searched as the viewer types.
+function cases() {
+  const results = h('div', { 'data-test': 'cases' });
+  const input = h('input', { type: 'search', id: 'case-q', 'data-test': 'case-search', placeholder: t('complaints.case_search') });
+  let asked = 0;
+  async function search() {
+    const n = ++asked;
+    const answer = await api(`/api/v1/complaints/cases?q=${encodeURIComponent(input.value)}`);
+    if (n !== asked) return;
+    const list = answer.cases || [];
+    fill(results, list.length
+      ? h('ul', { class: 'plain' }, list.map((c) => h('li', {},
+        h('strong', {}, c.title), ' · ', c.customer, ' · ', word('category', c.category), ' · ', word('severity', c.severity),
+        c.valid === false ? [' · ', t('complaints.unreasonable')] : null,
+        h('div', {}, c.lesson), h('div', { class: 'muted' }, dateTime(c.added_at)))))
+      : h('p', { class: 'empty' }, t('complaints.no_cases')));
+  }
+  input.addEventListener('input', search);
+  search();
+  return h('section', { class: 'card wide' }, h('h2', {}, t('complaints.cases')),
+    h('label', { for: 'case-q' }, t('complaints.case_search')), input, results);
 }
