@@ -69,8 +69,12 @@ async fn same_seed_same_data_and_every_kind_appears() {
     assert_eq!(s.visits, 20);
     assert_eq!(a.progress.first(), Some(&(0, 20)));
     assert_eq!(a.progress.last(), Some(&(20, 20)));
-    assert_eq!(s.visits_closed + s.visits_cancelled + s.visits_open, 20);
+    assert_eq!(
+        s.visits_closed + s.visits_cancelled + s.visits_rejected + s.visits_open,
+        20
+    );
     assert!(s.visits_cancelled >= 1, "a cancelled visit: {s:?}");
+    assert!(s.visits_rejected >= 1, "a rejected request: {s:?}");
     assert!(
         s.visits_closed >= 10,
         "most visits run to their close: {s:?}"
