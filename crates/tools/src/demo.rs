@@ -497,18 +497,12 @@ impl Run {
         }
     }
 
-    /// The id of the entity a command created (booking, expense, matter, ...), read
-    /// from the stored event's `field`, so it is the id the domain really recorded.
-    fn entity(&self, o: &CommandOutcome, field: &str) -> Result<Uuid, Flow> {
-        let data = self.last_data(o)?;
-        data.get(field)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .ok_or_else(|| {
-                Flow::from(DemoError::Store {
-                    visit: self.visit,
-                    message: format!("event {} has no {field}", o.last_seq()),
-                })
-            })
+    /// The id of the entity a command created (booking, expense, matter, ...): the
+    /// command's answer carries the id the domain recorded, so no read-back is needed.
+    fn entity(&self, o: &CommandOutcome) -> Result<Uuid, Flow> {
+        o.entity_id.ok_or_else(|| {
+            self.store_error(format!("command at seq {} created no entity", o.last_seq()))
+        })
     }
 
     fn store_error(&self, message: impl std::fmt::Display) -> Flow {

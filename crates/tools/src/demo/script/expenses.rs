@@ -401,7 +401,7 @@ pub(super) async fn correction(run: &mut Run, s: &Script<'_>, b: &mut Books) -> 
         )
         .await?;
     expenses[k].reversed = true;
-    let id = run.entity(&o, "expense_id")?;
+    let id = run.entity(&o)?;
     expenses.push(Exp {
         id,
         amount: bill.amount,

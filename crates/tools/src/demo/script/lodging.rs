@@ -60,7 +60,7 @@ pub(super) async fn lodging(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Res
         )
         .await?;
     b.lodging = Some(Lodging {
-        booking: run.entity(&o, "booking_id")?,
+        booking: run.entity(&o)?,
         total: rate * i64::from(rooms) * i64::from(nights),
         company_pays: paid_by == "company",
         hotel,

@@ -59,7 +59,7 @@ pub(super) async fn business_day(
                 reception,
             )
             .await?;
-        b.matters.push(run.entity(&o, "matter_id")?);
+        b.matters.push(run.entity(&o)?);
     }
     for (k, m) in b.matters.iter().copied().enumerate() {
         if k == 0 || run.chance(0.5) {
@@ -158,7 +158,7 @@ async fn follow_ups(run: &mut Run, s: &Script<'_>, b: &mut Books, when: Time) ->
             let o = run
                 .exec::<Visit>(when, s.v, "add-follow-up", body, &s.cast.reception)
                 .await?;
-            b.follow_ups.push((run.entity(&o, "follow_up_id")?, due));
+            b.follow_ups.push((run.entity(&o)?, due));
         }
     }
     Ok(())

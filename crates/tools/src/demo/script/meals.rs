@@ -58,7 +58,7 @@ pub(super) async fn meals(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Resul
             .await?;
         b.meals.push(Meal {
             at: t,
-            booking: run.entity(&o, "booking_id")?,
+            booking: run.entity(&o)?,
             budget,
             kind,
             venue,
@@ -126,6 +126,6 @@ pub(super) async fn entertainment(
             who,
         )
         .await?;
-    b.entertainment = Some((run.entity(&o, "booking_id")?, budget, ent_time, kind));
+    b.entertainment = Some((run.entity(&o)?, budget, ent_time, kind));
     Ok(())
 }

@@ -47,7 +47,7 @@ pub(super) async fn plan(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result
             .exec::<Visit>(s.trip.prep(0.58), s.v, "plan-souvenir", body, who)
             .await?;
         b.souvenirs.push(Souvenir {
-            id: run.entity(&o, "souvenir_id")?,
+            id: run.entity(&o)?,
             item,
             unit_fen: yuan * 100,
             quantity,
