@@ -3,8 +3,9 @@
 //!
 //! Everything is drawn from a ChaCha8 generator seeded by [`DemoOptions::seed`]: a master
 //! generator draws the customer pool and one plan per visit (customer, level, fate,
-//! request time, a per-visit seed); each visit then runs its whole life (request to
-//! close, its complaint if it has one, and a few front-desk walk-ins) with its own
+//! request time, what goes differently, a per-visit seed); each visit then runs its
+//! whole life (request, approvals, preparation, the days on site, follow-up to close
+//! and after, its complaint if it has one, and a few front-desk walk-ins) with its own
 //! generator, as one task. Tasks run concurrently (so the store's group commit
 //! batches their appends), and each task's commands depend only on its own seed, so
 //! the same seed gives the same streams whatever the scheduling; only the interleaving
@@ -27,6 +28,7 @@
 //! ```
 
 mod canon;
+mod complaint;
 mod names;
 mod script;
 
@@ -39,7 +41,6 @@ use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reception_app::{App, AppError, CommandOutcome, ExecOptions, Target};
-use reception_domain::complaint::Complaint;
 use reception_domain::frontdesk::SignIn;
 use reception_domain::policy::PolicyBook;
 use reception_domain::{Actor, Aggregate, Role};
@@ -113,16 +114,26 @@ pub struct DemoSummary {
     pub visits_closed: u64,
     /// Visits cancelled before departure (V19).
     pub visits_cancelled: u64,
-    /// Requested but neither closed nor cancelled at `end`.
+    /// Requests rejected by an approver (V22).
+    pub visits_rejected: u64,
+    /// Requested but neither closed, cancelled nor rejected at `end`.
     pub visits_open: u64,
+    /// Visits whose company spend passed the request's budget (V22).
+    pub visits_over_budget: u64,
     /// Visits by their final level.
     pub visits_by_level: BTreeMap<String, u64>,
     /// Complaints raised, by kind.
     pub complaints: BTreeMap<ComplaintKind, u64>,
     /// Front-desk sign-ins.
     pub sign_ins: u64,
+    /// Of them, visitors of an expected visit signing in under it (F2).
+    pub linked_sign_ins: u64,
     /// Expenses recorded over their cap.
     pub over_cap_expenses: u64,
+    /// Expenses recorded after their visit closed or was cancelled (V31).
+    pub late_expenses: u64,
+    /// Preparation tasks done after their due time (V26).
+    pub tasks_late: u64,
     /// Commands accepted.
     pub commands: u64,
     /// Events appended.
@@ -136,7 +147,9 @@ impl DemoSummary {
         self.visits += o.visits;
         self.visits_closed += o.visits_closed;
         self.visits_cancelled += o.visits_cancelled;
+        self.visits_rejected += o.visits_rejected;
         self.visits_open += o.visits_open;
+        self.visits_over_budget += o.visits_over_budget;
         for (k, v) in o.visits_by_level {
             *self.visits_by_level.entry(k).or_default() += v;
         }
@@ -144,7 +157,10 @@ impl DemoSummary {
             *self.complaints.entry(k).or_default() += v;
         }
         self.sign_ins += o.sign_ins;
+        self.linked_sign_ins += o.linked_sign_ins;
         self.over_cap_expenses += o.over_cap_expenses;
+        self.late_expenses += o.late_expenses;
+        self.tasks_late += o.tasks_late;
         self.commands += o.commands;
         self.events += o.events;
         for (k, v) in o.events_by_type {
@@ -236,6 +252,8 @@ pub async fn generate(
 enum Fate {
     Normal,
     Cancelled,
+    /// The request is rejected by an approver (V22).
+    Rejected,
     Complaint(ComplaintKind),
 }
 
@@ -249,6 +267,15 @@ struct VisitSpec {
     first_level: Option<&'static str>,
     fate: Fate,
     requested_at: Time,
+    /// Returned by an approver with comments, amended, then approved (V22).
+    returned: bool,
+    /// Rescheduled once before departure (V23).
+    rescheduled: bool,
+    /// Budgeted below what the visit will cost, so it ends over budget (V22).
+    tight_budget: bool,
+    /// Expected a few hours after `end`, with its desk behind on the preparation (V26):
+    /// see [`plan`].
+    tonight: bool,
     seed: u64,
 }
 
@@ -276,15 +303,23 @@ fn plan(opts: &DemoOptions) -> Plans {
     let start = opts.end - span;
     let mut visits = Vec::with_capacity(opts.visits);
     for index in 0..opts.visits {
-        // Every fifth visit has a complaint (kinds in turn), one in twenty is cancelled:
-        // so even a small run shows every kind.
+        // Every fifth visit has a complaint (kinds in turn), one in twenty is cancelled,
+        // one in forty rejected; one in eight is returned for amendment, another one in
+        // eight rescheduled, one in twenty budgeted too tight: so even a small run
+        // shows every kind.
         let fate = if index % 5 == 2 {
             Fate::Complaint(COMPLAINT_PATTERN[(index / 5) % 4])
         } else if index % 20 == 13 {
             Fate::Cancelled
+        } else if index % 40 == 9 {
+            Fate::Rejected
         } else {
             Fate::Normal
         };
+        // One visit in fifty of the first thousand is expected tonight, a few hours
+        // after the end: requests spread over years leave a small run with hardly a
+        // visit in preparation at its end, and the live board is what a demo shows.
+        let tonight = fate == Fate::Normal && index % 50 == 11 && index < 1000;
         // Visits whose fate must be seen whole are requested at least 60 days before the end.
         let latest = if fate == Fate::Normal {
             opts.end - Duration::hours(2)
@@ -292,7 +327,12 @@ fn plan(opts: &DemoOptions) -> Plans {
             opts.end - Duration::days(60)
         };
         let secs = rng.random_range(0..(latest - start).num_seconds().max(1));
-        let requested_at = business_hours(&mut rng, start + Duration::seconds(secs));
+        let requested_at = if tonight {
+            let days_before = rng.random_range(4..12);
+            business_hours(&mut rng, opts.end - Duration::days(days_before))
+        } else {
+            business_hours(&mut rng, start + Duration::seconds(secs))
+        };
         // Repeat customers: a skewed pick makes the first companies regulars.
         let u: f64 = rng.random();
         let company = ((u * u) * companies.len() as f64) as usize;
@@ -310,6 +350,10 @@ fn plan(opts: &DemoOptions) -> Plans {
             first_level,
             fate,
             requested_at,
+            returned: index % 8 == 5,
+            rescheduled: index % 8 == 3,
+            tight_budget: index % 20 == 7,
+            tonight,
             seed: rng.random(),
         });
     }
@@ -383,6 +427,20 @@ impl Run {
         body: Value,
         who: &Actor,
     ) -> Result<CommandOutcome, Flow> {
+        self.exec_with::<A>(when, target, name, body, who, ExecOptions::default())
+            .await
+    }
+
+    /// [`Run::exec`] with options (F2: the visit a sign-in names).
+    async fn exec_with<A: Aggregate + Send + Sync + 'static>(
+        &mut self,
+        when: Time,
+        target: Target,
+        name: &str,
+        body: Value,
+        who: &Actor,
+        opts: ExecOptions,
+    ) -> Result<CommandOutcome, Flow> {
         let now = if when <= self.clock {
             self.clock + Duration::minutes(1)
         } else {
@@ -394,7 +452,7 @@ impl Run {
         self.clock = now;
         match self
             .app
-            .execute_at::<A>(now, target, name, body.clone(), who, ExecOptions::default())
+            .execute_at::<A>(now, target, name, body.clone(), who, opts)
             .await
         {
             Ok(o) => {
@@ -439,18 +497,37 @@ impl Run {
         }
     }
 
-    /// The id of the entity a command created (booking, expense, matter, ...), read
-    /// from the stored event's `field`, so it is the id the domain really recorded.
-    fn entity(&self, o: &CommandOutcome, field: &str) -> Result<Uuid, Flow> {
-        let data = self.last_data(o)?;
-        data.get(field)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .ok_or_else(|| {
-                Flow::from(DemoError::Store {
-                    visit: self.visit,
-                    message: format!("event {} has no {field}", o.last_seq()),
-                })
-            })
+    /// The id of the entity a command created (booking, expense, matter, ...): the
+    /// command's answer carries the id the domain recorded, so no read-back is needed.
+    fn entity(&self, o: &CommandOutcome) -> Result<Uuid, Flow> {
+        o.entity_id.ok_or_else(|| {
+            self.store_error(format!("command at seq {} created no entity", o.last_seq()))
+        })
+    }
+
+    fn store_error(&self, message: impl std::fmt::Display) -> Flow {
+        Flow::from(DemoError::Store {
+            visit: self.visit,
+            message: message.to_string(),
+        })
+    }
+
+    /// Counts the events of `stream` in the summary: for a stream the app opened on
+    /// its own (V30: the complaint a return call raises), not by a demo command.
+    fn count_stream<A: Aggregate>(&mut self, stream: &str) -> Result<(), Flow> {
+        let loaded = self
+            .app
+            .load::<A>(stream, None)
+            .map_err(|e| self.store_error(e))?;
+        self.summary.events += loaded.events.len() as u64;
+        for e in &loaded.events {
+            *self
+                .summary
+                .events_by_type
+                .entry(e.event_type.clone())
+                .or_default() += 1;
+        }
+        Ok(())
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -489,20 +566,38 @@ async fn run_visit(
         run.summary.visits_closed += 1;
     } else if life.cancelled {
         run.summary.visits_cancelled += 1;
+    } else if life.rejected {
+        run.summary.visits_rejected += 1;
     } else {
         run.summary.visits_open += 1;
     }
+    run.summary.visits_over_budget += u64::from(life.over_budget);
     *run.summary
         .visits_by_level
         .entry(spec.level.to_string())
         .or_default() += 1;
-    if let (Fate::Complaint(kind), Some(id), Some(arrived)) = (spec.fate, life.id, life.arrived_at)
-    {
-        let raised = arrived + run.minutes(120, 30 * 60);
-        run.clock = raised - Duration::minutes(1);
-        match complaint_script(&mut run, kind, id, company, raised).await {
-            Ok(()) | Err(Flow::End) => {}
-            Err(Flow::Fail(e)) => return Err(*e),
+    if let (Fate::Complaint(kind), Some(id)) = (spec.fate, life.id) {
+        let opening = match life.call_complaint {
+            Some((cid, at)) => Some((complaint::Opening::ByReturnCall(cid), at)),
+            None => match life.arrived_at {
+                Some(arrived) => {
+                    let (category, description) = complaint::pick(&mut run, kind);
+                    let raised = arrived + run.minutes(120, 30 * 60);
+                    let opening = complaint::Opening::Raise {
+                        category,
+                        description,
+                    };
+                    Some((opening, raised))
+                }
+                None => None,
+            },
+        };
+        if let Some((opening, raised)) = opening {
+            run.clock = raised - Duration::minutes(1);
+            match complaint::complaint_script(&mut run, kind, id, company, raised, opening).await {
+                Ok(()) | Err(Flow::End) => {}
+                Err(Flow::Fail(e)) => return Err(*e),
+            }
         }
     }
     let walk_ins = if run.chance(0.7) { 1 } else { 2 };
@@ -523,159 +618,12 @@ async fn run_visit(
 struct VisitLife {
     id: Option<Uuid>,
     arrived_at: Option<Time>,
+    /// V30: the complaint the return call raised, and when.
+    call_complaint: Option<(Uuid, Time)>,
     closed: bool,
     cancelled: bool,
-}
-
-/// A complaint's whole life by kind (C1–C5).
-async fn complaint_script(
-    run: &mut Run,
-    kind: ComplaintKind,
-    visit_id: Uuid,
-    company: &Company,
-    raised: Time,
-) -> Result<(), Flow> {
-    let reception = actor("li.na", Role::Reception);
-    let major = kind == ComplaintKind::Major;
-    let (category, description) = if major {
-        *names::COMPLAINTS_MAJOR
-            .choose(&mut run.rng)
-            .expect("non-empty")
-    } else {
-        *names::COMPLAINTS_MINOR
-            .choose(&mut run.rng)
-            .expect("non-empty")
-    };
-    let department = *["reception-office", "logistics", "catering", "hotel-liaison"]
-        .choose(&mut run.rng)
-        .expect("non-empty");
-    let body = json!({"visit_id": visit_id, "customer": company.name, "severity": if major { "major" } else { "minor" },
-        "category": category, "description": description});
-    let o = run
-        .exec::<Complaint>(raised, Target::Create, "raise", body, &reception)
-        .await?;
-    *run.summary.complaints.entry(kind).or_default() += 1;
-    let c = Target::Id(o.id);
-    let mut t = raised;
-    if major {
-        t += run.minutes(3, 9);
-        run.exec::<Complaint>(
-            t,
-            c,
-            "report",
-            json!({"to": "head of the reception office"}),
-            &reception,
-        )
-        .await?;
-    }
-    t += run.minutes(15, 50);
-    run.exec::<Complaint>(
-        t,
-        c,
-        "assign",
-        json!({"department": department, "assignee": names::HOSTS[1]}),
-        &reception,
-    )
-    .await?;
-    if !major {
-        t += run.minutes(15, 50);
-        run.exec::<Complaint>(
-            t,
-            c,
-            "analyse",
-            json!({"analysis": "dispatch planned without traffic margin"}),
-            &reception,
-        )
-        .await?;
-    }
-    match kind {
-        ComplaintKind::Minor => {
-            t += run.minutes(120, 20 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "feedback",
-                json!({"text": "apologised and explained the measures taken"}),
-                &reception,
-            )
-            .await?;
-        }
-        ComplaintKind::Major => {}
-        ComplaintKind::EscalatedByStaff => {
-            t += run.minutes(120, 10 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "feedback",
-                json!({"text": "first answer given to the customer"}),
-                &reception,
-            )
-            .await?;
-            t += run.minutes(2 * 24 * 60, 5 * 24 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "escalate",
-                json!({"reason": "the promised service was not delivered after repeated requests"}),
-                &reception,
-            )
-            .await?;
-        }
-        ComplaintKind::EscalatedAutomatically => {
-            t = raised + Duration::days(10) + run.minutes(1, 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "escalate",
-                json!({"reason": "C4: unresolved 10 days after it was raised"}),
-                &Actor::system(),
-            )
-            .await?;
-        }
-    }
-    if kind != ComplaintKind::Minor {
-        if !major {
-            t += run.minutes(3, 9);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "report",
-                json!({"to": "head of the reception office"}),
-                &reception,
-            )
-            .await?;
-        }
-        t += run.minutes(180, 11 * 60);
-        run.exec::<Complaint>(t, c, "agree-solution", json!({"solution": "free service visit and a written apology from the general manager"}), &reception)
-            .await?;
-    }
-    t += run.minutes(24 * 60, 4 * 24 * 60);
-    run.exec::<Complaint>(
-        t,
-        c,
-        "resolve",
-        json!({"resolution": "measures agreed with the customer carried out"}),
-        &reception,
-    )
-    .await?;
-    t += run.minutes(120, 20 * 60);
-    let mode = if kind == ComplaintKind::Minor {
-        "phone"
-    } else {
-        "in_person"
-    };
-    run.exec::<Complaint>(
-        t,
-        c,
-        "return-visit",
-        json!({"mode": mode, "notes": "customer accepts the resolution"}),
-        &reception,
-    )
-    .await?;
-    t += run.minutes(30, 120);
-    run.exec::<Complaint>(t, c, "close", json!({}), &reception)
-        .await?;
-    Ok(())
+    rejected: bool,
+    over_budget: bool,
 }
 
 /// A front-desk walk-in: sign in, sign out a few hours later (F1).

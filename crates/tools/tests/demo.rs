@@ -1,18 +1,25 @@
 //! The demo generator through the real app and a real sled store in a temp dir:
 //! reproducible, complete (every level and complaint kind), nothing rejected, the hash
-//! chain intact.
+//! chain intact; and the second part of the visit rules (V22–V31, F2) in the data it
+//! generates, down to the flags the board shows at the end of the run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reception_app::{App, AppConfig};
+use reception_domain::deadlines::{visit_flags, visit_tasks};
+use reception_domain::visit::{Stage, Visit};
 use reception_store::Store;
 use reception_tools::demo::{
-    canonical_log, generate, CanonicalStream, ComplaintKind, DemoOptions, DemoSummary,
+    canonical_log, generate, CanonicalEvent, CanonicalStream, ComplaintKind, DemoOptions,
+    DemoSummary,
 };
+use serde_json::Value;
 
 struct Generated {
     _dir: tempfile::TempDir,
     store: Store,
+    app: App,
+    opts: DemoOptions,
     summary: DemoSummary,
     progress: Vec<(u64, u64)>,
 }
@@ -29,12 +36,16 @@ async fn run(seed: u64, visits: usize) -> Generated {
         concurrency: 8,
         ..DemoOptions::default()
     };
-    let summary = generate(&app, opts, &mut |done, total| progress.push((done, total)))
-        .await
-        .unwrap_or_else(|e| panic!("the generator's commands must all be accepted: {e}"));
+    let summary = generate(&app, opts.clone(), &mut |done, total| {
+        progress.push((done, total))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the generator's commands must all be accepted: {e}"));
     Generated {
         _dir: dir,
         store,
+        app,
+        opts,
         summary,
         progress,
     }
@@ -69,8 +80,12 @@ async fn same_seed_same_data_and_every_kind_appears() {
     assert_eq!(s.visits, 20);
     assert_eq!(a.progress.first(), Some(&(0, 20)));
     assert_eq!(a.progress.last(), Some(&(20, 20)));
-    assert_eq!(s.visits_closed + s.visits_cancelled + s.visits_open, 20);
+    assert_eq!(
+        s.visits_closed + s.visits_cancelled + s.visits_rejected + s.visits_open,
+        20
+    );
     assert!(s.visits_cancelled >= 1, "a cancelled visit: {s:?}");
+    assert!(s.visits_rejected >= 1, "a rejected request: {s:?}");
     assert!(
         s.visits_closed >= 10,
         "most visits run to their close: {s:?}"
@@ -256,4 +271,290 @@ async fn bad_options_are_refused_with_the_field_named() {
     .expect_err("zero years");
     assert!(err.to_string().contains("years"), "{err}");
     assert_eq!(app.store().head().0, 0, "nothing stored");
+}
+
+/// Forty visits: every pattern of the plan occurs (a rejected request, visits returned
+/// for amendment and rescheduled, a tight budget, a visit expected tonight).
+const RULES_SEED: u64 = 11;
+const RULES_VISITS: usize = 40;
+
+/// The events of one type across the canonical log, with their stream's label.
+fn events_of<'a>(log: &'a [CanonicalStream], t: &str) -> Vec<(&'a str, &'a CanonicalEvent)> {
+    log.iter()
+        .flat_map(|st| st.events.iter().map(move |e| (st.label.as_str(), e)))
+        .filter(|(_, e)| e.event_type == t)
+        .collect()
+}
+
+fn time(v: &Value) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a time")).expect("RFC 3339")
+}
+
+/// Every visit of the store, folded by the app from its stream.
+fn visits(g: &Generated) -> Vec<Visit> {
+    let streams: BTreeSet<String> = g
+        .store
+        .read_all(1, usize::MAX)
+        .map(|e| e.expect("read").stream)
+        .filter(|s| s.starts_with("visit-"))
+        .collect();
+    streams
+        .iter()
+        .map(|s| g.app.load::<Visit>(s, None).expect("load").state)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_a_budget_and_are_approved_returned_or_rejected() {
+    let g = run(RULES_SEED, RULES_VISITS).await;
+    let log = canonical_log(&g.store).expect("read");
+
+    // V22: every request is budgeted and names who bears the cost, sometimes another
+    // department; some carry the sales manager's proposed level.
+    let requests = events_of(&log, "ReceptionRequested");
+    assert_eq!(requests.len(), RULES_VISITS);
+    for (label, e) in &requests {
+        assert!(
+            e.data["budget_fen"].as_i64().unwrap_or(0) > 0,
+            "{label}: {}",
+            e.data
+        );
+        assert!(e.data["cost_department"].is_string(), "{label}");
+    }
+    assert!(requests
+        .iter()
+        .any(|(_, e)| e.data["cost_department"] != e.data["department"]));
+    assert!(requests
+        .iter()
+        .any(|(_, e)| e.data["proposed_level"].is_string()));
+
+    // No level without the approvals the policy asks for, given since the last
+    // amendment; a special visit's two approvals come from two people.
+    let mut both = 0;
+    for st in log.iter().filter(|st| st.label.starts_with("visit#")) {
+        let Some(assigned) = st
+            .events
+            .iter()
+            .position(|e| e.event_type == "LevelAssigned")
+        else {
+            continue;
+        };
+        let amended = st.events[..assigned]
+            .iter()
+            .rposition(|e| e.event_type == "RequestAmended")
+            .map_or(0, |k| k + 1);
+        let given: BTreeMap<&str, &str> = st.events[amended..assigned]
+            .iter()
+            .filter(|e| e.event_type == "RequestApproved")
+            .map(|e| (e.data["as"].as_str().unwrap(), e.actor.as_str()))
+            .collect();
+        assert!(
+            given.contains_key("department_manager"),
+            "{}: {given:?}",
+            st.label
+        );
+        let levels: Vec<&str> = st
+            .events
+            .iter()
+            .filter(|e| e.event_type.starts_with("Level"))
+            .filter_map(|e| e.data["level"].as_str())
+            .collect();
+        if levels.contains(&"special") {
+            let gm = given.get("general_manager").expect("special needs the GM");
+            assert_ne!(gm, &given["department_manager"], "{}", st.label);
+            both += 1;
+        }
+    }
+    assert!(both >= 1, "a special visit approved by two people");
+
+    // Returned with comments, amended by the requester, then approved.
+    let returned = events_of(&log, "RequestReturned");
+    assert!(!returned.is_empty(), "returned requests");
+    for (label, e) in &returned {
+        assert!(e.data["comments"].as_str().is_some_and(|c| !c.is_empty()));
+        let st = log.iter().find(|st| st.label == *label).unwrap();
+        let k = st.events.iter().position(|x| x == *e).unwrap();
+        let amend = st.events[k..]
+            .iter()
+            .find(|x| x.event_type == "RequestAmended")
+            .unwrap_or_else(|| panic!("{label}: returned, never amended"));
+        assert!(amend.actor.ends_with("/requester"), "{}", amend.actor);
+    }
+
+    // A rejected request ends the visit: no level, stage rejected.
+    let rejected: Vec<Visit> = visits(&g)
+        .into_iter()
+        .filter(|v| v.stage == Stage::Rejected)
+        .collect();
+    assert!(!rejected.is_empty(), "a rejected visit");
+    assert!(rejected.iter().all(|v| v.level.is_none()));
+    assert_eq!(rejected.len() as u64, g.summary.visits_rejected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_are_rescheduled_and_prepared_with_tasks_done_late_or_not_at_all() {
+    let g = run(RULES_SEED, RULES_VISITS).await;
+    let log = canonical_log(&g.store).expect("read");
+
+    // V23: reschedules with a reason, some moving the arrival.
+    let moves = events_of(&log, "VisitRescheduled");
+    assert!(moves.len() >= 2, "rescheduled visits: {}", moves.len());
+    assert!(moves.iter().all(|(_, e)| e.data["reason"].is_string()));
+    assert!(moves
+        .iter()
+        .any(|(_, e)| e.data["previous_arrival_at"] != e.data["arrival"]["at"]));
+
+    // V26: tasks done on time and late; and tasks never done.
+    let done = events_of(&log, "TaskCompleted");
+    let late: BTreeSet<bool> = done
+        .iter()
+        .map(|(_, e)| e.data["late"].as_bool().unwrap())
+        .collect();
+    assert_eq!(late, [false, true].into(), "on time and late tasks");
+    assert_eq!(
+        done.iter().filter(|(_, e)| e.data["late"] == true).count() as u64,
+        g.summary.tasks_late
+    );
+    let undone = visits(&g)
+        .iter()
+        .flat_map(|v| visit_tasks(v, g.opts.end))
+        .filter(|t| t.done_at.is_none())
+        .count();
+    assert!(undone >= 1, "tasks left undone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expenses_gifts_staff_minutes_follow_ups_and_sign_ins_follow_the_new_rules() {
+    let g = run(RULES_SEED, RULES_VISITS).await;
+    let log = canonical_log(&g.store).expect("read");
+
+    // V24: every expense says when it was spent (never after its recording) and what
+    // for; many were recorded after they were spent; vendors and subcategories.
+    let expenses = events_of(&log, "ExpenseRecorded");
+    let mut spent_before = 0;
+    for (label, e) in &expenses {
+        let (spent, recorded) = (time(&e.data["spent_at"]), time(&e.data["recorded_at"]));
+        assert!(spent <= recorded, "{label}: {}", e.data);
+        spent_before += usize::from(spent < recorded);
+        assert!(e.data["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()));
+    }
+    assert!(
+        spent_before * 2 > expenses.len(),
+        "most bills recorded after payment"
+    );
+    assert!(expenses.iter().any(|(_, e)| e.data["vendor"].is_string()));
+    let subs: BTreeSet<&str> = expenses
+        .iter()
+        .filter_map(|(_, e)| e.data["subcategory"].as_str())
+        .collect();
+    assert!(subs.contains("liquor") && subs.len() >= 3, "{subs:?}");
+
+    // V25: souvenirs within the item cap unless overridden; their gift expenses name
+    // them and stay within item cap × quantity.
+    let planned = events_of(&log, "SouvenirPlanned");
+    assert!(!planned.is_empty());
+    for (label, e) in &planned {
+        let (unit, cap) = (&e.data["unit_cost_fen"], &e.data["item_cap_fen"]);
+        if e.data["override"].is_null() {
+            assert!(unit.as_i64() <= cap.as_i64(), "{label}: {}", e.data);
+        }
+    }
+    let gifts: Vec<_> = expenses
+        .iter()
+        .filter(|(_, e)| e.data["category"] == "gift")
+        .collect();
+    assert!(!gifts.is_empty(), "gift expenses");
+    for (label, e) in &gifts {
+        assert!(
+            e.data["booking_id"].is_string(),
+            "{label}: a gift names its souvenir"
+        );
+        assert!(
+            e.data["cap_fen"].is_i64(),
+            "{label}: judged against its item cap"
+        );
+    }
+    assert!(gifts.iter().any(|(_, e)| e.data["over_cap"] == false));
+
+    // V27: support staff; V28: talks with attendees, their minutes, follow-ups done and
+    // open; V29: home receptions within the senior level's bounds; V30: safe arrival
+    // and suggestions in the return call.
+    let support = ["photographer", "minute_taker", "interpreter"];
+    assert!(events_of(&log, "StaffAssigned")
+        .iter()
+        .any(|(_, e)| e.data["accompanying"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| support.contains(&m["role"].as_str().unwrap()))));
+    let talks = events_of(&log, "LeadershipTalksHeld");
+    assert!(!talks.is_empty());
+    assert!(talks
+        .iter()
+        .all(|(_, e)| !e.data["attendees"].as_array().unwrap().is_empty()));
+    assert!(!events_of(&log, "MinutesSubmitted").is_empty(), "minutes");
+    let (added, completed) = (
+        events_of(&log, "FollowUpAdded"),
+        events_of(&log, "FollowUpCompleted"),
+    );
+    assert!(
+        !completed.is_empty() && completed.len() < added.len(),
+        "follow-ups done and open"
+    );
+    for (_, e) in events_of(&log, "HomeReceptionHeld") {
+        assert!((1..=2).contains(&e.data["staff"].as_array().unwrap().len()));
+    }
+    let calls = events_of(&log, "ReturnCallDone");
+    let reached: Vec<_> = calls
+        .iter()
+        .filter(|(_, e)| e.data["reached"] == true)
+        .collect();
+    assert!(reached
+        .iter()
+        .all(|(_, e)| e.data["arrived_safely"].is_boolean()));
+    assert!(reached
+        .iter()
+        .any(|(_, e)| e.data["suggestions"].is_string()));
+
+    // F2: some parties sign in under their visit, with its customer.
+    let linked: Vec<_> = events_of(&log, "VisitorSignedIn")
+        .into_iter()
+        .filter(|(_, e)| e.data["visit_id"].is_string())
+        .collect();
+    assert!(!linked.is_empty(), "sign-ins linked to a visit");
+    assert_eq!(linked.len() as u64, g.summary.linked_sign_ins);
+    for (label, e) in &linked {
+        let visit = e.data["visit_id"].as_str().unwrap();
+        assert!(
+            visit.starts_with("visit#"),
+            "{label}: names a stored visit: {visit}"
+        );
+        assert!(e.data["customer"].is_string(), "{label}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_at_the_end_of_the_run_shows_the_new_flags() {
+    let g = run(RULES_SEED, RULES_VISITS).await;
+    // The board's flags are the domain's (one definition); read them off the visits
+    // the app folds, at the run's end, while the board projection itself is extended.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for v in visits(&g) {
+        for f in visit_flags(&v, g.opts.end) {
+            *seen.entry(f).or_default() += 1;
+        }
+    }
+    eprintln!("flags at the end of the run: {seen:?}");
+    for flag in [
+        "task_overdue",
+        "rescheduled",
+        "over_budget",
+        "follow_up_overdue",
+    ] {
+        assert!(seen.contains_key(flag), "no visit flagged {flag}: {seen:?}");
+    }
+    // The generator's own count of visits over budget agrees with the domain's.
+    assert_eq!(g.summary.visits_over_budget as usize, seen["over_budget"]);
 }

@@ -184,7 +184,7 @@ pub const HOSTS: &[&str] = &[
     "Zhao Lei",
 ];
 
-/// Staff to accompany a visit, by policy role id.
+/// Staff to accompany a visit, by policy role id (level roles and V27's support roles).
 pub fn staff_for_role(role: &str) -> &'static str {
     match role {
         "salesperson" => "Sun Hao",
@@ -192,9 +192,40 @@ pub fn staff_for_role(role: &str) -> &'static str {
         "market_supervisor" => "He Ping",
         "marketing_general_manager" => "马骏",
         "shareholder" => "Gao Jianguo",
+        "photographer" => "Lu Yan",
+        "minute_taker" => "沈佳",
+        "interpreter" => "Fang Qing",
+        "driver" => "Driver Qian",
         _ => "Zhou Bin",
     }
 }
+
+/// The approver users of V22: each requesting department's manager, and the general
+/// manager, a different person, who also approves special visits.
+pub fn department_manager(department: &str) -> &'static str {
+    match department {
+        "east-sales" => "qian.hong",
+        "north-sales" => "sun.tao",
+        "south-sales" => "huang.min",
+        "west-sales" => "guo.jie",
+        "export-sales" => "lin.ya",
+        "government-affairs" => "yang.bo",
+        _ => "he.xin",
+    }
+}
+pub const GENERAL_MANAGER: &str = "ma.jun";
+
+/// Departments that bear a visit's cost when it is not the requester's (V22).
+pub const COST_DEPARTMENTS: &[&str] = &[
+    "marketing-center",
+    "export-sales",
+    "after-sales",
+    "general-office",
+    "government-affairs",
+];
+
+/// Senior staff who receive senior visitors at home (V29).
+pub const HOME_HOSTS: &[&str] = &["Vice President Lin Tao", "General Manager 马骏", "Xu Li"];
 
 /// Company leaders who meet visitors.
 pub const LEADERS: &[&str] = &[
@@ -245,13 +276,21 @@ pub const TOURS: &[(&str, &str)] = &[
     ("R&D center", "Test track demonstration"),
 ];
 
-/// Souvenirs with unit cost in yuan.
+/// Souvenirs with unit cost in yuan, cheapest first: the generator picks those within
+/// the level's gift item cap (V25: 100 yuan senior, 200 special by default).
 pub const SOUVENIRS: &[(&str, i64)] = &[
-    ("Scale model tractor", 380),
-    ("Silk scarf set", 260),
-    ("Longjing tea gift box", 450),
-    ("Company porcelain vase", 680),
+    ("Company porcelain cup", 58),
+    ("Calligraphy fan", 75),
+    ("Longjing tea tin", 88),
+    ("Silk scarf", 96),
+    ("Shandong jade pendant", 150),
+    ("Scale model tractor", 180),
+    ("Longjing tea gift box", 198),
 ];
+/// A gift over every default item cap, given only on an approver's override.
+pub const SOUVENIR_OVER_CAP: (&str, i64) = ("Company porcelain vase", 680);
+/// Where gifts are bought.
+pub const GIFT_SHOPS: &[&str] = &["Jinan Friendship Store", "company gift store", "泉城礼品店"];
 
 /// Cooperation matters.
 pub const MATTERS: &[&str] = &[
@@ -261,6 +300,24 @@ pub const MATTERS: &[&str] = &[
     "Spare-parts warehouse in the region",
     "Training program for dealer technicians",
     "Exclusive distribution in the province",
+];
+
+/// Follow-up actions on a confirmed matter (V28).
+pub const FOLLOW_UPS: &[&str] = &[
+    "send the draft contract to the customer",
+    "quote prices for the pilot order",
+    "schedule the technicians' training",
+    "visit the customer's site with after-sales",
+    "send the spare-parts list and delivery times",
+];
+
+/// What customers suggest in the return call (V30).
+pub const SUGGESTIONS: &[&str] = &[
+    "send the itinerary a day earlier",
+    "more time on the test track",
+    "a Russian-speaking interpreter next time",
+    "hold the talks before the factory tour",
+    "a quieter hotel closer to the plant",
 ];
 
 /// Preferences and taboos for the archive: kind, text.

@@ -1,33 +1,33 @@
 //! Closing: the cancellation of a visit that does not happen (V19), and after a visit
-//! the return call (V14), the summary (V15), the over-cap decisions (V17), the advance's
-//! settlement (V18) and the close (V16).
+//! the return call (V14, V30: safe arrival, suggestions, now and then a complaint), the
+//! summary (V15), the over-cap decisions (V17), the advance's settlement (V18) and the
+//! close (V16).
 
 use chrono::Duration;
 use rand::seq::IndexedRandom;
 use rand::RngExt;
+use reception_app::App;
+use reception_domain::complaint::Complaint;
 use reception_domain::visit::Visit;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::expenses::record_expense;
+use super::expenses::{record_expense, Bill};
 use super::{Books, Script};
-use crate::demo::{Flow, Run};
+use crate::demo::{complaint, names, ComplaintKind, Fate, Flow, Run, VisitLife};
 
 /// Cancels the visit before it happens, sometimes after a venue deposit was paid.
 pub(super) async fn cancel(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result<(), Flow> {
     if run.chance(0.5) {
-        record_expense(
-            run,
-            s.trip.prep(0.6),
-            s.v,
-            &s.cast.finance,
-            &mut b.expenses,
+        let when = s.trip.prep(0.6);
+        let bill = Bill::company(
             "venue",
             200_000,
-            None,
-            true,
-        )
-        .await?;
+            when - Duration::hours(2),
+            "deposit for the conference hall",
+            Some("Shandong Hotel conference center"),
+        );
+        record_expense(run, when, s.v, &s.cast.finance, &mut b.expenses, bill).await?;
     }
     let reason = *[
         "the customer postponed the trip indefinitely",
@@ -47,8 +47,14 @@ pub(super) async fn cancel(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Resu
     Ok(())
 }
 
-/// Calls the visitors once they are home: sometimes unreached once or three times.
-pub(super) async fn return_call(run: &mut Run, s: &Script<'_>) -> Result<(), Flow> {
+/// Calls the visitors once they are home: sometimes unreached once or three times. A
+/// reached call asks whether they arrived safely and for suggestions; a minor
+/// complaint of the visit is raised in the call (V30), noted in `life`.
+pub(super) async fn return_call(
+    run: &mut Run,
+    s: &Script<'_>,
+    life: &mut VisitLife,
+) -> Result<(), Flow> {
     let (v, reception) = (s.v, &s.cast.reception);
     let home_at = s.trip.home.unwrap_or(s.trip.departure + Duration::hours(4));
     let mut call_at = home_at + run.minutes(120, 18 * 60);
@@ -74,10 +80,30 @@ pub(super) async fn return_call(run: &mut Run, s: &Script<'_>) -> Result<(), Flo
         let satisfaction = *[5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1]
             .choose(&mut run.rng)
             .expect("non-empty");
-        let body = json!({"reached": true, "products": "the new series meets their needs", "corporate_image": "professional, well organised",
-            "reception": if satisfaction >= 4 { "warm and attentive" } else { "the schedule was too tight" }, "satisfaction": satisfaction});
-        run.exec::<Visit>(call_at, v, "return-call", body, reception)
+        let mut body = json!({"reached": true, "products": "the new series meets their needs", "corporate_image": "professional, well organised",
+            "reception": if satisfaction >= 4 { "warm and attentive" } else { "the schedule was too tight" }, "satisfaction": satisfaction,
+            "arrived_safely": !run.chance(0.03)});
+        if run.chance(0.5) {
+            body["suggestions"] = json!(names::SUGGESTIONS.choose(&mut run.rng));
+        }
+        let raises = s.spec.fate == Fate::Complaint(ComplaintKind::Minor);
+        if raises {
+            let (category, description) = complaint::pick(run, ComplaintKind::Minor);
+            body["complaint"] =
+                json!({"severity": "minor", "category": category, "description": description});
+        }
+        let o = run
+            .exec::<Visit>(call_at, v, "return-call", body, reception)
             .await?;
+        if raises {
+            let data = run.last_data(&o)?;
+            let id: Option<Uuid> = data
+                .pointer("/complaint/complaint_id")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let id = id.ok_or_else(|| run.store_error("the call's complaint has no id"))?;
+            run.count_stream::<Complaint>(&App::stream_name::<Complaint>(id))?;
+            life.call_complaint = Some((id, run.clock));
+        }
     }
     Ok(())
 }
@@ -90,7 +116,7 @@ pub(super) async fn summary(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<
         } else {
             run.rng.random_range(8..40)
         });
-    let (purpose, confirmed) = (s.trip.purpose, b.confirmed);
+    let (purpose, confirmed) = (&s.trip.purpose, b.confirmed.len());
     run.exec::<Visit>(
         summary_at,
         s.v,
@@ -153,10 +179,11 @@ pub(super) async fn settle(run: &mut Run, s: &Script<'_>, b: &Books) -> Result<(
     Ok(())
 }
 
-/// Closes the visit an hour or a few after the last step.
-pub(super) async fn close(run: &mut Run, s: &Script<'_>) -> Result<(), Flow> {
+/// Closes the visit an hour or a few after the last step (noted in `b`).
+pub(super) async fn close(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result<(), Flow> {
     let close_at = run.clock + run.minutes(60, 600);
     run.exec::<Visit>(close_at, s.v, "close", json!({}), &s.cast.reception)
         .await?;
+    b.closed_at = Some(run.clock);
     Ok(())
 }

@@ -7,7 +7,7 @@ use reception_domain::policy::PaidBy;
 use reception_domain::visit::Visit;
 use serde_json::{json, Value};
 
-use super::{Books, Script};
+use super::{Books, Lodging, Script};
 use crate::demo::names;
 use crate::demo::{Flow, Run};
 
@@ -59,10 +59,11 @@ pub(super) async fn lodging(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Res
             who,
         )
         .await?;
-    b.lodging = Some((
-        run.entity(&o, "booking_id")?,
-        rate * i64::from(rooms) * i64::from(nights),
-        paid_by == "company",
-    ));
+    b.lodging = Some(Lodging {
+        booking: run.entity(&o)?,
+        total: rate * i64::from(rooms) * i64::from(nights),
+        company_pays: paid_by == "company",
+        hotel,
+    });
     Ok(())
 }

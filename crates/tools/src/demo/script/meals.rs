@@ -14,11 +14,16 @@ use super::{Books, Meal, Script};
 use crate::demo::names;
 use crate::demo::{at, round10, Flow, Run};
 
-/// Books every meal of the plan (noted in `b`).
+/// Books every meal of the plan (noted in `b`): for the whole party, now and then one
+/// visitor fewer (V25: the party counts visitors only, at most the headcount).
 pub(super) async fn meals(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Result<(), Flow> {
-    let headcount = s.trip.headcount;
-    for (i, (kind, t)) in b.meal_times.iter().enumerate() {
-        let cap_kind = if *kind == "lunch" {
+    for (i, &(kind, t)) in b.meal_times.iter().enumerate() {
+        let headcount = if s.trip.headcount > 1 && run.chance(0.1) {
+            s.trip.headcount - 1
+        } else {
+            s.trip.headcount
+        };
+        let cap_kind = if kind == "lunch" {
             CapKind::Lunch
         } else {
             CapKind::Dinner
@@ -41,19 +46,23 @@ pub(super) async fn meals(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Resul
             (&s.cast.reception, Value::Null)
         };
         let venue = venue_for(&mut run.rng);
+        let body = json!({"meal": kind, "at": t, "venue": venue, "party_size": headcount, "budget_fen": budget, "override": ovr});
         let o = run
             .exec::<Visit>(
                 s.trip.prep(0.42 + 0.01 * i as f64),
                 s.v,
                 "book-meal",
-                json!({"meal": kind, "at": t, "venue": venue, "party_size": headcount, "budget_fen": budget, "override": ovr}),
+                body,
                 who,
             )
             .await?;
         b.meals.push(Meal {
-            at: *t,
-            booking: run.entity(&o, "booking_id")?,
+            at: t,
+            booking: run.entity(&o)?,
             budget,
+            kind,
+            venue,
+            party: headcount,
         });
     }
     Ok(())
@@ -117,6 +126,6 @@ pub(super) async fn entertainment(
             who,
         )
         .await?;
-    b.entertainment = Some((run.entity(&o, "booking_id")?, budget, ent_time));
+    b.entertainment = Some((run.entity(&o)?, budget, ent_time, kind));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! On site (V13): the arrival, the arrival day's tour, and each day of the stay: the
 //! morning car, the business day's meetings, an afternoon tour, the day's meal bills,
-//! and on the first evening the customer's preferences.
+//! on the business day's evening a home reception for some senior visits (V29), and on
+//! the first evening the customer's preferences.
 
 use chrono::{Duration, NaiveDate};
 use rand::seq::IndexedRandom;
@@ -8,7 +9,7 @@ use rand::RngExt;
 use reception_domain::visit::Visit;
 use serde_json::json;
 
-use super::{expenses, matters, transport, Books, Script};
+use super::{expenses, matters, staffing, transport, Books, Script};
 use crate::demo::names;
 use crate::demo::{at, Flow, Run, Time, VisitLife};
 
@@ -82,17 +83,52 @@ async fn day(
         .await?;
     }
     expenses::meal_bills(run, s, b, day_end).await?;
+    matters::sign_out(run, b).await?;
+    if d == business_day {
+        home_reception(run, s, date, day_end).await?;
+    }
     if d == 0 {
         first_evening(run, s, b, day_end).await?;
     }
     Ok(())
 }
 
-/// The customer's preferences noted on the first evening; rarely a new host.
+/// V29: a senior visit's evening at a senior manager's home, with as many senior staff
+/// as the level allows, on half the visits whose level provides it.
+async fn home_reception(
+    run: &mut Run,
+    s: &Script<'_>,
+    date: NaiveDate,
+    day_end: Time,
+) -> Result<(), Flow> {
+    let Some(bounds) = s.lp.home_reception else {
+        return Ok(());
+    };
+    let t = at(&s.trip.off, date, 19, 30);
+    if t + Duration::hours(2) >= day_end || !run.chance(0.5) {
+        return Ok(());
+    }
+    let n = run
+        .rng
+        .random_range(usize::from(bounds.min_staff)..=usize::from(bounds.max_staff));
+    let staff: Vec<&str> = names::HOME_HOSTS.sample(&mut run.rng, n).copied().collect();
+    run.exec::<Visit>(
+        t + Duration::hours(2),
+        s.v,
+        "hold-home-reception",
+        json!({"at": t, "staff": staff}),
+        &s.cast.reception,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The customer's preferences noted on the first evening; rarely a new host or a
+/// change of the accompanying staff (V6, V27).
 async fn first_evening(
     run: &mut Run,
     s: &Script<'_>,
-    b: &Books,
+    b: &mut Books,
     day_end: Time,
 ) -> Result<(), Flow> {
     let n = run.rng.random_range(1..=3);
@@ -129,5 +165,5 @@ async fn first_evening(
         )
         .await?;
     }
-    Ok(())
+    staffing::change_mid_visit(run, s, b, day_end - Duration::minutes(15)).await
 }

@@ -62,7 +62,7 @@ pub(super) async fn pickup(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Resu
         };
         run.exec::<Visit>(s.trip.prep(0.62), s.v, "dispatch-car", body, who)
             .await?;
-        b.cars += 1;
+        b.cars.push(("pickup", ready));
     }
     Ok(())
 }
@@ -98,7 +98,7 @@ pub(super) async fn local(
     };
     run.exec::<Visit>(at(off, date, 7, 30), s.v, "dispatch-car", body, who)
         .await?;
-    b.cars += 1;
+    b.cars.push(("local", at(off, date, 8, 30)));
     Ok(())
 }
 
@@ -125,6 +125,6 @@ pub(super) async fn dropoff(run: &mut Run, s: &Script<'_>, b: &mut Books) -> Res
         who,
     )
     .await?;
-    b.cars += 1;
+    b.cars.push(("dropoff", ready));
     Ok(())
 }

@@ -1,0 +1,191 @@
+//! Complaints (C1–C5): one complaint's whole life by kind, the only place the demo
+//! issues complaint commands.
+
+use chrono::Duration;
+use rand::seq::IndexedRandom;
+use reception_app::Target;
+use reception_domain::complaint::Complaint;
+use reception_domain::{Actor, Role};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::names::{self, Company};
+use super::{actor, ComplaintKind, Flow, Run, Time};
+
+/// How the complaint came in: raised on its own at the front desk (`raise`), or by the
+/// visit's return call (V30), which the app already opened as a stream.
+pub(super) enum Opening {
+    Raise {
+        category: &'static str,
+        description: &'static str,
+    },
+    ByReturnCall(Uuid),
+}
+
+/// A complaint's category and description for its kind.
+pub(super) fn pick(run: &mut Run, kind: ComplaintKind) -> (&'static str, &'static str) {
+    let list = if kind == ComplaintKind::Major {
+        names::COMPLAINTS_MAJOR
+    } else {
+        names::COMPLAINTS_MINOR
+    };
+    *list.choose(&mut run.rng).expect("non-empty")
+}
+
+/// A complaint's whole life by kind (C1–C5), from its opening at `raised`.
+///
+/// This is the one place the demo generates complaint commands. AFTER-MERGE (C8, C9,
+/// C11, being added on another branch): the validity judgement belongs after `analyse`
+/// (minor) or `agree-solution` (major), the work letter to another department after
+/// `assign`, the customer's satisfaction and suggestions on `return-visit`, and the
+/// case-library entry after `close`; add those commands here and nowhere else.
+pub(super) async fn complaint_script(
+    run: &mut Run,
+    kind: ComplaintKind,
+    visit_id: Uuid,
+    company: &Company,
+    raised: Time,
+    opening: Opening,
+) -> Result<(), Flow> {
+    let reception = actor("li.na", Role::Reception);
+    let major = kind == ComplaintKind::Major;
+    let department = *["reception-office", "logistics", "catering", "hotel-liaison"]
+        .choose(&mut run.rng)
+        .expect("non-empty");
+    let id = match opening {
+        Opening::Raise {
+            category,
+            description,
+        } => {
+            let body = json!({"visit_id": visit_id, "customer": company.name, "severity": if major { "major" } else { "minor" },
+                "category": category, "description": description});
+            let o = run
+                .exec::<Complaint>(raised, Target::Create, "raise", body, &reception)
+                .await?;
+            o.id
+        }
+        Opening::ByReturnCall(id) => id,
+    };
+    *run.summary.complaints.entry(kind).or_default() += 1;
+    let c = Target::Id(id);
+    let mut t = raised;
+    if major {
+        t += run.minutes(3, 9);
+        run.exec::<Complaint>(
+            t,
+            c,
+            "report",
+            json!({"to": "head of the reception office"}),
+            &reception,
+        )
+        .await?;
+    }
+    t += run.minutes(15, 50);
+    run.exec::<Complaint>(
+        t,
+        c,
+        "assign",
+        json!({"department": department, "assignee": names::HOSTS[1]}),
+        &reception,
+    )
+    .await?;
+    if !major {
+        t += run.minutes(15, 50);
+        run.exec::<Complaint>(
+            t,
+            c,
+            "analyse",
+            json!({"analysis": "dispatch planned without traffic margin"}),
+            &reception,
+        )
+        .await?;
+    }
+    match kind {
+        ComplaintKind::Minor => {
+            t += run.minutes(120, 20 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "feedback",
+                json!({"text": "apologised and explained the measures taken"}),
+                &reception,
+            )
+            .await?;
+        }
+        ComplaintKind::Major => {}
+        ComplaintKind::EscalatedByStaff => {
+            t += run.minutes(120, 10 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "feedback",
+                json!({"text": "first answer given to the customer"}),
+                &reception,
+            )
+            .await?;
+            t += run.minutes(2 * 24 * 60, 5 * 24 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "escalate",
+                json!({"reason": "the promised service was not delivered after repeated requests"}),
+                &reception,
+            )
+            .await?;
+        }
+        ComplaintKind::EscalatedAutomatically => {
+            t = raised + Duration::days(10) + run.minutes(1, 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "escalate",
+                json!({"reason": "C4: unresolved 10 days after it was raised"}),
+                &Actor::system(),
+            )
+            .await?;
+        }
+    }
+    if kind != ComplaintKind::Minor {
+        if !major {
+            t += run.minutes(3, 9);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "report",
+                json!({"to": "head of the reception office"}),
+                &reception,
+            )
+            .await?;
+        }
+        t += run.minutes(180, 11 * 60);
+        run.exec::<Complaint>(t, c, "agree-solution", json!({"solution": "free service visit and a written apology from the general manager"}), &reception)
+            .await?;
+    }
+    t += run.minutes(24 * 60, 4 * 24 * 60);
+    run.exec::<Complaint>(
+        t,
+        c,
+        "resolve",
+        json!({"resolution": "measures agreed with the customer carried out"}),
+        &reception,
+    )
+    .await?;
+    t += run.minutes(120, 20 * 60);
+    let mode = if kind == ComplaintKind::Minor {
+        "phone"
+    } else {
+        "in_person"
+    };
+    run.exec::<Complaint>(
+        t,
+        c,
+        "return-visit",
+        json!({"mode": mode, "notes": "customer accepts the resolution"}),
+        &reception,
+    )
+    .await?;
+    t += run.minutes(30, 120);
+    run.exec::<Complaint>(t, c, "close", json!({}), &reception)
+        .await?;
+    Ok(())
+}
