@@ -356,11 +356,15 @@ impl App {
         opts: ExecOptions,
     ) -> Result<CommandOutcome, AppError> {
         let call_opts = opts.clone();
+        // V30: only a return call that names a complaint opens one
+        let raises_complaint = A::KIND == reception_domain::visit::Visit::KIND
+            && command_name == "return-call"
+            && body.get("complaint").is_some_and(|c| !c.is_null());
         let result = self
             .execute_inner::<A>(target, command_name, body, actor, opts)
             .await;
         if let Ok(o) = &result {
-            if A::KIND == reception_domain::visit::Visit::KIND && command_name == "return-call" {
+            if raises_complaint {
                 // V30: the complaint the call raised gets its own stream; boxed, as
                 // it runs this same command path for the complaint.
                 Box::pin(self.open_call_complaint(o.id, actor, &call_opts)).await?;

@@ -64,7 +64,7 @@ export async function render(root, params) {
 
   const wide = (el) => { el.classList.add('wide'); return el; };
   fill(details, approval(current), tasks(current), wide(bookings(current)), wide(expenses(current)),
-    deadlines(current), followUps(current));
+    wide(deadlines(current)), followUps(current));
   fill(timeline, h('h2', {}, t('visit.timeline'), ' ', h('span', { class: 'muted' }, `(${events.length})`)),
     h('ol', { class: 'events', 'data-test': 'timeline' }, events.map((e, i) => eventItem(e, i, slider, showAt))));
 }
@@ -110,7 +110,9 @@ function approval(v) {
     word('approval', g.as), ' · ', g.approver, ' · ', dateTime(g.at), g.comments ? ` · ${g.comments}` : ''));
   const budget = v.budget_fen == null ? t('visit.no_budget') : money(v.budget_fen);
   return section(t('visit.approval'), h('dl', { class: 'facts', 'data-test': 'approval' },
-    h('dt', {}, t('visit.approval_status')), h('dd', {}, a.required === false ? t('visit.approval_not_required') : word('approval_status', a.status)),
+    h('dt', {}, t('visit.approval_status')), h('dd', { 'data-test': 'approval-status' }, a.required === false ? t('visit.approval_not_required')
+      // approvals given and a level assigned: the request went through
+      : word('approval_status', a.status === 'pending' && (a.given || []).length && v.level ? 'approved' : a.status)),
     h('dt', {}, t('visit.budget')), h('dd', {}, budget),
     h('dt', {}, t('visit.cost_department')), h('dd', {}, v.cost_department || v.department || '—'),
     a.comments ? [h('dt', {}, t('col.comments')), h('dd', {}, a.comments)] : null),
