@@ -558,3 +558,28 @@ async fn the_board_at_the_end_of_the_run_shows_the_new_flags() {
     // The generator's own count of visits over budget agrees with the domain's.
     assert_eq!(g.summary.visits_over_budget as usize, seen["over_budget"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_are_judged_lettered_visited_and_kept_as_cases() {
+    let g = run(11, 200).await;
+    let log = canonical_log(&g.store).expect("read");
+    let judged = events_of(&log, "ComplaintJudged");
+    let raised = events_of(&log, "ComplaintRaised");
+    assert!(!raised.is_empty(), "the demo raises complaints");
+    // C8: every raised complaint is judged, some unreasonable
+    assert_eq!(judged.len(), raised.len());
+    assert!(judged.iter().any(|(_, e)| e.data["valid"] == false));
+    assert!(judged.iter().any(|(_, e)| e.data["valid"] == true));
+    // C9: letters are sent and each is answered
+    let sent = events_of(&log, "ComplaintWorkLetterSent");
+    let answered = events_of(&log, "ComplaintWorkLetterAnswered");
+    assert!(!sent.is_empty(), "some complaints need another department");
+    assert_eq!(sent.len(), answered.len());
+    // C11: return visits carry satisfaction; some closed complaints become cases
+    let visits = events_of(&log, "ComplaintReturnVisitDone");
+    assert!(visits
+        .iter()
+        .all(|(_, e)| (1..=5).contains(&e.data["satisfaction"].as_u64().unwrap_or(0))));
+    let cases = events_of(&log, "ComplaintAddedToCaseLibrary");
+    assert!(!cases.is_empty() && cases.len() < raised.len());
+}

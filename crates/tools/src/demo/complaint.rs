@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 use rand::seq::IndexedRandom;
+use rand::RngExt;
 use reception_app::Target;
 use reception_domain::complaint::Complaint;
 use reception_domain::{Actor, Role};
@@ -34,11 +35,9 @@ pub(super) fn pick(run: &mut Run, kind: ComplaintKind) -> (&'static str, &'stati
 
 /// A complaint's whole life by kind (C1–C5), from its opening at `raised`.
 ///
-/// This is the one place the demo generates complaint commands. AFTER-MERGE (C8, C9,
-/// C11, being added on another branch): the validity judgement belongs after `analyse`
-/// (minor) or `agree-solution` (major), the work letter to another department after
-/// `assign`, the customer's satisfaction and suggestions on `return-visit`, and the
-/// case-library entry after `close`; add those commands here and nowhere else.
+/// This is the one place the demo generates complaint commands: with the judgement
+/// and work letter after the assignment (C8, C9), the customer's satisfaction on the
+/// return visit and a case-library entry after closing (C11).
 pub(super) async fn complaint_script(
     run: &mut Run,
     kind: ComplaintKind,
@@ -89,6 +88,7 @@ pub(super) async fn complaint_script(
         &reception,
     )
     .await?;
+    t = judge_and_letter(run, c, t, department, &reception).await?;
     if !major {
         t += run.minutes(15, 50);
         run.exec::<Complaint>(
@@ -176,16 +176,95 @@ pub(super) async fn complaint_script(
     } else {
         "in_person"
     };
+    let satisfaction = *[2, 3, 4, 4, 5, 5].choose(&mut run.rng).expect("non-empty");
+    let suggestions = run
+        .rng
+        .random_bool(0.5)
+        .then_some("tell us earlier when plans change");
     run.exec::<Complaint>(
         t,
         c,
         "return-visit",
-        json!({"mode": mode, "notes": "customer accepts the resolution"}),
+        json!({"mode": mode, "notes": "customer accepts the resolution",
+               "satisfaction": satisfaction, "suggestions": suggestions}),
         &reception,
     )
     .await?;
     t += run.minutes(30, 120);
     run.exec::<Complaint>(t, c, "close", json!({}), &reception)
         .await?;
+    // C11: one closed complaint in five becomes a case the office learns from.
+    if run.rng.random_bool(0.2) {
+        t += run.minutes(60, 3 * 24 * 60);
+        let title = format!("{} — {}", company.name, department);
+        run.exec::<Complaint>(
+            t,
+            c,
+            "add-to-case-library",
+            json!({"title": title, "lesson": "plan transport with a traffic margin and confirm by phone an hour before"}),
+            &reception,
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// C8 and C9 after the assignment: the department judges the complaint (one in seven
+/// unreasonable); a third of them need another department, which gets a work letter
+/// with a two-day deadline and answers it, one in four late. Returns the clock.
+async fn judge_and_letter(
+    run: &mut Run,
+    c: Target,
+    mut t: Time,
+    department: &str,
+    reception: &Actor,
+) -> Result<Time, Flow> {
+    t += run.minutes(5, 40);
+    let valid = !run.rng.random_bool(1.0 / 7.0);
+    let explanation = if valid {
+        "our dispatch caused the delay; the customer is right"
+    } else {
+        "the customer changed the pickup place without telling us"
+    };
+    run.exec::<Complaint>(
+        t,
+        c,
+        "judge",
+        json!({"valid": valid, "explanation": explanation}),
+        reception,
+    )
+    .await?;
+    if !run.rng.random_bool(1.0 / 3.0) {
+        return Ok(t);
+    }
+    let other = if department == "logistics" {
+        "catering"
+    } else {
+        "logistics"
+    };
+    t += run.minutes(10, 60);
+    let due = t + Duration::days(2);
+    let sent = run
+        .exec::<Complaint>(
+            t,
+            c,
+            "work-letter",
+            json!({"department": other, "text": "please check the driver's schedule for that day", "due": due.to_rfc3339()}),
+            reception,
+        )
+        .await?;
+    let answered = if run.rng.random_bool(0.25) {
+        due + run.minutes(60, 24 * 60)
+    } else {
+        t + run.minutes(120, 40 * 60)
+    };
+    run.exec::<Complaint>(
+        answered,
+        c,
+        "answer-letter",
+        json!({"letter_id": sent.entity_id, "text": "the driver was sent to the wrong terminal; retrained"}),
+        reception,
+    )
+    .await?;
+    Ok(t.max(answered))
 }
