@@ -540,20 +540,7 @@ impl ArchiveProjection {
             return;
         }
         if ty == ty::CUSTOMER_PREFERENCE_NOTED {
-            let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
-                return;
-            };
-            let d = Payload::parse(ev.data());
-            self.customers
-                .entry(&customer_id)
-                .preferences
-                .push(Preference {
-                    subject: event::s(&d.subject).to_string(),
-                    kind: event::s(&d.kind).to_string(),
-                    text: event::s(&d.text).to_string(),
-                    visit_id: visit_id.to_string(),
-                    noted_at: Some(ev.occurred_at),
-                });
+            self.on_preference(ev, visit_id);
             return;
         }
         let typed = matches!(
@@ -574,117 +561,28 @@ impl ArchiveProjection {
             return;
         };
         if typed {
-            let p = if matches!(ty, ty::VISIT_CANCELLED | ty::VISIT_CLOSED) {
-                Payload::default()
-            } else {
-                Payload::parse(ev.data())
-            };
-            // the stage moves as the domain's `evolve` moves it
-            match ty {
-                ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => {
-                    v.level = event::opt_s(&p.level);
-                    if ty == ty::LEVEL_ASSIGNED && v.stage == "requested" {
-                        v.stage = "preparing".into();
-                    }
-                }
-                ty::HOST_REASSIGNED => v.host = event::opt_s(&p.host),
-                ty::VISITORS_ARRIVED => {
-                    v.arrived_at = Some(event::at(ev, &p));
-                    if matches!(v.stage.as_str(), "requested" | "preparing") {
-                        v.stage = "on_site".into();
-                    }
-                }
-                ty::VISITORS_DEPARTED => {
-                    v.departed_at = Some(event::at(ev, &p));
-                    if v.stage == "on_site" {
-                        v.stage = "departed".into();
-                    }
-                }
-                ty::VISIT_CANCELLED => {
-                    v.status = "cancelled".into();
-                    v.stage = "cancelled".into();
-                }
-                _ => {
-                    v.status = "closed".into();
-                    v.stage = "closed".into();
-                }
-            }
+            move_stage(v, ev, ty);
+        } else {
+            keep_fields(v, ev, ty, kept.unwrap_or_default());
+        }
+    }
+
+    /// A customer preference, filed under the visit's customer.
+    fn on_preference(&mut self, ev: &StoredEvent, visit_id: &str) {
+        let Some(customer_id) = self.visits.get(visit_id).map(|v| v.customer_id.clone()) else {
             return;
-        }
-        let kept = kept.unwrap_or_default();
-        match ty {
-            ty::PLAN_DRAFTED => {
-                let mut d = select(ev.data(), kept);
-                v.itinerary = match d.remove("items") {
-                    Some(Value::Array(items)) => items
-                        .into_iter()
-                        .map(|i| Entry {
-                            id: None,
-                            fields: match i {
-                                Value::Object(mut i) => Fields::from_map(
-                                    &PLAN_ITEM_FIELDS
-                                        .iter()
-                                        .filter_map(|n| i.remove_entry(*n))
-                                        .collect(),
-                                ),
-                                _ => Fields::default(),
-                            },
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                return;
-            }
-            ty::STAFF_ASSIGNED => {
-                let mut d = select(ev.data(), kept);
-                v.host = opt_str(&d, "host");
-                v.accompanying = match d.remove("accompanying") {
-                    Some(Value::Array(a)) => a,
-                    _ => Vec::new(),
-                };
-                return;
-            }
-            // updates of an existing entry (rare): the fields are merged as values
-            ty::SOUVENIR_HANDED => {
-                let id = opt_str(&select(ev.data(), kept), "souvenir_id");
-                if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
-                    g.fields.extend([("handed".into(), Value::Bool(true))]);
-                }
-                return;
-            }
-            ty::COOPERATION_MATTER_CONFIRMED => {
-                let mut d = select(ev.data(), kept);
-                let id = opt_str(&d, "matter_id");
-                if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
-                    d.remove("matter_id");
-                    d.insert("confirmed".into(), Value::Bool(true));
-                    m.fields.extend(d);
-                }
-                return;
-            }
-            _ => {}
-        }
-        // the other kept events become entries straight from the payload's text
-        let mut d = pick(ev.data(), kept);
-        match ty {
-            ty::LODGING_BOOKED => v.lodging.push(entry(d, "booking_id", ev)),
-            ty::MEAL_BOOKED => v.dining.push(entry(d, "booking_id", ev)),
-            ty::ENTERTAINMENT_ARRANGED => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
-            ty::TOUR_HELD | ty::LEADER_MEETING_HELD | ty::LEADERSHIP_TALKS_HELD => {
-                put(&mut d, "event", json_str(&ev.event_type));
-                v.tours_and_meetings.push(entry(d, "", ev));
-            }
-            ty::SOUVENIR_PLANNED => {
-                put(&mut d, "handed", Cow::Borrowed("false"));
-                v.gifts.push(entry(d, "souvenir_id", ev));
-            }
-            ty::COOPERATION_MATTER_PROPOSED => {
-                put(&mut d, "confirmed", Cow::Borrowed("false"));
-                v.matters.push(entry(d, "matter_id", ev));
-            }
-            ty::RETURN_CALL_DONE => v.return_call = Some(Fields::from_picked(d)),
-            _ => {}
-        }
+        };
+        let d = Payload::parse(ev.data());
+        self.customers
+            .entry(&customer_id)
+            .preferences
+            .push(Preference {
+                subject: event::s(&d.subject).to_string(),
+                kind: event::s(&d.kind).to_string(),
+                text: event::s(&d.text).to_string(),
+                visit_id: visit_id.to_string(),
+                noted_at: Some(ev.occurred_at),
+            });
     }
 
     /// A new visit: its record, and its customer and visitors in the archive.
@@ -1180,6 +1078,124 @@ impl Projection for ArchiveProjection {
         self.customers.set_tracking(on);
         self.visits.set_tracking(on);
         self.complaints.set_tracking(on);
+    }
+}
+
+/// The visit events that move a record's stage and status, as the domain's `evolve`
+/// moves them.
+fn move_stage(v: &mut VisitRecord, ev: &StoredEvent, ty: &str) {
+    let p = if matches!(ty, ty::VISIT_CANCELLED | ty::VISIT_CLOSED) {
+        Payload::default()
+    } else {
+        Payload::parse(ev.data())
+    };
+    // the stage moves as the domain's `evolve` moves it
+    match ty {
+        ty::LEVEL_ASSIGNED | ty::LEVEL_CHANGED => {
+            v.level = event::opt_s(&p.level);
+            if ty == ty::LEVEL_ASSIGNED && v.stage == "requested" {
+                v.stage = "preparing".into();
+            }
+        }
+        ty::HOST_REASSIGNED => v.host = event::opt_s(&p.host),
+        ty::VISITORS_ARRIVED => {
+            v.arrived_at = Some(event::at(ev, &p));
+            if matches!(v.stage.as_str(), "requested" | "preparing") {
+                v.stage = "on_site".into();
+            }
+        }
+        ty::VISITORS_DEPARTED => {
+            v.departed_at = Some(event::at(ev, &p));
+            if v.stage == "on_site" {
+                v.stage = "departed".into();
+            }
+        }
+        ty::VISIT_CANCELLED => {
+            v.status = "cancelled".into();
+            v.stage = "cancelled".into();
+        }
+        _ => {
+            v.status = "closed".into();
+            v.stage = "closed".into();
+        }
+    }
+}
+
+/// The visit events the archive keeps fields of: the itinerary, staff, bookings,
+/// gifts, matters, talks and the return call.
+fn keep_fields(v: &mut VisitRecord, ev: &StoredEvent, ty: &str, kept: &[&'static str]) {
+    match ty {
+        ty::PLAN_DRAFTED => {
+            let mut d = select(ev.data(), kept);
+            v.itinerary = match d.remove("items") {
+                Some(Value::Array(items)) => items
+                    .into_iter()
+                    .map(|i| Entry {
+                        id: None,
+                        fields: match i {
+                            Value::Object(mut i) => Fields::from_map(
+                                &PLAN_ITEM_FIELDS
+                                    .iter()
+                                    .filter_map(|n| i.remove_entry(*n))
+                                    .collect(),
+                            ),
+                            _ => Fields::default(),
+                        },
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            return;
+        }
+        ty::STAFF_ASSIGNED => {
+            let mut d = select(ev.data(), kept);
+            v.host = opt_str(&d, "host");
+            v.accompanying = match d.remove("accompanying") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            return;
+        }
+        // updates of an existing entry (rare): the fields are merged as values
+        ty::SOUVENIR_HANDED => {
+            let id = opt_str(&select(ev.data(), kept), "souvenir_id");
+            if let Some(g) = v.gifts.iter_mut().find(|g| g.id == id) {
+                g.fields.extend([("handed".into(), Value::Bool(true))]);
+            }
+            return;
+        }
+        ty::COOPERATION_MATTER_CONFIRMED => {
+            let mut d = select(ev.data(), kept);
+            let id = opt_str(&d, "matter_id");
+            if let Some(m) = v.matters.iter_mut().find(|m| m.id == id) {
+                d.remove("matter_id");
+                d.insert("confirmed".into(), Value::Bool(true));
+                m.fields.extend(d);
+            }
+            return;
+        }
+        _ => {}
+    }
+    // the other kept events become entries straight from the payload's text
+    let mut d = pick(ev.data(), kept);
+    match ty {
+        ty::LODGING_BOOKED => v.lodging.push(entry(d, "booking_id", ev)),
+        ty::MEAL_BOOKED => v.dining.push(entry(d, "booking_id", ev)),
+        ty::ENTERTAINMENT_ARRANGED => v.tours_and_meetings.push(entry(d, "booking_id", ev)),
+        ty::TOUR_HELD | ty::LEADER_MEETING_HELD | ty::LEADERSHIP_TALKS_HELD => {
+            put(&mut d, "event", json_str(&ev.event_type));
+            v.tours_and_meetings.push(entry(d, "", ev));
+        }
+        ty::SOUVENIR_PLANNED => {
+            put(&mut d, "handed", Cow::Borrowed("false"));
+            v.gifts.push(entry(d, "souvenir_id", ev));
+        }
+        ty::COOPERATION_MATTER_PROPOSED => {
+            put(&mut d, "confirmed", Cow::Borrowed("false"));
+            v.matters.push(entry(d, "matter_id", ev));
+        }
+        ty::RETURN_CALL_DONE => v.return_call = Some(Fields::from_picked(d)),
+        _ => {}
     }
 }
 

@@ -100,67 +100,7 @@ pub(super) async fn complaint_script(
         )
         .await?;
     }
-    match kind {
-        ComplaintKind::Minor => {
-            t += run.minutes(120, 20 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "feedback",
-                json!({"text": "apologised and explained the measures taken"}),
-                &reception,
-            )
-            .await?;
-        }
-        ComplaintKind::Major => {}
-        ComplaintKind::EscalatedByStaff => {
-            t += run.minutes(120, 10 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "feedback",
-                json!({"text": "first answer given to the customer"}),
-                &reception,
-            )
-            .await?;
-            t += run.minutes(2 * 24 * 60, 5 * 24 * 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "escalate",
-                json!({"reason": "the promised service was not delivered after repeated requests"}),
-                &reception,
-            )
-            .await?;
-        }
-        ComplaintKind::EscalatedAutomatically => {
-            t = raised + Duration::days(10) + run.minutes(1, 60);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "escalate",
-                json!({"reason": "C4: unresolved 10 days after it was raised"}),
-                &Actor::system(),
-            )
-            .await?;
-        }
-    }
-    if kind != ComplaintKind::Minor {
-        if !major {
-            t += run.minutes(3, 9);
-            run.exec::<Complaint>(
-                t,
-                c,
-                "report",
-                json!({"to": "head of the reception office"}),
-                &reception,
-            )
-            .await?;
-        }
-        t += run.minutes(180, 11 * 60);
-        run.exec::<Complaint>(t, c, "agree-solution", json!({"solution": "free service visit and a written apology from the general manager"}), &reception)
-            .await?;
-    }
+    t = toward_solution(run, c, kind, raised, t, &reception).await?;
     t += run.minutes(24 * 60, 4 * 24 * 60);
     run.exec::<Complaint>(
         t,
@@ -207,6 +147,82 @@ pub(super) async fn complaint_script(
         .await?;
     }
     Ok(())
+}
+
+/// The path each kind of complaint takes to its solution (C2–C4): feedback for a
+/// minor one; an escalation by staff or by the system; the report and the agreed
+/// solution of a major one. Returns the clock.
+async fn toward_solution(
+    run: &mut Run,
+    c: Target,
+    kind: ComplaintKind,
+    raised: Time,
+    mut t: Time,
+    reception: &Actor,
+) -> Result<Time, Flow> {
+    let major = kind == ComplaintKind::Major;
+    match kind {
+        ComplaintKind::Minor => {
+            t += run.minutes(120, 20 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "feedback",
+                json!({"text": "apologised and explained the measures taken"}),
+                reception,
+            )
+            .await?;
+        }
+        ComplaintKind::Major => {}
+        ComplaintKind::EscalatedByStaff => {
+            t += run.minutes(120, 10 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "feedback",
+                json!({"text": "first answer given to the customer"}),
+                reception,
+            )
+            .await?;
+            t += run.minutes(2 * 24 * 60, 5 * 24 * 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "escalate",
+                json!({"reason": "the promised service was not delivered after repeated requests"}),
+                reception,
+            )
+            .await?;
+        }
+        ComplaintKind::EscalatedAutomatically => {
+            t = raised + Duration::days(10) + run.minutes(1, 60);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "escalate",
+                json!({"reason": "C4: unresolved 10 days after it was raised"}),
+                &Actor::system(),
+            )
+            .await?;
+        }
+    }
+    if kind != ComplaintKind::Minor {
+        if !major {
+            t += run.minutes(3, 9);
+            run.exec::<Complaint>(
+                t,
+                c,
+                "report",
+                json!({"to": "head of the reception office"}),
+                reception,
+            )
+            .await?;
+        }
+        t += run.minutes(180, 11 * 60);
+        run.exec::<Complaint>(t, c, "agree-solution", json!({"solution": "free service visit and a written apology from the general manager"}), reception)
+            .await?;
+    }
+    Ok(t)
 }
 
 /// C8 and C9 after the assignment: the department judges the complaint (one in seven
