@@ -103,7 +103,8 @@ function today(items) {
   return section(t('board.today'), items.length
     ? h('ol', { class: 'timeline', 'data-test': 'today' }, items.map((i) => h('li', {},
       h('time', { datetime: i.at }, time(i.at)), ' ',
-      h('strong', {}, word('kind', i.kind)), ' ', i.title, ' · ', i.place, ' · ',
+      h('strong', {}, word('kind', i.kind)), ' ', i.kind === 'task' ? word('task', i.title) : i.title,
+      i.place ? [' · ', i.place] : null, ' · ',
       h('a', { href: `#/visit/${i.visit_id}` }, i.customer))))
     : h('p', { class: 'empty' }, t('board.today_none')));
 }

@@ -63,7 +63,7 @@ export async function render(root, params) {
   await showAt(events.length);
 
   const wide = (el) => { el.classList.add('wide'); return el; };
-  fill(details, approval(current), tasks(current), wide(bookings(current)), wide(expenses(current)),
+  fill(details, approval(current), wide(tasks(current)), wide(bookings(current)), wide(expenses(current)),
     wide(deadlines(current)), followUps(current));
   fill(timeline, h('h2', {}, t('visit.timeline'), ' ', h('span', { class: 'muted' }, `(${events.length})`)),
     h('ol', { class: 'events', 'data-test': 'timeline' }, events.map((e, i) => eventItem(e, i, slider, showAt))));
