@@ -11,16 +11,7 @@ pub(crate) fn add_follow_up(
     c: AddFollowUp,
     ctx: &Context,
 ) -> Result<VisitEvent, DomainError> {
-    let matter = visit
-        .matters
-        .iter()
-        .find(|m| m.proposed.matter_id == c.matter_id)
-        .ok_or_else(|| {
-            DomainError::not_found(
-                "matter_id",
-                format!("no cooperation matter {} in this visit", c.matter_id),
-            )
-        })?;
+    let matter = visit.matter(c.matter_id)?;
     if matter.confirmation.is_none() {
         return Err(DomainError::rule(
             "V28",

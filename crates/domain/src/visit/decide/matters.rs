@@ -25,16 +25,7 @@ pub(crate) fn confirm_matter(
     c: ConfirmMatter,
     _ctx: &Context,
 ) -> Result<VisitEvent, DomainError> {
-    let m = visit
-        .matters
-        .iter()
-        .find(|m| m.proposed.matter_id == c.matter_id)
-        .ok_or_else(|| {
-            DomainError::not_found(
-                "matter_id",
-                format!("no cooperation matter {}", c.matter_id),
-            )
-        })?;
+    let m = visit.matter(c.matter_id)?;
     if m.confirmation.is_some() {
         return Err(DomainError::state("this matter is already confirmed"));
     }
@@ -88,4 +79,19 @@ pub(crate) fn hold_talks(
         attendees: c.attendees,
         minutes_ref: c.minutes_ref,
     }))
+}
+
+impl Visit {
+    /// The cooperation matter `id` of this visit; `not_found` naming `matter_id`.
+    pub(super) fn matter(&self, id: uuid::Uuid) -> Result<&Matter, DomainError> {
+        self.matters
+            .iter()
+            .find(|m| m.proposed.matter_id == id)
+            .ok_or_else(|| {
+                DomainError::not_found(
+                    "matter_id",
+                    format!("no cooperation matter {id} in this visit"),
+                )
+            })
+    }
 }
