@@ -245,3 +245,47 @@ async fn every_role_against_every_command_family() {
     assert_eq!(checked, 12 * 8);
     let _ = s.stop().await;
 }
+
+/// `GET /api/v1/me` names the caller and the areas of the read table; the costs routes
+/// refuse the roles the table leaves out, so the dashboard's missing page is a real
+/// refusal, not a hidden link.
+#[tokio::test]
+async fn every_role_reads_what_the_access_table_says() {
+    use reception_domain::access::Area;
+    let s = Server::start().await;
+    for role in Role::ALL_HUMAN {
+        let token = s.token_for(&format!("user.{}", role.as_str()), role).await;
+        let me = s.get(&token, "/api/v1/me").await.expect(200);
+        assert_eq!(me["user"], json!(format!("user.{}", role.as_str())));
+        assert_eq!(me["role"], json!(role.as_str()));
+        let areas: Vec<&str> = me["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = Area::ALL
+            .into_iter()
+            .filter(|a| a.readers().contains(&role))
+            .map(Area::as_str)
+            .collect();
+        assert_eq!(areas, expected, "{role:?}");
+        assert_eq!(
+            me["read_only"],
+            json!(matches!(role, Role::Auditor | Role::Analyst))
+        );
+
+        let costs = s.get(&token, "/api/v1/costs?year=2026&by=level").await;
+        let csv = s.get(&token, "/api/v1/costs/export.csv?year=2026").await;
+        if role.may_read(Area::Costs) {
+            assert_eq!(costs.status, 200, "{role:?}: {}", costs.body);
+            assert_eq!(csv.status, 200, "{role:?}");
+        } else {
+            assert_eq!(costs.status, 403, "{role:?} reads no spend: {}", costs.body);
+            assert_eq!(costs.code(), "forbidden");
+            assert_eq!(csv.status, 403, "{role:?} exports no spend");
+        }
+    }
+    assert_eq!(s.get("not-a-token", "/api/v1/me").await.status, 401);
+    let _ = s.stop().await;
+}

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
+use reception_domain::access::Area;
 use reception_projections::CostDimension;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +15,7 @@ use crate::common::doc::{integer, min_seq_param, one_of, query_param, QueryError
 use crate::common::{
     answer, read_side, to_json, wait_for_read_side, ApiError, AppState, Caller, Query,
 };
+use crate::me::require_read;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,6 +118,7 @@ async fn costs(
     caller: Caller,
     Query(q): Query<CostsQuery>,
 ) -> Result<Response, ApiError> {
+    require_read(&caller, Area::Costs)?;
     let year = parse_year(&state, q.year.as_deref())?;
     let by = match q.by.as_deref() {
         None => CostDimension::Level,
@@ -141,9 +144,10 @@ async fn costs(
     responses((status = 200, description = "the CSV file", content_type = "text/csv", body = String), QueryErrors))]
 async fn costs_csv(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<CostsQuery>,
 ) -> Result<Response, ApiError> {
+    require_read(&caller, Area::Costs)?;
     let year = parse_year(&state, q.year.as_deref())?;
     let read = read_side(&state)?;
     wait_for_read_side(read, q.min_seq).await?;

@@ -19,6 +19,7 @@ mod common;
 pub mod complaints;
 pub mod costs;
 pub mod customers;
+pub mod me;
 pub mod frontdesk;
 pub mod metrics;
 pub mod openapi;
@@ -78,6 +79,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(audit::router())
         .merge(admin::router())
+        .merge(me::router())
         .merge(ops::router())
 }
 

@@ -84,6 +84,7 @@
 //! # Ok::<(), reception_domain::DomainError>(())
 //! ```
 
+pub mod access;
 pub mod aggregate;
 pub mod board;
 pub mod bounds;

@@ -215,6 +215,44 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
 }
 
 #[test]
+fn a_role_sees_only_the_pages_it_may_read() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(0);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let desk = backend.token(&http, "wang.fang", "frontdesk");
+    let finance = backend.token(&http, "zhao.lei", "finance");
+    let nav = "[...document.querySelectorAll('#nav a')].map(a => a.dataset.test).join(',')";
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={desk}", http.base()));
+    page.wait_for("the front desk's navigation", "document.querySelector('[data-test=nav-board]')", 10);
+    assert_eq!(
+        page.eval(nav),
+        json!("nav-board,nav-customers,nav-complaints"),
+        "the front desk is not offered costs or audit"
+    );
+    assert!(test_text(&mut page, "who").contains("前台"), "the role in words");
+    // A typed address is refused in words, not with the API's 403.
+    page.goto(&format!("{}/#/costs", http.base()));
+    page.wait_for("the refusal", "document.querySelector('[data-test=not-offered]')", 10);
+    assert!(test_text(&mut page, "not-offered").contains("前台"));
+    shot(&mut page, "signin-zh-frontdesk-costs");
+
+    page.click("#signout");
+    page.goto(&format!("{}/#token={finance}", http.base()));
+    page.wait_for("the finance navigation", "document.querySelector('[data-test=nav-costs]')", 10);
+    assert_eq!(
+        page.eval(nav),
+        json!("nav-board,nav-costs,nav-customers,nav-complaints"),
+        "finance reads spend, not the audit trail"
+    );
+}
+
+#[test]
 fn every_page_shows_the_api_figures_in_both_languages() {
     let _serial = serial();
     let Some(chromium) = chromium_or_skip() else {

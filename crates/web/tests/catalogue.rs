@@ -1,6 +1,6 @@
 //! The dashboard shows the domain's identifiers as words: every event type, board flag,
-//! board stage, visit stage and preparation task has an entry in both catalogues, so a
-//! new one never reaches a reception desk as a raw identifier.
+//! board stage, visit stage, preparation task and event payload field has an entry in
+//! both catalogues, so a new one never reaches a reception desk as a raw identifier.
 
 use std::collections::BTreeSet;
 
@@ -48,11 +48,32 @@ fn needed() -> Vec<String> {
     .iter()
     .map(|s| format!("step.{s}"));
     events
+        .chain(event_fields())
         .chain(flags)
         .chain(stages)
         .chain(tasks)
         .chain(task_steps)
         .chain(steps)
+        .collect()
+}
+
+/// `field.<name>` for every payload field of every event schema the visit page may
+/// describe; ids and the policy version are never shown in words.
+fn event_fields() -> Vec<String> {
+    let dir = format!("{}/../../schemas/events", env!("CARGO_MANIFEST_DIR"));
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        let schema: serde_json::Value = serde_json::from_slice(&raw).expect("a schema is JSON");
+        if let Some(props) = schema["properties"].as_object() {
+            names.extend(props.keys().cloned());
+        }
+    }
+    assert!(names.len() > 50, "the event schemas were read: {names:?}");
+    names
+        .into_iter()
+        .filter(|n| !n.ends_with("_id") && n != "id" && n != "policy_version")
+        .map(|n| format!("field.{n}"))
         .collect()
 }
 

@@ -1,7 +1,7 @@
 // The shell: language, sign-in, navigation and the hash router that mounts one page
 // module at a time (each page owns only the <main> element it is given).
 import { load, lang, choose, t, LANGS } from './i18n.js';
-import { takeTokenFromLink, token, setToken, clearToken } from './api.js';
+import { takeTokenFromLink, token, setToken, clearToken, api } from './api.js';
 import { h, fill } from './dom.js';
 
 const PAGES = {
@@ -13,10 +13,25 @@ const PAGES = {
   audit: () => import('./pages/audit.js'),
 };
 const NAV = ['board', 'costs', 'customers', 'complaints', 'audit'];
+// The area of the API each page reads (GET /api/v1/me lists the caller's areas).
+const AREA = { board: 'board', visit: 'board', costs: 'costs', customers: 'customers', complaints: 'complaints', audit: 'audit' };
 
 const main = document.getElementById('page');
 let unmount = null;
 let signOutReason = null;
+// Who the token belongs to: { token, user, role, areas }, asked once per token.
+let me = null;
+
+async function whoAmI() {
+  if (me && me.token === token()) return me;
+  const answer = await api('/api/v1/me');
+  me = { ...answer, token: token() };
+  return me;
+}
+
+function offered(page) {
+  return !me || me.areas.includes(AREA[page]);
+}
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -28,7 +43,7 @@ function renderChrome() {
   document.title = t('app.title');
   document.querySelector('.brand').textContent = t('app.title');
   const current = route().name;
-  fill(document.getElementById('nav'), !token() ? [] : NAV.map((p) => h('a', {
+  fill(document.getElementById('nav'), !token() ? [] : NAV.filter(offered).map((p) => h('a', {
     href: `#/${p}`,
     'data-test': `nav-${p}`,
     'aria-current': (current === p || (p === 'board' && current === 'visit')) ? 'page' : null,
@@ -41,6 +56,8 @@ function renderChrome() {
   const out = document.getElementById('signout');
   out.hidden = !token();
   out.textContent = t('signin.out');
+  const who = document.getElementById('who');
+  who.textContent = token() && me ? `${me.user} · ${t(`role.${me.role}`)}` : '';
   out.onclick = () => { clearToken(); signOutReason = null; show(); };
 }
 
@@ -87,6 +104,13 @@ async function show() {
   connection(null);
   fill(main, h('p', { class: 'loading', 'aria-busy': 'true' }, t('common.loading')));
   try {
+    await whoAmI();
+    renderChrome();
+    if (!offered(name)) {
+      fill(main, h('p', { class: 'error', role: 'alert', 'data-test': 'not-offered' },
+        t('common.not_offered', { role: t(`role.${me.role}`) })));
+      return;
+    }
     const mod = await PAGES[name]();
     const ctx = { connection, rerender: show };
     unmount = (await mod.render(main, params, ctx)) || null;

@@ -184,7 +184,8 @@ function describe(data) {
     if (k.endsWith('_fen')) val = money(v);
     else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) val = dateTime(v);
     else if (typeof v === 'boolean') val = v ? t('common.yes') : t('common.no');
-    else if (['level', 'category', 'paid_by', 'leg', 'meal', 'task', 'subcategory'].includes(k)) val = word(k, v);
+    else if (['level', 'category', 'paid_by', 'leg', 'meal', 'task', 'subcategory', 'severity'].includes(k)) val = word(k, v);
+    else if (k === 'previous_level' || k === 'proposed_level') val = word('level', v);
     else if (k === 'as') val = word('approval', v);
     parts.push(h('span', { class: 'kv' }, h('span', { class: 'k' }, word('field', k)), ' ', String(val)));
   }
