@@ -1,15 +1,20 @@
 //! `/api/v1/admin/rebuild` (admin, beyond API.md): rebuilding projections online
-//! (`POST` runs on a blocking thread; `GET` reports progress).
+//! (`POST` runs on a blocking thread; `GET` reports progress); `/api/v1/admin/backup`
+//! (admin): the log as a backup file, streamed while the server keeps serving.
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use chrono::Utc;
 use reception_domain::Role;
 use reception_projections::PROJECTIONS;
+use reception_store::backup::{Trailer, TrailerLine};
+use reception_store::Store;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,7 +25,98 @@ pub use crate::common::state::{RebuildStatus, RebuildTracker};
 use crate::common::{read_side, typed, ApiError, AppState, Caller, JsonBody};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(rebuild_status, start_rebuild))
+    OpenApiRouter::new()
+        .routes(routes!(rebuild_status, start_rebuild))
+        .routes(routes!(backup))
+}
+
+/// Bytes of envelope lines gathered into one chunk of the backup stream.
+const BACKUP_CHUNK: usize = 64 * 1024;
+/// Chunks read ahead of the client: what the stream holds in memory at most.
+const BACKUP_CHUNKS_AHEAD: usize = 4;
+
+/// `GET /api/v1/admin/backup` (admin): the backup file of `reception backup`.
+#[utoipa::path(get, path = "/api/v1/admin/backup", tag = "admin",
+    summary = "extension: stream a backup of the log up to the head at the request's start (admin); `reception backup --url` writes it",
+    description = "NDJSON: every envelope from seq 1 to the head as stored (not upcast), one per line, then the line `{\"trailer\": {\"events\", \"head_seq\", \"head_hash\"}}`. Commands keep being served meanwhile; events appended after the request started are not included. A response without the trailer line was cut and is not a backup.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "envelope lines then the trailer line", content_type = "application/x-ndjson", body = String,
+        headers(("x-backup-head-seq" = u64, description = "the head seq the backup ends at"))), QueryErrors))]
+async fn backup(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&[Role::Admin], "take backups (admin only)")?;
+    let store = state.app.store().clone();
+    let (head_seq, head_hash) = store.head();
+    let (tx, rx) = tokio::sync::mpsc::channel(BACKUP_CHUNKS_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let trailer = TrailerLine {
+            trailer: Trailer {
+                events: head_seq,
+                head_seq,
+                head_hash,
+            },
+        };
+        if let Err(e) = stream_backup(&store, head_seq, &trailer, &tx) {
+            tracing::error!(error = %e, head_seq, "online backup cut");
+            // The body ends with an error: the client sees a cut stream, no trailer.
+            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+        }
+    });
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson".to_string()),
+            (
+                header::HeaderName::from_static("x-backup-head-seq"),
+                head_seq.to_string(),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// Sends the stored envelopes 1..=`head` in chunks, then the trailer. Stops quietly
+/// when the client has gone; an error means the stream must end cut.
+fn stream_backup(
+    store: &Store,
+    head: u64,
+    trailer: &TrailerLine,
+    tx: &tokio::sync::mpsc::Sender<Chunk>,
+) -> Result<(), String> {
+    let mut chunk = Vec::with_capacity(BACKUP_CHUNK + 16 * 1024);
+    let mut sent = 0u64;
+    if head > 0 {
+        for item in store.stored_envelopes(1..=head) {
+            let (seq, bytes) = item.map_err(|e| e.to_string())?;
+            // The stored bytes are compact JSON; a line break would split the envelope.
+            if bytes.contains(&b'\n') {
+                return Err(format!("stored envelope {seq} holds a line break"));
+            }
+            chunk.extend_from_slice(&bytes);
+            chunk.push(b'\n');
+            sent += 1;
+            if chunk.len() >= BACKUP_CHUNK {
+                let full =
+                    std::mem::replace(&mut chunk, Vec::with_capacity(BACKUP_CHUNK + 16 * 1024));
+                if tx.blocking_send(Ok(Bytes::from(full))).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    if sent != head {
+        return Err(format!(
+            "the log ended at {sent} events, before its head {head}"
+        ));
+    }
+    chunk.extend_from_slice(&trailer.to_line());
+    chunk.push(b'\n');
+    let _ = tx.blocking_send(Ok(Bytes::from(chunk)));
+    Ok(())
 }
 
 /// `POST /api/v1/admin/rebuild` body (may be empty: every projection).

@@ -329,9 +329,11 @@ pub fn parse_json_body<T: serde::de::DeserializeOwned>(
         body
     };
     serde_path_to_error::deserialize(body).map_err(|e| {
+        // an unknown key "" has an empty path (or one ending in a dot): name the body
+        // or the object holding it, never an empty field
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let parent = if path == "." { String::new() } else { path };
+        let parent = path.trim_end_matches('.').to_string();
         let field = match inner
             .strip_prefix("missing field `")
             .and_then(|m| m.split('`').next())

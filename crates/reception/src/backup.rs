@@ -7,28 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
+pub use reception_store::backup::{Trailer, TrailerLine};
 use reception_store::{Envelope, ReplicateError, Store};
-use serde::{Deserialize, Serialize};
 
 use crate::{open_store, progress, EXIT_TAMPERED};
 
 /// Envelopes of a backup applied in one group commit by `restore`.
 const RESTORE_RUN: usize = 2_000;
-
-/// The last line of a backup: what restore must have read when it gets there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Trailer {
-    /// Envelope lines before the trailer.
-    pub events: u64,
-    pub head_seq: u64,
-    pub head_hash: String,
-}
-
-/// The trailer line's shape: `{"trailer": {...}}`, which no envelope line has.
-#[derive(Serialize, Deserialize)]
-struct TrailerLine {
-    trailer: Trailer,
-}
 
 /// Writes every raw envelope up to the head as one JSON line, then the trailer; into a
 /// temporary file beside `out` (mode 0600), fsynced, then renamed over `out`.
@@ -54,7 +39,8 @@ pub fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_backup(store: &Store, head: u64, head_hash: &str, tmp: &Path) -> anyhow::Result<u64> {
+/// Creates `tmp` for writing a backup: new, readable by its owner only.
+pub(crate) fn create_private(tmp: &Path) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -62,7 +48,11 @@ fn write_backup(store: &Store, head: u64, head_hash: &str, tmp: &Path) -> anyhow
     let file = opts
         .open(tmp)
         .with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    Ok(std::io::BufWriter::new(file))
+}
+
+fn write_backup(store: &Store, head: u64, head_hash: &str, tmp: &Path) -> anyhow::Result<u64> {
+    let mut w = create_private(tmp)?;
     let bar = progress(head, "backup");
     let mut next = 1;
     while next <= head {
@@ -181,7 +171,7 @@ fn apply_backup(store: &Store, from: &Path, size: u64) -> anyhow::Result<u64> {
         if trailer.is_some() {
             bail!("line {}: data after the trailer", i + 1);
         }
-        if line.starts_with("{\"trailer\"") {
+        if TrailerLine::starts(line.as_bytes()) {
             let t: TrailerLine = serde_json::from_str(&line)
                 .with_context(|| format!("line {}: a malformed trailer", i + 1))?;
             trailer = Some(t.trailer);
@@ -242,7 +232,7 @@ fn restore_run(
 }
 
 /// A temporary name in the same directory (so that the rename is atomic).
-fn temp_beside(path: &Path) -> PathBuf {
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -251,7 +241,7 @@ fn temp_beside(path: &Path) -> PathBuf {
 }
 
 /// Makes a rename or a new entry in `path`'s directory durable.
-fn sync_dir_of(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn sync_dir_of(path: &Path) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -78,11 +78,19 @@ pub enum Command {
     },
     /// Write every stored event (raw envelopes) as JSON lines to a file, closed by a
     /// trailer line (event count, head seq, head hash); written to a temporary name,
-    /// fsynced, renamed, mode 0600. Offline: stop the server on this data dir first.
+    /// fsynced, renamed, mode 0600. Offline on the data dir (stop the server first), or
+    /// online from a running server with `--url` and `--token-file` (an admin token):
+    /// a consistent copy up to the head at the moment it starts.
     Backup {
         /// Output file (replaced atomically).
         #[arg(long)]
         out: PathBuf,
+        /// Base URL of a running server (e.g. http://127.0.0.1:8080): back up online.
+        #[arg(long, requires = "token_file")]
+        url: Option<String>,
+        /// File holding an admin token, for `--url`.
+        #[arg(long, requires = "url")]
+        token_file: Option<PathBuf>,
     },
     /// Load a backup into an empty data dir, re-verifying the hash chain and the
     /// backup's trailer; a cut or altered file is refused and nothing is kept.

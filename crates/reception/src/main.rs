@@ -7,6 +7,7 @@
 
 mod backup;
 mod cli;
+mod online;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -84,7 +85,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(&data_dir, &cli.tz, args).await,
         Command::History { visit, as_of } => history(&data_dir, &visit, as_of.as_deref(), &cli.tz),
         Command::Verify => verify(&data_dir),
-        Command::Backup { out } => backup::backup(&data_dir, &out),
+        Command::Backup {
+            out,
+            url: Some(url),
+            token_file: Some(token_file),
+        } => online::backup_online(&url, &token_file, &out).await,
+        Command::Backup { out, .. } => backup::backup(&data_dir, &out),
         Command::Restore { from } => backup::restore(&data_dir, &from),
         Command::Token {
             what: TokenWhat::Issue { role, user, out },

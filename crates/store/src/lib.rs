@@ -86,6 +86,7 @@
 //! # }
 //! ```
 
+pub mod backup;
 mod codec;
 mod log;
 pub mod raw;

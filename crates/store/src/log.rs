@@ -103,6 +103,10 @@ impl Record {
                 if count == 0 || bytes.len() < body {
                     return Err(corrupt("log record header is truncated"));
                 }
+                // `last()` must not pass u64::MAX (a damaged key or count)
+                if first.checked_add(count as u64 - 1).is_none() {
+                    return Err(corrupt("log record runs past the last possible seq"));
+                }
                 let record = Record {
                     first,
                     bytes,
@@ -126,7 +130,7 @@ impl Record {
 
     /// The seq of its last envelope.
     pub(crate) fn last(&self) -> u64 {
-        self.first + self.count as u64 - 1
+        self.first + (self.count as u64 - 1)
     }
 
     pub(crate) fn contains(&self, seq: u64) -> bool {
@@ -305,6 +309,21 @@ mod tests {
         LogIter::new(t, seqs)
             .map(|r| r.map(|(s, b)| (s, String::from_utf8(b.to_vec()).unwrap())))
             .collect()
+    }
+
+    /// Found by the `envelope` fuzz target and `tests/hostile_input.rs`: a record at
+    /// the top of the seq range made `last()` overflow (a panic in debug builds).
+    #[test]
+    fn records_at_the_end_of_the_seq_range_neither_overflow_nor_pass_it() {
+        let one = Record::parse(u64::MAX, sled::IVec::from(&b"{}"[..])).unwrap();
+        assert_eq!(one.last(), u64::MAX);
+        let three = encode_record(&["{1}", "{2}", "{3}"]);
+        let top = Record::parse(u64::MAX - 2, sled::IVec::from(three.clone())).unwrap();
+        assert_eq!(top.last(), u64::MAX);
+        assert!(matches!(
+            Record::parse(u64::MAX - 1, sled::IVec::from(three)),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The log in its stored form, for tools that measure the store against plain sled:
-//! the envelopes as stored bytes and the key-value records one commit writes.
+//! the envelopes as stored bytes and the key-value records one commit writes; and the
+//! decoders of stored bytes, for fuzzing and property tests.
 //!
 //! Nothing here writes to a store; sled types stay inside the crate (bytes go out as
 //! `Vec<u8>`).
@@ -7,7 +8,14 @@
 use std::ops::RangeInclusive;
 
 use crate::codec;
-use crate::{log, Store, StoreError};
+use crate::{log, Envelope, Store, StoreError};
+
+pub use crate::scan::{fast_path_check, fast_time_check};
+
+/// Parses stored envelope bytes as every read path does (for fuzzing the decoder).
+pub fn decode_envelope(seq: u64, bytes: &[u8]) -> Result<Envelope, StoreError> {
+    codec::decode_envelope(seq, bytes)
+}
 
 impl Store {
     /// The envelopes of `seqs` in order, each as its stored bytes `(seq, bytes)` (no
@@ -51,4 +59,18 @@ pub fn commit_records(
     }
     out.push((codec::META_HEAD.to_vec(), vec![0u8; 72]));
     out
+}
+
+/// The envelopes of a stored log record whose first seq is `first`, each `(seq, bytes)`
+/// as the read paths hand them out (for fuzzing the record decoder).
+pub fn record_envelopes(first: u64, record: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let record = log::Record::parse(first, sled::IVec::from(record))?;
+    (record.first..=record.last())
+        .map(|seq| record.envelope(seq).map(|b| (seq, b.to_vec())))
+        .collect()
+}
+
+/// A log record of consecutive envelopes, as the writer stores them.
+pub fn encode_record(envelopes: &[&[u8]]) -> Vec<u8> {
+    log::encode_record(envelopes)
 }

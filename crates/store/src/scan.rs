@@ -274,7 +274,12 @@ fn rfc3339(s: &str) -> Option<DateTime<FixedOffset>> {
     let offset = match &b[i..] {
         b"Z" => 0,
         [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-            let secs = (num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60) as i32;
+            let (hours, minutes) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            // chrono refuses an offset of 24 hours or 60 minutes and more
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let secs = (hours * 3600 + minutes * 60) as i32;
             if *sign == b'-' {
                 -secs
             } else {
@@ -397,6 +402,96 @@ fn decode_head(
         ev.data = Payload::Owned(serde_json::to_vec(&value).map_err(|e| corrupt(e.to_string()))?);
     }
     Ok(ev)
+}
+
+/// The scan's answer for one stored record against serde_json's, for fuzzing and
+/// property tests (hostile or damaged bytes): `Ok(taken)` when they agree, with whether
+/// the hand-written fast path took the record; `Err` says how they differ. Agreeing
+/// means: the fast path's head equals serde's head; the scan's outcome equals the one
+/// of the serde head alone, errors included; and when the record parses as an
+/// [`Envelope`] of this seq, the scan answers the same event (payload as JSON).
+pub fn fast_path_check(seq: u64, bytes: &[u8]) -> Result<bool, String> {
+    let fast = compact_head(seq, bytes);
+    let taken = fast.is_some();
+    if let Some(head) = fast {
+        let slow = serde_head(bytes);
+        if head != slow {
+            return Err(format!("fast head {head:?} but serde head {slow:?}"));
+        }
+    }
+    let show = |r: &Result<StoredEvent, StoreError>| format!("{:?}", r.as_ref().map(event_fields));
+    let scanned = decode(seq, sled::IVec::from(bytes), None);
+    let via_serde = decode_head(seq, sled::IVec::from(bytes), serde_head(bytes), None);
+    if show(&scanned) != show(&via_serde) {
+        return Err(format!(
+            "scan {} but the serde head gives {}",
+            show(&scanned),
+            show(&via_serde)
+        ));
+    }
+    if let Ok(env) = codec::decode_envelope(seq, bytes) {
+        if env.seq == seq {
+            let ev = scanned.map_err(|e| format!("serde reads the envelope, the scan says {e}"))?;
+            let data: Result<serde_json::Value, _> = serde_json::from_slice(ev.data());
+            let got = (
+                ev.stream.as_str(),
+                ev.event_type.as_str(),
+                ev.schema,
+                ev.occurred_at,
+                ev.actor_role.as_str(),
+                data.ok(),
+            );
+            let want = (
+                env.stream.as_str(),
+                env.event_type.as_str(),
+                env.schema,
+                env.occurred_at,
+                env.actor.role.as_str(),
+                Some(env.data.clone()),
+            );
+            if got != want {
+                return Err(format!("scan {got:?} but serde {want:?}"));
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// The fast time parser against chrono's (through serde, as an envelope's time is
+/// read): `Ok(taken)` when it gave up or read the same time as chrono; `Err` otherwise.
+pub fn fast_time_check(text: &str) -> Result<bool, String> {
+    let Some(fast) = rfc3339(text) else {
+        return Ok(false);
+    };
+    let json = serde_json::to_string(text).map_err(|e| e.to_string())?;
+    match serde_json::from_str::<DateTime<FixedOffset>>(&json) {
+        Ok(t) if t == fast && t.offset() == fast.offset() => Ok(true),
+        other => Err(format!(
+            "{text:?}: the fast parser reads {fast:?}, chrono {other:?}"
+        )),
+    }
+}
+
+type EventFields<'a> = (
+    u64,
+    &'a str,
+    &'a str,
+    u32,
+    DateTime<FixedOffset>,
+    &'a str,
+    &'a [u8],
+);
+
+fn event_fields(ev: &StoredEvent) -> EventFields<'_> {
+    (
+        ev.seq,
+        &ev.stream,
+        &ev.event_type,
+        ev.schema,
+        ev.occurred_at,
+        &ev.actor_role,
+        ev.data(),
+    )
 }
 
 impl Store {
@@ -908,6 +1003,26 @@ mod tests {
             i += 1;
         }
         false
+    }
+
+    /// Found by `tests/hostile_input.rs` (the `scan` fuzz target's time check): the
+    /// fast parser read `+00:60` as an offset of one hour where chrono refuses it, so a
+    /// record serde_json refuses was scanned as an event.
+    #[test]
+    fn offsets_chrono_refuses_are_not_read_by_the_fast_parser() {
+        for text in ["2026-01-01T00:00:00+00:60", "2026-01-01T00:00:00-24:00"] {
+            assert_eq!(rfc3339(text), None, "{text}");
+            assert_eq!(fast_time_check(text), Ok(false));
+            let mut env = serde_json::to_value(envelope("2026-12-02T08:00:00+08:00")).unwrap();
+            env["occurred_at"] = json!(text);
+            let bytes = serde_json::to_vec(&env).unwrap();
+            assert!(
+                decode(7, sled::IVec::from(bytes.clone()), None).is_err(),
+                "{text}"
+            );
+            assert_eq!(fast_path_check(7, &bytes), Ok(false));
+        }
+        assert_eq!(fast_time_check("2026-01-01T00:00:00+23:59"), Ok(true));
     }
 
     #[test]

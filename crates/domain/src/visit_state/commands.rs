@@ -913,7 +913,12 @@ fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, DomainE
         body
     };
     serde_path_to_error::deserialize(body).map_err(|e| {
-        let path = e.path().to_string();
+        // An unknown key "" has an empty path (or one ending in a dot): name the body
+        // or the object holding it, never an empty field.
+        let path = match e.path().to_string().trim_end_matches('.') {
+            "" => ".".to_string(),
+            p => p.to_string(),
+        };
         let inner = e.into_inner().to_string();
         // serde reports a missing field at the parent path (an unknown one at its own);
         // name the field itself.
