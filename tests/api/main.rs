@@ -5,6 +5,7 @@ mod admin;
 mod bad_requests;
 mod basics;
 mod complaints;
+mod cube;
 mod process;
 mod read_side;
 mod roles;

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reception_projections::{
-    CostDimension, ProjectionError, ReadSide, ReadSideConfig, RebuildObserver, RebuildTimes,
+    BudgetBy, CostDimension, ProjectionError, ReadSide, ReadSideConfig, RebuildObserver,
+    RebuildTimes,
 };
 use reception_store::{Envelope, Store, StoredEvent};
 
@@ -219,6 +220,27 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
         ];
         std::hint::black_box(read.costs(year, dims[n % dims.len()]));
     });
+    // the cube's crossed queries and the budget, each serialised as the API answers it
+    let crossed = [
+        (CostDimension::Department, CostDimension::Month),
+        (CostDimension::Level, CostDimension::Category),
+        (CostDimension::Month, CostDimension::Subcategory),
+        (CostDimension::Host, CostDimension::Level),
+    ];
+    let mut cube_bytes = 0;
+    let cube = p99(&mut |n| {
+        let (a, b) = crossed[n % crossed.len()];
+        let json = serde_json::to_vec(&read.costs_by(year, a, Some(b))).unwrap_or_default();
+        cube_bytes = cube_bytes.max(json.len());
+        std::hint::black_box(json);
+    });
+    let mut budget_bytes = 0;
+    let budget = p99(&mut |_| {
+        let json =
+            serde_json::to_vec(&read.costs_budget(year, BudgetBy::Department)).unwrap_or_default();
+        budget_bytes = budget_bytes.max(json.len());
+        std::hint::black_box(json);
+    });
     let profile = p99(&mut |n| {
         if !customers.is_empty() {
             std::hint::black_box(read.customer(&customers[n * 7919 % customers.len()], true));
@@ -238,7 +260,9 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
          | median run: CPU seconds per thread (scan / projections; archive's second encoding thread not counted) | {threads} | — |\n\
          | board query (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\
          | yearly cost report {year}, all dimensions (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\
-         | customer profile (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n",
+         | customer profile (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 2 ms |\n\
+         | cost cube {year}, two dimensions crossed (department×month, level×category, month×subcategory, host×level), serialised to JSON (largest {cube_bytes} bytes) (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 5 ms |\n\
+         | budget against actual {year} by department, serialised to JSON ({budget_bytes} bytes) (p50 / p99) | {:.3} / **{:.3} ms** | p99 < 5 ms |\n",
         customers.len(),
         total as f64 / read_secs.max(1e-9),
         total as f64 / scan_secs.max(1e-9),
@@ -247,7 +271,11 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
         costs.0,
         costs.1,
         profile.0,
-        profile.1
+        profile.1,
+        cube.0,
+        cube.1,
+        budget.0,
+        budget.1
     ))
 }
 

@@ -371,6 +371,11 @@ pub struct Payload<'a> {
     /// V24: when an expense's money was spent (schema 1: absent, the event's time).
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub spent_at: Str<'a>,
+    /// V24: who was paid and the expense's subcategory id.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub vendor: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Str<'a>,
 }
 
 impl<'a> Payload<'a> {
@@ -450,6 +455,22 @@ pub struct CostView<'a> {
     pub cap_fen: Option<i64>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub spent_at: Str<'a>,
+    /// V22: who bears the visit's cost (absent: the requesting `department`).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub cost_department: Str<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_fen: Option<i64>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub host: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub description: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub vendor: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Str<'a>,
+    /// `RequestAmended`: the request as amended.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Box<CostView<'a>>>,
 }
 
 impl<'a> CostView<'a> {
@@ -457,28 +478,39 @@ impl<'a> CostView<'a> {
     /// unexpected type) takes [`Payload`]'s lenient path, which keeps the fields that
     /// decode on their own.
     pub fn parse(bytes: &'a [u8]) -> CostView<'a> {
-        serde_json::from_slice(bytes).unwrap_or_else(|_| {
-            let p = Payload::parse(bytes);
-            CostView {
-                at: p.at,
-                customer: p.customer,
-                department: p.department,
-                headcount: p.headcount,
-                visitors: p.visitors,
-                arrival: p.arrival,
-                departure: p.departure,
-                level: p.level,
-                expense_id: p.expense_id,
-                amount_fen: p.amount_fen,
-                reverses: p.reverses,
-                over_cap: p.over_cap,
-                category: p.category,
-                paid_by: p.paid_by,
-                booking_id: p.booking_id,
-                cap_fen: p.cap_fen,
-                spent_at: p.spent_at,
-            }
-        })
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| CostView::of_payload(Payload::parse(bytes)))
+    }
+
+    /// The cost fields of a decoded [`Payload`] (the lenient path, and a nested
+    /// amended request).
+    fn of_payload(p: Payload<'a>) -> CostView<'a> {
+        CostView {
+            at: p.at,
+            customer: p.customer,
+            department: p.department,
+            headcount: p.headcount,
+            visitors: p.visitors,
+            arrival: p.arrival,
+            departure: p.departure,
+            level: p.level,
+            expense_id: p.expense_id,
+            amount_fen: p.amount_fen,
+            reverses: p.reverses,
+            over_cap: p.over_cap,
+            category: p.category,
+            paid_by: p.paid_by,
+            booking_id: p.booking_id,
+            cap_fen: p.cap_fen,
+            spent_at: p.spent_at,
+            cost_department: p.cost_department,
+            budget_fen: p.budget_fen,
+            host: p.host,
+            description: p.description,
+            vendor: p.vendor,
+            subcategory: p.subcategory,
+            request: p.request.map(|r| Box::new(CostView::of_payload(*r))),
+        }
     }
 
     /// See [`Payload::company`].
@@ -596,6 +628,9 @@ pub const READS: &[(&str, &[&str])] = {
                 "cap_fen",
                 "level",
                 "spent_at",
+                "description",
+                "vendor",
+                "subcategory",
             ],
         ),
         (EXPENSE_APPROVED, &["expense_id"]),

@@ -49,7 +49,10 @@ pub use archive::{
 };
 pub use board::{Board, BoardVisit, FollowUpItem, OnSite, TimelineItem, BOARD_STAGES};
 pub use complaints::{CaseView, ComplaintDoc, ComplaintReport, ComplaintView};
-pub use costs::{CostDimension, CostGroup, CostReport};
+pub use costs::{
+    neutralise, BudgetBy, BudgetGroup, BudgetReport, BudgetVisit, CostDimension, CostGroup,
+    CostLine, CostReport, GroupKey,
+};
 pub use event::normalize_name;
 
 /// The names of the projections, as accepted by [`rebuild`]'s `only`.
@@ -777,13 +780,50 @@ impl ReadSide {
     /// The cost report of a year (company time zone), grouped by `by`: a lookup of the
     /// incremental aggregates.
     pub fn costs(&self, year: i32, by: CostDimension) -> CostReport {
-        self.inner.costs.read().report(year, by)
+        self.inner.costs.read().report(year, by, None)
+    }
+
+    /// The cost report of a year by two dimensions crossed (`then` None: by one), each
+    /// group keyed `[a, b]` in the order asked: a lookup of the cube.
+    pub fn costs_by(
+        &self,
+        year: i32,
+        by: CostDimension,
+        then: Option<CostDimension>,
+    ) -> CostReport {
+        self.inner.costs.read().report(year, by, then)
+    }
+
+    /// Budget against actual of the year's visits (V22), by cost-bearing department or
+    /// by visit, with the visits over budget.
+    pub fn costs_budget(&self, year: i32, by: BudgetBy) -> BudgetReport {
+        self.inner.costs.read().budget(year, by)
+    }
+
+    /// One line per expense counted in the year, by spend time.
+    pub fn cost_lines(&self, year: i32) -> Vec<CostLine> {
+        self.inner.costs.read().lines(year)
     }
 
     /// The year's costs as CSV (UTF-8 with a byte-order mark): one row per dimension
     /// and key, so a spreadsheet shows Chinese names correctly.
     pub fn costs_csv(&self, year: i32) -> Vec<u8> {
         self.inner.costs.read().csv(year)
+    }
+
+    /// The year's expenses as CSV, one line each (UTF-8 with a byte-order mark).
+    pub fn costs_lines_csv(&self, year: i32) -> Vec<u8> {
+        self.inner.costs.read().lines_csv(year)
+    }
+
+    /// The year's costs as an Excel workbook: a sheet per view (by month, level,
+    /// department, category) and one of the lines.
+    pub fn costs_xlsx(&self, year: i32) -> Result<Vec<u8>, ProjectionError> {
+        self.inner
+            .costs
+            .read()
+            .xlsx(year)
+            .map_err(|e| ProjectionError::Encode(e.to_string()))
     }
 
     /// Customers whose company or visitor names contain `q`, forgiving case, spacing

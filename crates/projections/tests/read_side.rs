@@ -175,7 +175,7 @@ async fn cost_report_totals_split_by_payer_cap_and_decision_with_reversals_netti
         by_month
             .groups
             .iter()
-            .map(|g| g.key.as_str())
+            .map(|g| g.key.joined())
             .collect::<Vec<_>>(),
         vec!["2026-03"],
         "the reversal counts in the original's month"

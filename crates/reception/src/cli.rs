@@ -145,6 +145,9 @@ pub enum ExportWhat {
         /// Output file; stdout when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// One line per expense instead of the groups of every dimension.
+        #[arg(long)]
+        lines: bool,
     },
 }
 

@@ -139,8 +139,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => bench_http(&url, &token_file, connections, seconds).await,
         Command::Rebuild { projection } => rebuild(&data_dir, &cli.tz, projection.as_deref()),
         Command::Export {
-            what: ExportWhat::Costs { year, out },
-        } => export_costs(&data_dir, &cli.tz, year, out.as_deref()),
+            what: ExportWhat::Costs { year, out, lines },
+        } => export_costs(&data_dir, &cli.tz, year, out.as_deref(), lines),
         Command::Demo { visits, seed } => demo(&data_dir, &cli.tz, visits, seed).await,
         Command::ReadNode(args) => read_node(&data_dir, &cli.tz, args).await,
     }
@@ -422,12 +422,13 @@ fn catch_up(store: &Store, read: &ReadSide) -> anyhow::Result<()> {
     }
 }
 
-/// `reception export costs --year Y [--out F]`.
+/// `reception export costs --year Y [--out F] [--lines]`.
 fn export_costs(
     data_dir: &Path,
     tz: &str,
     year: i32,
     out: Option<&Path>,
+    lines: bool,
 ) -> anyhow::Result<ExitCode> {
     if !(1900..=9999).contains(&year) {
         eprintln!("error: --year must be a calendar year from 1900 to 9999, got {year}");
@@ -436,7 +437,11 @@ fn export_costs(
     let store = open_store(data_dir)?;
     let read = ReadSide::open(&store, read_side_config(parse_tz(tz)?))?;
     catch_up(&store, &read)?;
-    let csv = read.costs_csv(year);
+    let csv = if lines {
+        read.costs_lines_csv(year)
+    } else {
+        read.costs_csv(year)
+    };
     match out {
         Some(path) => {
             std::fs::write(path, &csv).with_context(|| format!("writing {}", path.display()))?;
