@@ -229,22 +229,37 @@ fn a_role_sees_only_the_pages_it_may_read() {
     let mut browser = Browser::launch(&chromium);
     let mut page = browser.page("zh-CN,zh;q=0.9");
     page.goto(&format!("{}/#token={desk}", http.base()));
-    page.wait_for("the front desk's navigation", "document.querySelector('[data-test=nav-board]')", 10);
+    page.wait_for(
+        "the front desk's navigation",
+        "document.querySelector('[data-test=nav-board]')",
+        10,
+    );
     assert_eq!(
         page.eval(nav),
         json!("nav-board,nav-customers,nav-complaints"),
         "the front desk is not offered costs or audit"
     );
-    assert!(test_text(&mut page, "who").contains("前台"), "the role in words");
+    assert!(
+        test_text(&mut page, "who").contains("前台"),
+        "the role in words"
+    );
     // A typed address is refused in words, not with the API's 403.
     page.goto(&format!("{}/#/costs", http.base()));
-    page.wait_for("the refusal", "document.querySelector('[data-test=not-offered]')", 10);
+    page.wait_for(
+        "the refusal",
+        "document.querySelector('[data-test=not-offered]')",
+        10,
+    );
     assert!(test_text(&mut page, "not-offered").contains("前台"));
     shot(&mut page, "signin-zh-frontdesk-costs");
 
     page.click("#signout");
     page.goto(&format!("{}/#token={finance}", http.base()));
-    page.wait_for("the finance navigation", "document.querySelector('[data-test=nav-costs]')", 10);
+    page.wait_for(
+        "the finance navigation",
+        "document.querySelector('[data-test=nav-costs]')",
+        10,
+    );
     assert_eq!(
         page.eval(nav),
         json!("nav-board,nav-costs,nav-customers,nav-complaints"),
