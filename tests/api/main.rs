@@ -2,6 +2,7 @@
 //! store in a temp dir; one test binary, one module per concern.
 
 mod admin;
+mod analysis;
 mod bad_requests;
 mod basics;
 mod complaints;

@@ -186,7 +186,7 @@ struct CostsQuery {
     min_seq: Option<u64>,
 }
 
-fn year_param() -> utoipa::openapi::path::Parameter {
+pub(crate) fn year_param() -> utoipa::openapi::path::Parameter {
     query_param(
         "year",
         "calendar year in the business time zone (default: this year)",
@@ -267,7 +267,7 @@ impl utoipa::IntoParams for XlsxQuery {
 }
 
 /// A calendar year 1900–9999; the current one (business time zone) when absent.
-fn parse_year(state: &AppState, raw: Option<&str>) -> Result<i32, ApiError> {
+pub(crate) fn parse_year(state: &AppState, raw: Option<&str>) -> Result<i32, ApiError> {
     match raw {
         None => Ok(state.app.now().year()),
         Some(s) => match s.trim().parse::<i32>() {

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod admin;
+pub mod analysis;
 pub mod audit;
 pub mod board;
 mod common;
@@ -76,6 +77,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(board::router())
         .merge(costs::router())
+        .merge(analysis::router())
         .merge(customers::router())
         .merge(audit::router())
         .merge(admin::router())

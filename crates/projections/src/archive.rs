@@ -865,6 +865,11 @@ impl ArchiveProjection {
 
     /// Every visit the filter lets through, latest planned arrival first (then by id),
     /// `limit` of them from `offset`.
+    /// Every visit record (the return-call report reads them).
+    pub(crate) fn visit_records(&self) -> impl Iterator<Item = &VisitRecord> {
+        self.visits.map.values().map(|v| &**v)
+    }
+
     pub(crate) fn list(&self, f: &VisitFilter, limit: usize, offset: usize) -> VisitPage {
         let customer = f.customer.as_deref().map(normalize_name);
         let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);

@@ -34,6 +34,7 @@ mod complaints;
 mod costs;
 mod docs;
 mod event;
+mod return_calls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -54,6 +55,7 @@ pub use costs::{
     CostLine, CostReport, GroupKey,
 };
 pub use event::normalize_name;
+pub use return_calls::{CallFigures, CallGroup, Feedback, ReturnCallReport, ReturnCallsBy};
 
 /// The names of the projections, as accepted by [`rebuild`]'s `only`.
 pub const PROJECTIONS: &[&str] = &["board", "costs", "archive", "complaints"];
@@ -800,6 +802,11 @@ impl ReadSide {
         self.inner.costs.read().budget(year, by)
     }
 
+    /// The ids of the visits with an expense counted in the year (by spend time).
+    pub fn visits_spending_in(&self, year: i32) -> Vec<String> {
+        self.inner.costs.read().visits_spending_in(year)
+    }
+
     /// One line per expense counted in the year, by spend time.
     pub fn cost_lines(&self, year: i32) -> Vec<CostLine> {
         self.inner.costs.read().lines(year)
@@ -858,6 +865,18 @@ impl ReadSide {
     /// `offset`, latest planned arrival first, with how many passed in all.
     pub fn visits(&self, filter: &VisitFilter, limit: usize, offset: usize) -> VisitPage {
         self.inner.archive.read().list(filter, limit, offset)
+    }
+
+    /// The return-call and satisfaction report of the visits that departed in `year`
+    /// (company time zone), with at most `limit` feedback texts.
+    pub fn return_call_report(
+        &self,
+        year: i32,
+        by: ReturnCallsBy,
+        limit: usize,
+    ) -> ReturnCallReport {
+        let archive = self.inner.archive.read();
+        return_calls::report(archive.visit_records(), &self.inner.cfg.tz, year, by, limit)
     }
 
     /// Complaints with their clocks against `now`; `open_only` keeps the unresolved ones.

@@ -119,12 +119,18 @@ fn depth(v: &serde_json::Value) -> usize {
 pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
+        let message = e.inner().to_string();
+        // serde names an unknown field only in its message; the path is its object's
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), unknown) {
+            (".", Some(name)) => name.to_string(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (".", None) => "body".to_string(),
+            _ => path,
         };
-        ApiError::invalid(field, e.inner().to_string())
+        ApiError::invalid(field, message)
     })
 }
 

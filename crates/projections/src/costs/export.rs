@@ -169,6 +169,20 @@ impl CostsProjection {
         out
     }
 
+    /// The visits with an expense counted in the year, sorted.
+    pub(crate) fn visits_spending_in(&self, year: i32) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .expenses
+            .map
+            .values()
+            .filter(|e| e.year == year)
+            .map(|e| e.visit_id.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The groups of every dimension: one row per dimension and key.
     pub(crate) fn csv(&self, year: i32) -> Vec<u8> {
         csv_file(|w| {

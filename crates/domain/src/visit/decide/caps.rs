@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::meal_cap;
 use crate::common::{DomainError, Fen};
 use crate::context::Context;
-use crate::policy_book::{CapKind, PaidBy};
+use crate::policy_book::{CapKind, LevelPolicy, PaidBy};
 use crate::visit_state::{ExpenseCategory, Visit};
 
 impl Visit {
@@ -17,6 +17,17 @@ impl Visit {
         ctx: &Context,
     ) -> Result<Option<Fen>, DomainError> {
         let (lp, _, _) = self.level_policy(ctx, "judging an expense")?;
+        self.cap_under(lp, booking_id, category)
+    }
+
+    /// The cap `lp` sets on a booking of this visit (the what-if analysis asks it of a
+    /// proposed level policy).
+    pub(crate) fn cap_under(
+        &self,
+        lp: &LevelPolicy,
+        booking_id: Uuid,
+        category: ExpenseCategory,
+    ) -> Result<Option<Fen>, DomainError> {
         let wrong = |kind: &str| {
             DomainError::invalid(
                 "booking_id",
