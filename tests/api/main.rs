@@ -5,6 +5,7 @@ mod admin;
 mod analysis;
 mod bad_requests;
 mod basics;
+mod bounded;
 mod complaints;
 mod cube;
 mod process;

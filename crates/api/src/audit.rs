@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use reception_store::Envelope;
+use reception_app::TOKENS_STREAM;
+use reception_domain::Role;
+use reception_store::{Envelope, VerifyReport as Verified};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -103,26 +105,59 @@ async fn events(
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(reception_app::AppError::from)?;
     let next_after = events.last().map(|e| e.seq).unwrap_or(after);
+    // the tokens stream is the user and role inventory: only admin and auditor see it;
+    // the page still moves past it, so paging works alike for every role
+    let events: Vec<Envelope> = if sees_tokens(&caller) {
+        events
+    } else {
+        events
+            .into_iter()
+            .filter(|e| e.stream != TOKENS_STREAM)
+            .collect()
+    };
     let body = json!({ "events": to_json(&events)?, "next_after": next_after, "head": state.app.store().head().0 });
     Ok(answer(&caller, body))
 }
 
 /// `GET /api/v1/audit/verify`.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    summary = "walk the hash chain",
+    summary = "walk the hash chain", description = "Roles: admin, auditor. One walk at a time; while the head has not moved, the last walk's answer.",
     security(("bearer" = [])),
     params(MinSeq),
     responses((status = 200, description = "the verification", body = VerifyReport), QueryErrors))]
 async fn audit_verify(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<MinSeq>,
 ) -> Result<Response, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor], "verify the hash chain")?;
     wait_for_head(&state.app, q.min_seq).await?;
+    // One walk at a time: a walk reads the whole log, and a client that gives up (its
+    // request timed out) cannot stop the blocking walk, so callers queue here and take
+    // the answer of the walk before them when the head has not moved since.
+    let mut last = LAST_VERIFY.lock().await;
     let store = state.app.store().clone();
+    let key = (store.path().to_path_buf(), store.head());
+    if let Some((k, report)) = last.as_ref() {
+        if *k == key {
+            return Ok(Json(report.clone()).into_response());
+        }
+    }
     let report = tokio::task::spawn_blocking(move || store.verify())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(reception_app::AppError::from)?;
+    let walked = (key.0, (report.events_checked, report.head_hash.clone()));
+    *last = Some((walked, report.clone()));
     Ok(Json(report).into_response())
+}
+
+/// The store and head a verification walked, and its answer.
+type VerifyCache = Option<((std::path::PathBuf, (u64, String)), Verified)>;
+
+static LAST_VERIFY: tokio::sync::Mutex<VerifyCache> = tokio::sync::Mutex::const_new(None);
+
+/// Admin and auditor see the tokens stream in the feed.
+fn sees_tokens(caller: &Caller) -> bool {
+    matches!(caller.0.role, Role::Admin | Role::Auditor)
 }

@@ -375,7 +375,7 @@ impl App {
             Ok(_) => "ok",
             Err(e) => e.code(),
         };
-        metrics::counter!("reception_commands_total", "kind" => A::KIND, "command" => command_name.to_string(), "outcome" => outcome)
+        metrics::counter!("reception_commands_total", "kind" => A::KIND, "command" => command_label::<A>(command_name), "outcome" => outcome)
             .increment(1);
         result
     }
@@ -586,6 +586,21 @@ fn to_new_events<E: DomainEvent>(
 }
 
 /// The store's actor record of a domain actor.
+/// The command's name as a metric label when the aggregate knows it, else `unknown`:
+/// a label taken from the URL as given would let any writer grow `/metrics` without
+/// bound.
+fn command_label<A: Aggregate>(name: &str) -> String {
+    let unknown = matches!(
+        A::Command::parse(name, serde_json::json!({})),
+        Err(e) if e.kind == reception_domain::ErrorKind::NotFound && e.field.as_deref() == Some("command")
+    );
+    if unknown {
+        "unknown".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 pub fn store_actor(actor: &Actor) -> reception_store::Actor {
     reception_store::Actor {
         user: actor.user.clone(),

@@ -14,6 +14,11 @@ use uuid::Uuid;
 
 use crate::AppError;
 
+/// The first and the longest wait before the token follower reads again after a store
+/// error.
+const FOLLOW_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const FOLLOW_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The stream holding token events.
 pub const TOKENS_STREAM: &str = "tokens";
 /// Event type of an issued token.
@@ -85,32 +90,39 @@ impl TokenRegistry {
         // Subscribed before the first look, so no append after it goes unnoticed.
         let mut head = store.watch_head();
         let mut next = from_version.max(1);
+        let mut backoff = FOLLOW_RETRY_FIRST;
         loop {
-            match store.stream_version(TOKENS_STREAM) {
-                Ok(v) if v >= next => {
-                    for env in store.read_stream(TOKENS_STREAM, next, None) {
-                        match env {
-                            Ok(env) => {
-                                next = env.version + 1;
-                                self.apply(&env);
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "reading the tokens stream failed; retrying on the next append");
-                                break;
-                            }
-                        }
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "token registry stopped following the log");
+            let failed = match store.stream_version(TOKENS_STREAM) {
+                Ok(v) if v >= next => self.read_from(&store, &mut next).err(),
+                Ok(_) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(error) = failed {
+                // a store error is retried, never the end of following: a registry that
+                // stopped would keep revoked tokens valid until the next restart
+                tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "reading the tokens stream failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(FOLLOW_RETRY_MAX);
+                if head.has_changed().is_err() {
                     return;
                 }
+                continue;
             }
+            backoff = FOLLOW_RETRY_FIRST;
             if head.changed().await.is_err() {
                 return;
             }
         }
+    }
+
+    /// Applies the stream's envelopes from `next` on, advancing it past each.
+    fn read_from(&self, store: &Store, next: &mut u64) -> Result<(), String> {
+        for env in store.read_stream(TOKENS_STREAM, *next, None) {
+            let env = env.map_err(|e| e.to_string())?;
+            *next = env.version + 1;
+            self.apply(&env);
+        }
+        Ok(())
     }
 
     /// Applies one envelope (ignored unless it is a token event).

@@ -1,0 +1,107 @@
+//! Issue 18 item 4 over HTTP: what a careless or hostile client with a valid token
+//! cannot do: grow `/metrics` with made-up command names, read the user and role
+//! inventory in the global feed, or make every role walk the whole chain.
+
+use integration_tests::{visit_request, Server};
+use reception_domain::Role;
+
+#[tokio::test]
+async fn made_up_command_names_share_one_metric_label() {
+    let s = Server::start().await;
+    let reception = s.token(Role::Reception).await;
+    let v = s
+        .post(
+            &reception,
+            "/api/v1/visits",
+            visit_request(s.clock.now(), 5, 1),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..20 {
+        let path = format!("/api/v1/visits/{v}/no-such-command-{i}");
+        let a = s.post(&reception, &path, serde_json::json!({})).await;
+        assert!(a.status == 404 || a.status == 405, "{path}: {}", a.status);
+    }
+    let text = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !text.contains("no-such-command"),
+        "a label from the URL as given: {text}"
+    );
+    assert!(
+        text.contains("command=\"request\""),
+        "known commands keep their names"
+    );
+    let _ = s.stop().await;
+}
+
+#[tokio::test]
+async fn the_token_stream_and_the_chain_walk_are_for_admin_and_auditor() {
+    let s = Server::start().await;
+    let reception = s.token(Role::Reception).await;
+    let auditor = s.token(Role::Auditor).await;
+    s.post(
+        &reception,
+        "/api/v1/visits",
+        visit_request(s.clock.now(), 5, 1),
+    )
+    .await
+    .expect(201);
+    let streams = |page: &serde_json::Value| -> Vec<String> {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["stream"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let seen_by_auditor = s
+        .get(&auditor, "/api/v1/events?limit=1000")
+        .await
+        .expect(200);
+    assert!(
+        streams(&seen_by_auditor).iter().any(|s| s == "tokens"),
+        "{seen_by_auditor}"
+    );
+    let seen_by_reception = s
+        .get(&reception, "/api/v1/events?limit=1000")
+        .await
+        .expect(200);
+    let hidden = streams(&seen_by_reception);
+    assert!(!hidden.iter().any(|s| s == "tokens"), "{seen_by_reception}");
+    assert!(hidden.iter().any(|s| s.starts_with("visit-")));
+    // the page moves past what it hides: the same next_after for both
+    assert_eq!(
+        seen_by_reception["next_after"],
+        seen_by_auditor["next_after"]
+    );
+
+    assert_eq!(s.get(&reception, "/api/v1/audit/verify").await.status, 403);
+    let first = s.get(&auditor, "/api/v1/audit/verify").await.expect(200);
+    assert_eq!(first["ok"], true);
+    assert_eq!(first["events_checked"], s.head());
+    let again = s.get(&auditor, "/api/v1/audit/verify").await.expect(200);
+    assert_eq!(again, first);
+    // a new event: a new walk
+    s.post(
+        &reception,
+        "/api/v1/visits",
+        visit_request(s.clock.now(), 6, 1),
+    )
+    .await
+    .expect(201);
+    let later = s.get(&auditor, "/api/v1/audit/verify").await.expect(200);
+    assert_eq!(later["events_checked"], s.head());
+    assert_ne!(later["head_hash"], first["head_hash"]);
+    let _ = s.stop().await;
+}
