@@ -105,3 +105,37 @@ async fn the_token_stream_and_the_chain_walk_are_for_admin_and_auditor() {
     assert_ne!(later["head_hash"], first["head_hash"]);
     let _ = s.stop().await;
 }
+
+#[tokio::test]
+async fn failed_authentication_is_limited_per_address() {
+    let s = Server::start().await;
+    let reception = s.token(Role::Reception).await;
+    // no token at all is not a guess and is never limited
+    for _ in 0..30 {
+        assert_eq!(s.get("", "/api/v1/board").await.status, 401);
+    }
+    for i in 0..20 {
+        let a = s.get(&format!("guess-{i}"), "/api/v1/board").await;
+        assert_eq!(a.status, 401, "attempt {i}");
+    }
+    let res = s
+        .client
+        .get(format!("{}/api/v1/board", s.base))
+        .bearer_auth("guess-20")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // while the address is limited, a valid token from it waits too: otherwise the
+    // answer would tell a guessed token from a wrong one at full speed
+    let limited = s.get(&reception, "/api/v1/board").await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.code(), "too_many_requests");
+    let _ = s.stop().await;
+}

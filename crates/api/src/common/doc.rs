@@ -24,6 +24,7 @@ fn error_text(code: u16) -> &'static str {
         412 => "version_conflict: If-Match did not match the stream version",
         413 => "too_large: body over 1 MiB",
         422 => "idempotency_key_reused: the key was used with another request",
+        429 => "too_many_requests: too many failed authentications from this address; Retry-After says when to try again",
         503 => "not_caught_up (min_seq not reached in 5 s), read_replica or unavailable",
         _ => "internal: logged on the server, never shown",
     }
@@ -61,15 +62,15 @@ macro_rules! error_set {
 error_set!(
     /// A domain command: body, token, role, unknown target, rules, `If-Match`, size,
     /// idempotency, replica.
-    CommandErrors = [400, 401, 403, 404, 408, 409, 412, 413, 422, 500, 503]
+    CommandErrors = [400, 401, 403, 404, 408, 409, 412, 413, 422, 429, 500, 503]
 );
 error_set!(
     /// A query: parameter, token, role, unknown id, `min_seq` not reached, no read side.
-    QueryErrors = [400, 401, 403, 404, 408, 500, 503]
+    QueryErrors = [400, 401, 403, 404, 408, 429, 500, 503]
 );
 error_set!(
     /// An admin write outside the domain (tokens, rebuilds).
-    AdminErrors = [400, 401, 403, 404, 408, 409, 413, 500, 503]
+    AdminErrors = [400, 401, 403, 404, 408, 409, 413, 429, 500, 503]
 );
 error_set!(
     /// A route without a token (health, metrics, this document).

@@ -86,6 +86,10 @@ pub enum ApiError {
     /// 503 `unavailable`: shutting down or store closed.
     #[error("{0}")]
     Unavailable(String),
+    /// 429 `too_many_requests`: too many failed authentications from this address;
+    /// retry after the seconds given (also in `Retry-After`).
+    #[error("too many failed authentications from this address; retry in {0} s")]
+    TooManyRequests(u64),
     /// 408 `timeout`: the request took longer than the server's request timeout.
     #[error("the request took longer than {0} s")]
     Timeout(u64),
@@ -127,6 +131,7 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,6 +152,7 @@ impl ApiError {
             ApiError::ReadReplica(_) => "read_replica",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Timeout(_) => "timeout",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -176,6 +182,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(error = %detail, "internal error");
+        }
+        if let ApiError::TooManyRequests(secs) = &self {
+            let retry = [(axum::http::header::RETRY_AFTER, secs.to_string())];
+            return (self.status(), retry, Json(self.body())).into_response();
         }
         (self.status(), Json(self.body())).into_response()
     }

@@ -45,22 +45,33 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
+        // the client's address, when the server was started with connect info
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(ip) = ip {
+            state
+                .auth_failures
+                .check(ip)
+                .map_err(ApiError::TooManyRequests)?;
+        }
+        let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthenticated)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthenticated)?;
-        state
-            .app
-            .tokens()
-            .verify(token)
-            .map(Caller)
-            .ok_or(ApiError::Unauthenticated)
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let caller = token.and_then(|t| state.app.tokens().verify(t)).map(Caller);
+        if caller.is_none() {
+            if let (Some(ip), Some(_)) = (ip, token) {
+                state.auth_failures.failed(ip);
+            }
+        }
+        caller.ok_or(ApiError::Unauthenticated)
     }
 }
 

@@ -2,6 +2,7 @@
 //! `min_seq` waiting, command execution (idempotency, `If-Match`) and history reads.
 //! Nothing here imports a resource module.
 
+pub mod auth_limit;
 pub mod cache;
 pub mod command;
 pub mod doc;

@@ -50,6 +50,8 @@ pub struct AppState {
     pub board_cache: Arc<BoardCache>,
     /// Status of the last online rebuild (`/api/v1/admin/rebuild`).
     pub rebuild: RebuildTracker,
+    /// Failed authentication per client address.
+    pub auth_failures: Arc<super::auth_limit::AuthLimiter>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             read_side: None,
             board_cache: Arc::default(),
             rebuild: Arc::default(),
+            auth_failures: Arc::default(),
         }
     }
 }
