@@ -57,6 +57,31 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/js/pages/audit.js"),
     ),
     (
+        "js/pages/costs/common.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/common.js"),
+    ),
+    (
+        "js/pages/costs/cube.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/cube.js"),
+    ),
+    (
+        "js/pages/costs/budget.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/budget.js"),
+    ),
+    (
+        "js/pages/costs/what-if.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/what-if.js"),
+    ),
+    (
+        "js/pages/costs/satisfaction.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/satisfaction.js"),
+    ),
+    (
         "i18n/zh-CN.json",
         JSON,
         include_bytes!("../assets/i18n/zh-CN.json"),

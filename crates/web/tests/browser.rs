@@ -406,6 +406,276 @@ fn every_page_shows_the_api_figures_in_both_languages() {
     }
 }
 
+#[test]
+fn the_cost_analyses_show_the_api_figures_in_both_languages() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(60);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let reception = backend.token(&http, "li.na", "reception");
+    let analyst = backend.token(&http, "fen.xi", "analyst");
+    let finance = backend.token(&http, "zhao.lei", "finance");
+
+    // A dinner that any lowered dinner cap makes over cap: an ordinary visit, a dinner
+    // for one booked, 380 yuan spent on it (within the ordinary cap of 400 yuan).
+    let visit = backend.file_visit(&http, &reception, "晚宴实业有限公司", 3);
+    backend.approve_request(&http, &visit, "ordinary");
+    backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{visit}/assign-level"),
+        json!({ "level": "ordinary" }),
+    );
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    let dinner = backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{visit}/book-meal"),
+        json!({ "meal": "dinner", "at": (now + chrono::Duration::days(3) + chrono::Duration::hours(8)).to_rfc3339(),
+                "venue": "湖畔餐厅", "party_size": 1, "budget_fen": 40_000 }),
+    )["entity_id"]
+        .as_str()
+        .expect("booking id")
+        .to_string();
+    let recorded = backend.post(
+        &http,
+        &reception,
+        &format!("/api/v1/visits/{visit}/record-expense"),
+        json!({ "category": "meal", "amount_fen": 38_000, "receipt_no": "R-DINNER", "paid_by": "company",
+                "booking_id": dinner, "spent_at": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                "description": "dinner" }),
+    );
+    // Read-your-writes: the read side's answers below include the expense.
+    let seq = recorded["events"]
+        .as_array()
+        .and_then(|events| events.last())
+        .and_then(|e| e["seq"].as_u64())
+        .unwrap_or_else(|| panic!("the expense's event: {recorded}"));
+    let year = now.format("%Y").to_string();
+
+    // The API's answers the pages must show: the same proposal as typed below (the
+    // ordinary dinner cap lowered to 300 yuan, everything else as in force).
+    let policy = backend.get(&http, &analyst, "/api/v1/policy");
+    let mut levels = policy["in_force"]["levels"].clone();
+    for level in levels.as_array_mut().expect("levels") {
+        if level["id"] == "ordinary" {
+            assert!(
+                level["meals"]["per_person_fen"].is_null(),
+                "the default policy caps the ordinary level's meals per party"
+            );
+            level["meals"]["dinner_cap_fen"] = json!(30_000);
+        }
+    }
+    let what_if = backend.post(
+        &http,
+        &analyst,
+        "/api/v1/analysis/what-if",
+        json!({ "year": year.parse::<i32>().unwrap(), "policy": { "levels": levels }, "by": "level", "min_seq": seq }),
+    );
+    let savings = what_if["savings_fen"].as_i64().expect("savings");
+    assert!(
+        savings >= 8_000,
+        "the dinner is 80 yuan above 300: {what_if}"
+    );
+    let cube = backend.get(
+        &http,
+        &analyst,
+        &format!("/api/v1/costs?year={year}&by=level,category&min_seq={seq}"),
+    );
+    let cell = cube["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["key"] == json!(["ordinary", "meal"]))
+        .expect("an ordinary meal group")
+        .clone();
+    let calls = backend.get(
+        &http,
+        &analyst,
+        &format!("/api/v1/reports/return-calls?year={year}&by=level"),
+    );
+    let reach = calls["reach_rate_permille"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("the demo year has return calls: {calls}"));
+    let budget = backend.get(
+        &http,
+        &analyst,
+        &format!("/api/v1/costs/budget?year={year}"),
+    );
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={analyst}", http.base()));
+    page.wait_for(
+        "the board",
+        "document.querySelector('[data-test=nav-costs]')",
+        10,
+    );
+    let yuan = |fen: i64| group_thousands(&format!("{}.{:02}", fen / 100, fen % 100));
+    for lang in ["zh", "en"] {
+        // The analyst is offered every view of the costs page.
+        page.goto(&format!("{}/#/costs/{year}", http.base()));
+        page.wait_for(
+            "the costs page",
+            "document.querySelector('[data-test=chart-month]')",
+            10,
+        );
+        assert_eq!(
+            page.eval("[...document.querySelectorAll('[data-test=cost-views] a')].map(a => a.dataset.test).join(',')"),
+            json!("view-overview,view-cube,view-budget,view-what-if,view-satisfaction")
+        );
+
+        // Cube: level × category; the ordinary meals cell is the API's figure.
+        page.click("[data-test=view-cube]");
+        let row = r#"document.querySelector('[data-test=cube-row][data-key=\'["ordinary","meal"]\'] [data-test=cube-total]')"#;
+        page.wait_for("the cube table", row, 10);
+        let total = cell["total_fen"].as_i64().expect("cell total");
+        assert_eq!(
+            page.eval(&format!("Number({row}.dataset.fen)")),
+            json!(total)
+        );
+        let shown = page.eval(&format!("{row}.innerText"));
+        let shown = shown.as_str().unwrap_or("");
+        assert!(
+            shown.contains('¥') && shown.contains(&yuan(total)),
+            "{shown} shows ¥{}",
+            yuan(total)
+        );
+        assert_eq!(
+            page.eval("document.querySelectorAll('[data-test=cube-row]').length"),
+            json!(cube["groups"].as_array().unwrap().len())
+        );
+        assert!(test_text(&mut page, "cube").contains(if lang == "zh" {
+            "餐费"
+        } else {
+            "Meals"
+        }));
+        shot(&mut page, &format!("costs-cube-{lang}"));
+
+        // Budget against actual: the year's budget is the API's.
+        page.click("[data-test=view-budget]");
+        page.wait_for(
+            "the budget",
+            "document.querySelector('[data-test=budget-total]')",
+            10,
+        );
+        let shown = test_text(&mut page, "budget-total");
+        let fen = budget["budget_fen"].as_i64().expect("budget");
+        assert!(shown.contains(&yuan(fen)), "{shown} shows ¥{}", yuan(fen));
+        shot(&mut page, &format!("costs-budget-{lang}"));
+
+        // What-if: the ordinary dinner cap typed down to 300 yuan, Enter to simulate.
+        page.click("[data-test=view-what-if]");
+        page.wait_for(
+            "the what-if form",
+            "document.querySelector('[data-test=cap-ordinary-dinner]')",
+            10,
+        );
+        assert_eq!(
+            page.eval("document.querySelector('[data-test=cap-ordinary-dinner]').value"),
+            json!("400"),
+            "the form starts from the cap in force, in yuan"
+        );
+        page.click("[data-test=cap-ordinary-dinner]");
+        page.eval("document.activeElement.select()");
+        page.type_text("300");
+        page.key("Enter");
+        page.wait_for(
+            "the what-if answer",
+            "document.querySelector('[data-test=what-if-savings]')",
+            10,
+        );
+        let shown = test_text(&mut page, "what-if-savings");
+        assert!(
+            shown.contains('¥') && shown.contains(&yuan(savings)),
+            "{shown} shows the API's saving ¥{}",
+            yuan(savings)
+        );
+        assert!(
+            shown.contains(if lang == "zh" { "可节省" } else { "Savings" }),
+            "{shown}"
+        );
+        let ordinary = what_if["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["key"] == "ordinary")
+            .expect("an ordinary group");
+        assert_eq!(
+            page.eval("Number(document.querySelector('[data-test=what-if-row][data-key=ordinary] [data-fen]').dataset.fen)"),
+            ordinary["savings_fen"]
+        );
+        shot(&mut page, &format!("costs-what-if-{lang}"));
+
+        // A cap that is not an amount is refused in words, and nothing is asked.
+        page.click("[data-test=cap-ordinary-lunch]");
+        page.eval("document.activeElement.select()");
+        page.type_text("3oo");
+        page.key("Enter");
+        page.wait_for(
+            "the refusal",
+            "!document.querySelector('[data-test=what-if-error]').hidden",
+            5,
+        );
+        assert!(test_text(&mut page, "what-if-error").contains("3oo"));
+
+        // Satisfaction: the reach rate is the API's.
+        page.click("[data-test=view-satisfaction]");
+        page.wait_for(
+            "the satisfaction report",
+            "document.querySelector('[data-test=reach-rate]')",
+            10,
+        );
+        let rate = if reach % 10 == 0 {
+            format!("{}%", reach / 10)
+        } else {
+            format!("{}.{}%", reach / 10, reach % 10)
+        };
+        let shown = test_text(&mut page, "reach-rate");
+        assert!(shown.contains(&rate), "{shown} shows {rate}");
+        assert!(
+            shown.contains(if lang == "zh" {
+                "接通率"
+            } else {
+                "Reach rate"
+            }),
+            "{shown}"
+        );
+        shot(&mut page, &format!("costs-satisfaction-{lang}"));
+
+        if lang == "zh" {
+            page.click("[data-test=lang-switch]");
+            page.wait_for(
+                "English",
+                "document.body.innerText.includes('Return calls and satisfaction')",
+                5,
+            );
+        }
+    }
+
+    // Finance reads spend but not the analyses: no what-if, no satisfaction view.
+    page.click("#signout");
+    page.goto(&format!("{}/#token={finance}", http.base()));
+    page.wait_for(
+        "finance",
+        "document.querySelector('[data-test=nav-costs]')",
+        10,
+    );
+    page.goto(&format!("{}/#/costs/{year}/what-if", http.base()));
+    page.wait_for(
+        "the refusal",
+        "document.querySelector('[data-test=not-offered]')",
+        10,
+    );
+    assert_eq!(
+        page.eval("[...document.querySelectorAll('[data-test=cost-views] a')].map(a => a.dataset.test).join(',')"),
+        json!("view-overview,view-cube,view-budget")
+    );
+    assert!(test_text(&mut page, "not-offered").contains("finance"));
+}
+
 /// 1234567.89 -> 1,234,567.89 (how both languages write yuan).
 fn group_thousands(s: &str) -> String {
     let (int, frac) = s.split_once('.').unwrap_or((s, "00"));

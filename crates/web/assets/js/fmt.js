@@ -23,6 +23,25 @@ export function money(fen) {
   })).format(fen / 100);
 }
 
+/**
+ * Integer fen from yuan as typed ("400", "1,234.5", "¥88.80"), by string arithmetic, never
+ * through a float; `undefined` when the text is not an amount of at most two decimals.
+ */
+export function parseYuan(text) {
+  const s = String(text ?? '').trim().replace(/^[¥￥]\s*/, '').replaceAll(',', '');
+  const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(s);
+  if (!m) return undefined;
+  return Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'));
+}
+
+/** Integer fen as plain yuan for an input box: 40000 -> "400", 8880 -> "88.80". */
+export function yuanInput(fen) {
+  if (fen === null || fen === undefined) return '';
+  const whole = Math.trunc(fen / 100);
+  const cents = Math.abs(fen % 100);
+  return cents ? `${whole}.${String(cents).padStart(2, '0')}` : String(whole);
+}
+
 /** ¥11万 / ¥114K: short figures written on chart bars. */
 export function moneyShort(fen) {
   return fmt('money-short', (l) => new Intl.NumberFormat(l, {
@@ -40,6 +59,21 @@ export function permille(p) {
   if (p === null || p === undefined) return '—';
   return fmt('pct', (l) => new Intl.NumberFormat(l, { style: 'percent', maximumFractionDigits: 1 }))
     .format(p / 1000);
+}
+
+/** A mean kept ×100 by the API (420) as 4.20. */
+export function hundredths(x100) {
+  if (x100 === null || x100 === undefined) return '—';
+  return fmt('hundredths', (l) => new Intl.NumberFormat(l, { minimumFractionDigits: 2, maximumFractionDigits: 2 }))
+    .format(x100 / 100);
+}
+
+/** "2026-03" as the month's name with its year (2026年3月 / Mar 2026). */
+export function month(key) {
+  const m = /^(\d{4})-(\d{2})$/.exec(key || '');
+  if (!m) return key || '—';
+  return fmt('month', (l) => new Intl.DateTimeFormat(l, { timeZone: 'UTC', year: 'numeric', month: 'short' }))
+    .format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)));
 }
 
 export function dateTime(iso) {

@@ -95,7 +95,12 @@ function loginForm() {
   input.focus();
 }
 
+// Each call of show() is one visit to a page; a page still loading when the viewer has
+// moved on must not draw over the next one.
+let shown = 0;
+
 async function show() {
+  const mine = ++shown;
   if (unmount) { try { unmount(); } catch { /* a page's cleanup must not block the next */ } }
   unmount = null;
   renderChrome();
@@ -105,6 +110,7 @@ async function show() {
   fill(main, h('p', { class: 'loading', 'aria-busy': 'true' }, t('common.loading')));
   try {
     await whoAmI();
+    if (mine !== shown) return;
     renderChrome();
     if (!offered(name)) {
       fill(main, h('p', { class: 'error', role: 'alert', 'data-test': 'not-offered' },
@@ -112,10 +118,21 @@ async function show() {
       return;
     }
     const mod = await PAGES[name]();
-    const ctx = { connection, rerender: show };
-    unmount = (await mod.render(main, params, ctx)) || null;
+    if (mine !== shown) return;
+    // The page draws into its own element, which a later visit detaches: a page that
+    // finishes loading after the viewer moved on draws out of sight and is cleaned up.
+    const root = h('div', { class: 'view' }, h('p', { class: 'loading', 'aria-busy': 'true' }, t('common.loading')));
+    fill(main, root);
+    // A page offers its own sub-views by the same areas (the costs page's analyses).
+    const ctx = { connection, rerender: show, areas: me.areas, role: me.role };
+    const cleanup = (await mod.render(root, params, ctx)) || null;
+    if (mine === shown) {
+      unmount = cleanup;
+    } else if (cleanup) {
+      try { cleanup(); } catch { /* ignore */ }
+    }
   } catch (e) {
-    if (e.status === 401) return;
+    if (e.status === 401 || mine !== shown) return;
     fill(main, h('p', { class: 'error', role: 'alert', 'data-test': 'page-error' },
       t('common.error', { message: e.message || String(e) })));
   }

@@ -1,6 +1,8 @@
 // A year's reception spend: the API's figures by month, level and category, company
 // against visitor paid, over cap approved / rejected / pending, the year before, and
-// the CSV export.
+// the CSV export; and the analyses, one module each under costs/: the cube of two
+// dimensions, budget against actual, and for the analysis roles the what-if of a
+// proposed policy and the return-call satisfaction report.
 import { api, download } from '../api.js';
 import { t, word } from '../i18n.js';
 import { h, fill, table, section } from '../dom.js';
@@ -9,27 +11,58 @@ import { barChart } from '../chart.js';
 
 const TOP = 15;
 
-export async function render(root, params) {
+// The views of the page: the module that draws each and the area of the API it reads.
+const VIEWS = {
+  overview: { area: 'costs', load: null },
+  cube: { area: 'costs', load: () => import('./costs/cube.js') },
+  budget: { area: 'costs', load: () => import('./costs/budget.js') },
+  'what-if': { area: 'analysis', load: () => import('./costs/what-if.js') },
+  satisfaction: { area: 'analysis', load: () => import('./costs/satisfaction.js') },
+};
+
+export async function render(root, params, ctx) {
   const thisYear = new Date().getFullYear();
   const year = Number(params[0]) || thisYear;
+  const view = VIEWS[params[1]] ? params[1] : 'overview';
+  const mayRead = (name) => !ctx?.areas || ctx.areas.includes(VIEWS[name].area);
+
+  const years = [];
+  for (let y = thisYear; y >= thisYear - 4; y--) years.push(y);
+  const sel = h('select', { id: 'year', 'data-test': 'year', onchange: (e) => { location.hash = `#/costs/${e.target.value}/${view}`; } },
+    years.map((y) => h('option', { value: y, selected: y === year }, y)));
+  const csv = h('button', { type: 'button', 'data-test': 'csv', onclick: () => download(`/api/v1/costs/export.csv?year=${year}`, `costs-${year}.csv`) }, t('costs.csv'));
+  const csvLines = h('button', { type: 'button', onclick: () => download(`/api/v1/costs/export.csv?year=${year}&lines=true`, `costs-${year}-lines.csv`) }, t('costs.csv_lines'));
+  const tabs = h('nav', { class: 'tabs views', 'aria-label': t('costs.views'), 'data-test': 'cost-views' },
+    Object.keys(VIEWS).filter(mayRead).map((name) => h('a', {
+      href: `#/costs/${year}/${name}`,
+      'data-test': `view-${name}`,
+      'aria-current': name === view ? 'page' : null,
+    }, t(`costs.view.${name}`))));
+  const body = h('div', { class: view === 'overview' ? '' : 'analysis', 'data-test': `view-body-${view}` });
+  fill(root, h('div', { class: 'costs', 'data-test': 'costs' },
+    h('div', { class: 'toolbar' }, h('h1', {}, t('costs.title', { year })),
+      h('label', { for: 'year' }, t('costs.year')), sel, csv, csvLines),
+    tabs, body));
+
+  if (!mayRead(view)) {
+    fill(body, h('p', { class: 'error', role: 'alert', 'data-test': 'not-offered' },
+      t('costs.view_not_offered', { role: t(`role.${ctx.role}`) })));
+    return null;
+  }
+  if (view === 'overview') return overview(body, year);
+  const mod = await VIEWS[view].load();
+  return mod.render(body, { year, params: params.slice(2) });
+}
+
+async function overview(root, year) {
   const q = (by) => api(`/api/v1/costs?year=${year}&by=${by}`);
   const [byMonth, byLevel, byCategory, byDepartment, byCustomer] = await Promise.all([q('month'), q('level'), q('category'), q('department'), q('customer')]);
   // The largest spenders first; the whole list is in the CSV.
   const topCustomers = { groups: [...(byCustomer.groups || [])].sort((a, b) => b.total_fen - a.total_fen).slice(0, TOP) };
   const s = byMonth;
-
-  const years = [];
-  for (let y = thisYear; y >= thisYear - 4; y--) years.push(y);
-  const sel = h('select', { id: 'year', 'data-test': 'year', onchange: (e) => { location.hash = `#/costs/${e.target.value}`; } },
-    years.map((y) => h('option', { value: y, selected: y === year }, y)));
-  const csv = h('button', { type: 'button', 'data-test': 'csv', onclick: () => download(`/api/v1/costs/export.csv?year=${year}`, `costs-${year}.csv`) }, t('costs.csv'));
-  const csvLines = h('button', { type: 'button', onclick: () => download(`/api/v1/costs/export.csv?year=${year}&lines=true`, `costs-${year}-lines.csv`) }, t('costs.csv_lines'));
-
   const kpi = (label, value, test) => h('div', { class: 'kpi', 'data-test': test }, h('span', { class: 'k' }, label), h('span', { class: 'v' }, value));
   const change = s.change_vs_previous_permille;
-  fill(root, h('div', { class: 'costs', 'data-test': 'costs' },
-    h('div', { class: 'toolbar' }, h('h1', {}, t('costs.title', { year })),
-      h('label', { for: 'year' }, t('costs.year')), sel, csv, csvLines),
+  fill(root,
     h('div', { class: 'kpis' },
       kpi(t('costs.total'), money(s.total_fen), 'total'),
       kpi(t('costs.company_paid'), money(s.company_paid_fen), 'company-paid'),
@@ -45,7 +78,8 @@ export async function render(root, params) {
       chartCard(t('costs.by_category'), byCategory, (k) => word('category', k), 'chart-category'),
       overCap(s),
       groupTable(t('costs.by_department'), byDepartment, (k) => k, true),
-      groupTable(t('costs.top_customers', { n: TOP }), topCustomers, (k) => k, true))));
+      groupTable(t('costs.top_customers', { n: TOP }), topCustomers, (k) => k, true)));
+  return null;
 }
 
 function chartCard(title, answer, label, testId) {
