@@ -139,3 +139,63 @@ async fn failed_authentication_is_limited_per_address() {
     assert_eq!(limited.code(), "too_many_requests");
     let _ = s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_token_ends_its_open_board_stream() {
+    use futures::StreamExt;
+    use std::time::Duration;
+    let s = Server::start().await;
+    let issue = |user: &str| serde_json::json!({ "user": user, "role": "analyst" });
+    let revoked = s
+        .post(&s.admin, "/api/v1/tokens", issue("wall.one"))
+        .await
+        .expect(201);
+    let kept = s
+        .post(&s.admin, "/api/v1/tokens", issue("wall.two"))
+        .await
+        .expect(201);
+    let open = |token: String| {
+        let (client, base) = (s.client.clone(), s.base.clone());
+        async move {
+            let res = client
+                .get(format!("{base}/api/v1/board/stream"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let mut body = res.bytes_stream();
+            // the snapshot first
+            let first = tokio::time::timeout(Duration::from_secs(5), body.next())
+                .await
+                .expect("a snapshot within 5 s");
+            assert!(first.is_some());
+            body
+        }
+    };
+    let mut gone = open(revoked["token"].as_str().unwrap().to_string()).await;
+    let mut other = open(kept["token"].as_str().unwrap().to_string()).await;
+    let id = revoked["id"].as_str().unwrap();
+    s.delete(&s.admin, &format!("/api/v1/tokens/{id}"))
+        .await
+        .expect(200);
+    // the revoked token's stream ends (a keep-alive may come first)
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(chunk) = gone.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked token's stream is still open");
+    // the other token's stream stays open: it may send (the revocation is a new event
+    // and the board is sent again) but does not end
+    match tokio::time::timeout(Duration::from_millis(300), other.next()).await {
+        Err(_) | Ok(Some(Ok(_))) => {}
+        Ok(end) => panic!("the other token's stream ended: {end:?}"),
+    }
+    // a graceful stop waits for open streams
+    drop((gone, other));
+    let _ = s.stop().await;
+}

@@ -220,6 +220,7 @@ async fn board(
 async fn board_stream(
     State(state): State<AppState>,
     _caller: Caller,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(tx) = &state.board_changes else {
         return Err(ApiError::Unavailable(
@@ -231,7 +232,19 @@ async fn board_stream(
         Some(read) => Some(board_json(read, now(&state))?),
         None => None,
     };
-    Ok(crate::sse::from_broadcast(first, rx, "board").into_response())
+    // the token is known good (the Caller was accepted); kept to re-check on revocation
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.get(7..))
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    let app = state.app.clone();
+    let until = crate::sse::Revocable {
+        revocations: state.app.tokens().revocations(),
+        still_valid: Box::new(move || app.tokens().verify(&token).is_some()),
+    };
+    Ok(crate::sse::from_broadcast(first, rx, "board", Some(until)).into_response())
 }
 
 /// Starts the task that turns the read side's board changes into board snapshots on

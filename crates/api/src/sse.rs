@@ -19,27 +19,55 @@ fn to_event<T: Serialize>(event_name: &'static str, value: &T) -> Event {
         .unwrap_or_else(|_| Event::default().event("error").data("unserialisable"))
 }
 
+/// What ends a stream early: the token it was opened with is revoked.
+pub struct Revocable {
+    /// Changes on every revocation.
+    pub revocations: tokio::sync::watch::Receiver<u64>,
+    /// Whether the stream's token is still accepted.
+    pub still_valid: Box<dyn Fn() -> bool + Send>,
+}
+
 /// Turns a broadcast receiver into an SSE response: each message is one event named
 /// `event_name` with the JSON as data; `first` (e.g. the current board) is sent first.
 /// When the receiver lags (a slow client), the stream ends and the client is dropped;
-/// it may reconnect and start from a fresh snapshot.
+/// it may reconnect and start from a fresh snapshot. With `until`, the stream also
+/// ends when its token is revoked.
 pub fn from_broadcast<T>(
     first: Option<T>,
     rx: broadcast::Receiver<T>,
     event_name: &'static str,
+    until: Option<Revocable>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
 where
     T: Serialize + Clone + Send + 'static,
 {
     let head = futures::stream::iter(first.map(|f| Ok(to_event(event_name, &f))));
-    let tail = futures::stream::unfold(rx, move |mut rx| async move {
-        match rx.recv().await {
-            Ok(v) => Some((Ok(to_event(event_name, &v)), rx)),
-            Err(broadcast::error::RecvError::Lagged(n)) => {
-                tracing::info!(missed = n, "dropping a slow SSE client");
-                None
-            }
-            Err(broadcast::error::RecvError::Closed) => None,
+    let tail = futures::stream::unfold((rx, until), move |(mut rx, mut until)| async move {
+        loop {
+            let revoked = async {
+                match until.as_mut() {
+                    Some(u) => u.revocations.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            let next = tokio::select! {
+                v = rx.recv() => v,
+                changed = revoked => {
+                    if changed && until.as_ref().is_some_and(|u| !(u.still_valid)()) {
+                        tracing::info!("ending an SSE stream: its token was revoked");
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            return match next {
+                Ok(v) => Some((Ok(to_event(event_name, &v)), (rx, until))),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::info!(missed = n, "dropping a slow SSE client");
+                    None
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
+            };
         }
     });
     Sse::new(futures::StreamExt::chain(head, tail))

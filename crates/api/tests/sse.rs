@@ -17,7 +17,7 @@ async fn a_lagging_receiver_ends_the_stream() {
     for i in 0..10 {
         tx.send(serde_json::json!({ "n": i })).unwrap();
     }
-    let body = sse::from_broadcast(None, rx, "board")
+    let body = sse::from_broadcast(None, rx, "board", None)
         .into_response()
         .into_body();
     // The stream must end by itself (the receiver lagged): no keep-alive forever.

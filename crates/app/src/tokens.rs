@@ -59,9 +59,19 @@ struct Entries {
 }
 
 /// Who holds which token hash; follows the `tokens` stream.
-#[derive(Default)]
 pub struct TokenRegistry {
     entries: RwLock<Entries>,
+    /// Counts revocations, so that open streams can end when their token is revoked.
+    revocations: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for TokenRegistry {
+    fn default() -> TokenRegistry {
+        TokenRegistry {
+            entries: RwLock::default(),
+            revocations: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 /// `blake3(token)` in hex.
@@ -151,9 +161,18 @@ impl TokenRegistry {
     }
 
     fn remove(&self, hash: &str) {
-        let mut e = self.entries.write().expect("token registry lock");
-        e.active.remove(hash);
-        e.revoked.insert(hash.to_string());
+        {
+            let mut e = self.entries.write().expect("token registry lock");
+            e.active.remove(hash);
+            e.revoked.insert(hash.to_string());
+        }
+        self.revocations.send_modify(|n| *n += 1);
+    }
+
+    /// Changes on every revocation: a long-lived answer (an SSE stream) watches it and
+    /// ends when [`TokenRegistry::verify`] no longer accepts its token.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revocations.subscribe()
     }
 
     /// The actor a presented token stands for, if it is active.
