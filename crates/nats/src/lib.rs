@@ -34,6 +34,43 @@ pub use replica::{
 };
 pub use stream::{check_jetstream, subject_for, StreamSettings};
 
+/// A NATS URL (or a comma-separated list) fit for logs: credentials written into it
+/// (`nats://user:secret@host`, `nats://token@host`) are replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| {
+            let (scheme, rest) = match one.split_once("://") {
+                Some((s, r)) => (Some(s), r),
+                None => (None, one),
+            };
+            let rest = match rest.rsplit_once('@') {
+                Some((_, host)) => format!("***@{host}"),
+                None => rest.to_string(),
+            };
+            match scheme {
+                Some(s) => format!("{s}://{rest}"),
+                None => rest,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn credentials_never_reach_a_log_line() {
+        assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(
+            redact_url("nats://writer:s3cr3t@10.0.0.1:4222,tls://tok@h2:4222"),
+            "nats://***@10.0.0.1:4222,tls://***@h2:4222"
+        );
+        assert_eq!(redact_url("user:pw@host:4222"), "***@host:4222");
+    }
+}
+
 use std::time::Duration;
 
 /// Errors of this crate. Transient ones (NATS down) are retried by the background tasks
@@ -120,7 +157,7 @@ pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> 
         .map(|u| u.trim().parse::<async_nats::ServerAddr>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| NatsError::Connect {
-            url: url.to_string(),
+            url: crate::redact_url(url),
             reason: e.to_string(),
         })?;
     async_nats::ConnectOptions::new()
@@ -129,7 +166,7 @@ pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> 
         .connect(servers)
         .await
         .map_err(|e| NatsError::Connect {
-            url: url.to_string(),
+            url: crate::redact_url(url),
             reason: e.to_string(),
         })
 }

@@ -300,7 +300,7 @@ async fn session(
     rewind_to_stream(shared, rm, saved, &mut stream).await?;
     shared.connected.store(true, Ordering::Release);
     shared.set_error(None);
-    tracing::info!(url = %cfg.url, cursor = shared.cursor.load(Ordering::Acquire), "nats relay: connected");
+    tracing::info!(url = %crate::redact_url(&cfg.url), cursor = shared.cursor.load(Ordering::Acquire), "nats relay: connected");
 
     let store = &shared.store;
     let mut head_rx = store.watch_head();

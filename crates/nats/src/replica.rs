@@ -520,7 +520,7 @@ async fn session(
     ) {
         Shared::set(&shared.state, ReplicaState::Following);
     }
-    tracing::info!(url = %cfg.url, consumer = %cfg.consumer, head = f.head, from_stream_seq = f.last_stream_seq + 1, "nats replica: consuming");
+    tracing::info!(url = %crate::redact_url(&cfg.url), consumer = %cfg.consumer, head = f.head, from_stream_seq = f.last_stream_seq + 1, "nats replica: consuming");
 
     let mut tick = tokio::time::interval(
         cfg.poll_interval

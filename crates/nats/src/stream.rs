@@ -92,7 +92,7 @@ pub(crate) async fn ensure_stream(
         .await
         .map_err(|e| match e.kind() {
             CreateStreamErrorKind::JetStreamUnavailable => NatsError::JetStreamNotEnabled {
-                url: url.to_string(),
+                url: crate::redact_url(url),
             },
             _ => NatsError::js("create or get stream", e),
         })?;

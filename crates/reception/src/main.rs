@@ -231,7 +231,9 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
             cfg.stream.replicas = args.nats_stream_replicas.max(1);
             reception_nats::check_jetstream(url, &cfg.stream)
                 .await
-                .with_context(|| format!("checking JetStream at {url}"))?;
+                .with_context(|| {
+                    format!("checking JetStream at {}", reception_nats::redact_url(url))
+                })?;
             Some(cfg)
         }
     };
@@ -328,7 +330,7 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
     }
     let replica =
         Replica::spawn(store.clone(), replica_cfg).context("starting the NATS replica")?;
-    tracing::info!(%consumer, nats = %args.nats, "replicating from NATS JetStream");
+    tracing::info!(%consumer, nats = %reception_nats::redact_url(&args.nats), "replicating from NATS JetStream");
     let replica = Arc::new(Mutex::new(Some(replica)));
     reception_api::metrics::handle();
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
