@@ -215,18 +215,26 @@ fn judge_year(
     by: WhatIfBy,
     by_name: &str,
 ) -> Result<WhatIfReport, ApiError> {
-    let tz = app.tz();
+    // folding the visits is most of the work: one share per core
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = visits.len().div_ceil(cores).max(1);
+    let parts: Vec<Result<BTreeMap<String, WhatIfGroup>, ApiError>> = std::thread::scope(|s| {
+        let workers: Vec<_> = visits
+            .chunks(share)
+            .map(|ids| s.spawn(move || judge_visits(app, ids, proposed, year, by)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(ApiError::Internal("a what-if worker panicked".into())))
+            })
+            .collect()
+    });
     let mut groups: BTreeMap<String, WhatIfGroup> = BTreeMap::new();
-    for id in visits {
-        let visit = app.load::<Visit>(&format!("visit-{id}"), None)?.state;
-        for e in visit.rejudge(proposed) {
-            let local = e.spent_at.with_timezone(&tz);
-            if local.year() != year {
-                continue;
-            }
-            let month = format!("{:04}-{:02}", local.year(), local.month());
-            let g = groups.entry(by.key(&visit, &e, month)).or_default();
-            add(g, &e);
+    for part in parts {
+        for (key, g) in part? {
+            merge(groups.entry(key).or_default(), &g);
         }
     }
     let mut report = WhatIfReport {
@@ -254,6 +262,43 @@ fn judge_year(
     }
     report.savings_fen = report.proposed.excess_fen;
     Ok(report)
+}
+
+/// One share of the visits, folded and judged, summed by group.
+fn judge_visits(
+    app: &App,
+    ids: &[String],
+    proposed: &[LevelPolicy],
+    year: i32,
+    by: WhatIfBy,
+) -> Result<BTreeMap<String, WhatIfGroup>, ApiError> {
+    let tz = app.tz();
+    let mut groups: BTreeMap<String, WhatIfGroup> = BTreeMap::new();
+    for id in ids {
+        let visit = app.load::<Visit>(&format!("visit-{id}"), None)?.state;
+        for e in visit.rejudge(proposed) {
+            let local = e.spent_at.with_timezone(&tz);
+            if local.year() != year {
+                continue;
+            }
+            let month = format!("{:04}-{:02}", local.year(), local.month());
+            add(groups.entry(by.key(&visit, &e, month)).or_default(), &e);
+        }
+    }
+    Ok(groups)
+}
+
+fn merge(into: &mut WhatIfGroup, g: &WhatIfGroup) {
+    into.count += g.count;
+    into.judged_fen += g.judged_fen;
+    into.actual_over_cap_fen += g.actual_over_cap_fen;
+    into.proposed_over_cap_fen += g.proposed_over_cap_fen;
+    into.actual_over_cap_count += g.actual_over_cap_count;
+    into.proposed_over_cap_count += g.proposed_over_cap_count;
+    into.newly_over_cap += g.newly_over_cap;
+    into.no_longer_over_cap += g.no_longer_over_cap;
+    into.actual_excess_fen += g.actual_excess_fen;
+    into.savings_fen += g.savings_fen;
 }
 
 /// Sums are of amounts bounded per expense, so i64 holds any year's company.
