@@ -45,11 +45,15 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // the client's address, when the server was started with connect info
+        // The client's address, when the server was started with connect info. A read
+        // replica learns tokens from the writer's log, later: an unknown token there is
+        // most often one not replicated yet, and a client polling until it is must not
+        // be locked out, so replicas do not count failures.
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+            .map(|c| c.0.ip())
+            .filter(|_| state.read_replica_of.is_none());
         if let Some(ip) = ip {
             state
                 .auth_failures
