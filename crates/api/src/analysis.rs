@@ -176,6 +176,7 @@ async fn what_if(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     require_read(&caller, Area::Analysis)?;
+    reception_domain::bounds::check(&body)?;
     let body: WhatIfBody = typed(body)?;
     if !(2000..=2200).contains(&body.year) {
         return Err(ApiError::invalid(

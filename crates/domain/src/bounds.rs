@@ -11,6 +11,12 @@ use crate::common::DomainError;
 pub const MAX_TEXT_CHARS: usize = 4_000;
 /// The longest list any command field may hold.
 pub const MAX_LIST_ITEMS: usize = 500;
+/// The largest amount any `*_fen` field may hold: ten billion yuan. Sums of any real
+/// company's years of such amounts stay far inside `i64`.
+pub const MAX_FEN: i64 = 1_000_000_000_000;
+/// The years a time in a command may fall in: deadline arithmetic on times far outside
+/// any real range would overflow.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
 
 /// Checks every string and list of a command body, depth first; the first one over its
 /// bound is the error, named by its path (`visitors[3].title`).
@@ -61,8 +67,36 @@ fn walk(value: &Value, path: &mut String) -> Result<(), DomainError> {
             }
             Ok(())
         }
+        Value::Number(n)
+            if path.ends_with("_fen") && n.as_f64().is_some_and(|f| f > MAX_FEN as f64) =>
+        {
+            Err(DomainError::invalid(
+                field_name(path),
+                format!("an amount must be at most {MAX_FEN} fen"),
+            ))
+        }
+        Value::String(s) if out_of_years(s) => Err(DomainError::invalid(
+            field_name(path),
+            format!(
+                "a time must fall in the years {} to {}",
+                YEARS.start(),
+                YEARS.end()
+            ),
+        )),
         _ => Ok(()),
     }
+}
+
+/// An RFC 3339 time whose year is outside [`YEARS`] (other strings are not times).
+fn out_of_years(s: &str) -> bool {
+    use chrono::Datelike;
+    let looks_like_time = (20..=40).contains(&s.len())
+        && s.as_bytes().get(4) == Some(&b'-')
+        && s.as_bytes()
+            .get(10)
+            .is_some_and(|b| *b == b'T' || *b == b't' || *b == b' ');
+    looks_like_time
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok_and(|t| !YEARS.contains(&t.year()))
 }
 
 fn field_name(path: &str) -> &str {
@@ -77,6 +111,22 @@ fn field_name(path: &str) -> &str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn amounts_and_times_out_of_range_are_named() {
+        let err = check(&json!({ "amount_fen": MAX_FEN + 1 })).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("amount_fen"));
+        assert!(check(&json!({ "amount_fen": MAX_FEN })).is_ok());
+        let err =
+            check(&json!({ "levels": [{ "meals": { "dinner_cap_fen": 1e15 } }] })).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("levels[0].meals.dinner_cap_fen"));
+        let err = check(&json!({ "arrival": { "at": "1970-01-01T00:00:00+08:00" } })).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("arrival.at"));
+        assert!(check(&json!({ "spent_at": "2201-01-01T00:00:00Z" })).is_err());
+        assert!(check(&json!({ "spent_at": "2026-11-02T09:00:00+08:00" })).is_ok());
+        // text that is not a time is not judged as one
+        assert!(check(&json!({ "purpose": "1999-12-31: the old plan" })).is_ok());
+    }
 
     #[test]
     fn a_list_over_the_bound_is_named_and_one_at_it_passes() {
