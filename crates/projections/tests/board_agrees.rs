@@ -442,18 +442,22 @@ fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
 fn agree(read: &ReadSide, visit_id: &str, visit: &Visit, now: DateTime<FixedOffset>) {
     let board = read.board(utc(now));
     // V28: the open follow-ups, also of a finished visit, with the domain's overdue
-    let open: Vec<(String, bool)> = visit
+    // the board orders follow-ups by due time, the visit by when they were added: the
+    // same set is what must agree
+    let mut open: Vec<(String, bool)> = visit
         .follow_ups
         .iter()
         .filter(|f| f.completed.is_none())
         .map(|f| (f.added.follow_up_id.to_string(), now > f.added.due))
         .collect();
-    let listed: Vec<(String, bool)> = board
+    let mut listed: Vec<(String, bool)> = board
         .follow_ups
         .iter()
         .filter(|f| f.visit_id == visit_id)
         .map(|f| (f.follow_up_id.clone(), f.overdue))
         .collect();
+    open.sort();
+    listed.sort();
     assert_eq!(listed, open, "the board's follow-ups at {now}");
     let row = board.visits.iter().find(|r| r.visit_id == visit_id);
     if visit.is_finished() {
