@@ -354,11 +354,10 @@ impl utoipa::IntoParams for ReturnCallsQuery {
     }
 }
 
-/// The figures of a group of departed visits.
+/// The figures of a set of departed visits (`reception_projections::CallFigures`).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-struct CallGroup {
-    key: String,
+struct CallFigures {
     departed: i64,
     called: i64,
     reached: i64,
@@ -373,23 +372,24 @@ struct CallGroup {
     satisfaction_mean_x100: Option<i64>,
 }
 
-/// `GET /api/v1/reports/return-calls`: the year's figures (the same fields as a
-/// group, without `key`), the groups, and the feedback texts.
+/// The figures of a group of departed visits.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CallGroup {
+    key: String,
+    #[serde(flatten)]
+    figures: CallFigures,
+}
+
+/// `GET /api/v1/reports/return-calls`: the year's figures, the groups, and the
+/// feedback texts.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 struct ReturnCallReport {
     year: i32,
     by: String,
-    departed: i64,
-    called: i64,
-    reached: i64,
-    unreachable: i64,
-    pending: i64,
-    reach_rate_permille: Option<i64>,
-    arrived_safely: i64,
-    not_arrived_safely: i64,
-    satisfaction_counts: Vec<i64>,
-    satisfaction_mean_x100: Option<i64>,
+    #[serde(flatten)]
+    totals: CallFigures,
     groups: Vec<CallGroup>,
     #[schema(value_type = Vec<Object>)]
     feedback: Vec<serde_json::Value>,

@@ -129,6 +129,16 @@ fn read_alone_passes(
     Ok((read, read_secs, scan_secs, cpu))
 }
 
+/// The year with the most expenses: demo data runs into next year, whose few planned
+/// visits would make the query figures look better than a real year's.
+fn busiest_year(read: &ReadSide, years: &[i32]) -> i32 {
+    years
+        .iter()
+        .copied()
+        .max_by_key(|y| read.costs_by(*y, CostDimension::Level, None).count)
+        .unwrap_or(2026)
+}
+
 /// Rebuilds every projection of `store` from scratch and measures the rebuild rate
 /// and the p99 latency of the board, yearly cost report and customer profile
 /// queries. Returns a Markdown report.
@@ -185,13 +195,7 @@ pub fn bench_rebuild(store: &Store) -> Result<String, ProjectionError> {
 
     let now = Utc::now();
     let years: Vec<i32> = read.cost_years();
-    // the busiest year: demo data runs into next year, whose few planned visits would
-    // make the figures look better than a real year's
-    let year = years
-        .iter()
-        .copied()
-        .max_by_key(|y| read.costs_by(*y, CostDimension::Level, None).count)
-        .unwrap_or(2026);
+    let year = busiest_year(&read, &years);
     let customers: Vec<String> = read.customer_ids();
     let sample = read.board(now);
     let open_visits = sample.visits.len();
