@@ -43,7 +43,9 @@ function renderChrome() {
   document.title = t('app.title');
   document.querySelector('.brand').textContent = t('app.title');
   const current = route().name;
-  fill(document.getElementById('nav'), !token() ? [] : NAV.filter(offered).map((p) => h('a', {
+  // no navigation until the caller's areas are known: a page the role may not read is
+  // never offered, not even for the moment before GET /api/v1/me answers
+  fill(document.getElementById('nav'), !token() || !me ? [] : NAV.filter(offered).map((p) => h('a', {
     href: `#/${p}`,
     'data-test': `nav-${p}`,
     'aria-current': (current === p || (p === 'board' && current === 'visit')) ? 'page' : null,
