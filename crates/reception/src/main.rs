@@ -229,7 +229,8 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         Some(url) => {
             let mut cfg = RelayConfig::new(url.clone());
             cfg.stream.replicas = args.nats_stream_replicas.max(1);
-            reception_nats::check_jetstream(url, &cfg.stream)
+            cfg.auth = args.nats_auth.auth()?;
+            reception_nats::check_jetstream(url, &cfg.auth, &cfg.stream)
                 .await
                 .with_context(|| {
                     format!("checking JetStream at {}", reception_nats::redact_url(url))
@@ -320,6 +321,7 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         .clone()
         .unwrap_or_else(|| consumer_for(data_dir));
     let mut replica_cfg = ReplicaConfig::new(args.nats.clone(), consumer.clone());
+    replica_cfg.auth = args.nats_auth.auth()?;
     if let (Some(base), Some(file)) = (&args.write_node, &args.write_node_token_file) {
         let token = std::fs::read_to_string(file)
             .with_context(|| format!("reading --write-node-token-file {}", file.display()))?;
@@ -328,9 +330,15 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
             token: token.trim().to_string(),
         });
     }
+    let replica_cfg_auth_method = replica_cfg.auth.method();
     let replica =
         Replica::spawn(store.clone(), replica_cfg).context("starting the NATS replica")?;
-    tracing::info!(%consumer, nats = %reception_nats::redact_url(&args.nats), "replicating from NATS JetStream");
+    tracing::info!(
+        %consumer,
+        nats = %reception_nats::redact_url(&args.nats),
+        auth = replica_cfg_auth_method,
+        "replicating from NATS JetStream"
+    );
     let replica = Arc::new(Mutex::new(Some(replica)));
     reception_api::metrics::handle();
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
