@@ -262,26 +262,39 @@ fn report_of(
 }
 
 fn merge_side(report: &mut WhatIfReport, g: &WhatIfGroup) {
-    report.count += g.count;
-    report.judged_fen += g.judged_fen;
-    report.actual.over_cap_fen += g.actual_over_cap_fen;
-    report.proposed.over_cap_fen += g.proposed_over_cap_fen;
-    report.actual.over_cap_count += g.actual_over_cap_count;
-    report.proposed.over_cap_count += g.proposed_over_cap_count;
-    report.actual.excess_fen += g.actual_excess_fen;
-    report.proposed.excess_fen += g.savings_fen;
+    report.count = report.count.saturating_add(g.count);
+    report.judged_fen = report.judged_fen.saturating_add(g.judged_fen);
+    report.actual.over_cap_fen = report
+        .actual
+        .over_cap_fen
+        .saturating_add(g.actual_over_cap_fen);
+    report.proposed.over_cap_fen = report
+        .proposed
+        .over_cap_fen
+        .saturating_add(g.proposed_over_cap_fen);
+    report.actual.over_cap_count = report
+        .actual
+        .over_cap_count
+        .saturating_add(g.actual_over_cap_count);
+    report.proposed.over_cap_count = report
+        .proposed
+        .over_cap_count
+        .saturating_add(g.proposed_over_cap_count);
+    report.actual.excess_fen = report.actual.excess_fen.saturating_add(g.actual_excess_fen);
+    report.proposed.excess_fen = report.proposed.excess_fen.saturating_add(g.savings_fen);
 }
 
-/// Sums are of amounts bounded per expense, so i64 holds any year's company.
+/// Sums saturate: amounts are bounded per expense, but a model fed by a foreign log may
+/// hold any `i64`.
 fn add(g: &mut WhatIfGroup, e: &Rejudged<String>) {
     g.count += 1;
-    g.judged_fen += e.amount_fen;
+    g.judged_fen = g.judged_fen.saturating_add(e.amount_fen);
     if e.actual_over_cap {
-        g.actual_over_cap_fen += e.amount_fen;
+        g.actual_over_cap_fen = g.actual_over_cap_fen.saturating_add(e.amount_fen);
         g.actual_over_cap_count += 1;
     }
     if e.proposed_over_cap {
-        g.proposed_over_cap_fen += e.amount_fen;
+        g.proposed_over_cap_fen = g.proposed_over_cap_fen.saturating_add(e.amount_fen);
         g.proposed_over_cap_count += 1;
     }
     if e.proposed_over_cap && !e.actual_over_cap {
@@ -290,8 +303,8 @@ fn add(g: &mut WhatIfGroup, e: &Rejudged<String>) {
     if e.actual_over_cap && !e.proposed_over_cap {
         g.no_longer_over_cap += 1;
     }
-    g.actual_excess_fen += e.actual_excess_fen;
-    g.savings_fen += e.proposed_excess_fen;
+    g.actual_excess_fen = g.actual_excess_fen.saturating_add(e.actual_excess_fen);
+    g.savings_fen = g.savings_fen.saturating_add(e.proposed_excess_fen);
 }
 
 /// `?year=Y&by=level|host|month&limit=N&min_seq=S`.

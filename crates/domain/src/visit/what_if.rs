@@ -130,7 +130,8 @@ pub fn rejudge<K: Clone + Eq + Hash>(
             spent.insert(b.clone(), after);
         }
         let proposed_cap = e.proposed_cap(proposed);
-        let excess = |cap: Option<i64>| cap.map_or(0, |c| (after - before.max(c)).max(0));
+        let excess =
+            |cap: Option<i64>| cap.map_or(0, |c| after.saturating_sub(before.max(c)).max(0));
         out.push(Rejudged {
             actual_over_cap: e.over_cap,
             proposed_over_cap: proposed_cap.is_some_and(|c| after > c),

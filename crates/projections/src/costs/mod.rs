@@ -294,11 +294,7 @@ impl CostsProjection {
         ExpenseDoc {
             year: local.year(),
             keys,
-            amount_fen: if d.reverses.is_some() {
-                -amount
-            } else {
-                amount
-            },
+            amount_fen: event::signed_amount(amount, d.reverses.is_some()),
             visitor_paid: event::s(&d.paid_by) == "visitor",
             over_cap,
             status: if over_cap {
@@ -331,7 +327,7 @@ impl CostsProjection {
         let mut doc = match original {
             // the reversal nets out in the original's groups, as it was judged
             Some(o) => ExpenseDoc {
-                amount_fen: -amount,
+                amount_fen: event::signed_amount(amount, true),
                 reverses: reverses.clone(),
                 cap_fen: 0,
                 reversals: Vec::new(),
@@ -357,8 +353,7 @@ impl CostsProjection {
             // V22 compares the company's spend with the budget, each expense by its
             // own payer, as the visit's `over_budget` flag does
             if let Some(v) = self.visits.get_mut(visit_id) {
-                v.company_spent_fen +=
-                    i128::from(if reverses.is_some() { -amount } else { amount });
+                v.company_spent_fen += i128::from(event::signed_amount(amount, reverses.is_some()));
             }
         }
         if let Some(r) = &reverses {
