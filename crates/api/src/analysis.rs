@@ -63,12 +63,22 @@ struct WhatIfRequest {
     year: i32,
     /// `{"levels": [...]}`: levels as in a published policy; a level left out keeps its
     /// actual caps.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ProposedPolicyDoc)]
     policy: serde_json::Value,
     /// Group by `level` (default), `category`, `month` or `department` (cost-bearing).
+    #[schema(pattern = "^(level|category|month|department)$")]
     by: Option<String>,
     /// Read-your-writes.
     min_seq: Option<u64>,
+}
+
+/// The proposed policy of a what-if: levels as `POST /api/v1/policy` publishes them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ProposedPolicyDoc {
+    /// Each as a level of a published policy (`GET /api/v1/policy`).
+    #[schema(value_type = Vec<Object>, min_items = 1)]
+    levels: Vec<serde_json::Value>,
 }
 
 /// What-if figures of a set of expenses.

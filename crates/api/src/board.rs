@@ -108,7 +108,7 @@ impl utoipa::IntoParams for BoardQuery {
             query_param(
                 "offset",
                 "extension: skip this many (matching) visits; the answer then carries `visits_total`",
-                integer(Some(0), None),
+                integer(Some(0), Some(1_000_000_000)),
             ),
             query_param(
                 "stage",
@@ -216,7 +216,7 @@ async fn board(
 #[utoipa::path(get, path = "/api/v1/board/stream", tag = "board",
     summary = "Server-Sent Events: one `board` event per board change",
     security(("bearer" = [])),
-    responses((status = 200, description = "a stream of `board` events, the current board first", content_type = "text/event-stream", body = Vec<BoardEvent>), QueryErrors))]
+    responses((status = 200, description = "a stream of `board` events, the current board first", content_type = "text/event-stream", body = BoardEvent), QueryErrors))]
 async fn board_stream(
     State(state): State<AppState>,
     _caller: Caller,

@@ -314,6 +314,10 @@ pub struct ServeArgs {
     pub nats_stream_replicas: usize,
     #[command(flatten)]
     pub nats_auth: NatsAuthArgs,
+    /// Requests with an unknown token an address may make per minute before it is
+    /// answered 429 (raise it only for a schema fuzzer that sends wrong tokens on purpose).
+    #[arg(long, env = "RECEPTION_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
     /// Seconds between passes of the C4 complaint escalation process.
     #[arg(long, env = "RECEPTION_ESCALATION_INTERVAL", default_value_t = 60)]
     pub escalation_interval: u64,

@@ -266,6 +266,9 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
     }
 
     let mut state = reception_api::AppState::new(app.clone()).with_read_side(read.clone());
+    state.auth_failures = Arc::new(reception_api::AuthLimiter::new(
+        args.auth_failures_per_minute,
+    ));
     state.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     let mut extra: Vec<(&'static str, ExtraReadiness)> = Vec::new();
     if args.nats.is_some() {

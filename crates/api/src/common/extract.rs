@@ -155,11 +155,17 @@ pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErro
 pub struct CommandHeaders {
     /// A repeat with the same body answers the first response and appends nothing;
     /// another body is 422 `idempotency_key_reused`.
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 200)]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        nullable = false
+    )]
     pub idempotency_key: Option<String>,
     /// The stream's version, quoted (`"3"`): it must be the stream's current version,
     /// else 412 `version_conflict`.
-    #[param(rename = "If-Match", value_type = Option<String>, example = "\"3\"")]
+    #[param(rename = "If-Match", value_type = Option<String>, example = "\"3\"",
+        pattern = "^(W/)?\"?[0-9]{1,19}\"?$", nullable = false)]
     pub if_match: Option<u64>,
 }
 
