@@ -243,6 +243,7 @@ async fn board_stream(
     let until = crate::sse::Revocable {
         revocations: state.app.tokens().revocations(),
         still_valid: Box::new(move || app.tokens().verify(&token).is_some()),
+        stopping: state.stopping.subscribe(),
     };
     Ok(crate::sse::from_broadcast(first, rx, "board", Some(until)).into_response())
 }

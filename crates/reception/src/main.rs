@@ -200,9 +200,15 @@ async fn start_http(listen: SocketAddr, router: axum::Router) -> anyhow::Result<
 
 /// Waits for SIGTERM/SIGINT, then stops accepting and gives in-flight requests
 /// `deadline_s` seconds.
-async fn stop_on_signal(running: Running, deadline_s: u64) {
+async fn stop_on_signal(
+    running: Running,
+    deadline_s: u64,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+) {
     shutdown_signal().await;
     tracing::info!(deadline_s, "shutting down: finishing in-flight requests");
+    // event streams never end on their own: end them, then wait for the rest
+    stopping.send_replace(true);
     let _ = running.stop.send(());
     match tokio::time::timeout(Duration::from_secs(deadline_s), running.task).await {
         Ok(Ok(Ok(()))) => {}
@@ -287,10 +293,11 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         ));
     }
     state.readiness = Some(readiness_probe(read.clone(), extra));
+    let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     tracing::info!(data_dir = %data_dir.display(), "serving");
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline).await;
+    stop_on_signal(running, args.shutdown_deadline, stopping).await;
 
     let handle = relay.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {
@@ -371,9 +378,10 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         }),
     )];
     state.readiness = Some(readiness_probe(read.clone(), extra));
+    let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline).await;
+    stop_on_signal(running, args.shutdown_deadline, stopping).await;
 
     let handle = replica.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {

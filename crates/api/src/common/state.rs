@@ -52,6 +52,9 @@ pub struct AppState {
     pub rebuild: RebuildTracker,
     /// Failed authentication per client address.
     pub auth_failures: Arc<super::auth_limit::AuthLimiter>,
+    /// Set to true when the server begins to stop: open event streams end, so that a
+    /// graceful stop does not wait for dashboards that would never hang up.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             board_cache: Arc::default(),
             rebuild: Arc::default(),
             auth_failures: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 }
