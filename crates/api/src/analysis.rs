@@ -77,9 +77,14 @@ struct WhatIfRequest {
 #[allow(dead_code)]
 struct ProposedPolicyDoc {
     /// Each as a level of a published policy (`GET /api/v1/policy`).
-    #[schema(value_type = Vec<Object>, min_items = 1)]
-    levels: Vec<serde_json::Value>,
+    #[schema(min_items = 1)]
+    levels: Vec<LevelPolicyRef>,
 }
+
+crate::common::doc::schemars_schema!(
+    /// The policy document's `LevelPolicy` component (from the domain's schema).
+    LevelPolicyRef = "LevelPolicy"
+);
 
 /// What-if figures of a set of expenses.
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
