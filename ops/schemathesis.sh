@@ -38,7 +38,7 @@ token_for() {
 FAILED=0
 for ROLE in $ROLES; do
     TOKEN=$(token_for "$ROLE")
-    OUT="target/schemathesis/$ROLE"
+    OUT="$PWD/target/schemathesis/$ROLE"
     mkdir -p "$OUT"
     ARGS=(run "$BASE/api/openapi.json" -H "Authorization: Bearer $TOKEN" --checks all
           --max-examples "$EXAMPLES" --workers 2 --seed 1 --report junit --report-dir "$OUT")

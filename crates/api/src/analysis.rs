@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::common::doc::{integer, min_seq_param, one_of, query_param, QueryErrors};
+use crate::common::doc::{
+    integer, min_seq_param, one_of, query_param, BodyQueryErrors, QueryErrors,
+};
 use crate::common::{
     answer, read_side, to_json, typed, wait_for_read_side, ApiError, AppState, Caller, JsonBody,
     Query,
@@ -74,11 +76,17 @@ struct WhatIfRequest {
 
 /// The proposed policy of a what-if: levels as `POST /api/v1/policy` publishes them.
 #[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct ProposedPolicyDoc {
     /// Each as a level of a published policy (`GET /api/v1/policy`).
     #[schema(min_items = 1)]
     levels: Vec<LevelPolicyRef>,
+    /// Ignored (a proposal is never published).
+    #[schema(minimum = 1, maximum = 4_294_967_295f64)]
+    version: Option<u32>,
+    /// Ignored.
+    effective_from: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 crate::common::doc::schemars_schema!(
@@ -180,7 +188,7 @@ impl WhatIfBy {
     description = "Each company-paid expense against a booking (meal, entertainment, lodging) or a gift is judged as V17/V25 judged it when recorded, with the proposed level's cap for its booking: over cap when the company's spending on the booking, this expense included, passes the cap. Reversed expenses and their reversals are left out. `savings_fen` is the company spending above the proposed caps. Roles: admin, analyst.",
     security(("bearer" = [])),
     request_body = WhatIfRequest,
-    responses((status = 200, description = "actual against proposed, per group", body = WhatIfReport), QueryErrors))]
+    responses((status = 200, description = "actual against proposed, per group", body = WhatIfReport), BodyQueryErrors))]
 async fn what_if(
     State(state): State<AppState>,
     caller: Caller,

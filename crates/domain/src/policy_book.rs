@@ -277,7 +277,7 @@ impl LevelPolicy {
 /// One published policy version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Policy {
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 4_294_967_295u32))]
     pub version: u32,
     pub effective_from: DateTime<FixedOffset>,
     #[schemars(length(min = 1))]

@@ -69,6 +69,10 @@ error_set!(
     QueryErrors = [400, 401, 403, 404, 408, 429, 500, 503]
 );
 error_set!(
+    /// A query that takes a body (the what-if): a query's answers and a body's size.
+    BodyQueryErrors = [400, 401, 403, 404, 408, 413, 429, 500, 503]
+);
+error_set!(
     /// An admin write outside the domain (tokens, rebuilds).
     AdminErrors = [400, 401, 403, 404, 408, 409, 413, 429, 500, 503]
 );
