@@ -161,7 +161,13 @@ async fn start_rebuild(
     // no body, `{}` and `null` all mean every projection
     let req: RebuildRequest = match body {
         serde_json::Value::Null => RebuildRequest::default(),
-        body => typed(body)?,
+        body @ serde_json::Value::Object(_) => typed(body)?,
+        _ => {
+            return Err(ApiError::invalid(
+                "body",
+                "the body must be an object like {\"projection\": \"board\"}, or empty",
+            ))
+        }
     };
     if let Some(p) = &req.projection {
         if !PROJECTIONS.contains(&p.as_str()) {

@@ -108,7 +108,7 @@ impl utoipa::IntoParams for BoardQuery {
             query_param(
                 "offset",
                 "extension: skip this many (matching) visits; the answer then carries `visits_total`",
-                integer(Some(0), Some(1_000_000_000)),
+                integer(Some(0), Some(crate::common::doc::MAX_OFFSET)),
             ),
             query_param(
                 "stage",
@@ -130,6 +130,7 @@ impl BoardQuery {
     }
 
     fn check(&self) -> Result<(), ApiError> {
+        crate::common::doc::check_offset(self.offset.unwrap_or(0))?;
         if let Some(l) = self.limit {
             if l == 0 || l > BOARD_MAX_LIMIT {
                 return Err(ApiError::invalid(

@@ -264,7 +264,7 @@ impl utoipa::IntoParams for ListQuery {
             query_param(
                 "offset",
                 "skip this many matching visits",
-                integer(Some(0), Some(1_000_000_000)),
+                integer(Some(0), Some(crate::common::doc::MAX_OFFSET)),
             ),
             min_seq_param(),
         ]
@@ -288,6 +288,7 @@ impl ListQuery {
             ));
         }
         let offset = count("offset", &self.offset, 0)?;
+        crate::common::doc::check_offset(offset)?;
         if let Some(s) = self.stage.as_deref().filter(|s| !VISIT_STAGES.contains(s)) {
             return Err(ApiError::invalid(
                 "stage",

@@ -303,6 +303,20 @@ pub fn one_of(values: &[&str]) -> ObjectBuilder {
         .enum_values(Some(values.iter().copied()))
 }
 
+/// The largest `offset` of a paged list: far past any real list, and documented.
+pub const MAX_OFFSET: usize = 1_000_000_000;
+
+/// 400 naming `offset` past [`MAX_OFFSET`].
+pub fn check_offset(offset: usize) -> Result<(), crate::common::ApiError> {
+    if offset > MAX_OFFSET {
+        return Err(crate::common::ApiError::invalid(
+            "offset",
+            format!("offset must be at most {MAX_OFFSET}, got {offset}"),
+        ));
+    }
+    Ok(())
+}
+
 /// `min_seq` (read-your-writes).
 pub fn min_seq_param() -> utoipa::openapi::path::Parameter {
     query_param(
