@@ -52,6 +52,8 @@ pub struct AppState {
     pub rebuild: RebuildTracker,
     /// Failed authentication per client address.
     pub auth_failures: Arc<super::auth_limit::AuthLimiter>,
+    /// The write node's notifier (issue 20); `None` answers its routes 503.
+    pub notifier: Option<reception_notify::NotifierHandle>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             board_cache: Arc::default(),
             rebuild: Arc::default(),
             auth_failures: Arc::default(),
+            notifier: None,
         }
     }
 }
