@@ -672,3 +672,51 @@ async fn after_a_restart_what_was_not_confirmed_is_sent_with_the_same_ids() {
     s.stop().await;
     drop(tmp);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_who_chose_the_digest_gets_one_mail_a_day_with_everything_not_urgent() {
+    let smtp = Smtp::start().await;
+    let (_hooks, base) = Receiver::start().await;
+    let s = Server::start_notifying(config(Some(&smtp), &base)).await;
+    let manager = json!({"id": "qian.hong", "name": "钱红", "department": "east-sales",
+        "roles": ["approver"], "digest": true, "contacts": {"email": "qian.hong@example.com"}});
+    s.post(&s.admin, "/api/v1/staff", manager).await.expect(201);
+    let requester = s.token_for("wang.requester", Role::Requester).await;
+    for _ in 0..2 {
+        s.post(
+            &requester,
+            "/api/v1/visits",
+            visit_request(s.clock.now(), 7, 1),
+        )
+        .await
+        .expect(201);
+    }
+    let mine = s.token_for("qian.hong", Role::Approver).await;
+    let list = eventually_async("two notifications", || async {
+        let a = s.get(&mine, "/api/v1/me/notifications").await;
+        let n = a.body["notifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (n.len() == 2).then_some(n)
+    })
+    .await;
+    assert!(list
+        .iter()
+        .all(|n| n["deliveries"][0]["next_try"] == "2026-11-03T08:30:00+08:00"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(smtp.messages().is_empty(), "nothing before the digest time");
+    s.clock.set(t("2026-11-03T08:31:00+08:00"));
+    let mail = eventually("the digest", || smtp.messages().into_iter().next()).await;
+    assert_eq!(mail["subject"], "每日汇总：2 条通知");
+    let body = mail["body"].as_str().unwrap();
+    for n in &list {
+        assert!(
+            body.contains(n["id"].as_str().unwrap()),
+            "every item's id: {body}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(smtp.messages().len(), 1, "one message for the day");
+    s.stop().await;
+}

@@ -165,6 +165,51 @@ impl Channels {
     }
 
     async fn email(&self, n: &Notification, to: &StaffMember) -> Result<(), SendError> {
+        let text = format!(
+            "{}\n\n{}\n\n{}: {}\n",
+            n.body,
+            self.link(n),
+            id_label(n),
+            n.id
+        );
+        self.mail(to, &n.title, &n.id, text).await
+    }
+
+    /// A person's daily digest: every item in one e-mail, each with its link and id;
+    /// the message's own id is `digest-<first item's id>`.
+    pub async fn digest(&self, items: &[&Notification], to: &StaffMember) -> Result<(), SendError> {
+        let Some(first) = items.first() else {
+            return Ok(());
+        };
+        self.addressable(Channel::Email, to)?;
+        let zh = matches!(first.lang, reception_domain::staff::Lang::ZhCn);
+        let title = if zh {
+            format!("每日汇总：{} 条通知", items.len())
+        } else {
+            format!("Daily digest: {} notifications", items.len())
+        };
+        let mut text = String::new();
+        for n in items {
+            text.push_str(&format!(
+                "■ {}\n{}\n{}\n{}: {}\n\n",
+                n.title,
+                n.body,
+                self.link(n),
+                id_label(n),
+                n.id
+            ));
+        }
+        self.mail(to, &title, &format!("digest-{}", first.id), text)
+            .await
+    }
+
+    async fn mail(
+        &self,
+        to: &StaffMember,
+        subject: &str,
+        id: &str,
+        text: String,
+    ) -> Result<(), SendError> {
         let (Some(smtp), Some(cfg)) = (&self.smtp, &self.cfg.smtp) else {
             return Err(SendError::Unaddressable("e-mail is not configured".into()));
         };
@@ -177,21 +222,14 @@ impl Channels {
             .from
             .parse()
             .map_err(|e| SendError::Unaddressable(format!("from: {e}")))?;
-        let text = format!(
-            "{}\n\n{}\n\n{}: {}\n",
-            n.body,
-            self.link(n),
-            id_label(n),
-            n.id
-        );
         let msg = Message::builder()
             .from(from)
             .to(rcpt)
-            .subject(n.title.clone())
-            .message_id(Some(format!("<{}@reception>", n.id)))
+            .subject(subject)
+            .message_id(Some(format!("<{id}@reception>")))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str(ID_HEADER),
-                n.id.clone(),
+                id.to_string(),
             ))
             .header(ContentType::TEXT_PLAIN)
             .body(text)
@@ -347,5 +385,67 @@ pub fn robot_message(
             json!({"msg_type": "text", "content": {
                 "text": format!("{}\n{}\n{more}: {link}{mention}", n.title, n.body)}})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reception_domain::notification::FactKind;
+    use reception_domain::staff::Lang;
+
+    fn member() -> StaffMember {
+        serde_json::from_value(json!({"id": "li.na", "name": "李娜",
+            "contacts": {"wecom": "LiNa", "dingtalk": "dt-9", "feishu": "ou_7"}}))
+        .unwrap()
+    }
+
+    fn notification(lang: Lang) -> Notification {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").unwrap();
+        Notification {
+            id: "ev-1.visitor_signed_in.li.na".into(),
+            kind: FactKind::VisitorSignedIn,
+            recipient: "li.na".into(),
+            title: "访客已到前台签到".into(),
+            body: "王磊 已在前台签到".into(),
+            link: "#/board".into(),
+            visit: None,
+            complaint: None,
+            at,
+            created_at: at,
+            urgent: true,
+            digest: false,
+            lang,
+            deliveries: vec![],
+        }
+    }
+
+    #[test]
+    fn robot_messages_follow_each_platforms_format_and_mention_the_person() {
+        let n = notification(Lang::ZhCn);
+        let link = "https://r.example.com/#/board";
+        let w = robot_message(Channel::Wecom, &n, &member(), link);
+        assert_eq!(w["msgtype"], "markdown");
+        let content = w["markdown"]["content"].as_str().unwrap();
+        assert!(content.starts_with("**访客已到前台签到**") && content.contains("<@LiNa>"));
+        assert!(content.contains(&format!("[查看详情]({link})")));
+        let d = robot_message(Channel::Dingtalk, &n, &member(), link);
+        assert_eq!(d["msgtype"], "markdown");
+        assert_eq!(d["markdown"]["title"], "访客已到前台签到");
+        assert_eq!(d["at"]["atUserIds"], json!(["dt-9"]));
+        assert_eq!(d["at"]["isAtAll"], false);
+        let f = robot_message(Channel::Feishu, &notification(Lang::En), &member(), link);
+        assert_eq!(f["msg_type"], "text");
+        let text = f["content"]["text"].as_str().unwrap();
+        assert!(text.contains("<at user_id=\"ou_7\"></at>") && text.contains("Open: "));
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_the_body() {
+        // RFC 4231 test case 2
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

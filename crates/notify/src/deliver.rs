@@ -3,11 +3,13 @@
 //! last attempt dead-lettered. Marks are written and flushed after the sends, so a
 //! crash before the flush sends those again, with the same id (at least once).
 
+use std::collections::BTreeMap;
+
 use futures::stream::{self, StreamExt};
 use reception_domain::notification::Channel;
 
 use crate::channels::SendError;
-use crate::outbox::{index_changes, key, Notification, Status};
+use crate::outbox::{index_changes, key, Delivery, Notification, Status};
 use crate::{due_now, next_try, Notifier, NotifyError};
 
 /// Sends at most this many notifications at once.
@@ -43,13 +45,20 @@ impl Notifier {
                 }
             }
         }
+        let mut digests = self.send_digests(&work, &dir, now, wall).await;
         let channels = &self.channels;
-        let sent: Vec<(Notification, Vec<Attempt>)> = stream::iter(work)
+        let mut sent: Vec<(Notification, Vec<Attempt>)> = stream::iter(work)
             .map(|n| {
                 let member = dir.get(&n.recipient).cloned();
                 async move {
                     let mut attempts = Vec::new();
-                    for d in n.deliveries.iter().filter(|d| due_now(d, now, wall)) {
+                    let in_digest = |d: &&Delivery| n.digest && d.channel == Channel::Email;
+                    for d in n
+                        .deliveries
+                        .iter()
+                        .filter(|d| due_now(d, now, wall))
+                        .filter(|d| !in_digest(d))
+                    {
                         let result = match &member {
                             None => Err(SendError::Unaddressable("not in the directory".into())),
                             Some(m) => channels.send(d.channel, &n, m).await,
@@ -65,6 +74,14 @@ impl Notifier {
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
+        for (n, attempts) in &mut sent {
+            if let Some(result) = digests.remove(&n.id) {
+                attempts.push(Attempt {
+                    channel: Channel::Email,
+                    result,
+                });
+            }
+        }
         let mut changes = Vec::new();
         for (mut n, attempts) in sent {
             self.mark(&mut n, attempts);
@@ -85,6 +102,39 @@ impl Notifier {
         .map_err(|e| NotifyError::Channels(format!("outbox write: {e}")))??;
         self.publish_pending();
         Ok(())
+    }
+
+    /// The digest e-mails due now: one per person, with every due e-mail of their
+    /// digest notifications; the outcome of each included notification by id.
+    async fn send_digests(
+        &self,
+        work: &[Notification],
+        dir: &reception_domain::staff::Directory,
+        now: chrono::DateTime<chrono::FixedOffset>,
+        wall: chrono::DateTime<chrono::Utc>,
+    ) -> BTreeMap<String, Result<(), SendError>> {
+        let mut by_person: BTreeMap<&str, Vec<&Notification>> = BTreeMap::new();
+        for n in work.iter().filter(|n| n.digest) {
+            let due = n
+                .deliveries
+                .iter()
+                .any(|d| d.channel == Channel::Email && due_now(d, now, wall));
+            if due {
+                by_person.entry(&n.recipient).or_default().push(n);
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (person, mut items) in by_person {
+            items.sort_by_key(|n| (n.at, n.id.clone()));
+            let result = match dir.get(person) {
+                None => Err(SendError::Unaddressable("not in the directory".into())),
+                Some(m) => self.channels.digest(&items, m).await,
+            };
+            for n in items {
+                out.insert(n.id.clone(), result.clone());
+            }
+        }
+        out
     }
 
     /// Records the attempts' outcomes in `n` and the channel health.

@@ -245,6 +245,7 @@ fn to_notification(
         at: p.at,
         created_at: now,
         urgent: p.urgent,
+        digest: p.digest,
         lang: p.lang,
         deliveries,
     }

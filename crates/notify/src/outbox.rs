@@ -67,6 +67,10 @@ pub struct Notification {
     /// When the notifier decided it.
     pub created_at: DateTime<FixedOffset>,
     pub urgent: bool,
+    /// Waits for the person's daily digest: its e-mail goes out in one message with
+    /// the others of that day.
+    #[serde(default)]
+    pub digest: bool,
     pub lang: Lang,
     pub deliveries: Vec<Delivery>,
 }
