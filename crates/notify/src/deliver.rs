@@ -165,7 +165,7 @@ impl Notifier {
                     d.attempts += 1;
                     h.consecutive_failures += 1;
                     h.failed += 1;
-                    tracing::warn!(channel = label, attempt = d.attempts, error = %why, "a notification delivery failed");
+                    tracing::warn!(channel = label, attempt = d.attempts, error = %redact(&why), "a notification delivery failed");
                     metrics::counter!("reception_notification_failures_total", "channel" => label)
                         .increment(1);
                     h.last_error = Some(why.clone());
@@ -210,6 +210,15 @@ impl Notifier {
     }
 }
 
+/// An error text fit for the log: any word with an `@` (an e-mail address a server
+/// quoted back) is replaced, so no contact detail reaches the log.
+fn redact(text: &str) -> String {
+    text.split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The wait after the `attempts`-th failure: `base` doubled for each earlier failure,
 /// at most an hour.
 fn backoff(base: std::time::Duration, attempts: u32) -> chrono::Duration {
@@ -222,6 +231,14 @@ fn backoff(base: std::time::Duration, attempts: u32) -> chrono::Duration {
 mod tests {
     use super::backoff;
     use std::time::Duration;
+
+    #[test]
+    fn logged_errors_carry_no_address() {
+        assert_eq!(
+            super::redact("550 <li.na@example.com> mailbox unavailable"),
+            "550 <address> mailbox unavailable"
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_an_hour() {
