@@ -51,14 +51,19 @@ pub fn render(fact: &Fact, lang: Lang) -> Rendered {
     let company = d("company");
     let zh = matches!(lang, Lang::ZhCn);
     let due = fact.at.format("%Y-%m-%d %H:%M").to_string();
+    // a walk-in names no company
+    let visitor = match company.as_str() {
+        "" => d("visitor"),
+        c => format!("{} ({c})", d("visitor")),
+    };
     let (title, body) = match (fact.kind, zh) {
         (FactKind::VisitorSignedIn, true) => (
             "访客已到前台签到".to_string(),
-            format!("{} ({}) 已在前台签到，来访事由：{}。", d("visitor"), company, d("reason")),
+            format!("{visitor} 已在前台签到，来访事由：{}。", d("reason")),
         ),
         (FactKind::VisitorSignedIn, false) => (
             "Your visitor signed in".to_string(),
-            format!("{} ({}) signed in at the front desk: {}.", d("visitor"), company, d("reason")),
+            format!("{visitor} signed in at the front desk: {}.", d("reason")),
         ),
         (FactKind::RequestAwaitingApproval, true) => (
             "接待申请待您审批".to_string(),
