@@ -14,6 +14,8 @@ use crate::{due_now, next_try, Notifier, NotifyError};
 
 /// Sends at most this many notifications at once.
 const PARALLEL: usize = 8;
+/// Notifications sent between two writes of their marks.
+const CHUNK: usize = 32;
 
 /// The result of one delivery attempt.
 struct Attempt {
@@ -35,6 +37,30 @@ impl Notifier {
         if due.is_empty() {
             return Ok(());
         }
+        // a chunk at a time, each marked and flushed before the next is sent: a crash
+        // repeats at most one chunk's sends
+        // (a person's notifications stay in one chunk: their digest is one message)
+        let mut chunk: Vec<Vec<u8>> = Vec::new();
+        for k in due {
+            let new_person = chunk
+                .last()
+                .is_some_and(|last| recipient(last) != recipient(&k));
+            if chunk.len() >= CHUNK && new_person {
+                self.deliver_chunk(std::mem::take(&mut chunk), now, wall)
+                    .await?;
+            }
+            chunk.push(k);
+        }
+        self.deliver_chunk(chunk, now, wall).await
+    }
+
+    /// Sends the due deliveries of the notifications under `due`, then writes their marks.
+    async fn deliver_chunk(
+        &mut self,
+        due: Vec<Vec<u8>>,
+        now: chrono::DateTime<chrono::FixedOffset>,
+        wall: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), NotifyError> {
         let dir = self.book.directory(&self.app)?.clone();
         let mut work = Vec::new();
         for k in due {
@@ -208,6 +234,11 @@ impl Notifier {
         }
         Ok(any)
     }
+}
+
+/// The recipient part of an outbox key `n/<recipient>/<id>`.
+fn recipient(key: &[u8]) -> &[u8] {
+    key.split(|b| *b == b'/').nth(1).unwrap_or_default()
 }
 
 /// An error text fit for the log: any word with an `@` (an e-mail address a server
