@@ -720,3 +720,107 @@ async fn a_manager_who_chose_the_digest_gets_one_mail_a_day_with_everything_not_
     assert_eq!(smtp.messages().len(), 1, "one message for the day");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_and_the_rules_are_the_admins_and_bad_input_names_the_field() {
+    let s = Server::start().await;
+    let reception = s.token(Role::Reception).await;
+    let member = json!({"id": "li.na", "name": "李娜", "roles": ["reception"],
+        "contacts": {"email": "li.na@example.com", "phone": "+86 138 0000 0001"}});
+    let refused = s.post(&reception, "/api/v1/staff", member.clone()).await;
+    assert_eq!(refused.status, 403);
+    s.post(&s.admin, "/api/v1/staff", member.clone())
+        .await
+        .expect(201);
+    let twice = s.post(&s.admin, "/api/v1/staff", member).await;
+    assert_eq!((twice.status, twice.code()), (409, "invalid_state"));
+    let bad = s
+        .post(
+            &s.admin,
+            "/api/v1/staff",
+            json!({"id": "x", "name": "X", "contacts": {"email": "no-at-sign"}}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].as_str()),
+        (400, Some("contacts.email"))
+    );
+    let bad = s
+        .post(
+            &s.admin,
+            "/api/v1/staff",
+            json!({"id": "Not An Id", "name": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].as_str()),
+        (400, Some("id"))
+    );
+    // update through the path's id; the body may not name another
+    let other = s
+        .post(
+            &s.admin,
+            "/api/v1/staff/li.na",
+            json!({"id": "zhang", "name": "张"}),
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.body["error"]["field"].as_str()),
+        (400, Some("id"))
+    );
+    s.post(
+        &s.admin,
+        "/api/v1/staff/li.na",
+        json!({"name": "李娜", "roles": ["reception", "head"]}),
+    )
+    .await
+    .expect(200);
+    // every role reads the list; contact points only admin
+    let list = s.get(&reception, "/api/v1/staff").await.expect(200);
+    assert_eq!(list["members"][0]["roles"], json!(["reception", "head"]));
+    assert!(list["members"][0].get("contacts").is_none(), "{list}");
+    let list = s.get(&s.admin, "/api/v1/staff").await.expect(200);
+    assert!(list["members"][0].get("contacts").is_some());
+    s.post(&s.admin, "/api/v1/staff/li.na/retire", json!({}))
+        .await
+        .expect(200);
+    let list = s.get(&s.admin, "/api/v1/staff").await.expect(200);
+    assert_eq!(list["members"], json!([]));
+
+    // the rules: the default is in force; a new version is published by admin only
+    let rules = s
+        .get(&reception, "/api/v1/notification-rules")
+        .await
+        .expect(200);
+    assert_eq!(rules["in_force"]["version"], 1);
+    let mut next = rules["in_force"].clone();
+    next["version"] = json!(2);
+    next["reminders"][0]["lead_minutes"] = json!(0);
+    let bad = s
+        .post(&s.admin, "/api/v1/notification-rules", next.clone())
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].as_str()),
+        (400, Some("reminders[0].lead_minutes"))
+    );
+    next["reminders"][0]["lead_minutes"] = json!(180);
+    assert_eq!(
+        s.post(&reception, "/api/v1/notification-rules", next.clone())
+            .await
+            .status,
+        403
+    );
+    s.post(&s.admin, "/api/v1/notification-rules", next)
+        .await
+        .expect(201);
+    let rules = s
+        .get(&reception, "/api/v1/notification-rules")
+        .await
+        .expect(200);
+    assert_eq!(rules["in_force"]["reminders"][0]["lead_minutes"], 180);
+    assert_eq!(rules["versions"].as_array().unwrap().len(), 1);
+    // without a notifier (a read replica), a person's list is unavailable, not empty
+    let mine = s.get(&reception, "/api/v1/me/notifications").await;
+    assert_eq!(mine.status, 503);
+    s.stop().await;
+}

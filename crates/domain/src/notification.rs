@@ -125,7 +125,8 @@ impl Aggregate for RulesState {
             )));
         }
         let RulesCommand::Publish(r) = command;
-        r.check_next(self.versions.last().map(|v| v.version))?;
+        // the default in force before any publication is version 1
+        r.check_next(Some(self.versions.last().map_or(1, |v| v.version)))?;
         Ok(vec![RulesEvent::NotificationRulesPublished(r)])
     }
     fn evolve(mut self, event: &RulesEvent) -> Self {

@@ -203,7 +203,7 @@ impl NotificationRules {
             .unwrap_or(0)
     }
 
-    /// Checks a version to publish after `latest` (None: nothing published yet).
+    /// Checks a version to publish after `latest` (None: the first of all).
     pub fn check_next(&self, latest: Option<u32>) -> Result<(), DomainError> {
         let expected = latest.map_or(1, |v| v + 1);
         if self.version != expected {

@@ -267,27 +267,28 @@ fn v4_the_reception_office_is_reminded_two_hours_before_the_plan_is_due_once() {
 }
 
 #[test]
-fn rules_publish_in_sequence_by_admin_only() {
+fn rules_publish_in_sequence_after_the_default_by_admin_only() {
     let s = RulesState::default();
-    let body = serde_json::to_value(NotificationRules {
-        version: 2,
-        ..NotificationRules::default_v1()
-    })
-    .unwrap();
-    let c = RulesCommand::parse("publish", body.clone()).unwrap();
-    let err = s
-        .decide(c, &ctx("2026-11-20T09:00:00+08:00", Role::Admin))
-        .unwrap_err();
+    let now = "2026-11-20T09:00:00+08:00";
+    let version = |v: u32| {
+        serde_json::to_value(NotificationRules {
+            version: v,
+            ..NotificationRules::default_v1()
+        })
+        .unwrap()
+    };
+    // the default is version 1: the first publication is version 2
+    let c = RulesCommand::parse("publish", version(1)).unwrap();
+    let err = s.decide(c, &ctx(now, Role::Admin)).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("version"));
-    let mut v1 = serde_json::to_value(NotificationRules::default_v1()).unwrap();
-    v1["reminders"][0]["deadline"] = json!("lunch");
-    let c = RulesCommand::parse("publish", v1).unwrap();
-    let err = s
-        .decide(c, &ctx("2026-11-20T09:00:00+08:00", Role::Admin))
-        .unwrap_err();
+    let mut bad = version(2);
+    bad["reminders"][0]["deadline"] = json!("lunch");
+    let c = RulesCommand::parse("publish", bad).unwrap();
+    let err = s.decide(c, &ctx(now, Role::Admin)).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("reminders[0].deadline"));
-    let c = RulesCommand::parse("publish", body).unwrap();
-    assert!(s
-        .decide(c, &ctx("2026-11-20T09:00:00+08:00", Role::Reception))
-        .is_err());
+    let c = RulesCommand::parse("publish", version(2)).unwrap();
+    assert!(s.decide(c.clone(), &ctx(now, Role::Reception)).is_err());
+    let events = s.decide(c, &ctx(now, Role::Admin)).unwrap();
+    let s = events.iter().fold(s, |s, e| s.evolve(e));
+    assert_eq!(s.in_force().version, 2);
 }
