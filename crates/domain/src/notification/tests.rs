@@ -292,3 +292,50 @@ fn rules_publish_in_sequence_after_the_default_by_admin_only() {
     let s = events.iter().fold(s, |s, e| s.evolve(e));
     assert_eq!(s.in_force().version, 2);
 }
+
+#[test]
+fn a_car_dispatch_reaches_its_driver_and_the_visits_staff_and_an_over_cap_expense_the_approver() {
+    let mut dir = directory();
+    let driver = json!({"id": "driver.qian", "name": "Driver Qian", "roles": ["driver"]});
+    let c = StaffCommand::parse("register", driver).unwrap();
+    for e in dir
+        .decide(c, &ctx("2026-11-20T09:00:00+08:00", Role::Admin))
+        .unwrap()
+    {
+        dir = dir.evolve(&e);
+    }
+    let people = People {
+        host: Some("Somebody unknown".into()),
+        staff: vec!["李娜".into()],
+        department: Some("east-sales".into()),
+        ..People::default()
+    };
+    let when = "2026-11-24T09:00:00+08:00";
+    let data = json!({"driver": "Driver Qian", "plate": "沪A12345", "ready_at": "2026-11-25T09:30:00+08:00", "leg": "pickup"});
+    let facts = facts_of_event(event("CarDispatched", &data, when), &people, None);
+    let out = plan(
+        &facts[0],
+        &NotificationRules::default_v1(),
+        None,
+        &dir,
+        at(when),
+    );
+    let who: Vec<&str> = out.iter().map(|n| n.recipient.as_str()).collect();
+    assert_eq!(who, ["driver.qian", "li.na"]);
+    assert!(out[0].body.contains("沪A12345"));
+    let data = json!({"over_cap": true, "amount_fen": 35_000});
+    let facts = facts_of_event(event("ExpenseRecorded", &data, when), &people, None);
+    let out = plan(
+        &facts[0],
+        &NotificationRules::default_v1(),
+        None,
+        &dir,
+        at(when),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].recipient, "zhao.min");
+    assert!(out[0].body.contains("¥350.00"), "{}", out[0].body);
+    // within the cap: nobody is told
+    let data = json!({"over_cap": false, "amount_fen": 100});
+    assert!(facts_of_event(event("ExpenseRecorded", &data, when), &people, None).is_empty());
+}
