@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Installs what the tests need when it is missing: a
+# Runs every test of the workspace, then a short schemathesis pass against the API's
+# published document. Installs what the tests need when it is missing: a
 # current nats-server (the NATS tests start their own servers on free ports), strace,
 # and Debian's chromium with a CJK font (the dashboard's browser tests drive it
 # headless; the font makes its Chinese screenshots legible).
@@ -50,3 +51,12 @@ fi
 export CI="${CI:-1}"
 
 cargo test --workspace "$@"
+
+# A short schemathesis pass against the published document (the full run, every role:
+# bash ops/schemathesis.sh, RELIABILITY.md): no 5xx, every answer as documented.
+if ! command -v st >/dev/null 2>&1; then
+    echo "installing schemathesis (pip install schemathesis)" >&2
+    python3 -m pip install -q schemathesis >&2
+fi
+BIN=target/debug/reception EXAMPLES=3 ROLES=admin EXCLUDE=positive_data_acceptance VISITS=30 \
+    bash ops/schemathesis.sh

@@ -150,7 +150,7 @@ async fn rebuild_status(
 #[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
     summary = "extension: rebuild one projection (board, costs, archive, complaints) or all, online (admin); 409 while one runs",
     security(("bearer" = [])),
-    request_body(content = RebuildRequest, description = "may be empty: every projection"),
+    request_body(content = Option<RebuildRequest>, description = "may be empty: every projection"),
     responses((status = 202, description = "started on a blocking thread; poll GET for progress", body = RebuildStatus), AdminErrors))]
 async fn start_rebuild(
     State(state): State<AppState>,
@@ -158,7 +158,11 @@ async fn start_rebuild(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin], "rebuild projections (admin only)")?;
-    let req: RebuildRequest = typed(body)?;
+    // no body, `{}` and `null` all mean every projection
+    let req: RebuildRequest = match body {
+        serde_json::Value::Null => RebuildRequest::default(),
+        body => typed(body)?,
+    };
     if let Some(p) = &req.projection {
         if !PROJECTIONS.contains(&p.as_str()) {
             return Err(ApiError::invalid(

@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Datelike;
-use reception_app::App;
 use reception_domain::access::Area;
 use reception_domain::policy_book::{LevelPolicy, Policy};
-use reception_domain::visit::{Rejudged, Visit};
-use reception_projections::ReturnCallsBy;
+use reception_domain::visit::{rejudge, Rejudged};
+use reception_projections::{ReturnCallsBy, WhatIfVisit};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -64,13 +63,28 @@ struct WhatIfRequest {
     year: i32,
     /// `{"levels": [...]}`: levels as in a published policy; a level left out keeps its
     /// actual caps.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ProposedPolicyDoc)]
     policy: serde_json::Value,
     /// Group by `level` (default), `category`, `month` or `department` (cost-bearing).
+    #[schema(pattern = "^(level|category|month|department)$")]
     by: Option<String>,
     /// Read-your-writes.
     min_seq: Option<u64>,
 }
+
+/// The proposed policy of a what-if: levels as `POST /api/v1/policy` publishes them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ProposedPolicyDoc {
+    /// Each as a level of a published policy (`GET /api/v1/policy`).
+    #[schema(min_items = 1)]
+    levels: Vec<LevelPolicyRef>,
+}
+
+crate::common::doc::schemars_schema!(
+    /// The policy document's `LevelPolicy` component (from the domain's schema).
+    LevelPolicyRef = "LevelPolicy"
+);
 
 /// What-if figures of a set of expenses.
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
@@ -147,7 +161,7 @@ impl WhatIfBy {
         })
     }
 
-    fn key(self, visit: &Visit, e: &Rejudged, month: String) -> String {
+    fn key(self, department: &str, e: &Rejudged<String>, month: String) -> String {
         match self {
             WhatIfBy::Level => e.level.as_ref().map_or("", |l| l.as_str()).to_string(),
             WhatIfBy::Category => serde_json::to_value(e.category)
@@ -155,10 +169,7 @@ impl WhatIfBy {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             WhatIfBy::Month => month,
-            WhatIfBy::Department => visit
-                .request()
-                .map_or("", |r| r.cost_department().as_str())
-                .to_string(),
+            WhatIfBy::Department => department.to_string(),
         }
     }
 }
@@ -196,52 +207,59 @@ async fn what_if(
     })?;
     let read = read_side(&state)?;
     wait_for_read_side(read, body.min_seq).await?;
-    let visits = read.visits_spending_in(body.year);
-    let app = state.app.clone();
+    let spending = read.visits_spending_in(body.year).len();
+    let visits = read.what_if_visits(body.year);
+    let tz = state.app.tz();
     let year = body.year;
     let report = tokio::task::spawn_blocking(move || {
-        judge_year(&app, &visits, &proposal.levels, year, by, by_name)
+        let groups = judge_year(&visits, &proposal.levels, tz, year, by);
+        report_of(groups, year, by_name, spending)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("what-if: {e}")))??;
+    .map_err(|e| ApiError::Internal(format!("what-if: {e}")))?;
     Ok(answer(&caller, to_json(&report)?))
 }
 
-/// Folds each visit and sums its rejudged expenses spent in `year` into the groups.
-fn judge_year(
-    app: &App,
-    visits: &[String],
+/// The rejudged expenses spent in `year`, summed by group. Judging is arithmetic over
+/// the cost model's memory: the visits' capped expenses with their bookings' cap bases.
+fn judge_year<Z: chrono::TimeZone>(
+    visits: &[WhatIfVisit],
     proposed: &[LevelPolicy],
+    tz: Z,
     year: i32,
     by: WhatIfBy,
-    by_name: &str,
-) -> Result<WhatIfReport, ApiError> {
-    // folding the visits is most of the work: one share per core
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let share = visits.len().div_ceil(cores).max(1);
-    let parts: Vec<Result<BTreeMap<String, WhatIfGroup>, ApiError>> = std::thread::scope(|s| {
-        let workers: Vec<_> = visits
-            .chunks(share)
-            .map(|ids| s.spawn(move || judge_visits(app, ids, proposed, year, by)))
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(ApiError::Internal("a what-if worker panicked".into())))
-            })
-            .collect()
-    });
+) -> BTreeMap<String, WhatIfGroup> {
     let mut groups: BTreeMap<String, WhatIfGroup> = BTreeMap::new();
-    for part in parts {
-        for (key, g) in part? {
-            merge(groups.entry(key).or_default(), &g);
+    for visit in visits {
+        for e in rejudge(visit.expenses.iter().cloned(), proposed) {
+            let local = e.spent_at.with_timezone(&tz);
+            if local.year() != year {
+                continue;
+            }
+            let month = format!("{:04}-{:02}", local.year(), local.month());
+            add(
+                groups
+                    .entry(by.key(&visit.department, &e, month))
+                    .or_default(),
+                &e,
+            );
         }
     }
+    groups
+}
+
+/// The report: the groups and their sums. `visits`: the visits with any expense spent
+/// in the year.
+fn report_of(
+    groups: BTreeMap<String, WhatIfGroup>,
+    year: i32,
+    by_name: &str,
+    visits: usize,
+) -> WhatIfReport {
     let mut report = WhatIfReport {
         year,
         by: by_name.to_string(),
-        visits: visits.len(),
+        visits,
         count: 0,
         judged_fen: 0,
         actual: Side::default(),
@@ -251,67 +269,47 @@ fn judge_year(
     };
     for (key, mut g) in groups {
         g.key = key;
-        report.count += g.count;
-        report.judged_fen += g.judged_fen;
-        report.actual.over_cap_fen += g.actual_over_cap_fen;
-        report.proposed.over_cap_fen += g.proposed_over_cap_fen;
-        report.actual.over_cap_count += g.actual_over_cap_count;
-        report.proposed.over_cap_count += g.proposed_over_cap_count;
-        report.actual.excess_fen += g.actual_excess_fen;
-        report.proposed.excess_fen += g.savings_fen;
+        merge_side(&mut report, &g);
         report.groups.push(g);
     }
     report.savings_fen = report.proposed.excess_fen;
-    Ok(report)
+    report
 }
 
-/// One share of the visits, folded and judged, summed by group.
-fn judge_visits(
-    app: &App,
-    ids: &[String],
-    proposed: &[LevelPolicy],
-    year: i32,
-    by: WhatIfBy,
-) -> Result<BTreeMap<String, WhatIfGroup>, ApiError> {
-    let tz = app.tz();
-    let mut groups: BTreeMap<String, WhatIfGroup> = BTreeMap::new();
-    for id in ids {
-        let visit = app.load::<Visit>(&format!("visit-{id}"), None)?.state;
-        for e in visit.rejudge(proposed) {
-            let local = e.spent_at.with_timezone(&tz);
-            if local.year() != year {
-                continue;
-            }
-            let month = format!("{:04}-{:02}", local.year(), local.month());
-            add(groups.entry(by.key(&visit, &e, month)).or_default(), &e);
-        }
-    }
-    Ok(groups)
+fn merge_side(report: &mut WhatIfReport, g: &WhatIfGroup) {
+    report.count = report.count.saturating_add(g.count);
+    report.judged_fen = report.judged_fen.saturating_add(g.judged_fen);
+    report.actual.over_cap_fen = report
+        .actual
+        .over_cap_fen
+        .saturating_add(g.actual_over_cap_fen);
+    report.proposed.over_cap_fen = report
+        .proposed
+        .over_cap_fen
+        .saturating_add(g.proposed_over_cap_fen);
+    report.actual.over_cap_count = report
+        .actual
+        .over_cap_count
+        .saturating_add(g.actual_over_cap_count);
+    report.proposed.over_cap_count = report
+        .proposed
+        .over_cap_count
+        .saturating_add(g.proposed_over_cap_count);
+    report.actual.excess_fen = report.actual.excess_fen.saturating_add(g.actual_excess_fen);
+    report.proposed.excess_fen = report.proposed.excess_fen.saturating_add(g.savings_fen);
 }
 
-fn merge(into: &mut WhatIfGroup, g: &WhatIfGroup) {
-    into.count += g.count;
-    into.judged_fen += g.judged_fen;
-    into.actual_over_cap_fen += g.actual_over_cap_fen;
-    into.proposed_over_cap_fen += g.proposed_over_cap_fen;
-    into.actual_over_cap_count += g.actual_over_cap_count;
-    into.proposed_over_cap_count += g.proposed_over_cap_count;
-    into.newly_over_cap += g.newly_over_cap;
-    into.no_longer_over_cap += g.no_longer_over_cap;
-    into.actual_excess_fen += g.actual_excess_fen;
-    into.savings_fen += g.savings_fen;
-}
-
-/// Sums are of amounts bounded per expense, so i64 holds any year's company.
-fn add(g: &mut WhatIfGroup, e: &Rejudged) {
+/// Sums saturate: amounts are bounded per expense, but a model fed by a foreign log may
+/// hold any `i64`.
+fn add(g: &mut WhatIfGroup, e: &Rejudged<String>) {
     g.count += 1;
-    g.judged_fen += e.amount_fen;
+    g.judged_fen = g.judged_fen.saturating_add(e.amount_fen);
     if e.actual_over_cap {
-        g.actual_over_cap_fen += e.amount_fen;
+        g.actual_over_cap_fen = g.actual_over_cap_fen.saturating_add(e.amount_fen);
         g.actual_over_cap_count += 1;
     }
     if e.proposed_over_cap {
-        g.proposed_over_cap_fen += e.amount_fen;
+        g.proposed_over_cap_fen = g.proposed_over_cap_fen.saturating_add(e.amount_fen);
         g.proposed_over_cap_count += 1;
     }
     if e.proposed_over_cap && !e.actual_over_cap {
@@ -320,8 +318,8 @@ fn add(g: &mut WhatIfGroup, e: &Rejudged) {
     if e.actual_over_cap && !e.proposed_over_cap {
         g.no_longer_over_cap += 1;
     }
-    g.actual_excess_fen += e.actual_excess_fen;
-    g.savings_fen += e.proposed_excess_fen;
+    g.actual_excess_fen = g.actual_excess_fen.saturating_add(e.actual_excess_fen);
+    g.savings_fen = g.savings_fen.saturating_add(e.proposed_excess_fen);
 }
 
 /// `?year=Y&by=level|host|month&limit=N&min_seq=S`.

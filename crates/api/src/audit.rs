@@ -63,7 +63,7 @@ impl utoipa::IntoParams for EventsQuery {
             query_param(
                 "after",
                 "seq to start after (default 0)",
-                integer(Some(0), None),
+                integer(Some(0), Some(i64::MAX as usize)),
             ),
             query_param(
                 "limit",

@@ -108,7 +108,7 @@ impl utoipa::IntoParams for BoardQuery {
             query_param(
                 "offset",
                 "extension: skip this many (matching) visits; the answer then carries `visits_total`",
-                integer(Some(0), None),
+                integer(Some(0), Some(1_000_000_000)),
             ),
             query_param(
                 "stage",
@@ -216,7 +216,7 @@ async fn board(
 #[utoipa::path(get, path = "/api/v1/board/stream", tag = "board",
     summary = "Server-Sent Events: one `board` event per board change",
     security(("bearer" = [])),
-    responses((status = 200, description = "a stream of `board` events, the current board first", content_type = "text/event-stream", body = Vec<BoardEvent>), QueryErrors))]
+    responses((status = 200, description = "a stream of `board` events, the current board first", content_type = "text/event-stream", body = BoardEvent), QueryErrors))]
 async fn board_stream(
     State(state): State<AppState>,
     _caller: Caller,
@@ -243,6 +243,7 @@ async fn board_stream(
     let until = crate::sse::Revocable {
         revocations: state.app.tokens().revocations(),
         still_valid: Box::new(move || app.tokens().verify(&token).is_some()),
+        stopping: state.stopping.subscribe(),
     };
     Ok(crate::sse::from_broadcast(first, rx, "board", Some(until)).into_response())
 }

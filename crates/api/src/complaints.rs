@@ -219,7 +219,7 @@ async fn complaints(
 #[into_params(parameter_in = Query)]
 struct ReportQuery {
     /// `YYYY-MM` from 1900 on (default: this month in the business time zone).
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = "^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
     /// Read-your-writes: wait up to 5 s until this seq is applied, else 503
     /// `not_caught_up`.

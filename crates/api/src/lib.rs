@@ -37,6 +37,7 @@ use axum::Router;
 use reception_projections::ReadSide;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use common::auth_limit::AuthLimiter;
 pub use common::cache::BoardCache;
 pub use common::extract;
 pub use common::state::{

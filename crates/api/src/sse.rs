@@ -19,19 +19,22 @@ fn to_event<T: Serialize>(event_name: &'static str, value: &T) -> Event {
         .unwrap_or_else(|_| Event::default().event("error").data("unserialisable"))
 }
 
-/// What ends a stream early: the token it was opened with is revoked.
+/// What ends a stream early: the token it was opened with is revoked, or the server
+/// begins to stop.
 pub struct Revocable {
     /// Changes on every revocation.
     pub revocations: tokio::sync::watch::Receiver<u64>,
     /// Whether the stream's token is still accepted.
     pub still_valid: Box<dyn Fn() -> bool + Send>,
+    /// True once the server is stopping.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Turns a broadcast receiver into an SSE response: each message is one event named
 /// `event_name` with the JSON as data; `first` (e.g. the current board) is sent first.
 /// When the receiver lags (a slow client), the stream ends and the client is dropped;
 /// it may reconnect and start from a fresh snapshot. With `until`, the stream also
-/// ends when its token is revoked.
+/// ends when its token is revoked or the server stops.
 pub fn from_broadcast<T>(
     first: Option<T>,
     rx: broadcast::Receiver<T>,
@@ -44,15 +47,40 @@ where
     let head = futures::stream::iter(first.map(|f| Ok(to_event(event_name, &f))));
     let tail = futures::stream::unfold((rx, until), move |(mut rx, mut until)| async move {
         loop {
-            let revoked = async {
-                match until.as_mut() {
-                    Some(u) => u.revocations.changed().await.is_ok(),
-                    None => std::future::pending().await,
+            enum Woke<V> {
+                Message(V),
+                Revocation(bool),
+                Stopping,
+            }
+            let woke = {
+                let (revocations, stopping) = match until.as_mut() {
+                    Some(u) => (Some(&mut u.revocations), Some(&mut u.stopping)),
+                    None => (None, None),
+                };
+                let revoked = async {
+                    match revocations {
+                        Some(r) => r.changed().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                };
+                let stop = async {
+                    match stopping {
+                        Some(s) => {
+                            let _ = s.wait_for(|s| *s).await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    v = rx.recv() => Woke::Message(v),
+                    changed = revoked => Woke::Revocation(changed),
+                    () = stop => Woke::Stopping,
                 }
             };
-            let next = tokio::select! {
-                v = rx.recv() => v,
-                changed = revoked => {
+            let next = match woke {
+                Woke::Message(v) => v,
+                Woke::Stopping => return None,
+                Woke::Revocation(changed) => {
                     if changed && until.as_ref().is_some_and(|u| !(u.still_valid)()) {
                         tracing::info!("ending an SSE stream: its token was revoked");
                         return None;

@@ -48,9 +48,24 @@ pub struct TokenRequest {
     /// The person's user name (1 to 100 characters).
     #[schema(min_length = 1, max_length = 100)]
     pub user: String,
-    /// One of the API roles (`system` is reserved).
-    #[schema(value_type = RoleSchema)]
+    /// One of the API roles (`system` is reserved for the service's own processes).
+    #[schema(value_type = PersonRole)]
     pub role: Role,
+}
+
+/// The roles a token may carry: every [`Role`] but `system`.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum PersonRole {
+    Admin,
+    Requester,
+    Reception,
+    Approver,
+    Finance,
+    Frontdesk,
+    Auditor,
+    Analyst,
 }
 
 /// `POST /api/v1/tokens` answer; the token is shown once and never stored.

@@ -264,7 +264,7 @@ impl utoipa::IntoParams for ListQuery {
             query_param(
                 "offset",
                 "skip this many matching visits",
-                integer(Some(0), None),
+                integer(Some(0), Some(1_000_000_000)),
             ),
             min_seq_param(),
         ]
@@ -312,8 +312,8 @@ impl ListQuery {
         };
         let (from, to) = (time("from", &self.from)?, time("to", &self.to)?);
         if let (Some(f), Some(t)) = (from, to) {
-            if f >= t {
-                return Err(ApiError::invalid("to", "to must be after from"));
+            if f > t {
+                return Err(ApiError::invalid("to", "to must not be before from"));
             }
         }
         let filter = VisitFilter {

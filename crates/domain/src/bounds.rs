@@ -17,6 +17,8 @@ pub const MAX_FEN: i64 = 1_000_000_000_000;
 /// The years a time in a command may fall in: deadline arithmetic on times far outside
 /// any real range would overflow.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
+/// [`YEARS`] as a JSON Schema `pattern` on an RFC 3339 time (its first four digits).
+pub const YEARS_PATTERN: &str = "^(20[0-9]{2}|21[0-9]{2}|2200)-";
 
 /// Checks every string and list of a command body, depth first; the first one over its
 /// bound is the error, named by its path (`visitors[3].title`).

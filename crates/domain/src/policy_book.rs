@@ -24,11 +24,22 @@ pub const DEFAULT_POLICY_V1_JSON: &str = include_str!("../../../ops/policy-v1.js
 
 /// A policy level id (`ordinary`, `senior`, `special`, or a company's own): 1–32
 /// characters of lowercase ASCII letters, digits, `_` or `-`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct LevelId(String);
+
+impl JsonSchema for LevelId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LevelId".into()
+    }
+    fn json_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A policy level id: 1-32 of a-z, 0-9, '_' or '-'.",
+            "type": "string",
+            "pattern": "^[a-z0-9_-]{1,32}$"
+        })
+    }
+}
 
 impl LevelId {
     /// Parses a level id; rejects empty, too long or non-`[a-z0-9_-]` ids.
@@ -266,8 +277,10 @@ impl LevelPolicy {
 /// One published policy version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Policy {
+    #[schemars(range(min = 1))]
     pub version: u32,
     pub effective_from: DateTime<FixedOffset>,
+    #[schemars(length(min = 1))]
     pub levels: Vec<LevelPolicy>,
 }
 

@@ -17,7 +17,7 @@ mod what_if;
 
 pub use decide::departure::call_complaint_id;
 pub use decide::staffing::SUPPORT_ROLES;
-pub use what_if::Rejudged;
+pub use what_if::{rejudge, CapBasis, CappedExpense, Rejudged};
 
 pub use crate::deadlines::{
     CAR_READY_MINUTES, HOME_AFTER_DEPARTURE_HOURS, PLAN_HOURS, RETURN_CALL_HOURS, SUMMARY_HOURS,

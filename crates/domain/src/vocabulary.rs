@@ -350,6 +350,12 @@ pub struct Payload<'a> {
     pub name: Str<'a>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nights: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub reason: Str<'a>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
@@ -477,6 +483,20 @@ pub struct CostView<'a> {
     pub vendor: Str<'a>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub subcategory: Str<'a>,
+    /// A booking's cap basis (the what-if analysis): meal, party size, rooms and
+    /// nights; a souvenir's id and quantity.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub meal: Str<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nights: Option<i64>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub souvenir_id: Str<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
     /// `RequestAmended`: the request as amended.
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub request: Option<Box<CostView<'a>>>,
@@ -518,6 +538,12 @@ impl<'a> CostView<'a> {
             description: p.description,
             vendor: p.vendor,
             subcategory: p.subcategory,
+            meal: p.meal,
+            party_size: p.party_size,
+            rooms: p.rooms,
+            nights: p.nights,
+            souvenir_id: p.souvenir_id,
+            quantity: p.quantity,
             request: p.request.map(|r| Box::new(CostView::of_payload(*r))),
         }
     }
@@ -615,12 +641,19 @@ pub const READS: &[(&str, &[&str])] = {
             ],
         ),
         (CAR_UNAVAILABLE, &["leg"]),
-        (MEAL_BOOKED, &["at", "meal", "venue"]),
-        (ENTERTAINMENT_ARRANGED, &["at", "kind"]),
+        (
+            MEAL_BOOKED,
+            &["at", "meal", "venue", "booking_id", "party_size"],
+        ),
+        (
+            ENTERTAINMENT_ARRANGED,
+            &["at", "kind", "booking_id", "party_size"],
+        ),
+        (LODGING_BOOKED, &["booking_id", "rooms", "nights"]),
         (TOUR_HELD, &["at", "title", "place"]),
         (LEADER_MEETING_HELD, &["at", "leader", "place"]),
         (LEADERSHIP_TALKS_HELD, &["at", "outcome"]),
-        (SOUVENIR_PLANNED, &["souvenir_id"]),
+        (SOUVENIR_PLANNED, &["souvenir_id", "quantity"]),
         (SOUVENIR_HANDED, &["souvenir_id"]),
         (VISITORS_ARRIVED, &["at"]),
         (VISITORS_DEPARTED, &["at"]),
@@ -901,9 +934,8 @@ mod tests {
                 "request" => serde_json::json!({"department": "x"}),
                 "late" | "approved" | "mid_visit" | "over_cap" | "automatic"
                 | "approval_required" => Value::Bool(true),
-                "headcount" | "amount_fen" | "cap_fen" | "party_size" | "budget_fen" => {
-                    Value::from(1)
-                }
+                "headcount" | "amount_fen" | "cap_fen" | "party_size" | "budget_fen" | "rooms"
+                | "nights" | "quantity" => Value::from(1),
                 _ => Value::from("x"),
             }
         };

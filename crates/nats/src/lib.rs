@@ -23,10 +23,12 @@
 //! [`Envelope`]: reception_store::Envelope
 //! [`Store::append_replicated_batch_async`]: reception_store::Store::append_replicated_batch_async
 
+mod auth;
 mod relay;
 mod replica;
 mod stream;
 
+pub use auth::{NatsAuth, NatsTls};
 pub use relay::{Relay, RelayConfig, RelayHandle, RelayStatus};
 pub use replica::{
     default_consumer_name, HealSource, Rejection, Replica, ReplicaConfig, ReplicaHandle,
@@ -151,7 +153,7 @@ impl Backoff {
 /// Connects a client with a short connect timeout and a quick reconnect schedule.
 /// `url` may list the servers of a cluster separated by commas; the client picks one
 /// and fails over to the others.
-pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
+pub(crate) async fn connect(url: &str, auth: &NatsAuth) -> Result<async_nats::Client, NatsError> {
     let servers = url
         .split(',')
         .map(|u| u.trim().parse::<async_nats::ServerAddr>())
@@ -160,7 +162,8 @@ pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, NatsError> 
             url: crate::redact_url(url),
             reason: e.to_string(),
         })?;
-    async_nats::ConnectOptions::new()
+    auth.options(url)
+        .await?
         .connection_timeout(Duration::from_secs(2))
         .reconnect_delay_callback(|n| Backoff::default().delay(n as u32))
         .connect(servers)

@@ -22,6 +22,8 @@ use crate::{Backoff, NatsError, StreamSettings};
 pub struct RelayConfig {
     /// NATS server URL(s), e.g. `nats://127.0.0.1:4222` (comma-separated for a cluster).
     pub url: String,
+    /// Credentials and TLS towards NATS.
+    pub auth: crate::NatsAuth,
     /// The stream to publish to.
     pub stream: StreamSettings,
     /// Most publishes awaiting their JetStream ack at once (default 256).
@@ -43,6 +45,7 @@ impl RelayConfig {
     pub fn new(url: impl Into<String>) -> Self {
         RelayConfig {
             url: url.into(),
+            auth: crate::NatsAuth::default(),
             stream: StreamSettings::default(),
             max_in_flight: 256,
             ack_timeout: Duration::from_secs(5),
@@ -292,7 +295,7 @@ async fn session(
     saved: &mut u64,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), NatsError> {
-    let client = crate::connect(&cfg.url).await?;
+    let client = crate::connect(&cfg.url, &cfg.auth).await?;
     let max_payload = client.server_info().max_payload;
     let mut js = jetstream::new(client);
     js.set_timeout(cfg.ack_timeout);

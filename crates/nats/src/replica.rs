@@ -51,6 +51,8 @@ const RESUME_KEY: &[u8] = b"resume_stream_seq";
 pub struct ReplicaConfig {
     /// NATS server URL(s).
     pub url: String,
+    /// Credentials and TLS towards NATS.
+    pub auth: crate::NatsAuth,
     /// The stream to consume.
     pub stream: StreamSettings,
     /// Durable consumer name, unique per replica (see [`default_consumer_name`]).
@@ -83,6 +85,7 @@ impl ReplicaConfig {
     pub fn new(url: impl Into<String>, consumer: impl Into<String>) -> Self {
         ReplicaConfig {
             url: url.into(),
+            auth: crate::NatsAuth::default(),
             stream: StreamSettings::default(),
             consumer: consumer.into(),
             gap_timeout: Duration::from_secs(5),
@@ -484,7 +487,7 @@ async fn session(
     saved: &mut u64,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<End, NatsError> {
-    let client = crate::connect(&cfg.url).await?;
+    let client = crate::connect(&cfg.url, &cfg.auth).await?;
     let js = jetstream::new(client);
     let stream = ensure_stream(&js, &cfg.stream, &cfg.url).await?;
     // Recreate the durable consumer at our resume point: the local log is the truth,

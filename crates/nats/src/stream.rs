@@ -141,8 +141,12 @@ pub(crate) async fn ensure_stream(
 /// Connects to `url` and creates or checks the stream once. For the binary's start-up:
 /// it turns "JetStream is not enabled" and incompatible stream settings into a clear error
 /// before the background relay starts retrying.
-pub async fn check_jetstream(url: &str, settings: &StreamSettings) -> Result<(), NatsError> {
-    let client = crate::connect(url).await?;
+pub async fn check_jetstream(
+    url: &str,
+    auth: &crate::NatsAuth,
+    settings: &StreamSettings,
+) -> Result<(), NatsError> {
+    let client = crate::connect(url, auth).await?;
     let js = jetstream::new(client);
     ensure_stream(&js, settings, url).await.map(|_| ())
 }

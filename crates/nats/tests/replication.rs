@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use reception_nats::{
-    check_jetstream, NatsError, Relay, RelayConfig, Replica, ReplicaConfig, ReplicaState,
+    check_jetstream, NatsAuth, NatsError, Relay, RelayConfig, Replica, ReplicaConfig, ReplicaState,
     StreamSettings,
 };
 use reception_store::Store;
@@ -436,9 +436,13 @@ async fn held_messages_are_applied_as_a_run_once_the_gap_fills_refusing_a_forged
 async fn jetstream_not_enabled_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let nats = NatsServer::start_without_jetstream(dir.path());
-    let err = check_jetstream(&nats.url(), &StreamSettings::default())
-        .await
-        .unwrap_err();
+    let err = check_jetstream(
+        &nats.url(),
+        &NatsAuth::default(),
+        &StreamSettings::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, NatsError::JetStreamNotEnabled { .. }),
         "{err:?}"

@@ -696,11 +696,9 @@ impl ArchiveProjection {
                     // as the domain's `Visit::company_spend_fen`
                     if event::s(&d.paid_by) == "company" {
                         let amount = d.amount_fen.unwrap_or(0);
-                        v.spend_fen += if d.reverses.is_some() {
-                            -amount
-                        } else {
-                            amount
-                        };
+                        v.spend_fen = v
+                            .spend_fen
+                            .saturating_add(event::signed_amount(amount, d.reverses.is_some()));
                     }
                 }
                 return true;

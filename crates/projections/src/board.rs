@@ -1018,7 +1018,9 @@ fn expense_recorded(v: &mut VisitDoc, d: &Payload<'_>) {
     // as `Visit::company_spend_fen`: company-paid amounts, reversals subtracted
     if event::s(&d.paid_by) == "company" {
         let amount = d.amount_fen.unwrap_or(0);
-        v.company_spend_fen += if reverses.is_some() { -amount } else { amount };
+        v.company_spend_fen = v
+            .company_spend_fen
+            .saturating_add(event::signed_amount(amount, reverses.is_some()));
     }
 }
 

@@ -26,6 +26,17 @@ pub(crate) fn opt_s(v: &Str<'_>) -> Option<String> {
     v.as_deref().filter(|v| !v.is_empty()).map(str::to_string)
 }
 
+/// An expense's amount as it counts in a sum: negative for a reversal. Saturating, as
+/// every sum of amounts on the read side: a log written elsewhere (a replica's source,
+/// an old store) may hold any `i64`, and an overflow must never stop a projection.
+pub(crate) fn signed_amount(amount: i64, reversal: bool) -> i64 {
+    if reversal {
+        amount.saturating_neg()
+    } else {
+        amount
+    }
+}
+
 /// An optional string field parsed as an RFC 3339 time.
 pub(crate) fn t(v: &Str<'_>) -> Option<DateTime<FixedOffset>> {
     v.as_deref()

@@ -52,7 +52,7 @@ pub use board::{Board, BoardVisit, FollowUpItem, OnSite, TimelineItem, BOARD_STA
 pub use complaints::{CaseView, ComplaintDoc, ComplaintReport, ComplaintView};
 pub use costs::{
     neutralise, BudgetBy, BudgetGroup, BudgetReport, BudgetVisit, CostDimension, CostGroup,
-    CostLine, CostReport, GroupKey,
+    CostLine, CostReport, GroupKey, WhatIfVisit,
 };
 pub use event::normalize_name;
 pub use return_calls::{CallFigures, CallGroup, Feedback, ReturnCallReport, ReturnCallsBy};
@@ -805,6 +805,13 @@ impl ReadSide {
     /// The ids of the visits with an expense counted in the year (by spend time).
     pub fn visits_spending_in(&self, year: i32) -> Vec<String> {
         self.inner.costs.read().visits_spending_in(year)
+    }
+
+    /// The visits with an expense the what-if judges spent in the year, each with its
+    /// judged expenses (of every year, in recording order: a booking's earlier spending
+    /// counts towards its cap).
+    pub fn what_if_visits(&self, year: i32) -> Vec<WhatIfVisit> {
+        self.inner.costs.read().what_if_visits(year)
     }
 
     /// One line per expense counted in the year, by spend time.

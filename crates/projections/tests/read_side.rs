@@ -1737,3 +1737,60 @@ fn v17_a_reversed_over_cap_expense_is_no_longer_pending_on_the_board() {
     assert!(!flags(&read).contains(&"over_cap_pending".to_string()));
     assert!(!domain_flags().contains(&"over_cap_pending".to_string()));
 }
+
+/// A log written elsewhere (an old store, a replica's source) may hold amounts no command
+/// accepts; every projection sums them saturating, so none stops on an overflow (with
+/// `overflow-checks` a wrapped sum would be a panic and the batch retried forever).
+#[test]
+fn amounts_at_the_ends_of_i64_never_stop_a_projection() {
+    let (_dir, store) = store();
+    append(
+        &store,
+        V1,
+        "ReceptionRequested",
+        "2026-03-01T10:00:00+08:00",
+        request(
+            "v1",
+            "Huaxin",
+            "east",
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-12T10:00:00+08:00",
+            1,
+            false,
+        ),
+    );
+    for (id, amount, reverses) in [
+        ("e1", i64::MAX, None),
+        ("e2", i64::MAX, None),
+        ("e3", i64::MIN, Some("e1")),
+        ("e4", i64::MIN, None),
+    ] {
+        append(
+            &store,
+            V1,
+            "ExpenseRecorded",
+            "2026-03-10T13:00:00+08:00",
+            expense(
+                id,
+                "meal",
+                amount,
+                "company",
+                Some("b1"),
+                Some(50_000),
+                true,
+                reverses,
+            ),
+        );
+    }
+    let events = all_events(&store);
+    let read = ReadSide::open(&store, ReadSideConfig::default()).unwrap();
+    read.apply_batch(&events).unwrap();
+    assert_eq!(read.applied_seq(), events.last().unwrap().seq);
+    // every model answers
+    let costs = read.costs(2026, CostDimension::Month);
+    assert_eq!(costs.groups.len(), 1, "{costs:?}");
+    let board = serde_json::to_value(read.board(utc("2026-03-11T00:00:00Z"))).unwrap();
+    assert!(board.to_string().contains("Huaxin"), "{board}");
+    assert!(!read.search_customers("Huaxin").is_empty());
+    assert_eq!(read.what_if_visits(2026).len(), 1);
+}

@@ -108,7 +108,7 @@ pub enum Command {
     /// Run a read-side replica fed from NATS JetStream: it keeps its own copy of the
     /// log (hash chain checked), builds the same projections, accepts the write node's
     /// tokens and serves every query route; commands answer 503 `read_replica`.
-    ReadNode(ReadNodeArgs),
+    ReadNode(Box<ReadNodeArgs>),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -208,6 +208,8 @@ pub struct ReadNodeArgs {
     /// A token of the write node that may read its event feed (auditor or admin).
     #[arg(long, env = "RECEPTION_WRITE_NODE_TOKEN_FILE")]
     pub write_node_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub nats_auth: NatsAuthArgs,
     /// Durable JetStream consumer name; default `replica-<host>-<hash of the data dir>`,
     /// so that each replica (data dir) on a host keeps its own position.
     #[arg(long, env = "RECEPTION_NATS_CONSUMER")]
@@ -281,6 +283,84 @@ pub struct NotifyArgs {
     pub reminder_interval: u64,
 }
 
+/// How the relay or replica authenticates to NATS. Secrets are read from files or the
+/// environment (`RECEPTION_NATS_PASSWORD`, `RECEPTION_NATS_TOKEN`), never taken as
+/// arguments, which every user of the machine can read in the process list.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NatsAuthArgs {
+    /// NATS user; its password from `--nats-password-file` or `RECEPTION_NATS_PASSWORD`.
+    #[arg(long, env = "RECEPTION_NATS_USER")]
+    pub nats_user: Option<String>,
+    /// A file holding the NATS user's password.
+    #[arg(long, env = "RECEPTION_NATS_PASSWORD_FILE", requires = "nats_user")]
+    pub nats_password_file: Option<PathBuf>,
+    /// A file holding a NATS token (or `RECEPTION_NATS_TOKEN`).
+    #[arg(long, env = "RECEPTION_NATS_TOKEN_FILE")]
+    pub nats_token_file: Option<PathBuf>,
+    /// A NATS `.creds` file (user JWT and nkey seed).
+    #[arg(long, env = "RECEPTION_NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// A file holding an nkey seed.
+    #[arg(long, env = "RECEPTION_NATS_NKEY_FILE")]
+    pub nats_nkey_file: Option<PathBuf>,
+    /// Refuse a NATS server that does not offer TLS (implied by `tls://` URLs).
+    #[arg(long, env = "RECEPTION_NATS_TLS")]
+    pub nats_tls: bool,
+    /// A CA certificate (PEM) to trust for the NATS server's certificate.
+    #[arg(long, env = "RECEPTION_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM) for servers that verify clients, with `--nats-tls-key`.
+    #[arg(long, env = "RECEPTION_NATS_TLS_CERT", requires = "nats_tls_key")]
+    pub nats_tls_cert: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, env = "RECEPTION_NATS_TLS_KEY", requires = "nats_tls_cert")]
+    pub nats_tls_key: Option<PathBuf>,
+}
+
+impl NatsAuthArgs {
+    /// The credentials and TLS settings, secrets read from their files or the
+    /// environment.
+    pub fn auth(&self) -> anyhow::Result<reception_nats::NatsAuth> {
+        use anyhow::Context as _;
+        let secret =
+            |file: &Option<PathBuf>, env: &str, flag: &str| -> anyhow::Result<Option<String>> {
+                match file {
+                    Some(path) => std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {flag} {}", path.display()))
+                        .map(|s| Some(s.trim().to_string())),
+                    None => Ok(std::env::var(env).ok().filter(|v| !v.is_empty())),
+                }
+            };
+        Ok(reception_nats::NatsAuth {
+            creds_file: self.nats_creds.clone(),
+            nkey_seed: match &self.nats_nkey_file {
+                Some(_) => secret(&self.nats_nkey_file, "", "--nats-nkey-file")?,
+                None => None,
+            },
+            token: secret(
+                &self.nats_token_file,
+                "RECEPTION_NATS_TOKEN",
+                "--nats-token-file",
+            )?,
+            user: self.nats_user.clone(),
+            password: match &self.nats_user {
+                Some(_) => secret(
+                    &self.nats_password_file,
+                    "RECEPTION_NATS_PASSWORD",
+                    "--nats-password-file",
+                )?,
+                None => None,
+            },
+            tls: reception_nats::NatsTls {
+                required: self.nats_tls,
+                ca_file: self.nats_tls_ca.clone(),
+                cert_file: self.nats_tls_cert.clone(),
+                key_file: self.nats_tls_key.clone(),
+            },
+        })
+    }
+}
+
 /// `reception serve` flags.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -293,6 +373,12 @@ pub struct ServeArgs {
     /// JetStream stream replicas when `--nats` creates the stream (3 on a 3-node cluster).
     #[arg(long, env = "RECEPTION_NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub nats_stream_replicas: usize,
+    #[command(flatten)]
+    pub nats_auth: NatsAuthArgs,
+    /// Requests with an unknown token an address may make per minute before it is
+    /// answered 429 (raise it only for a schema fuzzer that sends wrong tokens on purpose).
+    #[arg(long, env = "RECEPTION_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
     /// Seconds between passes of the C4 complaint escalation process.
     #[arg(long, env = "RECEPTION_ESCALATION_INTERVAL", default_value_t = 60)]
     pub escalation_interval: u64,

@@ -143,7 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: ExportWhat::Costs { year, out, lines },
         } => export_costs(&data_dir, &cli.tz, year, out.as_deref(), lines),
         Command::Demo { visits, seed } => demo(&data_dir, &cli.tz, visits, seed).await,
-        Command::ReadNode(args) => read_node(&data_dir, &cli.tz, args).await,
+        Command::ReadNode(args) => read_node(&data_dir, &cli.tz, *args).await,
     }
 }
 
@@ -201,9 +201,15 @@ async fn start_http(listen: SocketAddr, router: axum::Router) -> anyhow::Result<
 
 /// Waits for SIGTERM/SIGINT, then stops accepting and gives in-flight requests
 /// `deadline_s` seconds.
-async fn stop_on_signal(running: Running, deadline_s: u64) {
+async fn stop_on_signal(
+    running: Running,
+    deadline_s: u64,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+) {
     shutdown_signal().await;
     tracing::info!(deadline_s, "shutting down: finishing in-flight requests");
+    // event streams never end on their own: end them, then wait for the rest
+    stopping.send_replace(true);
     let _ = running.stop.send(());
     match tokio::time::timeout(Duration::from_secs(deadline_s), running.task).await {
         Ok(Ok(Ok(()))) => {}
@@ -230,7 +236,8 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         Some(url) => {
             let mut cfg = RelayConfig::new(url.clone());
             cfg.stream.replicas = args.nats_stream_replicas.max(1);
-            reception_nats::check_jetstream(url, &cfg.stream)
+            cfg.auth = args.nats_auth.auth()?;
+            reception_nats::check_jetstream(url, &cfg.auth, &cfg.stream)
                 .await
                 .with_context(|| {
                     format!("checking JetStream at {}", reception_nats::redact_url(url))
@@ -269,6 +276,9 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
     let notifier = reception_notify::Notifier::spawn(app.clone(), notify_cfg)
         .context("starting the notifier")?;
     let mut state = reception_api::AppState::new(app.clone()).with_read_side(read.clone());
+    state.auth_failures = Arc::new(reception_api::AuthLimiter::new(
+        args.auth_failures_per_minute,
+    ));
     state.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     let mut extra: Vec<(&'static str, ExtraReadiness)> = Vec::new();
     if args.nats.is_some() {
@@ -288,10 +298,11 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
     }
     state.readiness = Some(readiness_probe(read.clone(), extra));
     let state = state.with_notifier(notifier.clone());
+    let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     tracing::info!(data_dir = %data_dir.display(), "serving");
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline).await;
+    stop_on_signal(running, args.shutdown_deadline, stopping).await;
 
     let handle = relay.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {
@@ -326,6 +337,7 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         .clone()
         .unwrap_or_else(|| consumer_for(data_dir));
     let mut replica_cfg = ReplicaConfig::new(args.nats.clone(), consumer.clone());
+    replica_cfg.auth = args.nats_auth.auth()?;
     if let (Some(base), Some(file)) = (&args.write_node, &args.write_node_token_file) {
         let token = std::fs::read_to_string(file)
             .with_context(|| format!("reading --write-node-token-file {}", file.display()))?;
@@ -334,9 +346,15 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
             token: token.trim().to_string(),
         });
     }
+    let replica_cfg_auth_method = replica_cfg.auth.method();
     let replica =
         Replica::spawn(store.clone(), replica_cfg).context("starting the NATS replica")?;
-    tracing::info!(%consumer, nats = %reception_nats::redact_url(&args.nats), "replicating from NATS JetStream");
+    tracing::info!(
+        %consumer,
+        nats = %reception_nats::redact_url(&args.nats),
+        auth = replica_cfg_auth_method,
+        "replicating from NATS JetStream"
+    );
     let replica = Arc::new(Mutex::new(Some(replica)));
     reception_api::metrics::handle();
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
@@ -366,9 +384,10 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
         }),
     )];
     state.readiness = Some(readiness_probe(read.clone(), extra));
+    let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline).await;
+    stop_on_signal(running, args.shutdown_deadline, stopping).await;
 
     let handle = replica.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {

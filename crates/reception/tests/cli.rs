@@ -267,3 +267,81 @@ fn wait_with_timeout(
     let _ = child.kill();
     None
 }
+
+/// A dashboard's board stream never hangs up by itself: SIGTERM ends it, so a graceful
+/// stop finishes at once instead of waiting out the shutdown deadline.
+#[test]
+fn sigterm_ends_open_board_streams_and_the_server_stops_without_waiting_for_them() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = bin()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--shutdown-deadline",
+            "120",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("a line").unwrap();
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let token = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pid = child.id().to_string();
+    let ended = rt.block_on(async {
+        let mut stream = reqwest::Client::new()
+            .get(format!("http://{addr}/api/v1/board/stream"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        let first = stream
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the current board first");
+        assert!(String::from_utf8_lossy(&first).contains("event: board"));
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        // the stream ends (a keep-alive may come first), well before the deadline
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(_)) = stream.chunk().await {}
+        })
+        .await
+        .is_ok()
+    });
+    assert!(ended, "SIGTERM must end the open board stream");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60)).expect("the server stops");
+    assert!(status.success(), "{status:?}");
+    let log = log.join().unwrap();
+    assert!(
+        !log.contains("did not finish before the deadline"),
+        "the stop waited for the stream: {log}"
+    );
+}

@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Datelike;
+
 use reception_app::{App, AppConfig};
 use reception_domain::deadlines::{visit_flags, visit_tasks};
-use reception_domain::visit::{Stage, Visit};
+use reception_domain::visit::{CapBasis, CappedExpense, Stage, Visit};
+use reception_projections::{ReadSide, ReadSideConfig};
 use reception_store::Store;
 use reception_tools::demo::{
     canonical_log, generate, CanonicalEvent, CanonicalStream, ComplaintKind, DemoOptions,
@@ -582,4 +585,81 @@ async fn complaints_are_judged_lettered_visited_and_kept_as_cases() {
         .all(|(_, e)| (1..=5).contains(&e.data["satisfaction"].as_u64().unwrap_or(0))));
     let cases = events_of(&log, "ComplaintAddedToCaseLibrary");
     assert!(!cases.is_empty() && cases.len() < raised.len());
+}
+
+/// The what-if judges a year from the cost model's memory; what it judges there must be
+/// what the folded visits say: the same counted expenses, in the same order, with the
+/// same booking cap bases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cost_model_keeps_what_the_what_if_judges_as_the_folded_visits_do() {
+    let g = run(RULES_SEED, RULES_VISITS).await;
+    let read = ReadSide::open(&g.store, ReadSideConfig::default()).expect("read side");
+    let _follow = read.spawn();
+    assert!(
+        read.wait_for(g.store.head().0, std::time::Duration::from_secs(30))
+            .await
+    );
+    let tz = ReadSideConfig::default().tz;
+    let streams: BTreeSet<String> = g
+        .store
+        .read_all(1, usize::MAX)
+        .map(|e| e.expect("read").stream)
+        .filter(|s| s.starts_with("visit-"))
+        .collect();
+    let folded: BTreeMap<String, Vec<CappedExpense<String>>> = streams
+        .iter()
+        .map(|s| {
+            let visit = g.app.load::<Visit>(s, None).expect("load").state;
+            let expenses = visit
+                .capped_expenses()
+                .into_iter()
+                .map(|e| CappedExpense {
+                    expense_id: e.expense_id.to_string(),
+                    booking_id: e.booking_id.map(|b| b.to_string()),
+                    basis: e.basis,
+                    category: e.category,
+                    level: e.level,
+                    spent_at: e.spent_at,
+                    amount_fen: e.amount_fen,
+                    cap_fen: e.cap_fen,
+                    over_cap: e.over_cap,
+                })
+                .collect();
+            (s["visit-".len()..].to_string(), expenses)
+        })
+        .collect();
+    let years: BTreeSet<i32> = folded
+        .values()
+        .flatten()
+        .map(|e| e.spent_at.with_timezone(&tz).year())
+        .collect();
+    assert!(!years.is_empty(), "the demo records capped expenses");
+    for year in years {
+        let expected: BTreeMap<&String, &Vec<CappedExpense<String>>> = folded
+            .iter()
+            .filter(|(_, es)| {
+                es.iter()
+                    .any(|e| e.spent_at.with_timezone(&tz).year() == year)
+            })
+            .collect();
+        let model = read.what_if_visits(year);
+        let got: BTreeMap<&String, &Vec<CappedExpense<String>>> =
+            model.iter().map(|v| (&v.visit_id, &v.expenses)).collect();
+        assert_eq!(got, expected, "what the what-if judges in {year}");
+    }
+    let bases: BTreeSet<&str> = folded
+        .values()
+        .flatten()
+        .filter_map(|e| e.basis)
+        .map(|b| match b {
+            CapBasis::Meal { .. } => "meal",
+            CapBasis::Entertainment { .. } => "entertainment",
+            CapBasis::Lodging { .. } => "lodging",
+            CapBasis::Souvenir { .. } => "souvenir",
+        })
+        .collect();
+    assert!(
+        bases.contains("meal") && bases.contains("souvenir"),
+        "meals and gifts are judged: {bases:?}"
+    );
 }

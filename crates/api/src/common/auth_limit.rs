@@ -7,24 +7,39 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed attempts an address may make per window.
+/// Failed attempts an address may make per window, by default.
 pub const AUTH_FAILURES_PER_WINDOW: u32 = 20;
 /// The window.
 pub const AUTH_WINDOW: Duration = Duration::from_secs(60);
 /// Addresses remembered before expired windows are swept.
 const SWEEP_AT: usize = 10_000;
 
-#[derive(Default)]
 pub struct AuthLimiter {
     windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    per_window: u32,
+}
+
+impl Default for AuthLimiter {
+    fn default() -> Self {
+        AuthLimiter::new(AUTH_FAILURES_PER_WINDOW)
+    }
 }
 
 impl AuthLimiter {
+    /// A limiter allowing `per_window` failed attempts per address and window (a
+    /// schema fuzzer that sends wrong tokens on purpose needs more than a person).
+    pub fn new(per_window: u32) -> AuthLimiter {
+        AuthLimiter {
+            windows: Mutex::default(),
+            per_window,
+        }
+    }
+
     /// `Err(seconds to wait)` while `ip` has used up its failures in this window.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&ip) {
-            Some((start, n)) if *n >= AUTH_FAILURES_PER_WINDOW => {
+            Some((start, n)) if *n >= self.per_window => {
                 let left = AUTH_WINDOW.saturating_sub(start.elapsed());
                 if left.is_zero() {
                     Ok(())

@@ -122,9 +122,19 @@ fn schema_json<T: serde::Serialize>(root: &T) -> serde_json::Value {
 /// string or list schema without a tighter bound of its own gets that maximum, so a
 /// schema-driven client generates no body the server refuses for its size.
 fn bound(schema: &mut serde_json::Value) {
-    use reception_domain::bounds::{MAX_LIST_ITEMS, MAX_TEXT_CHARS};
+    use reception_domain::bounds::{MAX_FEN, MAX_LIST_ITEMS, MAX_TEXT_CHARS, YEARS_PATTERN};
     match schema {
         serde_json::Value::Object(map) => {
+            // money (`Fen`: never negative) and times are bounded too
+            if let Some(serde_json::Value::Object(fen)) =
+                map.get_mut("$defs").and_then(|d| d.get_mut("Fen"))
+            {
+                fen.entry("minimum").or_insert(0.into());
+                fen.entry("maximum").or_insert(MAX_FEN.into());
+            }
+            if map.get("format").and_then(|f| f.as_str()) == Some("date-time") {
+                map.entry("pattern").or_insert(YEARS_PATTERN.into());
+            }
             let has = |t: &str| match map.get("type") {
                 Some(serde_json::Value::String(s)) => s == t,
                 Some(serde_json::Value::Array(a)) => a.iter().any(|v| v == t),
@@ -296,6 +306,6 @@ pub fn min_seq_param() -> utoipa::openapi::path::Parameter {
     query_param(
         "min_seq",
         "Read-your-writes: wait up to 5 s until this seq is applied, else 503 not_caught_up",
-        integer(Some(0), None),
+        integer(Some(0), Some(i64::MAX as usize)),
     )
 }

@@ -119,7 +119,27 @@ pub fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
             format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         ));
     }
+    let mut value = value;
+    integral_numbers(&mut value);
     Ok(value)
+}
+
+/// JSON Schema counts `3.0` as an integer, so a schema-driven client may send one where
+/// the document says integer: a number with no fractional part (and exactly
+/// representable) is read as the integer it is.
+fn integral_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // 2^53: every integer up to it is exact in an f64
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn depth(v: &serde_json::Value) -> usize {
@@ -155,11 +175,17 @@ pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErro
 pub struct CommandHeaders {
     /// A repeat with the same body answers the first response and appends nothing;
     /// another body is 422 `idempotency_key_reused`.
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 200)]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        nullable = false
+    )]
     pub idempotency_key: Option<String>,
     /// The stream's version, quoted (`"3"`): it must be the stream's current version,
     /// else 412 `version_conflict`.
-    #[param(rename = "If-Match", value_type = Option<String>, example = "\"3\"")]
+    #[param(rename = "If-Match", value_type = Option<String>, example = "\"3\"",
+        pattern = "^(W/)?\"?[0-9]{1,19}\"?$", nullable = false)]
     pub if_match: Option<u64>,
 }
 
@@ -252,5 +278,13 @@ mod tests {
         ));
         assert!(parse_json(b"{\"a\": [1, {\"b\": 2}]}").is_ok());
         assert_eq!(parse_json(b"  ").unwrap(), serde_json::json!({}));
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers_and_fractions_stay() {
+        let v = parse_json(br#"{"party_size": 336.0, "x": [2.5, -4.0], "big": 1e300}"#).unwrap();
+        assert_eq!(v["party_size"], serde_json::json!(336));
+        assert_eq!(v["x"], serde_json::json!([2.5, -4]));
+        assert!(v["big"].is_f64(), "beyond 2^53 a float stays a float");
     }
 }

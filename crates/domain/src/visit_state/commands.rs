@@ -11,12 +11,23 @@ use crate::common::{DomainCommand, DomainError, Fen, NamedSchema, Role};
 pub use crate::policy_book::ApprovalRole;
 use crate::policy_book::{LevelId, PaidBy};
 
+/// A newtype whose value is checked when parsed. Its JSON Schema is written out, the
+/// check included, so that a schema-driven client never sends what the check refuses.
 macro_rules! checked_newtype {
-    ($(#[$m:meta])* $name:ident($inner:ty), $check:expr, $what:literal) => {
+    ($(#[$m:meta])* $name:ident($inner:ty), $check:expr, $what:literal, $schema:tt) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = $what, into = $what)]
         pub struct $name($inner);
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
 
         impl TryFrom<$inner> for $name {
             type Error = String;
@@ -46,7 +57,14 @@ checked_newtype!(
             Ok(())
         }
     },
-    "String"
+    "String",
+    {
+        "description": "Non-empty text (surrounding whitespace does not count), at most 4,000 characters.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 4000,
+        "pattern": "\\S"
+    }
 );
 
 impl Text {
@@ -70,7 +88,13 @@ checked_newtype!(
     /// A number of people, 1 to 1,000.
     Headcount(u32),
     |n| if (1..=1000).contains(n) { Ok(()) } else { Err(format!("must be between 1 and 1000, got {n}")) },
-    "u32"
+    "u32",
+    {
+        "description": "A number of people, 1 to 1,000.",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000
+    }
 );
 
 impl Headcount {
@@ -88,7 +112,13 @@ checked_newtype!(
     /// A positive count of rooms, nights or items, 1 to 10,000.
     Count(u32),
     |n| if (1..=10_000).contains(n) { Ok(()) } else { Err(format!("must be between 1 and 10000, got {n}")) },
-    "u32"
+    "u32",
+    {
+        "description": "A positive count of rooms, nights or items, 1 to 10,000.",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10000
+    }
 );
 
 impl Count {
@@ -102,7 +132,13 @@ checked_newtype!(
     /// Customer satisfaction 1 (poor) to 5 (excellent).
     Satisfaction(u8),
     |n| if (1..=5).contains(n) { Ok(()) } else { Err(format!("satisfaction runs from 1 to 5, got {n}")) },
-    "u8"
+    "u8",
+    {
+        "description": "Customer satisfaction 1 (poor) to 5 (excellent).",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 5
+    }
 );
 
 impl Satisfaction {
@@ -122,7 +158,12 @@ checked_newtype!(
             Err(format!("{s:?} must be a snake_case id (a-z, 0-9, '_')"))
         }
     },
-    "String"
+    "String",
+    {
+        "description": "A snake_case id (staff role, vehicle class): 1-40 of a-z, 0-9, '_'.",
+        "type": "string",
+        "pattern": "^[a-z0-9_]{1,40}$"
+    }
 );
 
 impl SnakeId {
@@ -280,6 +321,8 @@ pub struct Expedited {
 pub struct RequestVisit {
     pub customer: Customer,
     pub department: Text,
+    /// At least one (V1).
+    #[schemars(length(min = 1))]
     pub visitors: Vec<Visitor>,
     pub headcount: Headcount,
     pub purpose: Text,

@@ -10,6 +10,7 @@
 mod budget;
 mod cube;
 mod export;
+mod what_if;
 
 use chrono::{DateTime, Datelike, FixedOffset};
 use chrono_tz::Tz;
@@ -24,6 +25,8 @@ pub use budget::{BudgetBy, BudgetGroup, BudgetReport, BudgetVisit};
 pub use cube::{CostDimension, CostGroup, GroupKey};
 use cube::{Cube, Spend, Status, DIMS};
 pub use export::{neutralise, CostLine};
+use what_if::WhatIfDoc;
+pub use what_if::WhatIfVisit;
 
 /// `GET /api/v1/costs?year=Y&by=...`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +217,8 @@ pub(crate) struct CostsProjection {
     visits: Keyed<VisitDoc>,
     /// Bookings (and uncapped-booking gifts, by expense id) whose cap is counted.
     bookings: Keyed<BookingDoc>,
+    /// By visit: what the what-if judges.
+    what_if: Keyed<WhatIfDoc>,
 }
 
 /// The event types the analyses read.
@@ -233,6 +238,10 @@ fn reads(ty: &str) -> bool {
             | ty::EXPENSE_RECORDED
             | ty::EXPENSE_APPROVED
             | ty::EXPENSE_REJECTED
+            | ty::MEAL_BOOKED
+            | ty::ENTERTAINMENT_ARRANGED
+            | ty::LODGING_BOOKED
+            | ty::SOUVENIR_PLANNED
     )
 }
 
@@ -285,11 +294,7 @@ impl CostsProjection {
         ExpenseDoc {
             year: local.year(),
             keys,
-            amount_fen: if d.reverses.is_some() {
-                -amount
-            } else {
-                amount
-            },
+            amount_fen: event::signed_amount(amount, d.reverses.is_some()),
             visitor_paid: event::s(&d.paid_by) == "visitor",
             over_cap,
             status: if over_cap {
@@ -312,6 +317,7 @@ impl CostsProjection {
         if expense_id.is_empty() || self.expenses.get(&expense_id).is_some() {
             return;
         }
+        self.judged_expense(ev, d, visit_id);
         let amount = d.amount_fen.unwrap_or(0);
         let reverses = event::opt_s(&d.reverses);
         let original = reverses
@@ -321,7 +327,7 @@ impl CostsProjection {
         let mut doc = match original {
             // the reversal nets out in the original's groups, as it was judged
             Some(o) => ExpenseDoc {
-                amount_fen: -amount,
+                amount_fen: event::signed_amount(amount, true),
                 reverses: reverses.clone(),
                 cap_fen: 0,
                 reversals: Vec::new(),
@@ -347,8 +353,7 @@ impl CostsProjection {
             // V22 compares the company's spend with the budget, each expense by its
             // own payer, as the visit's `over_budget` flag does
             if let Some(v) = self.visits.get_mut(visit_id) {
-                v.company_spent_fen +=
-                    i128::from(if reverses.is_some() { -amount } else { amount });
+                v.company_spent_fen += i128::from(event::signed_amount(amount, reverses.is_some()));
             }
         }
         if let Some(r) = &reverses {
@@ -455,7 +460,8 @@ impl Projection for CostsProjection {
     /// 2: expenses count in the year and month of their `spent_at` (V24).
     /// 3: the cube (subcategory, host, the cost-bearing department), budgets and
     /// export lines; sums are built on load rather than stored.
-    const VERSION: u32 = 3;
+    /// 4: per visit, the capped expenses and booking cap bases the what-if judges.
+    const VERSION: u32 = 4;
 
     fn new(cfg: &ReadSideConfig) -> Self {
         CostsProjection {
@@ -464,6 +470,7 @@ impl Projection for CostsProjection {
             expenses: Keyed::new("x/"),
             visits: Keyed::new("v/"),
             bookings: Keyed::new("b/"),
+            what_if: Keyed::new("w/"),
         }
     }
 
@@ -471,6 +478,7 @@ impl Projection for CostsProjection {
         self.expenses.load(rm)?;
         self.visits.load(rm)?;
         self.bookings.load(rm)?;
+        self.what_if.load(rm)?;
         self.cube.clear();
         for e in self.expenses.map.values() {
             Self::count(&mut self.cube, e, 1);
@@ -496,6 +504,10 @@ impl Projection for CostsProjection {
             ty::EXPENSE_RECORDED => self.record_expense(ev, d, visit_id),
             ty::EXPENSE_APPROVED => self.decide_expense(event::s(&d.expense_id), Status::Approved),
             ty::EXPENSE_REJECTED => self.decide_expense(event::s(&d.expense_id), Status::Rejected),
+            ty::MEAL_BOOKED
+            | ty::ENTERTAINMENT_ARRANGED
+            | ty::LODGING_BOOKED
+            | ty::SOUVENIR_PLANNED => self.on_booking(ev, d, visit_id),
             _ => self.on_visit(ev, d, visit_id),
         }
     }
@@ -504,6 +516,7 @@ impl Projection for CostsProjection {
         self.expenses.drain(out, all)?;
         self.visits.drain(out, all)?;
         self.bookings.drain(out, all)?;
+        self.what_if.drain(out, all)?;
         Ok(())
     }
 
@@ -511,6 +524,7 @@ impl Projection for CostsProjection {
         self.expenses.set_tracking(on);
         self.visits.set_tracking(on);
         self.bookings.set_tracking(on);
+        self.what_if.set_tracking(on);
     }
 }
 

@@ -3,10 +3,10 @@
 
 use uuid::Uuid;
 
-use super::meal_cap;
 use crate::common::{DomainError, Fen};
 use crate::context::Context;
-use crate::policy_book::{CapKind, LevelPolicy, PaidBy};
+use crate::policy_book::{LevelPolicy, PaidBy};
+use crate::visit::what_if::CapBasis;
 use crate::visit_state::{ExpenseCategory, Visit};
 
 impl Visit {
@@ -28,53 +28,25 @@ impl Visit {
         booking_id: Uuid,
         category: ExpenseCategory,
     ) -> Result<Option<Fen>, DomainError> {
-        let wrong = |kind: &str| {
-            DomainError::invalid(
+        let basis = self.booking_basis(booking_id).ok_or_else(|| {
+            DomainError::not_found(
+                "booking_id",
+                format!("no booking {booking_id} in this visit"),
+            )
+        })?;
+        if basis.category() != category {
+            let kind = match basis {
+                CapBasis::Meal { .. } => "meal",
+                CapBasis::Entertainment { .. } => "entertainment",
+                CapBasis::Lodging { .. } | CapBasis::Souvenir { .. } => "lodging",
+            };
+            return Err(DomainError::invalid(
                 "booking_id",
                 format!("booking {booking_id} is a {kind} booking, not {category:?}"),
             )
-            .with_rule("V17")
-        };
-        if let Some(b) = self
-            .bookings
-            .meals
-            .iter()
-            .find(|b| b.booking_id == booking_id)
-        {
-            if category != ExpenseCategory::Meal {
-                return Err(wrong("meal"));
-            }
-            return Ok(lp.cap_for(meal_cap(b.meal), b.party_size.get()));
+            .with_rule("V17"));
         }
-        if let Some(b) = self
-            .bookings
-            .entertainment
-            .iter()
-            .find(|b| b.booking_id == booking_id)
-        {
-            if category != ExpenseCategory::Entertainment {
-                return Err(wrong("entertainment"));
-            }
-            return Ok(Some(
-                lp.cap_for(CapKind::Entertainment, b.party_size.get())
-                    .unwrap_or(Fen::ZERO),
-            ));
-        }
-        if let Some(b) = self
-            .bookings
-            .lodging
-            .iter()
-            .find(|b| b.booking_id == booking_id)
-        {
-            if category != ExpenseCategory::Lodging {
-                return Err(wrong("lodging"));
-            }
-            return Ok(lp.lodging_cap(b.rooms.get(), b.nights.get()));
-        }
-        Err(DomainError::not_found(
-            "booking_id",
-            format!("no booking {booking_id} in this visit"),
-        ))
+        Ok(basis.cap_under(lp))
     }
 
     /// Company spending already recorded against a booking (reversed expenses and
