@@ -29,6 +29,12 @@ fi
 export NATS_SERVER_BIN="${NATS_SERVER_BIN:-$NATS}"
 echo "nats-server for the tests: $NATS_SERVER_BIN ($("$NATS_SERVER_BIN" --version))" >&2
 
+# the notification tests start a real SMTP receiver (aiosmtpd) on a free port
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    echo "installing aiosmtpd (pip install aiosmtpd)" >&2
+    python3 -m pip install -q aiosmtpd >&2 || python3 -m pip install -q --break-system-packages aiosmtpd >&2
+fi
+
 if ! command -v strace >/dev/null 2>&1; then
     # the durability test watches the store's fdatasyncs from outside
     echo "strace not found; installing it with apt-get" >&2

@@ -8,6 +8,7 @@ mod basics;
 mod bounded;
 mod complaints;
 mod cube;
+mod notifications;
 mod process;
 mod read_side;
 mod roles;

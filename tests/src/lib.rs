@@ -61,6 +61,8 @@ pub struct Server {
     projections: Option<tokio::task::JoinHandle<()>>,
     /// The read side behind the query routes.
     pub read: reception_projections::ReadSide,
+    /// The notifier, when started with one.
+    pub notifier: Option<reception_notify::NotifierHandle>,
     /// The two approvers' tokens (department manager, general manager), issued once:
     /// a token is an event in the log, and tests count the log.
     approvers: tokio::sync::OnceCell<(String, String)>,
@@ -97,8 +99,27 @@ impl Server {
         s
     }
 
+    /// A fresh server with the notifier running (issue 20), clock at 2026-11-02 09:00.
+    pub async fn start_notifying(cfg: reception_notify::NotifyConfig) -> Server {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let clock = TestClock::at("2026-11-02T09:00:00+08:00");
+        let mut s = Server::start_with(&dir, clock, Some(cfg)).await;
+        s._tmp = Some(tmp);
+        s
+    }
+
     /// A server on an existing data dir (restart), with the given clock.
     pub async fn start_in(dir: &Path, clock: TestClock) -> Server {
+        Server::start_with(dir, clock, None).await
+    }
+
+    /// [`Server::start_in`], with a notifier when `notify` is given.
+    pub async fn start_with(
+        dir: &Path,
+        clock: TestClock,
+        notify: Option<reception_notify::NotifyConfig>,
+    ) -> Server {
         // A stopped server's last handles may take a moment to drop.
         let mut tries = 0;
         let store = loop {
@@ -137,7 +158,13 @@ impl Server {
         )
         .expect("open the read side");
         let projections = read.spawn();
-        let state = reception_api::AppState::new(app).with_read_side(read.clone());
+        let notifier = notify.map(|cfg| {
+            reception_notify::Notifier::spawn(app.clone(), cfg).expect("start the notifier")
+        });
+        let mut state = reception_api::AppState::new(app).with_read_side(read.clone());
+        if let Some(n) = &notifier {
+            state = state.with_notifier(n.clone());
+        }
         // the dashboard is served beside the API, as the binary does
         let router = reception_api::router_with(state, reception_web::router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -168,6 +195,7 @@ impl Server {
             follow: Some(follow),
             projections: Some(projections),
             read,
+            notifier,
             approvers: tokio::sync::OnceCell::new(),
             _tmp: None,
         }
@@ -189,6 +217,9 @@ impl Server {
         if let Some(projections) = self.projections.take() {
             projections.abort();
             let _ = projections.await;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.abort();
         }
         self.store.close().expect("close store");
         (self.dir.clone(), self.clock.clone(), self._tmp.take())

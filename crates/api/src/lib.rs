@@ -23,10 +23,12 @@ pub mod customers;
 pub mod frontdesk;
 pub mod me;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod policy;
 pub mod sse;
+pub mod staff;
 pub mod tokens;
 pub mod visits;
 
@@ -67,6 +69,35 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Wires the write node's notifier: `/api/v1/me/notifications` and the dead letters
+    /// answer from its outbox, and `/readyz` shows it under `details.notifier` (a
+    /// failing channel is listed there; it does not make the node unready).
+    pub fn with_notifier(mut self, notifier: reception_notify::NotifierHandle) -> AppState {
+        let inner = self.readiness.take();
+        let shown = notifier.clone();
+        self.readiness = Some(std::sync::Arc::new(move || {
+            let mut r = match &inner {
+                Some(p) => p(),
+                None => Readiness {
+                    ready: true,
+                    lag: 0,
+                    details: serde_json::json!({}),
+                },
+            };
+            if let Some(d) = r.details.as_object_mut() {
+                d.insert(
+                    "notifier".into(),
+                    serde_json::to_value(shown.status()).unwrap_or_default(),
+                );
+            }
+            r
+        }));
+        self.notifier = Some(notifier);
+        self
+    }
+}
+
 /// Every route of the API, each declared with its OpenAPI operation: [`router_with`]
 /// serves them and [`openapi::document`] describes them, from this one declaration.
 pub(crate) fn api() -> OpenApiRouter<AppState> {
@@ -83,6 +114,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(admin::router())
         .merge(me::router())
+        .merge(staff::router())
+        .merge(notifications::router())
         .merge(ops::router())
 }
 

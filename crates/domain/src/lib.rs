@@ -6,8 +6,8 @@
 //! Shared vocabulary lives in [`common`]; each aggregate has its own module. Modules
 //! only import modules below them: [`common`], then [`policy_book`], [`context`] and
 //! [`aggregate`]; the visit's data [`visit_state`], then [`deadlines`]; the aggregates
-//! [`visit`], [`complaint`], [`frontdesk`] and [`policy`]; [`escalation`] and
-//! [`schemas`] on top.
+//! [`visit`], [`complaint`], [`frontdesk`], [`policy`] and [`staff`]; [`escalation`],
+//! [`notification`] and [`schemas`] on top.
 //!
 //! # A whole visit, request to close
 //!
@@ -94,9 +94,11 @@ pub mod context;
 pub mod deadlines;
 pub mod escalation;
 pub mod frontdesk;
+pub mod notification;
 pub mod policy;
 pub mod policy_book;
 pub mod schemas;
+pub mod staff;
 pub mod visit;
 pub mod visit_state;
 pub mod vocabulary;

@@ -72,6 +72,8 @@ pub fn schema_files() -> Vec<SchemaFile> {
     aggregate_files::<SignIn>(&mut out);
     aggregate_files::<PolicyState>(&mut out);
     aggregate_files::<crate::visit::Visit>(&mut out);
+    aggregate_files::<crate::staff::Directory>(&mut out);
+    aggregate_files::<crate::notification::RulesState>(&mut out);
     out.extend(SUPERSEDED.iter().map(|(path, contents)| SchemaFile {
         path: path.to_string(),
         contents: contents.to_string(),

@@ -91,6 +91,11 @@ pub mod types {
 
     pub const POLICY_PUBLISHED: &str = "PolicyPublished";
 
+    pub const STAFF_MEMBER_REGISTERED: &str = "StaffMemberRegistered";
+    pub const STAFF_MEMBER_UPDATED: &str = "StaffMemberUpdated";
+    pub const STAFF_MEMBER_RETIRED: &str = "StaffMemberRetired";
+    pub const NOTIFICATION_RULES_PUBLISHED: &str = "NotificationRulesPublished";
+
     /// Every name above (a test checks it equals the domain's own list).
     pub const ALL: &[&str] = &[
         RECEPTION_REQUESTED,
@@ -156,6 +161,10 @@ pub mod types {
         VISITOR_SIGNED_IN,
         VISITOR_SIGNED_OUT,
         POLICY_PUBLISHED,
+        STAFF_MEMBER_REGISTERED,
+        STAFF_MEMBER_UPDATED,
+        STAFF_MEMBER_RETIRED,
+        NOTIFICATION_RULES_PUBLISHED,
     ];
 }
 
@@ -843,6 +852,8 @@ mod tests {
         all.extend(ComplaintEvent::schemas());
         all.extend(SignInEvent::schemas());
         all.extend(PolicyEvent::schemas());
+        all.extend(crate::staff::StaffEvent::schemas());
+        all.extend(crate::notification::RulesEvent::schemas());
         all
     }
 

@@ -40,7 +40,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (embedded sled store). On an empty store it publishes the
     /// default policy and writes an admin token to `<data-dir>/admin.token` (mode 0600).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print one visit's events and the state they produce, optionally as of a time.
     History {
         /// The visit id (uuid).
@@ -108,7 +108,7 @@ pub enum Command {
     /// Run a read-side replica fed from NATS JetStream: it keeps its own copy of the
     /// log (hash chain checked), builds the same projections, accepts the write node's
     /// tokens and serves every query route; commands answer 503 `read_replica`.
-    ReadNode(ReadNodeArgs),
+    ReadNode(Box<ReadNodeArgs>),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -222,6 +222,67 @@ pub struct ReadNodeArgs {
     pub shutdown_deadline: u64,
 }
 
+/// Where notifications go (issue 20). Without any channel the notifier still runs:
+/// everyone sees their notifications in the dashboard.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NotifyArgs {
+    /// SMTP server for e-mail notifications.
+    #[arg(long, env = "RECEPTION_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port (587: submission with STARTTLS).
+    #[arg(long, env = "RECEPTION_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// `starttls` (required) or `none` (a relay on localhost).
+    #[arg(long, env = "RECEPTION_SMTP_SECURITY", default_value = "starttls", value_parser = ["starttls", "none"])]
+    pub smtp_security: String,
+    /// SMTP user (with a password from `RECEPTION_SMTP_PASSWORD` or `--smtp-password-file`).
+    #[arg(long, env = "RECEPTION_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// SMTP password (prefer the file).
+    #[arg(long, env = "RECEPTION_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// File holding the SMTP password.
+    #[arg(long, env = "RECEPTION_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// `From:` of the e-mails.
+    #[arg(
+        long,
+        env = "RECEPTION_SMTP_FROM",
+        default_value = "Reception <reception@localhost>"
+    )]
+    pub smtp_from: String,
+    /// Generic webhook: JSON POST, HMAC-SHA256 signed, the notification id as `Idempotency-Key`.
+    #[arg(long, env = "RECEPTION_NOTIFY_WEBHOOK_URL")]
+    pub notify_webhook_url: Option<String>,
+    /// The webhook's HMAC secret (prefer the file).
+    #[arg(long, env = "RECEPTION_NOTIFY_WEBHOOK_SECRET", hide_env_values = true)]
+    pub notify_webhook_secret: Option<String>,
+    /// File holding the webhook's HMAC secret.
+    #[arg(long, env = "RECEPTION_NOTIFY_WEBHOOK_SECRET_FILE")]
+    pub notify_webhook_secret_file: Option<PathBuf>,
+    /// WeCom (企业微信) group robot webhook URL.
+    #[arg(long, env = "RECEPTION_WECOM_ROBOT_URL")]
+    pub wecom_robot_url: Option<String>,
+    /// DingTalk (钉钉) group robot webhook URL.
+    #[arg(long, env = "RECEPTION_DINGTALK_ROBOT_URL")]
+    pub dingtalk_robot_url: Option<String>,
+    /// Feishu (飞书) group robot webhook URL.
+    #[arg(long, env = "RECEPTION_FEISHU_ROBOT_URL")]
+    pub feishu_robot_url: Option<String>,
+    /// The dashboard's public URL, for links in messages.
+    #[arg(long, env = "RECEPTION_DASHBOARD_URL")]
+    pub dashboard_url: Option<String>,
+    /// Attempts per delivery before it is dead-lettered.
+    #[arg(long, env = "RECEPTION_NOTIFY_MAX_ATTEMPTS", default_value_t = 6)]
+    pub notify_max_attempts: u32,
+    /// Milliseconds before the first retry (doubled after each failure, at most an hour).
+    #[arg(long, env = "RECEPTION_NOTIFY_BACKOFF_MS", default_value_t = 5000)]
+    pub notify_backoff_ms: u64,
+    /// Seconds between passes of the reminder clock.
+    #[arg(long, env = "RECEPTION_REMINDER_INTERVAL", default_value_t = 30)]
+    pub reminder_interval: u64,
+}
+
 /// How the relay or replica authenticates to NATS. Secrets are read from files or the
 /// environment (`RECEPTION_NATS_PASSWORD`, `RECEPTION_NATS_TOKEN`), never taken as
 /// arguments, which every user of the machine can read in the process list.
@@ -327,6 +388,8 @@ pub struct ServeArgs {
     /// Seconds to finish in-flight requests after SIGTERM/SIGINT.
     #[arg(long, env = "RECEPTION_SHUTDOWN_DEADLINE", default_value_t = 10)]
     pub shutdown_deadline: u64,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod backup;
 mod cli;
+mod notify;
 mod online;
 
 use std::io::{IsTerminal, Write};
@@ -82,7 +83,7 @@ fn init_tracing(force_json: bool) {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.clone();
     match cli.command {
-        Command::Serve(args) => serve(&data_dir, &cli.tz, args).await,
+        Command::Serve(args) => serve(&data_dir, &cli.tz, *args).await,
         Command::History { visit, as_of } => history(&data_dir, &visit, as_of.as_deref(), &cli.tz),
         Command::Verify => verify(&data_dir),
         Command::Backup {
@@ -142,7 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: ExportWhat::Costs { year, out, lines },
         } => export_costs(&data_dir, &cli.tz, year, out.as_deref(), lines),
         Command::Demo { visits, seed } => demo(&data_dir, &cli.tz, visits, seed).await,
-        Command::ReadNode(args) => read_node(&data_dir, &cli.tz, args).await,
+        Command::ReadNode(args) => read_node(&data_dir, &cli.tz, *args).await,
     }
 }
 
@@ -244,6 +245,7 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
             Some(cfg)
         }
     };
+    let notify_cfg = notify::config(&args.notify)?;
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
     let boot_app = app.clone();
     let boot_dir = data_dir.to_path_buf();
@@ -271,6 +273,8 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         tracing::info!("publishing every event to NATS JetStream");
     }
 
+    let notifier = reception_notify::Notifier::spawn(app.clone(), notify_cfg)
+        .context("starting the notifier")?;
     let mut state = reception_api::AppState::new(app.clone()).with_read_side(read.clone());
     state.auth_failures = Arc::new(reception_api::AuthLimiter::new(
         args.auth_failures_per_minute,
@@ -293,6 +297,7 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         ));
     }
     state.readiness = Some(readiness_probe(read.clone(), extra));
+    let state = state.with_notifier(notifier.clone());
     let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     tracing::info!(data_dir = %data_dir.display(), "serving");
@@ -305,6 +310,7 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
         tracing::info!("NATS relay stopped; cursor saved");
     }
     escalation.abort();
+    notifier.abort();
     follow.abort();
     projections.abort();
     store.close().context("closing the store")?;

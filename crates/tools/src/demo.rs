@@ -31,6 +31,7 @@ mod canon;
 mod complaint;
 mod names;
 mod script;
+mod staff;
 
 use script::visit_script;
 
@@ -218,6 +219,13 @@ pub async fn generate(
         visit: 0,
         message: e.to_string(),
     })?;
+    let start = opts.end - Duration::days(365 * i64::from(opts.years) + 7);
+    staff::register(app, start)
+        .await
+        .map_err(|e| DemoError::Store {
+            visit: 0,
+            message: format!("registering the staff directory: {e}"),
+        })?;
     let plans = plan(&opts);
     let total = plans.visits.len() as u64;
     let companies = std::sync::Arc::new(plans.companies);

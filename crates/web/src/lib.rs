@@ -57,6 +57,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/js/pages/audit.js"),
     ),
     (
+        "js/pages/notifications.js",
+        JS,
+        include_bytes!("../assets/js/pages/notifications.js"),
+    ),
+    (
         "js/pages/costs/common.js",
         JS,
         include_bytes!("../assets/js/pages/costs/common.js"),

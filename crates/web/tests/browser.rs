@@ -688,3 +688,57 @@ fn group_thousands(s: &str) -> String {
     }
     format!("{out}.{frac}")
 }
+
+#[test]
+fn a_person_sees_their_own_notifications_and_marks_them_read() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let backend = Backend::start(0);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let admin = backend.admin.clone();
+    backend.post(
+        &http,
+        &admin,
+        "/api/v1/staff",
+        json!({"id": "li.na", "name": "李娜", "roles": ["reception"]}),
+    );
+    let desk = backend.token(&http, "desk", "frontdesk");
+    backend.post(
+        &http,
+        &desk,
+        "/api/v1/frontdesk/sign-in",
+        json!({"name": "王磊", "party_size": 2, "reason": "续约洽谈", "host": "李娜"}),
+    );
+    let li = backend.token(&http, "li.na", "reception");
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={li}", http.base()));
+    page.wait_for(
+        "the notifications link",
+        "!document.querySelector('[data-test=inbox-link]').hidden",
+        10,
+    );
+    assert_eq!(test_text(&mut page, "inbox-link"), "我的通知");
+    page.click("[data-test=inbox-link]");
+    page.wait_for(
+        "the host's notification",
+        "document.querySelector('[data-test=notification]')",
+        10,
+    );
+    let text = page.text();
+    assert!(
+        text.contains("访客已到前台签到") && text.contains("王磊"),
+        "{text}"
+    );
+    assert_eq!(test_text(&mut page, "unread-count"), "1 条未读");
+    shot(&mut page, "notifications-zh");
+    page.click("[data-test=mark-read]");
+    page.wait_for(
+        "all read",
+        "document.querySelector('[data-test=unread-count]')?.innerText === '0 条未读'",
+        10,
+    );
+}

@@ -174,6 +174,8 @@ pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     commands::<reception_domain::complaint::Complaint>(&mut out);
     commands::<reception_domain::frontdesk::SignIn>(&mut out);
     commands::<reception_domain::policy::PolicyState>(&mut out);
+    commands::<reception_domain::staff::Directory>(&mut out);
+    commands::<reception_domain::notification::RulesState>(&mut out);
     let app = [
         (
             "CommandOutcome",

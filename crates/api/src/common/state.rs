@@ -52,6 +52,8 @@ pub struct AppState {
     pub rebuild: RebuildTracker,
     /// Failed authentication per client address.
     pub auth_failures: Arc<super::auth_limit::AuthLimiter>,
+    /// The write node's notifier (issue 20); `None` answers its routes 503.
+    pub notifier: Option<reception_notify::NotifierHandle>,
     /// Set to true when the server begins to stop: open event streams end, so that a
     /// graceful stop does not wait for dashboards that would never hang up.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -70,6 +72,7 @@ impl AppState {
             board_cache: Arc::default(),
             rebuild: Arc::default(),
             auth_failures: Arc::default(),
+            notifier: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }

@@ -11,6 +11,7 @@ const PAGES = {
   customers: () => import('./pages/customers.js'),
   complaints: () => import('./pages/complaints.js'),
   audit: () => import('./pages/audit.js'),
+  notifications: () => import('./pages/notifications.js'),
 };
 const NAV = ['board', 'costs', 'customers', 'complaints', 'audit'];
 // The area of the API each page reads (GET /api/v1/me lists the caller's areas).
@@ -30,7 +31,8 @@ async function whoAmI() {
 }
 
 function offered(page) {
-  return !me || me.areas.includes(AREA[page]);
+  // everyone reads their own notifications
+  return !me || page === 'notifications' || me.areas.includes(AREA[page]);
 }
 
 function route() {
@@ -50,6 +52,10 @@ function renderChrome() {
     'data-test': `nav-${p}`,
     'aria-current': (current === p || (p === 'board' && current === 'visit')) ? 'page' : null,
   }, t(`nav.${p}`))));
+  const inbox = document.getElementById('inbox');
+  inbox.hidden = !token() || !me;
+  inbox.textContent = t('inbox.title');
+  inbox.setAttribute('aria-current', current === 'notifications' ? 'page' : null);
   const other = LANGS.find((l) => l !== lang());
   const sw = document.getElementById('lang');
   sw.textContent = t(`lang.switch_to.${other}`);

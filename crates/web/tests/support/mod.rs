@@ -117,7 +117,15 @@ impl Backend {
                 read.wait_for(head, Duration::from_secs(120)).await,
                 "the read side caught up"
             );
-            let state = reception_api::AppState::new(app).with_read_side(read);
+            // the notifier, as `serve` runs it (no channel: the dashboard only)
+            let notifier = reception_notify::Notifier::spawn(
+                app.clone(),
+                reception_notify::NotifyConfig::default(),
+            )
+            .expect("start the notifier");
+            let state = reception_api::AppState::new(app)
+                .with_read_side(read)
+                .with_notifier(notifier);
             (state, admin)
         });
         Backend {
