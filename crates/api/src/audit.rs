@@ -43,8 +43,16 @@ struct VerifyReport {
     ok: bool,
     events_checked: u64,
     head_hash: String,
-    /// The first event whose hash does not chain (`null`: none).
+    /// The first event that fails a check (`null`: none): its hash does not chain, or
+    /// it is not signed by the key in force.
     first_bad_seq: Option<u64>,
+    /// Events signed by the key in force (those written before the log adopted its
+    /// first key are unsigned; the first signature covers them through the chain).
+    signed: u64,
+    /// The signing key in force at the end of the checked log (`null`: none adopted).
+    key_id: Option<String>,
+    /// What is wrong with `first_bad_seq` (`null`: nothing).
+    reason: Option<String>,
 }
 
 /// `?after=SEQ&limit=N&min_seq=S`.

@@ -82,6 +82,11 @@ impl From<AppendError> for AppError {
             }
             AppendError::IdempotencyKeyReused(k) => AppError::IdempotencyKeyReused(k),
             AppendError::Invalid(m) => AppError::Internal(m),
+            // a service started without its data directory's signing key
+            e @ AppendError::Unsigned { .. } => {
+                tracing::error!(error = %e, "cannot sign events");
+                AppError::Unavailable(e.to_string())
+            }
             AppendError::TooLarge {
                 field,
                 bytes,

@@ -659,7 +659,9 @@ async fn apply(store: &Store, env: Envelope) -> Result<bool, ReplicateError> {
 fn refused_seq(e: &ReplicateError) -> Option<u64> {
     match e {
         ReplicateError::Gap { got, .. } => Some(*got),
-        ReplicateError::BadHash { seq, .. } => Some(*seq),
+        ReplicateError::BadHash { seq, .. } | ReplicateError::BadSignature { seq, .. } => {
+            Some(*seq)
+        }
         ReplicateError::Store(_) => None,
     }
 }

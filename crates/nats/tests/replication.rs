@@ -319,6 +319,88 @@ async fn a_broken_hash_or_a_gap_is_refused_and_reported_not_applied() {
     replica.shutdown().await;
 }
 
+/// The hash chain is unkeyed: anyone who may publish to the stream can extend it with
+/// an event whose link and hash are right. Signatures are what refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chain_valid_event_forged_without_the_writers_key_is_refused_and_the_replica_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let url = nats.url();
+    let writer = Store::open(dir.path().join("writer")).unwrap();
+    let key = reception_store::signing::Signer::from_seed([5; 32]);
+    let writer_key = key.public().clone();
+    let actor = reception_store::Actor {
+        user: "reception".into(),
+        role: "system".into(),
+    };
+    writer.use_signer(key, actor).await.unwrap();
+    append_many(&writer, 0, 10).await;
+    let replica_store = Store::open_with(
+        dir.path().join("replica"),
+        reception_store::StoreOptions {
+            trusted_key: Some(writer_key.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let relay = Relay::spawn(writer.clone(), relay_cfg(&url)).unwrap();
+    let replica = Replica::spawn(replica_store.clone(), replica_cfg(&url, "replica-s")).unwrap();
+    wait_for("replica head 11", 30, || replica.head() == 11).await;
+    relay.shutdown().await;
+
+    // A TokenIssued granting admin, linked to the head with its hash recomputed.
+    let last = log(&writer).pop().unwrap();
+    let mut forged = last.clone();
+    forged.seq = last.seq + 1;
+    forged.stream = "tokens".into();
+    forged.version = 1;
+    forged.id = uuid::Uuid::new_v4();
+    forged.event_type = "TokenIssued".into();
+    forged.data = serde_json::json!({"user": "intruder", "role": "admin"});
+    forged.prev_hash = last.hash.clone();
+    forged.hash = String::new();
+    forged.sig = None;
+    let mut h = blake3::Hasher::new();
+    h.update(forged.prev_hash.as_bytes());
+    h.update(&serde_json::to_vec(&forged).unwrap());
+    forged.hash = h.finalize().to_hex().to_string();
+    // signed, but by a key of the intruder's own
+    forged.sig = Some(reception_store::signing::Signer::from_seed([6; 32]).sign(&forged.hash));
+    let js = jetstream::new(async_nats::connect(url.clone()).await.unwrap());
+    js.send_publish(
+        "reception.events.tokens",
+        jetstream::message::PublishMessage::build()
+            .payload(serde_json::to_vec(&forged).unwrap().into())
+            .message_id(uuid::Uuid::new_v4().to_string()),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    wait_for("forgery refused", 10, || replica.status().rejected == 1).await;
+    let st = replica.status();
+    assert_eq!(st.head, 11, "not applied");
+    let r = st.last_rejection.unwrap();
+    assert_eq!(r.seq, Some(12));
+    assert!(
+        r.reason.contains("signature"),
+        "the reason names the signature: {}",
+        r.reason
+    );
+
+    // The writer's own next events arrive and apply past the refused one.
+    let relay = Relay::spawn(writer.clone(), relay_cfg(&url)).unwrap();
+    append_many(&writer, 10, 5).await;
+    wait_for("replica head 16", 30, || replica.head() == 16).await;
+    assert_eq!(log(&replica_store), log(&writer));
+    let report = replica_store.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.signed, 16);
+    assert_eq!(report.key_id.as_deref(), Some(writer_key.id()));
+    relay.shutdown().await;
+    replica.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bad_envelope_inside_a_delivered_run_stops_it_there_and_the_chain_continues() {
     let dir = tempfile::tempdir().unwrap();

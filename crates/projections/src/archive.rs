@@ -1298,6 +1298,7 @@ mod tests {
             causation_id: uuid::Uuid::nil(),
             prev_hash: String::new(),
             hash: String::new(),
+            sig: None,
             data: serde_json::json!({"booking_id": "b\u{e9}", "hotel": "H"}),
         });
         let e = entry(

@@ -36,6 +36,12 @@ pub fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
         "backed up {count} events (head hash {head_hash}) to {}",
         out.display()
     );
+    if let Some(key) = crate::keys::back_up(data_dir, out)? {
+        eprintln!(
+            "the signing key is in {} (keep it as safe as the backup)",
+            key.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -124,6 +130,9 @@ pub fn restore(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("moving the restored store to {}", target.display()))?;
             sync_dir_of(&target)?;
             eprintln!("restored {count} events; chain ok: true");
+            if let Some(key) = crate::keys::restore(data_dir, from)? {
+                eprintln!("took the signing key from {}", key.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Ok((count, false)) => {
@@ -213,7 +222,9 @@ fn restore_run(
     if let Err(e) = store.append_replicated_batch(run) {
         let bad_seq = match &e {
             ReplicateError::Gap { got, .. } => Some(*got),
-            ReplicateError::BadHash { seq, .. } => Some(*seq),
+            ReplicateError::BadHash { seq, .. } | ReplicateError::BadSignature { seq, .. } => {
+                Some(*seq)
+            }
             ReplicateError::Store(_) => None,
         };
         let at = bad_seq

@@ -109,6 +109,13 @@ pub enum Command {
     /// log (hash chain checked), builds the same projections, accepts the write node's
     /// tokens and serves every query route; commands answer 503 `read_replica`.
     ReadNode(Box<ReadNodeArgs>),
+    /// The write node's signing key (every event is signed; replicas and `verify`
+    /// check it): show the key in force, or rotate it (offline: stop the server
+    /// first; the new key is announced in the log, signed by the old one).
+    SigningKey {
+        #[command(subcommand)]
+        what: KeyWhat,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -133,6 +140,16 @@ pub enum TokenWhat {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyWhat {
+    /// Print the key in force (id and public key, as JSON) and whether the data
+    /// directory's key file holds it.
+    Show,
+    /// Generate a new key, announce it in the log signed by the current one, and keep
+    /// it in `<data-dir>/signing.key` (0600).
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +227,12 @@ pub struct ReadNodeArgs {
     pub write_node_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub nats_auth: NatsAuthArgs,
+    /// The write node's public signing key (64 hex digits, `reception signing-key
+    /// show` on the write node): the only key the log may adopt. Without it the
+    /// replica trusts the first key the log announces, and refuses every event not
+    /// signed by the key in force from then on.
+    #[arg(long, env = "RECEPTION_WRITER_KEY")]
+    pub writer_key: Option<String>,
     /// Durable JetStream consumer name; default `replica-<host>-<hash of the data dir>`,
     /// so that each replica (data dir) on a host keeps its own position.
     #[arg(long, env = "RECEPTION_NATS_CONSUMER")]

@@ -7,6 +7,7 @@
 
 mod backup;
 mod cli;
+mod keys;
 mod notify;
 mod online;
 
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use cli::{BenchTarget, Cli, Command, ExportWhat, ReadNodeArgs, ServeArgs, TokenWhat};
+use cli::{BenchTarget, Cli, Command, ExportWhat, KeyWhat, ReadNodeArgs, ServeArgs, TokenWhat};
 use reception_api::read::{readiness_probe, ExtraReadiness, READY_MAX_LAG};
 use reception_app::{App, AppConfig};
 use reception_nats::{
@@ -144,6 +145,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => export_costs(&data_dir, &cli.tz, year, out.as_deref(), lines),
         Command::Demo { visits, seed } => demo(&data_dir, &cli.tz, visits, seed).await,
         Command::ReadNode(args) => read_node(&data_dir, &cli.tz, *args).await,
+        Command::SigningKey {
+            what: KeyWhat::Show,
+        } => keys::show(&data_dir),
+        Command::SigningKey {
+            what: KeyWhat::Rotate,
+        } => keys::rotate(&data_dir),
     }
 }
 
@@ -230,7 +237,7 @@ fn read_side_config(tz: chrono_tz::Tz) -> ReadSideConfig {
 /// NATS relay, HTTP until SIGTERM/SIGINT.
 async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let tz = parse_tz(tz)?;
-    let store = open_store(data_dir)?;
+    let store = keys::open_signed(data_dir)?;
     let relay_cfg = match &args.nats {
         None => None,
         Some(url) => {
@@ -331,7 +338,24 @@ fn consumer_for(data_dir: &Path) -> String {
 /// query routes; commands answer 503 `read_replica`. No bootstrap, no C4 loop.
 async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Result<ExitCode> {
     let tz = parse_tz(tz)?;
-    let store = open_store(data_dir)?;
+    let trusted_key = args
+        .writer_key
+        .as_deref()
+        .map(reception_store::signing::PublicKey::from_hex)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--writer-key: {e}"))?;
+    if trusted_key.is_none() {
+        tracing::warn!(
+            "no --writer-key: the replica trusts the first signing key the log announces"
+        );
+    }
+    let store = open_store_with(
+        data_dir,
+        StoreOptions {
+            trusted_key,
+            ..StoreOptions::default()
+        },
+    )?;
     let consumer = args
         .consumer
         .clone()
@@ -486,7 +510,7 @@ fn export_costs(
 /// `reception demo --visits N [--seed S]`.
 async fn demo(data_dir: &Path, tz: &str, visits: usize, seed: u64) -> anyhow::Result<ExitCode> {
     let tz = parse_tz(tz)?;
-    let store = open_store(data_dir)?;
+    let store = keys::open_signed(data_dir)?;
     let app = App::new(store.clone(), AppConfig { tz, clock: None });
     let boot_app = app.clone();
     let boot_dir = data_dir.to_path_buf();
@@ -672,7 +696,7 @@ fn issue_token(
         reception_domain::Role::Admin => data_dir.join("admin.token"),
         _ => data_dir.join(format!("{user}.token")),
     });
-    let store = open_store(data_dir)?;
+    let store = keys::open_signed(data_dir)?;
     let tokens = reception_app::TokenRegistry::new();
     tokens.load(&store)?;
     let by = reception_domain::Actor::system();

@@ -59,6 +59,12 @@ fn a_demo_store_of_twenty_thousand_events_backs_up_and_restores_to_the_same_answ
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["events_checked"], events as u64);
     assert_eq!(report, verify(&data), "the same chain, to the head hash");
+    assert!(report["signed"].as_u64().unwrap() > 20_000, "{report}");
+    // the signing key came with the backup: the restored node signs on with it
+    assert_eq!(
+        std::fs::read(restored.join("signing.key")).unwrap(),
+        std::fs::read(data.join("signing.key")).unwrap()
+    );
 
     // Byte for byte the same log: a backup of the restored store equals the original.
     run(&["backup", "--out", again.to_str().unwrap()], &restored);
@@ -66,6 +72,11 @@ fn a_demo_store_of_twenty_thousand_events_backs_up_and_restores_to_the_same_answ
         std::fs::read_to_string(&again).unwrap() == text,
         "the restored store's backup differs from the original backup"
     );
+    run(
+        &["token", "issue", "--role", "auditor", "--user", "au.chen"],
+        &restored,
+    );
+    assert_eq!(verify(&restored)["ok"], true);
 
     // And the same answers: a visit's history (its state as the domain folds it).
     let visits: Vec<&str> = text

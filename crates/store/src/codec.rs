@@ -136,13 +136,15 @@ pub(crate) fn decode_head(bytes: &[u8]) -> Option<(u64, String)> {
 }
 
 /// Canonical bytes of an envelope for hashing: its serde_json serialisation with
-/// `hash` set to the empty string (field order is the struct's declaration order).
+/// `hash` set to the empty string and no `sig` (field order is the struct's
+/// declaration order).
 pub(crate) fn canonical_bytes(env: &Envelope) -> Result<Vec<u8>, serde_json::Error> {
-    if env.hash.is_empty() {
+    if env.hash.is_empty() && env.sig.is_none() {
         return serde_json::to_vec(env);
     }
     let mut blank = env.clone();
     blank.hash.clear();
+    blank.sig = None;
     serde_json::to_vec(&blank)
 }
 
@@ -159,18 +161,29 @@ pub(crate) fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
 /// the envelope's own field.
 const BLANK_HASH: &[u8] = b",\"hash\":\"\"";
 
-/// Turns canonical bytes (hash blank) into the stored bytes by writing `hash` in.
-pub(crate) fn fill_hash(canonical: &[u8], hash: &str) -> Vec<u8> {
+/// Turns canonical bytes (hash blank, no sig) into the stored bytes by writing `hash`
+/// and the signature, if any, in.
+pub(crate) fn fill_hash(canonical: &[u8], hash: &str, sig: Option<&str>) -> Vec<u8> {
     let pos = canonical
         .windows(BLANK_HASH.len())
         .position(|w| w == BLANK_HASH)
         .expect("canonical envelope bytes always hold the blank hash field");
     let split = pos + BLANK_HASH.len() - 1; // just before the closing quote
-    let mut out = Vec::with_capacity(canonical.len() + hash.len());
+    let mut out = Vec::with_capacity(canonical.len() + hash.len() + 128);
     out.extend_from_slice(&canonical[..split]);
     out.extend_from_slice(hash.as_bytes());
+    push_sig(&mut out, sig);
     out.extend_from_slice(&canonical[split..]);
     out
+}
+
+/// After the hash's digits: closes `hash` and opens `sig`, left open for the closing
+/// quote that follows (a signature is a key id, `:` and base64url: nothing to escape).
+fn push_sig(out: &mut Vec<u8>, sig: Option<&str>) {
+    if let Some(sig) = sig {
+        out.extend_from_slice(b"\",\"sig\":\"");
+        out.extend_from_slice(sig.as_bytes());
+    }
 }
 
 /// The parts of a new event's envelope that do not depend on the writer (all but
@@ -241,7 +254,7 @@ impl Stamp {
 /// bytes (hash filled in) in `stored`, both reused buffers, from the caller's
 /// [`PreEncoded`] parts, the stream name as a JSON string, and what the writer assigns.
 /// The result is byte for byte `serde_json::to_vec` of the [`Envelope`] (field order is
-/// its declaration order). Returns the hash.
+/// its declaration order), signed by `signer` when there is one. Returns the hash.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_new(
     seq: u64,
@@ -250,6 +263,7 @@ pub(crate) fn encode_new(
     pre: &PreEncoded,
     stamp: &Stamp,
     prev_hash: &str,
+    signer: Option<&crate::signing::Signer>,
     canonical: &mut Vec<u8>,
     stored: &mut Vec<u8>,
 ) -> String {
@@ -284,9 +298,10 @@ pub(crate) fn encode_new(
     canonical.push(b'}');
     let hash = chain_hash(prev_hash, canonical);
     stored.clear();
-    stored.reserve(canonical.len() + hash.len());
+    stored.reserve(canonical.len() + hash.len() + 128);
     stored.extend_from_slice(&canonical[..split]);
     stored.extend_from_slice(hash.as_bytes());
+    push_sig(stored, signer.map(|s| s.sign(&hash)).as_deref());
     stored.extend_from_slice(&canonical[split..]);
     hash
 }
@@ -335,8 +350,17 @@ mod tests {
         let hash = chain_hash(GENESIS_HASH, &canon);
         let mut full = env.clone();
         full.hash = hash.clone();
-        assert_eq!(fill_hash(&canon, &hash), serde_json::to_vec(&full).unwrap());
+        assert_eq!(
+            fill_hash(&canon, &hash, None),
+            serde_json::to_vec(&full).unwrap()
+        );
         assert_eq!(canonical_bytes(&full).unwrap(), canon);
+        full.sig = Some("0123456789abcdef:c2ln".into());
+        assert_eq!(
+            fill_hash(&canon, &hash, full.sig.as_deref()),
+            serde_json::to_vec(&full).unwrap()
+        );
+        assert_eq!(canonical_bytes(&full).unwrap(), canon, "sig is not hashed");
     }
 
     fn sample_event(data: serde_json::Value, occurred_at: Option<&str>) -> NewEvent {
@@ -380,6 +404,7 @@ mod tests {
             causation_id: ev.causation_id,
             prev_hash: prev.into(),
             hash: hash.into(),
+            sig: None,
             data: ev.data.clone(),
         }
     }
@@ -394,10 +419,11 @@ mod tests {
         let stream = "visit-\"x\"\u{7f}";
         let stream_json = serde_json::to_vec(stream).unwrap();
         let (mut canon, mut stored) = (Vec::new(), Vec::new());
-        for occurred in [
-            None,
-            Some("2026-11-22T09:30:00.5+08:00"),
-            Some("2026-11-22T09:30:00Z"),
+        let key = crate::signing::Signer::from_seed([7; 32]);
+        for (occurred, signer) in [
+            (None, None),
+            (Some("2026-11-22T09:30:00.5+08:00"), Some(&key)),
+            (Some("2026-11-22T09:30:00Z"), None),
         ] {
             for recorded_at in [
                 Utc::now(),
@@ -415,16 +441,21 @@ mod tests {
                     &pre,
                     &stamp,
                     &prev,
+                    signer,
                     &mut canon,
                     &mut stored,
                 );
                 let mut env = expected(u64::MAX, stream, 7, &ev, recorded_at, &prev, "");
                 assert_eq!(canon, serde_json::to_vec(&env).unwrap());
                 assert_eq!(hash, chain_hash(&prev, &canon));
+                env.sig = signer.map(|k| k.sign(&hash));
                 env.hash = hash;
                 assert_eq!(stored, serde_json::to_vec(&env).unwrap());
                 assert_eq!(decode_envelope(1, &stored).unwrap(), env);
                 assert_eq!(canonical_bytes(&env).unwrap(), canon);
+                if let (Some(k), Some(sig)) = (signer, &env.sig) {
+                    assert!(k.public().verify(&env.hash, sig).is_ok());
+                }
             }
         }
         // the reused buffers carry nothing over to the next event
@@ -438,6 +469,7 @@ mod tests {
             &pre,
             &stamp,
             GENESIS_HASH,
+            None,
             &mut canon,
             &mut stored,
         );
@@ -461,7 +493,7 @@ mod tests {
             let pre = PreEncoded::new(&ev).unwrap();
             let (mut canon, mut stored) = (Vec::new(), Vec::new());
             let stream_json = serde_json::to_vec(&stream).unwrap();
-            let hash = encode_new(seq, &stream_json, seq / 2, &pre, &stamp, GENESIS_HASH, &mut canon, &mut stored);
+            let hash = encode_new(seq, &stream_json, seq / 2, &pre, &stamp, GENESIS_HASH, None, &mut canon, &mut stored);
             let env = expected(seq, &stream, seq / 2, &ev, stamp.at, GENESIS_HASH, &hash);
             proptest::prop_assert_eq!(stored, serde_json::to_vec(&env).unwrap());
         }

@@ -88,12 +88,14 @@
 
 pub mod backup;
 mod codec;
+mod keys;
 mod log;
 pub mod raw;
 mod read;
 mod read_model;
 mod reply;
 mod scan;
+pub mod signing;
 mod writer;
 
 pub use scan::StoredEvent;
@@ -129,6 +131,11 @@ pub struct Envelope {
     pub causation_id: Uuid,
     pub prev_hash: String,
     pub hash: String,
+    /// The writer's signature of `hash` (`"<key id>:<base64url>"`, see [`signing`]);
+    /// absent on events written before the log adopted a key. Like `hash`, not part of
+    /// the bytes the hash is computed over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
     pub data: serde_json::Value,
 }
 
@@ -218,6 +225,10 @@ pub enum AppendError {
         bytes: usize,
         limit: usize,
     },
+    /// The log signs every event (a key was adopted) but the store has no signer for
+    /// the key in force: see [`Store::use_signer`].
+    #[error("the log signs every event with key {key_id}, and this store was opened without that key (its file is signing.key in the data directory)")]
+    Unsigned { key_id: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -243,6 +254,10 @@ pub enum ReplicateError {
     Gap { expected: u64, got: u64 },
     #[error("broken hash chain at seq {seq}: {reason}")]
     BadHash { seq: u64, reason: String },
+    /// The envelope continues the chain but is not signed by the key in force (see
+    /// [`signing`]): an event written by someone without the writer's key.
+    #[error("refused signature at seq {seq}: {reason}")]
+    BadSignature { seq: u64, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -290,6 +305,17 @@ pub struct VerifyReport {
     pub events_checked: u64,
     pub head_hash: String,
     pub first_bad_seq: Option<u64>,
+    /// Events carrying a signature by the key in force (see [`signing`]); the events
+    /// before the log adopted its first key are unsigned, covered by the first
+    /// signature through the chain.
+    #[serde(default)]
+    pub signed: u64,
+    /// The key in force at the end of the checked part of the log.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// What is wrong with `first_bad_seq`.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Upcasting hook: turns a stored (type, schema, data) into the current schema.
@@ -334,6 +360,9 @@ pub struct StoreOptions {
     /// sled's page cache in bytes; `None` means [`DEFAULT_CACHE_CAPACITY`]. Stream reads
     /// stay fast while the hot part of the store fits in it.
     pub cache_capacity: Option<u64>,
+    /// The only key the log may adopt as its first signing key (a replica told the
+    /// write node's public key); `None` trusts the first key the log announces.
+    pub trusted_key: Option<signing::PublicKey>,
 }
 
 /// The page cache a store gets unless [`StoreOptions::cache_capacity`] says otherwise:
@@ -354,6 +383,7 @@ struct Inner {
     tx: mpsc::Sender<writer::Cmd>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     head_rx: tokio::sync::watch::Receiver<u64>,
+    trusted_key: Option<signing::PublicKey>,
 }
 
 impl Drop for Inner {
@@ -369,6 +399,12 @@ impl Drop for Inner {
 /// Validation done in the caller's thread, before the request reaches the writer.
 fn validate(req: &AppendRequest) -> Result<(), AppendError> {
     validate_stream(&req.stream).map_err(AppendError::Invalid)?;
+    if req.stream == signing::KEY_STREAM {
+        return Err(AppendError::Invalid(format!(
+            "stream: {} is written by the store itself (Store::use_signer, Store::rotate_signer)",
+            signing::KEY_STREAM
+        )));
+    }
     if req.events.is_empty() {
         return Err(AppendError::Invalid(
             "events: an append needs at least one event".into(),
@@ -449,6 +485,103 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
     } else {
         StoreError::Io(format!("cannot open {}: {text}", path.display()))
     }
+}
+
+/// The state of [`Store::verify`]'s walk along the log.
+struct VerifyWalk {
+    prev: String,
+    checked: u64,
+    signed: u64,
+    trust: signing::Trust,
+}
+
+impl VerifyWalk {
+    fn new(pinned: Option<signing::PublicKey>) -> VerifyWalk {
+        VerifyWalk {
+            prev: codec::GENESIS_HASH.to_string(),
+            checked: 0,
+            signed: 0,
+            trust: signing::Trust::new(pinned),
+        }
+    }
+
+    /// Checks the stored envelope of `seq`: it parses and is stored in canonical form,
+    /// its `prev_hash` link, its recomputed `hash`, its signature, and the stream index
+    /// entry pointing at it. `Ok(Err(reason))` when it fails a check.
+    fn next(
+        &mut self,
+        events: &sled::Tree,
+        seq: u64,
+        bytes: &[u8],
+    ) -> Result<Result<(), String>, StoreError> {
+        let env = match codec::decode_envelope(seq, bytes) {
+            Ok(env) => env,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let canonical_form = serde_json::to_vec(&env).is_ok_and(|v| v == bytes);
+        let hash_ok = codec::canonical_bytes(&env)
+            .is_ok_and(|c| codec::chain_hash(&self.prev, &c) == env.hash);
+        let index_ok = events
+            .get(codec::stream_key(&env.stream, env.version))
+            .map_err(codec::io_err)?
+            .is_some_and(|v| codec::decode_u64(&v) == Some(seq));
+        let problem = if env.seq != seq {
+            Some(format!("stored under seq {seq} but says {}", env.seq))
+        } else if env.prev_hash != self.prev {
+            Some("prev_hash does not link to the event before".into())
+        } else if !canonical_form {
+            Some("not stored in canonical form".into())
+        } else if !hash_ok {
+            Some("hash does not match the recomputed one".into())
+        } else if !index_ok {
+            Some("the stream index does not point at it".into())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            return Ok(Err(p));
+        }
+        match self.trust.check(&env) {
+            Ok(signed) => self.signed += u64::from(signed),
+            Err(reason) => return Ok(Err(reason)),
+        }
+        self.checked = seq;
+        self.prev = env.hash;
+        Ok(Ok(()))
+    }
+
+    fn report(&self, bad: Option<(u64, String)>) -> VerifyReport {
+        let (first_bad_seq, reason) = bad.unzip();
+        VerifyReport {
+            ok: first_bad_seq.is_none(),
+            events_checked: self.checked,
+            head_hash: self.prev.clone(),
+            first_bad_seq,
+            signed: self.signed,
+            key_id: self.trust.current().map(|k| k.id().to_string()),
+            reason,
+        }
+    }
+
+    fn bad(&self, reason: String) -> VerifyReport {
+        self.report(Some((self.checked + 1, reason)))
+    }
+}
+
+/// The stored events of the key stream, in order.
+fn key_events(events: &sled::Tree) -> Result<Vec<Envelope>, StoreError> {
+    let mut out = Vec::new();
+    let range =
+        codec::stream_key(signing::KEY_STREAM, 0)..codec::stream_key_end(signing::KEY_STREAM);
+    for entry in events.range(range) {
+        let (_, v) = entry.map_err(codec::io_err)?;
+        let seq = codec::decode_u64(&v)
+            .ok_or_else(|| StoreError::Io("bad stream index entry for the key stream".into()))?;
+        if let Some(record) = log::record_at(events, seq)? {
+            out.push(codec::decode_envelope(seq, &record.envelope(seq)?)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Refuses a directory that holds files but no sled database, before sled writes into it.
@@ -598,7 +731,11 @@ impl Store {
         let head = Arc::new(RwLock::new(writer::Head { seq, hash }));
         let (head_tx, head_rx) = tokio::sync::watch::channel(seq);
         let (tx, rx) = mpsc::channel();
-        let w = writer::Writer::new(trees.clone(), head.clone(), head_tx);
+        let mut trust = signing::Trust::new(opts.trusted_key.clone());
+        for env in key_events(&trees.events)? {
+            trust.follow(&env);
+        }
+        let w = writer::Writer::new(trees.clone(), head.clone(), head_tx, trust);
         let self_tx = tx.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
@@ -617,6 +754,7 @@ impl Store {
                 tx,
                 writer: Mutex::new(Some(handle)),
                 head_rx,
+                trusted_key: opts.trusted_key,
             }),
         })
     }
@@ -771,48 +909,19 @@ impl Store {
     /// pointing at it; then that the head record matches the last event.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let t = &self.inner.trees;
-        let mut prev = codec::GENESIS_HASH.to_string();
-        let mut checked = 0u64;
-        let bad = |seq: u64, checked: u64, prev: &str| VerifyReport {
-            ok: false,
-            events_checked: checked,
-            head_hash: prev.to_string(),
-            first_bad_seq: Some(seq),
-        };
+        let mut walk = VerifyWalk::new(self.inner.trusted_key.clone());
         let last = log::last_seq(&t.events).unwrap_or(u64::MAX);
         for entry in log::LogIter::new(&t.events, 1..=last) {
-            let expected = checked + 1;
+            let expected = walk.checked + 1;
             let bytes = match entry {
                 Ok((seq, bytes)) if seq == expected => bytes,
-                Ok(_) | Err(StoreError::Corrupt { .. }) => {
-                    return Ok(bad(expected, checked, &prev))
-                }
+                Ok((seq, _)) => return Ok(walk.bad(format!("the log skips to seq {seq}"))),
+                Err(StoreError::Corrupt { reason, .. }) => return Ok(walk.bad(reason)),
                 Err(e) => return Err(e),
             };
-            let Ok(env) = codec::decode_envelope(expected, &bytes) else {
-                return Ok(bad(expected, checked, &prev));
-            };
-            let canonical_form = serde_json::to_vec(&env)
-                .map(|v| v == bytes.as_ref())
-                .unwrap_or(false);
-            let hash_ok = codec::canonical_bytes(&env)
-                .map(|c| codec::chain_hash(&prev, &c) == env.hash)
-                .unwrap_or(false);
-            let index_ok = t
-                .events
-                .get(codec::stream_key(&env.stream, env.version))
-                .map_err(codec::io_err)?
-                .is_some_and(|v| codec::decode_u64(&v) == Some(expected));
-            if env.seq != expected
-                || env.prev_hash != prev
-                || !canonical_form
-                || !hash_ok
-                || !index_ok
-            {
-                return Ok(bad(expected, checked, &prev));
+            if let Err(reason) = walk.next(&t.events, expected, &bytes)? {
+                return Ok(walk.bad(reason));
             }
-            checked = expected;
-            prev = env.hash;
         }
         let stored_head = t
             .events
@@ -820,18 +929,13 @@ impl Store {
             .map_err(codec::io_err)?
             .and_then(|v| codec::decode_head(&v));
         let head_ok = match stored_head {
-            Some((seq, hash)) => seq == checked && (checked == 0 || hash == prev),
-            None => checked == 0,
+            Some((seq, hash)) => seq == walk.checked && (walk.checked == 0 || hash == walk.prev),
+            None => walk.checked == 0,
         };
         if !head_ok {
-            return Ok(bad(checked + 1, checked, &prev));
+            return Ok(walk.bad("the head record does not match the last event".into()));
         }
-        Ok(VerifyReport {
-            ok: true,
-            events_checked: checked,
-            head_hash: prev,
-            first_bad_seq: None,
-        })
+        Ok(walk.report(None))
     }
 
     /// Replica path: append an envelope produced elsewhere; must be head+1 with a

@@ -121,6 +121,9 @@ fn compact_head(seq: u64, b: &[u8]) -> Option<Head> {
     c.plain_str()?;
     c.lit(b",\"hash\":")?;
     c.plain_str()?;
+    if c.lit(b",\"sig\":").is_some() {
+        c.plain_str()?;
+    }
     c.lit(b",\"data\":")?;
     Some(Head {
         seq: Some(seq),
@@ -667,6 +670,7 @@ mod tests {
             causation_id: uuid::Uuid::now_v7(),
             prev_hash: "ab".repeat(32),
             hash: "cd".repeat(32),
+            sig: None,
             data: json!({"data": {"data": [1, "x"]}, "s": "}\\\"]{", "at": "2026-12-02T12:00:00+08:00"}),
         }
     }

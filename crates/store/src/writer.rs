@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::codec::{self, io_err};
 use crate::reply::Reply;
+use crate::signing::{Signer, Trust};
 use crate::{
     AppendError, AppendRequest, Appended, AppendedEvent, Envelope, ExpectedVersion, ReplicateError,
     StoreError,
@@ -79,10 +80,23 @@ pub(crate) enum Cmd {
     Replicate(Box<Envelope>, Reply<Result<bool, ReplicateError>>),
     /// A run of envelopes applied in order in one batch; stops at the first refused one.
     ReplicateBatch(Vec<Envelope>, Reply<Result<usize, ReplicateError>>),
+    /// A change of the writer's signing key (see [`KeyChange`]).
+    Key(KeyChange, Reply<Result<Option<Appended>, AppendError>>),
     Close(Reply<Result<(), StoreError>>),
     /// From the committer: the batch handed over last is flushed (or failed) and its
     /// head is published; the writer may apply the next one.
     Flushed,
+}
+
+/// How the writer's signing key changes (see `signing`).
+pub(crate) enum KeyChange {
+    /// Sign with this key from now on. When the log has a key in force it must be this
+    /// one (nothing is appended); a log without one adopts it: the announcement (the
+    /// prepared append) goes first, signed by the key itself.
+    Use(Arc<Signer>, Prepared),
+    /// Append the announcement of the new key signed by the key in force, then sign
+    /// with the new key.
+    Rotate(Arc<Signer>, Prepared),
 }
 
 /// The database and its one event tree (see `codec` for the key prefixes).
@@ -143,6 +157,10 @@ pub(crate) struct Writer {
     stored: Vec<u8>,
     /// recorded_at of the last append, serialised once for all its events.
     stamp: Option<codec::Stamp>,
+    /// The key new events are signed with.
+    signer: Option<Arc<Signer>>,
+    /// The key in force along the log (checks replicated envelopes).
+    trust: Trust,
 }
 
 /// What one command of a batch answers once the batch is durable.
@@ -154,6 +172,11 @@ enum Outcome {
     Replicate(
         Reply<Result<bool, ReplicateError>>,
         Result<bool, ReplicateError>,
+    ),
+    /// A key change, with the announcement it appended, if any.
+    Key(
+        Reply<Result<Option<Appended>, AppendError>>,
+        Result<Option<Appended>, AppendError>,
     ),
     /// The number of envelopes written, and the refusal that stopped the run, if any.
     ReplicateBatch(
@@ -171,6 +194,8 @@ struct Building {
     outcomes: Vec<Outcome>,
     commands: usize,
     start: Option<(u64, String)>,
+    /// The writer's keys before the batch's first command.
+    start_keys: Option<(Option<Arc<Signer>>, Trust)>,
     /// recorded_at of the batch's appends.
     now: DateTime<Utc>,
     close: Option<Reply<Result<(), StoreError>>>,
@@ -274,6 +299,13 @@ fn answer(outcomes: Vec<Outcome>, commit: &Result<(), StoreError>) {
                 };
                 let _ = reply.send(r);
             }
+            Outcome::Key(reply, r) => {
+                let r = match (commit, r) {
+                    (Err(e), Ok(Some(_))) => Err(AppendError::Store(e.clone())),
+                    (_, r) => r,
+                };
+                let _ = reply.send(r);
+            }
             Outcome::ReplicateBatch(reply, applied, refused) => {
                 let r = match (commit, refused) {
                     (Err(e), _) if applied > 0 => Err(ReplicateError::Store(e.clone())),
@@ -302,6 +334,7 @@ impl Writer {
         trees: Trees,
         head: Arc<RwLock<Head>>,
         head_tx: watch::Sender<u64>,
+        trust: Trust,
     ) -> Writer {
         let (seq, hash) = {
             let h = head.read().expect("head lock");
@@ -325,6 +358,8 @@ impl Writer {
             canonical: Vec::with_capacity(2048),
             stored: Vec::with_capacity(2048),
             stamp: None,
+            signer: None,
+            trust,
         }
     }
 
@@ -474,6 +509,7 @@ impl Writer {
         let closed = building.close.is_some();
         if !closed && building.start.is_none() && !matches!(cmd, Cmd::Close(_)) {
             building.start = Some((self.seq, self.hash.clone()));
+            building.start_keys = Some((self.signer.clone(), self.trust.clone()));
             // One recorded_at per batch; it never goes backwards along the log.
             building.now = Utc::now().max(self.last_recorded);
             self.last_recorded = building.now;
@@ -508,6 +544,21 @@ impl Writer {
                     .outcomes
                     .push(Outcome::ReplicateBatch(reply, applied, refused));
             }
+            Cmd::Key(change, reply) => {
+                let r = if closed {
+                    Err(AppendError::Store(StoreError::Closed))
+                } else {
+                    let now = building.now;
+                    self.change_key(change, now, pending)
+                };
+                if matches!(r, Ok(None)) {
+                    // nothing appended: the key stays whatever becomes of the batch
+                    if let Some((signer, _)) = &mut building.start_keys {
+                        signer.clone_from(&self.signer);
+                    }
+                }
+                building.outcomes.push(Outcome::Key(reply, r));
+            }
             Cmd::Close(reply) => {
                 if closed {
                     let _ = reply.send(Ok(()));
@@ -528,6 +579,7 @@ impl Writer {
             outcomes,
             close,
             start,
+            start_keys,
             ..
         } = batch;
         let wrote = !pending.log.is_empty() || !pending.idem.is_empty();
@@ -548,6 +600,10 @@ impl Writer {
                 if let Some((seq, hash)) = start {
                     self.seq = seq;
                     self.hash = hash;
+                }
+                if let Some((signer, trust)) = start_keys {
+                    self.signer = signer;
+                    self.trust = trust;
                 }
                 self.versions.clear();
                 // Reload what sled really holds in case the failure came after the write.
@@ -610,6 +666,13 @@ impl Writer {
                 return Ok(appended);
             }
         }
+        if let Some(key) = self.trust.current() {
+            if self.signer.as_ref().is_none_or(|s| s.public() != key) {
+                return Err(AppendError::Unsigned {
+                    key_id: key.id().to_string(),
+                });
+            }
+        }
         let actual = self.version_of(&req.stream, pending)?;
         let ok = match req.expected {
             ExpectedVersion::Any => true,
@@ -642,6 +705,7 @@ impl Writer {
                 pre,
                 stamp,
                 &hash,
+                self.signer.as_deref(),
                 &mut self.canonical,
                 &mut self.stored,
             );
@@ -738,6 +802,13 @@ impl Writer {
                 reason: format!("hash {} does not match the recomputed {hash}", env.hash),
             });
         }
+        let mut trust = self.trust.clone();
+        trust
+            .check(&env)
+            .map_err(|reason| ReplicateError::BadSignature {
+                seq: env.seq,
+                reason,
+            })?;
         let version = self.version_of(&env.stream, pending)?;
         if env.version != version + 1 {
             return Err(ReplicateError::BadHash {
@@ -748,9 +819,11 @@ impl Writer {
                 ),
             });
         }
-        pending
-            .log
-            .push((env.seq, IVec::from(codec::fill_hash(&canonical, &hash))));
+        pending.log.push((
+            env.seq,
+            IVec::from(codec::fill_hash(&canonical, &hash, env.sig.as_deref())),
+        ));
+        self.trust = trust;
         pending
             .streams
             .push((codec::stream_key(&env.stream, env.version), env.seq));
@@ -762,6 +835,57 @@ impl Writer {
         self.seq = env.seq;
         self.hash = hash;
         Ok(true)
+    }
+
+    /// Changes the signing key (see [`KeyChange`]); returns the announcement appended.
+    fn change_key(
+        &mut self,
+        change: KeyChange,
+        now: DateTime<Utc>,
+        pending: &mut Pending,
+    ) -> Result<Option<Appended>, AppendError> {
+        match change {
+            KeyChange::Use(signer, adoption) => match self.trust.current() {
+                Some(key) if key == signer.public() => {
+                    self.signer = Some(signer);
+                    Ok(None)
+                }
+                Some(key) => Err(AppendError::Invalid(format!(
+                    "signing key {} is not the log's key in force, {}",
+                    signer.public().id(),
+                    key.id()
+                ))),
+                None => {
+                    let before = self.signer.replace(signer.clone());
+                    match self.prepare_append(adoption, now, pending) {
+                        Ok(appended) => {
+                            self.trust.set_current(signer.public().clone());
+                            Ok(Some(appended))
+                        }
+                        Err(e) => {
+                            self.signer = before;
+                            Err(e)
+                        }
+                    }
+                }
+            },
+            KeyChange::Rotate(next, announcement) => {
+                let Some(current) = self.trust.current() else {
+                    return Err(AppendError::Invalid(
+                        "the log has no signing key to rotate from".into(),
+                    ));
+                };
+                if self.signer.as_ref().is_none_or(|s| s.public() != current) {
+                    return Err(AppendError::Unsigned {
+                        key_id: current.id().to_string(),
+                    });
+                }
+                let appended = self.prepare_append(announcement, now, pending)?;
+                self.trust.set_current(next.public().clone());
+                self.signer = Some(next);
+                Ok(Some(appended))
+            }
+        }
     }
 
     /// Applies `envs` in order until one is refused: returns how many were written

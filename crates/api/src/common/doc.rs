@@ -256,6 +256,11 @@ pub struct EnvelopeDoc {
     causation_id: Uuid,
     prev_hash: String,
     hash: String,
+    /// The writer's Ed25519 signature of `hash`, `"<key id>:<base64url>"` (absent on
+    /// events written before the log adopted a signing key); not part of the hashed
+    /// bytes.
+    #[schema(nullable = false)]
+    sig: Option<String>,
     /// The event's payload (its schema: `schemas/events/<type>.v<schema>.json`).
     #[schema(value_type = Object)]
     data: serde_json::Value,
