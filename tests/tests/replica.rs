@@ -1477,3 +1477,151 @@ async fn a_relay_whose_cursor_is_ahead_of_a_jetstream_that_lost_its_store_republ
         &replica.log(&admin).await,
     );
 }
+
+/// Publishes `payload` on `subject` with the plain NATS protocol (as anyone allowed to
+/// publish to the stream could) and waits for JetStream's acknowledgement.
+fn publish_raw(nats_port: u16, subject: &str, payload: &[u8]) {
+    use std::io::{BufRead as _, BufReader as StdBufReader, Write as _};
+    let mut conn = TcpStream::connect(("127.0.0.1", nats_port)).expect("connect to NATS");
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = StdBufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap(); // INFO
+    write!(
+        conn,
+        "CONNECT {{\"verbose\":false,\"headers\":true}}\r\nSUB _INBOX.pub 1\r\n\
+         PUB {subject} _INBOX.pub {}\r\n",
+        payload.len()
+    )
+    .unwrap();
+    conn.write_all(payload).unwrap();
+    conn.write_all(b"\r\n").unwrap();
+    conn.flush().unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).expect("an ack from JetStream");
+        if line.starts_with("MSG _INBOX.pub") {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert!(
+                line.contains("\"seq\""),
+                "JetStream did not store it: {line}"
+            );
+            return;
+        }
+        if line.starts_with("PING") {
+            conn.write_all(b"PONG\r\n").unwrap();
+        }
+    }
+}
+
+/// A `TokenIssued` granting admin to `token`, continuing the chain after `last` (link
+/// and hash right), signed by a key of the forger's own.
+fn forged_admin_token(last: &Value, token: &str) -> reception_store::Envelope {
+    let last: reception_store::Envelope = serde_json::from_value(last.clone()).unwrap();
+    let mut env = last.clone();
+    env.seq += 1;
+    env.stream = "tokens".into();
+    env.version = 99;
+    env.id = uuid::Uuid::now_v7();
+    env.event_type = "TokenIssued".into();
+    env.data = json!({
+        "token_hash": blake3::hash(token.as_bytes()).to_hex().to_string(),
+        "user": "intruder",
+        "role": "admin",
+    });
+    env.prev_hash = last.hash.clone();
+    env.hash = String::new();
+    env.sig = None;
+    let mut h = blake3::Hasher::new();
+    h.update(env.prev_hash.as_bytes());
+    h.update(&serde_json::to_vec(&env).unwrap());
+    env.hash = h.finalize().to_hex().to_string();
+    let forger = reception_store::signing::Signer::generate().unwrap();
+    env.sig = Some(forger.sign(&env.hash));
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forged_token_injected_into_jetstream_is_refused_and_the_replica_keeps_serving() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (_nats, nats_port) = start_nats(dir);
+    let nats_url = format!("nats://127.0.0.1:{nats_port}");
+    let writer_data = dir.join("writer");
+    let mut writer = Node::writer(dir, &writer_data, &nats_url);
+    writer.wait_up().await;
+    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
+        .expect("admin token")
+        .trim()
+        .to_string();
+    let t = Tokens::issue(&writer, &admin).await;
+    let mut last = sign_in(&writer, &t, 0).await;
+    let log = writer.log(&admin).await;
+    let adoption = log
+        .iter()
+        .find(|e| e["type"] == "SigningKeyAdopted")
+        .expect("the write node's log adopted a signing key");
+    let writer_key = adoption["data"]["public_key"].as_str().unwrap().to_string();
+
+    let port = free_port();
+    let args = vec![
+        "read-node".into(),
+        "--nats".into(),
+        nats_url.clone(),
+        "--data-dir".into(),
+        dir.join("replica").display().to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--writer-key".into(),
+        writer_key,
+    ];
+    let mut replica = Node::start("replica", args, Vec::new(), port, dir);
+    replica.wait_up().await;
+    converge(&mut writer, &mut replica, &admin, last).await;
+
+    let forged_token = "forged-admin-token-0123456789";
+    let forged = forged_admin_token(log.last().unwrap(), forged_token);
+    publish_raw(
+        nats_port,
+        "reception.events.tokens",
+        &serde_json::to_vec(&forged).unwrap(),
+    );
+    // the refusal is reported on /readyz, by its seq and reason
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        replica.proc_.assert_running();
+        let body: Value = replica
+            .client
+            .get(format!("{}/readyz", replica.base))
+            .send()
+            .await
+            .expect("replica /readyz")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        if body.to_string().contains("signature") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the forgery was not reported: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = replica.get(forged_token, "/api/v1/board").await;
+    assert_eq!(refused.status, 401, "the forged token opens nothing");
+
+    // the writer's own events go on arriving and being served
+    for n in 1..4 {
+        last = sign_in(&writer, &t, n).await;
+    }
+    converge(&mut writer, &mut replica, &admin, last).await;
+    assert_same_log(
+        "after a refused forgery",
+        &writer.log(&admin).await,
+        &replica.log(&admin).await,
+    );
+    let board = replica.get(&admin, "/api/v1/board").await;
+    assert_eq!(board.status, 200);
+}

@@ -80,20 +80,34 @@ fn load(data_dir: &Path, store: &Store) -> anyhow::Result<Signer> {
 /// `reception signing-key show`: the key in force (what replicas are given with
 /// `--writer-key`).
 pub(crate) fn show(data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let store = crate::open_store(data_dir)?;
-    let in_force = store.key_in_force()?;
-    store.close()?;
     let file = key_path(data_dir);
     let held = file
         .exists()
         .then(|| Signer::read(&file).map_err(anyhow::Error::msg))
         .transpose()?;
+    // a running server holds the store: then the key file is all there is to show
+    let in_force = match crate::open_store(data_dir) {
+        Ok(store) => {
+            let key = store.key_in_force()?;
+            store.close()?;
+            Some(key)
+        }
+        Err(e) if held.is_some() => {
+            eprintln!("note: {e:#}; showing the key file's key");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let shown = match &in_force {
+        Some(key) => key.clone(),
+        None => held.as_ref().map(|h| h.public().clone()),
+    };
     let answer = serde_json::json!({
-        "key_id": in_force.as_ref().map(|k| k.id().to_string()),
-        "public_key": in_force.as_ref().map(|k| k.to_hex()),
+        "key_id": shown.as_ref().map(|k| k.id().to_string()),
+        "public_key": shown.as_ref().map(|k| k.to_hex()),
         "key_file": file.display().to_string(),
         "key_file_matches": match (&in_force, &held) {
-            (Some(k), Some(h)) => Some(k == h.public()),
+            (Some(Some(k)), Some(h)) => Some(k == h.public()),
             _ => None,
         },
     });
