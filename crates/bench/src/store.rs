@@ -382,6 +382,13 @@ fn rounds_table(rows: &[&Vec<Row>]) -> String {
 pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     let load_before = load_average();
     let store = Store::open(dir.join("store"))?;
+    // signed as `reception serve` signs: the figures include the writer's signatures
+    let key = reception_store::signing::Signer::generate().map_err(StoreError::Io)?;
+    let actor = reception_store::Actor {
+        user: "bench".into(),
+        role: "system".into(),
+    };
+    store.use_signer_blocking(key, actor).map_err(append_err)?;
     let one = single_writer(&store, cfg)?;
 
     // A stored envelope as the raw-sled value, so both write the same bytes.
@@ -421,7 +428,7 @@ pub fn run_with(dir: &Path, cfg: &BenchConfig) -> Result<String, StoreError> {
     );
     let _ = writeln!(
         out,
-        "Stored envelope: {} bytes (payload ~300 bytes). Log: {total} events.\n",
+        "Stored envelope: {} bytes (payload ~300 bytes, Ed25519-signed). Log: {total} events.\n",
         sample.len()
     );
     table(
