@@ -493,7 +493,13 @@ struct VerifyWalk {
     checked: u64,
     signed: u64,
     trust: signing::Trust,
+    /// Signatures not verified yet, each with its seq and the hash before it.
+    due: Vec<(u64, signing::DueSignature)>,
+    prev_of_due: Vec<String>,
 }
+
+/// Signatures verified together by [`Store::verify`].
+const VERIFY_BATCH: usize = 16_384;
 
 impl VerifyWalk {
     fn new(pinned: Option<signing::PublicKey>) -> VerifyWalk {
@@ -502,7 +508,24 @@ impl VerifyWalk {
             checked: 0,
             signed: 0,
             trust: signing::Trust::new(pinned),
+            due: Vec::new(),
+            prev_of_due: Vec::new(),
         }
+    }
+
+    /// Verifies the signatures due; on a bad one, the walk goes back to just before it.
+    fn settle(&mut self) -> Result<(), String> {
+        let bad = signing::verify_all(&self.due);
+        let due = std::mem::take(&mut self.due);
+        let prevs = std::mem::take(&mut self.prev_of_due);
+        let Some((seq, reason)) = bad else {
+            return Ok(());
+        };
+        let at = due.iter().position(|(s, _)| *s == seq).unwrap_or(0);
+        self.signed -= (due.len() - at) as u64;
+        self.checked = seq - 1;
+        self.prev.clone_from(&prevs[at]);
+        Err(reason)
     }
 
     /// Checks the stored envelope of `seq`: it parses and is stored in canonical form,
@@ -541,12 +564,20 @@ impl VerifyWalk {
         if let Some(p) = problem {
             return Ok(Err(p));
         }
-        match self.trust.check(&env) {
-            Ok(signed) => self.signed += u64::from(signed),
+        match self.trust.check_later(&env) {
+            Ok(Some(due)) => {
+                self.signed += 1;
+                self.due.push((seq, due));
+                self.prev_of_due.push(env.prev_hash.clone());
+            }
+            Ok(None) => {}
             Err(reason) => return Ok(Err(reason)),
         }
         self.checked = seq;
         self.prev = env.hash;
+        if self.due.len() >= VERIFY_BATCH {
+            return Ok(self.settle());
+        }
         Ok(Ok(()))
     }
 
@@ -563,7 +594,10 @@ impl VerifyWalk {
         }
     }
 
-    fn bad(&self, reason: String) -> VerifyReport {
+    /// The report naming the event after the checked ones, or an earlier one whose
+    /// signature, verified now, fails.
+    fn bad(&mut self, reason: String) -> VerifyReport {
+        let reason = self.settle().err().unwrap_or(reason);
         self.report(Some((self.checked + 1, reason)))
     }
 }
@@ -922,6 +956,9 @@ impl Store {
             if let Err(reason) = walk.next(&t.events, expected, &bytes)? {
                 return Ok(walk.bad(reason));
             }
+        }
+        if let Err(reason) = walk.settle() {
+            return Ok(walk.report(Some((walk.checked + 1, reason))));
         }
         let stored_head = t
             .events

@@ -216,6 +216,41 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// A signature still to verify: [`Trust::check_later`].
+#[derive(Debug, Clone)]
+pub(crate) struct DueSignature {
+    key: PublicKey,
+    hash: String,
+    sig: String,
+}
+
+impl DueSignature {
+    pub(crate) fn run(&self) -> Result<(), String> {
+        self.key.verify(&self.hash, &self.sig)
+    }
+}
+
+/// Verifies `due` (each with its seq) on every core; the first failure in seq order.
+pub(crate) fn verify_all(due: &[(u64, DueSignature)]) -> Option<(u64, String)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = due.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = due
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .find_map(|(seq, d)| d.run().err().map(|e| (*seq, e)))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok().flatten())
+            .min_by_key(|(seq, _)| *seq)
+    })
+}
+
 /// The key in force along the log, as a reader follows it: see the module docs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trust {
@@ -241,23 +276,36 @@ impl Trust {
     /// `Ok(true)` when the envelope was signed, `Ok(false)` for an unsigned one from
     /// before signing began.
     pub(crate) fn check(&mut self, env: &Envelope) -> Result<bool, String> {
+        match self.check_later(env)? {
+            Some(due) => due.run().map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// [`Trust::check`] but for the signature itself, which is handed back to be
+    /// verified later (many at once, on every core); `None` for an unsigned envelope
+    /// from before signing began. Key events move to their key at once.
+    pub(crate) fn check_later(&mut self, env: &Envelope) -> Result<Option<DueSignature>, String> {
         let announced = self.announced(env)?;
         let signer = match (&self.current, &announced) {
             (Some(current), _) => current.clone(),
             // the first key signs its own adoption
             (None, Some(first)) if env.event_type == KEY_ADOPTED => first.clone(),
-            (None, _) if env.sig.is_none() => return Ok(false),
+            (None, _) if env.sig.is_none() => return Ok(None),
             (None, _) => return Err("signed, but the log has announced no key".into()),
         };
         let sig = env
             .sig
-            .as_deref()
+            .clone()
             .ok_or_else(|| format!("unsigned, but key {} is in force", signer.id))?;
-        signer.verify(&env.hash, sig)?;
         if let Some(next) = announced {
             self.current = Some(next);
         }
-        Ok(true)
+        Ok(Some(DueSignature {
+            key: signer,
+            hash: env.hash.clone(),
+            sig,
+        }))
     }
 
     /// The writer's own key change (its announcement is not checked: the writer made it).

@@ -240,6 +240,69 @@ fn a_rotation_is_signed_by_the_old_key_and_later_events_by_the_new_one() {
     ));
 }
 
+/// Writes `forged` (consecutive, after the log's head) into the store's sled tree by
+/// hand, as someone with the disk but without the key could.
+fn write_by_hand(dir: &std::path::Path, forged: &[Envelope]) {
+    let db = raw_sled(dir);
+    let events = db.open_tree("events").unwrap();
+    let bytes: Vec<Vec<u8>> = forged
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap())
+        .collect();
+    let envelopes: Vec<(u64, &[u8])> = forged
+        .iter()
+        .zip(&bytes)
+        .map(|(e, b)| (e.seq, b.as_slice()))
+        .collect();
+    let index: Vec<(&str, u64, u64)> = forged
+        .iter()
+        .map(|e| (e.stream.as_str(), e.version, e.seq))
+        .collect();
+    let last = forged.last().unwrap();
+    for (k, v) in reception_store::raw::commit_records(&envelopes, &index) {
+        if k == b"mhead" {
+            let mut head = last.seq.to_be_bytes().to_vec();
+            head.extend_from_slice(last.hash.as_bytes());
+            events.insert(k, head).unwrap();
+        } else {
+            events.insert(k, v).unwrap();
+        }
+    }
+    db.flush().unwrap();
+}
+
+#[test]
+fn verify_names_the_first_event_not_signed_by_the_key_in_force() {
+    let key = Signer::from_seed([1; 32]);
+    let key_id = key.public().id().to_string();
+    let (dir, store) = signed_writer(key);
+    let log = log_of(&store);
+    store.close().unwrap();
+    drop(store);
+    // signed by another key under the right id (found only when the signatures are
+    // verified, in a batch), then an unsigned one (found at once)
+    let mut first = forge_after(log.last().unwrap(), "TokenIssued", json!({"role": "admin"}));
+    let other = Signer::from_seed([8; 32]).sign(&first.hash);
+    first.sig = Some(format!("{key_id}:{}", other.split_once(':').unwrap().1));
+    let second = forge_after(&first, "T", json!({}));
+    write_by_hand(dir.path(), &[first.clone(), second]);
+    let reopened = Store::open(dir.path()).unwrap();
+    let report = reopened.verify().unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_seq, Some(first.seq), "{report:?}");
+    assert_eq!(report.events_checked, first.seq - 1);
+    assert_eq!(report.head_hash, log.last().unwrap().hash);
+    assert_eq!(report.signed, 4);
+    assert!(
+        report
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("does not verify"),
+        "{report:?}"
+    );
+}
+
 #[test]
 fn verify_names_an_unsigned_event_written_into_a_signed_log() {
     let (dir, store) = signed_writer(Signer::from_seed([1; 32]));
@@ -247,25 +310,7 @@ fn verify_names_an_unsigned_event_written_into_a_signed_log() {
     store.close().unwrap();
     drop(store);
     let forged = forge_after(log.last().unwrap(), "TokenIssued", json!({"role": "admin"}));
-    let bytes = serde_json::to_vec(&forged).unwrap();
-    {
-        let db = raw_sled(dir.path());
-        let events = db.open_tree("events").unwrap();
-        let records = reception_store::raw::commit_records(
-            &[(forged.seq, bytes.as_slice())],
-            &[(forged.stream.as_str(), forged.version, forged.seq)],
-        );
-        for (k, v) in records {
-            if k == b"mhead" {
-                let mut head = forged.seq.to_be_bytes().to_vec();
-                head.extend_from_slice(forged.hash.as_bytes());
-                events.insert(k, head).unwrap();
-            } else {
-                events.insert(k, v).unwrap();
-            }
-        }
-        db.flush().unwrap();
-    }
+    write_by_hand(dir.path(), std::slice::from_ref(&forged));
     let reopened = Store::open(dir.path()).unwrap();
     let report = reopened.verify().unwrap();
     assert!(!report.ok);
