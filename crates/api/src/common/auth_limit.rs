@@ -15,8 +15,16 @@ pub const AUTH_WINDOW: Duration = Duration::from_secs(60);
 const SWEEP_AT: usize = 10_000;
 
 pub struct AuthLimiter {
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    windows: Mutex<HashMap<IpAddr, Window>>,
     per_window: u32,
+}
+
+/// One address's failures in its current window.
+struct Window {
+    start: Instant,
+    failures: u32,
+    /// Fingerprints of the distinct tokens counted ([`AuthLimiter::failed_token`]).
+    tokens: Vec<u64>,
 }
 
 impl Default for AuthLimiter {
@@ -39,8 +47,8 @@ impl AuthLimiter {
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&ip) {
-            Some((start, n)) if *n >= self.per_window => {
-                let left = AUTH_WINDOW.saturating_sub(start.elapsed());
+            Some(w) if w.failures >= self.per_window => {
+                let left = AUTH_WINDOW.saturating_sub(w.start.elapsed());
                 if left.is_zero() {
                     Ok(())
                 } else {
@@ -53,16 +61,46 @@ impl AuthLimiter {
 
     /// Counts a failed attempt from `ip`.
     pub fn failed(&self, ip: IpAddr) {
+        self.count(ip, None);
+    }
+
+    /// Counts a failed attempt from `ip` unless the same token already failed from it
+    /// in this window. A read replica learns tokens late, from the writer's log: a
+    /// client polling with a token not replicated yet fails many times with one token,
+    /// while guessing takes many tokens.
+    pub fn failed_token(&self, ip: IpAddr, token: &str) {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        token.hash(&mut h);
+        self.count(ip, Some(h.finish()));
+    }
+
+    fn count(&self, ip: IpAddr, token: Option<u64>) {
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= SWEEP_AT {
-            map.retain(|_, (start, _)| start.elapsed() < AUTH_WINDOW);
+            map.retain(|_, w| w.start.elapsed() < AUTH_WINDOW);
         }
         let now = Instant::now();
-        let w = map.entry(ip).or_insert((now, 0));
-        if w.0.elapsed() >= AUTH_WINDOW {
-            *w = (now, 0);
+        let w = map.entry(ip).or_insert(Window {
+            start: now,
+            failures: 0,
+            tokens: Vec::new(),
+        });
+        if w.start.elapsed() >= AUTH_WINDOW {
+            *w = Window {
+                start: now,
+                failures: 0,
+                tokens: Vec::new(),
+            };
         }
-        w.1 += 1;
+        if let Some(t) = token {
+            // at most `per_window` fingerprints: past that the address is limited anyway
+            if w.tokens.contains(&t) {
+                return;
+            }
+            w.tokens.push(t);
+        }
+        w.failures += 1;
     }
 }
 
@@ -82,5 +120,18 @@ mod tests {
         let wait = l.check(a).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
         assert!(l.check(b).is_ok());
+    }
+
+    #[test]
+    fn one_token_retried_counts_once_many_tokens_count_each() {
+        let l = AuthLimiter::new(3);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..50 {
+            l.failed_token(a, "not-replicated-yet");
+        }
+        assert!(l.check(a).is_ok(), "a client polling with one token");
+        l.failed_token(a, "guess-1");
+        l.failed_token(a, "guess-2");
+        assert!(l.check(a).is_err(), "three distinct tokens");
     }
 }

@@ -45,15 +45,11 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // The client's address, when the server was started with connect info. A read
-        // replica learns tokens from the writer's log, later: an unknown token there is
-        // most often one not replicated yet, and a client polling until it is must not
-        // be locked out, so replicas do not count failures.
+        // The client's address, when the server was started with connect info.
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip())
-            .filter(|_| state.read_replica_of.is_none());
+            .map(|c| c.0.ip());
         if let Some(ip) = ip {
             state
                 .auth_failures
@@ -71,8 +67,15 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim);
         let caller = token.and_then(|t| state.app.tokens().verify(t)).map(Caller);
         if caller.is_none() {
-            if let (Some(ip), Some(_)) = (ip, token) {
-                state.auth_failures.failed(ip);
+            match (ip, token) {
+                // A read replica learns tokens from the writer's log, later: a client
+                // polling until its new token arrives must not be locked out, so only
+                // distinct unknown tokens count there.
+                (Some(ip), Some(t)) if state.read_replica_of.is_some() => {
+                    state.auth_failures.failed_token(ip, t);
+                }
+                (Some(ip), Some(_)) => state.auth_failures.failed(ip),
+                _ => {}
             }
         }
         caller.ok_or(ApiError::Unauthenticated)
