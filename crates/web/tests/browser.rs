@@ -155,7 +155,8 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
     let reception = backend.token(&http, "li.na", "reception");
     let auditor = backend.token(&http, "audit.or", "auditor");
-    let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 10);
+    // Filed a day ahead: late (V2), a flag it has had from its first event.
+    let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 1);
     // Two events must not share a recording instant for the replay to tell them apart.
     std::thread::sleep(Duration::from_millis(20));
     backend.approve_request(&http, &id, "senior");
@@ -198,6 +199,18 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     );
     assert!(test_text(&mut page, "replay-at").contains("Reception requested"));
     assert_eq!(test_text(&mut page, "state-level"), "—");
+    // The flags shown then are the API's as of that instant, in words.
+    let past_flags = past_flags_of(&backend, &http, &auditor, &id);
+    assert!(
+        past_flags
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "late_request"),
+        "{past_flags}"
+    );
+    assert_eq!(page.eval(SHOWN_FLAGS), past_flags);
+    assert!(test_text(&mut page, "state-flags").contains("Late request"));
     shot(&mut page, "visit-en-replay");
     page.key("End");
     page.wait_for(
@@ -212,6 +225,36 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
         5,
     );
     shot(&mut page, "visit-zh");
+    page.eval("document.querySelector('[data-test=replay-slider]').focus()");
+    page.key("Home");
+    page.key("ArrowRight");
+    page.wait_for(
+        "the stage before the level, in Chinese",
+        "document.querySelector('[data-test=state-stage]')?.innerText === '已申请'",
+        5,
+    );
+    assert_eq!(page.eval(SHOWN_FLAGS), past_flags);
+    assert!(test_text(&mut page, "state-flags").contains("申请过晚"));
+    shot(&mut page, "visit-zh-replay");
+}
+
+/// The flags the replay shows, as identifiers.
+const SHOWN_FLAGS: &str =
+    "[...document.querySelectorAll('[data-test=state-flags] [data-flag]')].map(e => e.dataset.flag)";
+
+/// The API's flags of visit `id` as of the recording of its first event.
+fn past_flags_of(backend: &Backend, http: &Http, token: &str, id: &str) -> serde_json::Value {
+    let history = backend.get(http, token, &format!("/api/v1/visits/{id}/history"));
+    let first = history["events"][0]["recorded_at"]
+        .as_str()
+        .expect("recorded_at")
+        .replace('+', "%2B");
+    let then = backend.get(
+        http,
+        token,
+        &format!("/api/v1/visits/{id}/history?as_of={first}"),
+    );
+    then["flags"].clone()
 }
 
 #[test]
