@@ -453,6 +453,153 @@ fn every_page_shows_the_api_figures_in_both_languages() {
 }
 
 #[test]
+fn the_costs_overview_narrows_to_a_department_and_a_customer_in_both_languages() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    // Two years, so that each group has a year before to be compared with.
+    let backend = Backend::start_years(120, 2);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let reader = backend.token(&http, "audit.or", "auditor");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let costs = |by: &str| {
+        backend.get(
+            &http,
+            &reader,
+            &format!("/api/v1/costs?year={year}&by={by}"),
+        )
+    };
+    // The largest department and customer of the demo year, and the API's figures of
+    // each crossed with the month and with the department.
+    let largest = |by: &str| {
+        let answer = costs(by);
+        let groups = answer["groups"].as_array().expect("groups").clone();
+        groups
+            .into_iter()
+            .max_by_key(|g| g["total_fen"].as_i64().unwrap_or(0))
+            .unwrap_or_else(|| panic!("the demo year has spending by {by}: {answer}"))
+    };
+    let crossed_sum = |by: &str, key: &serde_json::Value| -> i64 {
+        costs(by)["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .filter(|g| &g["key"][0] == key)
+            .map(|g| g["total_fen"].as_i64().unwrap())
+            .sum()
+    };
+    let department = largest("department");
+    let customer = largest("customer");
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={reader}", http.base()));
+    page.wait_for(
+        "the board",
+        "document.querySelector('[data-test=board]')",
+        10,
+    );
+    for lang in ["zh", "en"] {
+        if lang == "en" {
+            page.click("[data-test=lang-switch]");
+            page.wait_for(
+                "English",
+                "document.querySelector('[data-test=nav-costs]')?.innerText === 'Costs'",
+                5,
+            );
+        }
+        for (dim, group) in [("department", &department), ("customer", &customer)] {
+            page.goto(&format!("{}/#/costs/{year}", http.base()));
+            page.wait_for("the costs page", "document.querySelector('[data-test=chart-month]') && !document.querySelector('[data-test=filter-on]')", 10);
+            let key = group["key"].as_str().expect("key");
+            if dim == "department" {
+                let value = serde_json::to_string(key).unwrap();
+                page.eval(&format!("(() => {{ const s = document.querySelector('[data-test=filter-department]'); s.value = {value}; s.dispatchEvent(new Event('change')); }})()"));
+            } else {
+                page.click("[data-test=filter-customer]");
+                page.type_text(key);
+                page.key("Enter");
+            }
+            page.wait_for("the filtered figures", "document.querySelector('[data-test=filter-on]') && !document.querySelector('[data-test=overview][aria-busy]')", 10);
+            assert!(
+                test_text(&mut page, "filter-on").contains(if dim == "customer" {
+                    key
+                } else {
+                    ""
+                })
+            );
+            let total = group["total_fen"].as_i64().unwrap();
+            assert_eq!(
+                crossed_sum(&format!("{dim},month"), &group["key"]),
+                total,
+                "the API's crossed figures add up"
+            );
+            let sum = |page: &mut Page<'_>, sel: &str, attr: &str| {
+                page.eval(&format!("[...document.querySelectorAll('{sel}')].reduce((s, e) => s + Number(e.dataset.{attr}), 0)"))
+                    .as_i64()
+                    .expect("a sum")
+            };
+            // Every chart and the KPIs are the chosen group's, as the API crosses it.
+            for chart in ["chart-month", "chart-level", "chart-category"] {
+                assert_eq!(
+                    sum(
+                        &mut page,
+                        &format!("[data-test={chart}] [data-total]"),
+                        "total"
+                    ),
+                    total,
+                    "{lang} {dim} {chart}"
+                );
+            }
+            let other = if dim == "department" {
+                "customer"
+            } else {
+                "department"
+            };
+            let rows = sum(
+                &mut page,
+                &format!("[data-test=table-{dim}-row] [data-fen]"),
+                "fen",
+            );
+            assert_eq!(rows, total, "{lang} {dim}: its own row");
+            if dim == "customer" {
+                assert_eq!(
+                    sum(
+                        &mut page,
+                        &format!("[data-test=table-{other}-row] [data-fen]"),
+                        "fen"
+                    ),
+                    crossed_sum(&format!("{dim},{other}"), &group["key"])
+                );
+            }
+            let shown = test_text(&mut page, "total");
+            let grouped = group_thousands(&format!("{:.2}", total as f64 / 100.0));
+            assert!(
+                shown.contains('¥') && shown.contains(&grouped),
+                "{lang} {dim}: {shown} shows ¥{grouped}"
+            );
+            // The year before, beside it.
+            let previous = group["previous_year_total_fen"].as_i64().unwrap();
+            let before = test_text(&mut page, "previous");
+            assert!(
+                before.contains(&group_thousands(&format!("{:.2}", previous as f64 / 100.0))),
+                "{before}"
+            );
+            assert_eq!(
+                sum(
+                    &mut page,
+                    &format!("[data-test=table-{dim}-row] [data-previous-fen]"),
+                    "previousFen"
+                ),
+                previous
+            );
+            shot(&mut page, &format!("costs-{dim}-{lang}"));
+        }
+    }
+}
+
+#[test]
 fn the_cost_analyses_show_the_api_figures_in_both_languages() {
     let _serial = serial();
     let Some(chromium) = chromium_or_skip() else {
