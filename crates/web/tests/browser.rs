@@ -905,6 +905,20 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         json!({"name": "王磊", "party_size": 2, "reason": "续约洽谈", "host": "李娜"}),
     );
     let li = backend.token(&http, "li.na", "reception");
+    // A host who reads English gets the notification in English.
+    backend.post(
+        &http,
+        &admin,
+        "/api/v1/staff",
+        json!({"id": "tom.baker", "name": "Tom Baker", "roles": ["reception"], "lang": "en"}),
+    );
+    backend.post(
+        &http,
+        &desk,
+        "/api/v1/frontdesk/sign-in",
+        json!({"name": "Anna Smith", "party_size": 1, "reason": "contract renewal", "host": "Tom Baker"}),
+    );
+    let tom = backend.token(&http, "tom.baker", "reception");
 
     let mut browser = Browser::launch(&chromium);
     let mut page = browser.page("zh-CN,zh;q=0.9");
@@ -934,4 +948,31 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         "document.querySelector('[data-test=unread-count]')?.innerText === '0 条未读'",
         10,
     );
+
+    page.click("#signout");
+    let mut page = browser.page("en-US,en;q=0.9");
+    page.goto(&format!("{}/#token={tom}", http.base()));
+    page.wait_for(
+        "the notifications link",
+        "!document.querySelector('[data-test=inbox-link]').hidden",
+        10,
+    );
+    assert_eq!(test_text(&mut page, "inbox-link"), "My notifications");
+    page.click("[data-test=inbox-link]");
+    page.wait_for(
+        "the host's notification",
+        "document.querySelector('[data-test=notification]')",
+        10,
+    );
+    let text = page.text();
+    assert!(
+        text.contains("Your visitor signed in") && text.contains("Anna Smith"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("王磊"),
+        "only one's own notifications: {text}"
+    );
+    assert_eq!(test_text(&mut page, "unread-count"), "1 unread");
+    shot(&mut page, "notifications-en");
 }
