@@ -919,6 +919,15 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         json!({"name": "Anna Smith", "party_size": 1, "reason": "contract renewal", "host": "Tom Baker"}),
     );
     let tom = backend.token(&http, "tom.baker", "reception");
+    // The notifier writes them a moment after the sign-ins: the pages open once it has.
+    for token in [&li, &tom] {
+        let mut waited = 0;
+        while backend.get(&http, token, "/api/v1/me/notifications")["unread"] != 1 {
+            assert!(waited < 100, "the notifier wrote the host's notification");
+            std::thread::sleep(Duration::from_millis(100));
+            waited += 1;
+        }
+    }
 
     let mut browser = Browser::launch(&chromium);
     let mut page = browser.page("zh-CN,zh;q=0.9");
