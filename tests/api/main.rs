@@ -11,5 +11,6 @@ mod cube;
 mod notifications;
 mod process;
 mod read_side;
+mod replay;
 mod roles;
 mod visit_flow;

@@ -20,7 +20,7 @@ use crate::common::doc::{
     command_component, command_names, integer, min_seq_param, one_of, query_param, schemars_schema,
     CommandErrors, CommandRoute, HistoryDoc, Outcome, QueryErrors,
 };
-use crate::common::history::{history_of, HistoryQuery};
+use crate::common::history::{clock_at, history_body, load_history, HistoryQuery};
 use crate::common::respond::parse_time;
 use crate::common::{
     answer, parse_id, read_side, to_json, wait_for_head, wait_for_read_side, ApiError, AppState,
@@ -351,12 +351,28 @@ async fn list_visits(
     ))
 }
 
-/// `GET /api/v1/visits/{id}/history[?as_of=T]`.
+/// A visit's events and state as of a time, with the board flags it had then.
+#[derive(utoipa::ToSchema)]
+#[schema(as = VisitHistory)]
+#[allow(dead_code)]
+struct VisitHistoryDoc {
+    #[serde(flatten)]
+    history: HistoryDoc,
+    /// The board flags (DOMAIN.md's "Read side", as `GET /api/v1/visits/{id}` gives
+    /// them) the state had at `flags_at`.
+    flags: Vec<String>,
+    /// The business clock's reading the flags are judged at: now without `as_of`;
+    /// with it, the last event's `occurred_at` plus the time between its recording
+    /// and `as_of` (on a store written in service, `as_of` itself), never after now.
+    flags_at: DateTime<FixedOffset>,
+}
+
+/// `GET /api/v1/visits/{id}/history[?as_of=T]`: the events, the state and its flags.
 #[utoipa::path(get, path = "/api/v1/visits/{id}/history", tag = "audit",
-    summary = "a visit's events and state, as of a time",
+    summary = "a visit's events, state and flags, as of a time",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the visit's id"), HistoryQuery),
-    responses((status = 200, description = "the visit's events and state", body = HistoryDoc), QueryErrors))]
+    responses((status = 200, description = "the visit's events, state and flags", body = VisitHistoryDoc), QueryErrors))]
 async fn visit_history(
     State(state): State<AppState>,
     caller: Caller,
@@ -364,5 +380,13 @@ async fn visit_history(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("visit", &id)?;
-    history_of::<Visit>(&state, &caller, &App::stream_name::<Visit>(id), q).await
+    let stream = App::stream_name::<Visit>(id);
+    let (as_of, loaded) = load_history::<Visit>(&state, &stream, q).await?;
+    let at = clock_at(&loaded.events, as_of, state.app.now());
+    let mut body = history_body(as_of, &loaded)?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("flags".into(), to_json(&visit_flags(&loaded.state, at))?);
+        obj.insert("flags_at".into(), json!(at));
+    }
+    Ok(answer(&caller, body))
 }

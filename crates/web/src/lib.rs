@@ -67,6 +67,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/js/pages/costs/common.js"),
     ),
     (
+        "js/pages/costs/overview.js",
+        JS,
+        include_bytes!("../assets/js/pages/costs/overview.js"),
+    ),
+    (
         "js/pages/costs/cube.js",
         JS,
         include_bytes!("../assets/js/pages/costs/cube.js"),

@@ -155,7 +155,8 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
     let reception = backend.token(&http, "li.na", "reception");
     let auditor = backend.token(&http, "audit.or", "auditor");
-    let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 10);
+    // Filed a day ahead: late (V2), a flag it has had from its first event.
+    let id = backend.file_visit(&http, &reception, "Huaxin Dealers Ltd", 1);
     // Two events must not share a recording instant for the replay to tell them apart.
     std::thread::sleep(Duration::from_millis(20));
     backend.approve_request(&http, &id, "senior");
@@ -198,6 +199,18 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
     );
     assert!(test_text(&mut page, "replay-at").contains("Reception requested"));
     assert_eq!(test_text(&mut page, "state-level"), "—");
+    // The flags shown then are the API's as of that instant, in words.
+    let past_flags = past_flags_of(&backend, &http, &auditor, &id);
+    assert!(
+        past_flags
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "late_request"),
+        "{past_flags}"
+    );
+    assert_eq!(page.eval(SHOWN_FLAGS), past_flags);
+    assert!(test_text(&mut page, "state-flags").contains("Late request"));
     shot(&mut page, "visit-en-replay");
     page.key("End");
     page.wait_for(
@@ -212,6 +225,36 @@ fn the_replay_slider_shows_the_visit_before_its_level_and_back() {
         5,
     );
     shot(&mut page, "visit-zh");
+    page.eval("document.querySelector('[data-test=replay-slider]').focus()");
+    page.key("Home");
+    page.key("ArrowRight");
+    page.wait_for(
+        "the stage before the level, in Chinese",
+        "document.querySelector('[data-test=state-stage]')?.innerText === '已申请'",
+        5,
+    );
+    assert_eq!(page.eval(SHOWN_FLAGS), past_flags);
+    assert!(test_text(&mut page, "state-flags").contains("申请过晚"));
+    shot(&mut page, "visit-zh-replay");
+}
+
+/// The flags the replay shows, as identifiers.
+const SHOWN_FLAGS: &str =
+    "[...document.querySelectorAll('[data-test=state-flags] [data-flag]')].map(e => e.dataset.flag)";
+
+/// The API's flags of visit `id` as of the recording of its first event.
+fn past_flags_of(backend: &Backend, http: &Http, token: &str, id: &str) -> serde_json::Value {
+    let history = backend.get(http, token, &format!("/api/v1/visits/{id}/history"));
+    let first = history["events"][0]["recorded_at"]
+        .as_str()
+        .expect("recorded_at")
+        .replace('+', "%2B");
+    let then = backend.get(
+        http,
+        token,
+        &format!("/api/v1/visits/{id}/history?as_of={first}"),
+    );
+    then["flags"].clone()
 }
 
 #[test]
@@ -405,6 +448,153 @@ fn every_page_shows_the_api_figures_in_both_languages() {
         if lang == "zh" {
             page.click("[data-test=lang-switch]");
             page.wait_for("English", "document.body.innerText.includes('Timeline')", 5);
+        }
+    }
+}
+
+#[test]
+fn the_costs_overview_narrows_to_a_department_and_a_customer_in_both_languages() {
+    let _serial = serial();
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    // Two years, so that each group has a year before to be compared with.
+    let backend = Backend::start_years(120, 2);
+    let http = Http::start(&backend, "127.0.0.1:0".parse().unwrap());
+    let reader = backend.token(&http, "audit.or", "auditor");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let costs = |by: &str| {
+        backend.get(
+            &http,
+            &reader,
+            &format!("/api/v1/costs?year={year}&by={by}"),
+        )
+    };
+    // The largest department and customer of the demo year, and the API's figures of
+    // each crossed with the month and with the department.
+    let largest = |by: &str| {
+        let answer = costs(by);
+        let groups = answer["groups"].as_array().expect("groups").clone();
+        groups
+            .into_iter()
+            .max_by_key(|g| g["total_fen"].as_i64().unwrap_or(0))
+            .unwrap_or_else(|| panic!("the demo year has spending by {by}: {answer}"))
+    };
+    let crossed_sum = |by: &str, key: &serde_json::Value| -> i64 {
+        costs(by)["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .filter(|g| &g["key"][0] == key)
+            .map(|g| g["total_fen"].as_i64().unwrap())
+            .sum()
+    };
+    let department = largest("department");
+    let customer = largest("customer");
+
+    let mut browser = Browser::launch(&chromium);
+    let mut page = browser.page("zh-CN,zh;q=0.9");
+    page.goto(&format!("{}/#token={reader}", http.base()));
+    page.wait_for(
+        "the board",
+        "document.querySelector('[data-test=board]')",
+        10,
+    );
+    for lang in ["zh", "en"] {
+        if lang == "en" {
+            page.click("[data-test=lang-switch]");
+            page.wait_for(
+                "English",
+                "document.querySelector('[data-test=nav-costs]')?.innerText === 'Costs'",
+                5,
+            );
+        }
+        for (dim, group) in [("department", &department), ("customer", &customer)] {
+            page.goto(&format!("{}/#/costs/{year}", http.base()));
+            page.wait_for("the costs page", "document.querySelector('[data-test=chart-month]') && !document.querySelector('[data-test=filter-on]')", 10);
+            let key = group["key"].as_str().expect("key");
+            if dim == "department" {
+                let value = serde_json::to_string(key).unwrap();
+                page.eval(&format!("(() => {{ const s = document.querySelector('[data-test=filter-department]'); s.value = {value}; s.dispatchEvent(new Event('change')); }})()"));
+            } else {
+                page.click("[data-test=filter-customer]");
+                page.type_text(key);
+                page.key("Enter");
+            }
+            page.wait_for("the filtered figures", "document.querySelector('[data-test=filter-on]') && !document.querySelector('[data-test=overview][aria-busy]')", 10);
+            assert!(
+                test_text(&mut page, "filter-on").contains(if dim == "customer" {
+                    key
+                } else {
+                    ""
+                })
+            );
+            let total = group["total_fen"].as_i64().unwrap();
+            assert_eq!(
+                crossed_sum(&format!("{dim},month"), &group["key"]),
+                total,
+                "the API's crossed figures add up"
+            );
+            let sum = |page: &mut Page<'_>, sel: &str, attr: &str| {
+                page.eval(&format!("[...document.querySelectorAll('{sel}')].reduce((s, e) => s + Number(e.dataset.{attr}), 0)"))
+                    .as_i64()
+                    .expect("a sum")
+            };
+            // Every chart and the KPIs are the chosen group's, as the API crosses it.
+            for chart in ["chart-month", "chart-level", "chart-category"] {
+                assert_eq!(
+                    sum(
+                        &mut page,
+                        &format!("[data-test={chart}] [data-total]"),
+                        "total"
+                    ),
+                    total,
+                    "{lang} {dim} {chart}"
+                );
+            }
+            let other = if dim == "department" {
+                "customer"
+            } else {
+                "department"
+            };
+            let rows = sum(
+                &mut page,
+                &format!("[data-test=table-{dim}-row] [data-fen]"),
+                "fen",
+            );
+            assert_eq!(rows, total, "{lang} {dim}: its own row");
+            if dim == "customer" {
+                assert_eq!(
+                    sum(
+                        &mut page,
+                        &format!("[data-test=table-{other}-row] [data-fen]"),
+                        "fen"
+                    ),
+                    crossed_sum(&format!("{dim},{other}"), &group["key"])
+                );
+            }
+            let shown = test_text(&mut page, "total");
+            let grouped = group_thousands(&format!("{:.2}", total as f64 / 100.0));
+            assert!(
+                shown.contains('¥') && shown.contains(&grouped),
+                "{lang} {dim}: {shown} shows ¥{grouped}"
+            );
+            // The year before, beside it.
+            let previous = group["previous_year_total_fen"].as_i64().unwrap();
+            let before = test_text(&mut page, "previous");
+            assert!(
+                before.contains(&group_thousands(&format!("{:.2}", previous as f64 / 100.0))),
+                "{before}"
+            );
+            assert_eq!(
+                sum(
+                    &mut page,
+                    &format!("[data-test=table-{dim}-row] [data-previous-fen]"),
+                    "previousFen"
+                ),
+                previous
+            );
+            shot(&mut page, &format!("costs-{dim}-{lang}"));
         }
     }
 }
@@ -715,6 +905,29 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         json!({"name": "王磊", "party_size": 2, "reason": "续约洽谈", "host": "李娜"}),
     );
     let li = backend.token(&http, "li.na", "reception");
+    // A host who reads English gets the notification in English.
+    backend.post(
+        &http,
+        &admin,
+        "/api/v1/staff",
+        json!({"id": "tom.baker", "name": "Tom Baker", "roles": ["reception"], "lang": "en"}),
+    );
+    backend.post(
+        &http,
+        &desk,
+        "/api/v1/frontdesk/sign-in",
+        json!({"name": "Anna Smith", "party_size": 1, "reason": "contract renewal", "host": "Tom Baker"}),
+    );
+    let tom = backend.token(&http, "tom.baker", "reception");
+    // The notifier writes them a moment after the sign-ins: the pages open once it has.
+    for token in [&li, &tom] {
+        let mut waited = 0;
+        while backend.get(&http, token, "/api/v1/me/notifications")["unread"] != 1 {
+            assert!(waited < 100, "the notifier wrote the host's notification");
+            std::thread::sleep(Duration::from_millis(100));
+            waited += 1;
+        }
+    }
 
     let mut browser = Browser::launch(&chromium);
     let mut page = browser.page("zh-CN,zh;q=0.9");
@@ -744,4 +957,31 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         "document.querySelector('[data-test=unread-count]')?.innerText === '0 条未读'",
         10,
     );
+
+    page.click("#signout");
+    let mut page = browser.page("en-US,en;q=0.9");
+    page.goto(&format!("{}/#token={tom}", http.base()));
+    page.wait_for(
+        "the notifications link",
+        "!document.querySelector('[data-test=inbox-link]').hidden",
+        10,
+    );
+    assert_eq!(test_text(&mut page, "inbox-link"), "My notifications");
+    page.click("[data-test=inbox-link]");
+    page.wait_for(
+        "the host's notification",
+        "document.querySelector('[data-test=notification]')",
+        10,
+    );
+    let text = page.text();
+    assert!(
+        text.contains("Your visitor signed in") && text.contains("Anna Smith"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("王磊"),
+        "only one's own notifications: {text}"
+    );
+    assert_eq!(test_text(&mut page, "unread-count"), "1 unread");
+    shot(&mut page, "notifications-en");
 }

@@ -2,10 +2,12 @@
 //! visit, complaint and sign-in routes.
 
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, FixedOffset, Utc};
+use reception_app::Loaded;
 use reception_domain::Aggregate;
+use reception_store::Envelope;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::extract::Caller;
@@ -33,6 +35,17 @@ pub async fn history_of<A: Aggregate>(
     stream: &str,
     q: HistoryQuery,
 ) -> Result<Response, ApiError> {
+    let (as_of, loaded) = load_history::<A>(state, stream, q).await?;
+    Ok(answer(caller, history_body(as_of, &loaded)?))
+}
+
+/// The `as_of` asked for, and the events of `stream` recorded up to it with the state
+/// they produce (after waiting for `q.min_seq`).
+pub async fn load_history<A: Aggregate>(
+    state: &AppState,
+    stream: &str,
+    q: HistoryQuery,
+) -> Result<(Option<DateTime<FixedOffset>>, Loaded<A>), ApiError> {
     let as_of = q
         .as_of
         .as_deref()
@@ -42,6 +55,40 @@ pub async fn history_of<A: Aggregate>(
     let loaded = state
         .app
         .history::<A>(stream, as_of.map(|t| t.with_timezone(&Utc)))?;
-    let body = json!({ "stream": stream, "as_of": as_of, "events": to_json(&loaded.events)?, "state": to_json(&loaded.state)? });
-    Ok(answer(caller, body))
+    Ok((as_of, loaded))
+}
+
+/// The answer's body: `{"stream", "as_of", "events", "state"}`.
+pub fn history_body<A: Aggregate>(
+    as_of: Option<DateTime<FixedOffset>>,
+    loaded: &Loaded<A>,
+) -> Result<Value, ApiError> {
+    Ok(json!({
+        "stream": loaded.stream,
+        "as_of": as_of,
+        "events": to_json(&loaded.events)?,
+        "state": to_json(&loaded.state)?,
+    }))
+}
+
+/// The business clock's reading at the recording instant `as_of` (`None`: now), which
+/// is when a state as of `as_of` is judged (its flags).
+///
+/// `as_of` selects events by when the store recorded them; rules read the business
+/// clock, which is the wall clock in service but stands elsewhere for demo data
+/// decided in the past and for tests. So the reading is taken from the last event
+/// recorded by then: its business time (`occurred_at`) plus the time that passed
+/// between its recording and `as_of`, and never later than `now` (a time to come
+/// shows the present state, judged now). On a store written in service this is
+/// `as_of` itself.
+pub fn clock_at(
+    events: &[Envelope],
+    as_of: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+) -> DateTime<FixedOffset> {
+    let (Some(as_of), Some(last)) = (as_of, events.last()) else {
+        return now;
+    };
+    let then = last.occurred_at + (as_of.with_timezone(&Utc) - last.recorded_at);
+    then.min(now).with_timezone(now.offset())
 }

@@ -61,6 +61,13 @@ export function permille(p) {
     .format(p / 1000);
 }
 
+/** The change from `before` to `now` (two API figures) as a signed percentage: +12.5%. */
+export function change(now, before) {
+  if (!before || now === null || now === undefined) return '—';
+  return fmt('change', (l) => new Intl.NumberFormat(l, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' }))
+    .format((now - before) / before);
+}
+
 /** A mean kept ×100 by the API (420) as 4.20. */
 export function hundredths(x100) {
   if (x100 === null || x100 === undefined) return '—';

@@ -168,6 +168,16 @@ impl Page<'_> {
         self.call("Page.navigate", json!({ "url": url }));
     }
 
+    /// Runs `script` in every document this tab loads from now on, before the page's
+    /// own scripts (a probe that timestamps what the page does; `first_paint.rs`).
+    #[allow(dead_code)]
+    pub fn on_new_document(&mut self, script: &str) {
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": script }),
+        );
+    }
+
     /// The value of a JavaScript expression (promises awaited); panics on a thrown error.
     pub fn eval(&mut self, expr: &str) -> Value {
         let r = self.call(

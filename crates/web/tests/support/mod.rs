@@ -65,6 +65,11 @@ pub struct Backend {
 impl Backend {
     /// A fresh store; with `demo_visits > 0`, a year of generated visits ending now.
     pub fn start(demo_visits: usize) -> Backend {
+        Backend::start_years(demo_visits, 1)
+    }
+
+    /// A fresh store with `demo_visits` generated over the `years` ending now.
+    pub fn start_years(demo_visits: usize, years: u32) -> Backend {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -93,7 +98,7 @@ impl Backend {
                 let end = Utc::now().with_timezone(&FixedOffset::east_opt(8 * 3600).expect("+8"));
                 let opts = reception_tools::demo::DemoOptions {
                     visits: demo_visits,
-                    years: 1,
+                    years,
                     end,
                     concurrency: 8,
                     ..Default::default()

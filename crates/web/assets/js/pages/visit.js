@@ -1,7 +1,8 @@
 // One visit: its current state, flags and deadlines, its approval and budget, its
 // preparation tasks and follow-ups, bookings against their caps, expenses with their
 // judgement, the timeline of its events in words, and a replay
-// slider that shows the visit as it stood after any event (history?as_of=).
+// slider that shows the visit as it stood after any event (history?as_of=), its flags
+// as the server judged them at that instant.
 import { api } from '../api.js';
 import { t, word } from '../i18n.js';
 import { h, fill, table, section } from '../dom.js';
@@ -55,9 +56,8 @@ export async function render(root, params) {
     const past = await api(`/api/v1/visits/${encodeURIComponent(id)}/history?as_of=${encodeURIComponent(ev.recorded_at)}`);
     // A later move of the slider may have answered first.
     if (seqShown !== n) return;
-    // A flag depends on the clock at the instant shown: only the server's current
-    // answer has them, so the past shows none rather than recomputed ones.
-    drawState(asOf, past.state, null, false, past.events.length);
+    // The flags as the server judged them at that instant (never recomputed here).
+    drawState(asOf, past.state, past.flags, false, past.events.length, past.flags_at);
   }
   slider.addEventListener('input', () => showAt(Number(slider.value)));
   await showAt(events.length);
@@ -69,7 +69,7 @@ export async function render(root, params) {
     h('ol', { class: 'events', 'data-test': 'timeline' }, events.map((e, i) => eventItem(e, i, slider, showAt))));
 }
 
-function drawState(el, s, flags, isNow, count) {
+function drawState(el, s, flags, isNow, count, judgedAt) {
   fill(el, h('dl', { class: 'facts' },
     h('dt', {}, t('col.stage')), h('dd', { 'data-test': 'state-stage' }, h('span', { class: `stage stage-${s.stage}` }, word('stage', s.stage))),
     h('dt', {}, t('col.level')), h('dd', { 'data-test': 'state-level' }, word('level', s.level)),
@@ -78,8 +78,9 @@ function drawState(el, s, flags, isNow, count) {
     h('dt', {}, t('visit.arrival')), h('dd', {}, dateTime(s.arrival?.at)),
     h('dt', {}, t('visit.departure')), h('dd', {}, dateTime(s.departure?.at)),
     isNow ? [h('dt', {}, t('col.next_step')), h('dd', {}, word('step', s.next_step), s.next_due ? ` · ${dateTime(s.next_due)} (${relative(s.next_due)})` : '')] : null,
-    isNow ? [h('dt', {}, t('col.flags')), h('dd', {}, flags && flags.length ? flagChips(flags) : t('visit.no_flags'))]
-      : [h('dt', {}, t('visit.events_applied')), h('dd', {}, count)]));
+    h('dt', {}, t('col.flags')), h('dd', { 'data-test': 'state-flags' }, flags && flags.length ? flagChips(flags) : t('visit.no_flags'),
+      isNow ? null : h('div', { class: 'muted' }, t('visit.flags_at', { at: dateTime(judgedAt) }))),
+    isNow ? null : [h('dt', {}, t('visit.events_applied')), h('dd', {}, count)]));
 }
 
 function bookings(v) {
