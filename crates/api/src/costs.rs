@@ -208,13 +208,28 @@ impl utoipa::IntoParams for CostsQuery {
                      of: {} (default level)",
                     dims.join(", ")
                 ),
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(format!("^({0})(,({0}))?$", dims.join("|")))),
+                one_of(
+                    &by_values(&dims)
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                ),
             ),
             min_seq_param(),
         ]
     }
+}
+
+/// Every `by` the cost analysis takes: each dimension, and each ordered pair of two
+/// different ones.
+fn by_values(dims: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+    for a in dims {
+        for b in dims.iter().filter(|b| *b != a) {
+            out.push(format!("{a},{b}"));
+        }
+    }
+    out
 }
 
 /// `?year=Y&by=department|visit&min_seq=S` of the budget.

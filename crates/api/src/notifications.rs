@@ -175,6 +175,7 @@ struct MineQuery {
     #[serde(default)]
     unread: bool,
     /// At most this many, newest first (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 

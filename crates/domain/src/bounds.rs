@@ -20,6 +20,19 @@ pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
 /// [`YEARS`] as a JSON Schema `pattern` on an RFC 3339 time (its first four digits).
 pub const YEARS_PATTERN: &str = "^(20[0-9]{2}|21[0-9]{2}|2200)-";
 
+/// A time of day as chrono reads it (`HH:MM`, seconds and a fraction optional).
+pub const TIME_OF_DAY_PATTERN: &str =
+    "^([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\\.[0-9]{1,9})?)?$";
+
+/// The JSON schema of a time of day (`NaiveTime`): a string of [`TIME_OF_DAY_PATTERN`].
+pub fn time_of_day_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": TIME_OF_DAY_PATTERN,
+        "examples": ["22:00", "08:30:00"],
+    })
+}
+
 /// Checks every string and list of a command body, depth first; the first one over its
 /// bound is the error, named by its path (`visitors[3].title`).
 ///

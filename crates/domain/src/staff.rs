@@ -108,9 +108,9 @@ pub enum Lang {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "crate::bounds::time_of_day_schema")]
     pub from: NaiveTime,
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "crate::bounds::time_of_day_schema")]
     pub to: NaiveTime,
 }
 

@@ -175,7 +175,7 @@ pub struct NotificationRules {
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
     /// When the daily digest of a person who chose one goes out.
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "crate::bounds::time_of_day_schema")]
     pub digest_at: NaiveTime,
     pub rules: Vec<Rule>,
     #[serde(default)]

@@ -46,5 +46,8 @@ async function runVerify(el) {
   const r = await api('/api/v1/audit/verify');
   el.className = r.ok ? 'ok' : 'error';
   fill(el, r.ok ? t('audit.ok', { n: number(r.events_checked) }) : t('audit.broken', { seq: r.first_bad_seq, n: number(r.events_checked) }),
+    r.reason ? h('div', { 'data-test': 'verify-reason' }, r.reason) : null,
+    // every event after the log adopted its key is signed by the key in force
+    r.key_id ? h('div', { 'data-test': 'verify-signed' }, t('audit.signed', { n: number(r.signed ?? 0), key: r.key_id })) : null,
     h('div', { class: 'mono short' }, r.head_hash || ''));
 }
