@@ -30,6 +30,21 @@ schemars_schema!(
     StaffMemberBody = command_component(Directory::KIND, "register")
 );
 
+schemars_schema!(
+    /// A directory member's new record; its id is the path's.
+    StaffUpdateBody = format!("{}-by-path", command_component(Directory::KIND, "update"))
+);
+
+/// The `{id}` of the staff routes.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct StaffId {
+    /// The member's directory id (also the token user they sign in as).
+    #[param(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
+    id: String,
+}
+
 /// The directory.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -107,8 +122,8 @@ async fn register(
 #[utoipa::path(post, path = "/api/v1/staff/{id}", tag = "staff",
     summary = "extension: update a staff member (admin)",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "the member's directory id"), CommandHeaders),
-    request_body = StaffMemberBody,
+    params(StaffId, CommandHeaders),
+    request_body = StaffUpdateBody,
     responses((status = 200, description = "the command's events", body = Outcome), CommandErrors))]
 async fn update(
     State(state): State<AppState>,
@@ -133,7 +148,7 @@ async fn update(
 #[utoipa::path(post, path = "/api/v1/staff/{id}/retire", tag = "staff",
     summary = "extension: retire a staff member (admin)",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "the member's directory id"), CommandHeaders),
+    params(StaffId, CommandHeaders),
     responses((status = 200, description = "the command's events", body = Outcome), CommandErrors))]
 async fn retire(
     State(state): State<AppState>,

@@ -161,6 +161,23 @@ fn bound(schema: &mut serde_json::Value) {
 /// Every schemars schema the document uses, by component name: each command body of
 /// each aggregate and the app's answers. Values are schemars roots as JSON (with their
 /// own `$defs`).
+/// The body of `POST /api/v1/staff/{id}`: the update command without its `id`, which
+/// the path gives (a body that names another id is refused).
+fn staff_update_by_path(
+    components: &[(String, serde_json::Value)],
+) -> Option<(String, serde_json::Value)> {
+    let update = command_component(reception_domain::staff::Directory::KIND, "update");
+    let (_, schema) = components.iter().find(|(n, _)| *n == update)?;
+    let mut schema = schema.clone();
+    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        props.remove("id");
+    }
+    if let Some(required) = schema.get_mut("required").and_then(|r| r.as_array_mut()) {
+        required.retain(|r| r != "id");
+    }
+    Some((format!("{update}-by-path"), schema))
+}
+
 pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     fn commands<A: Aggregate>(out: &mut Vec<(String, serde_json::Value)>) {
         for s in <A::Command as DomainCommand>::schemas() {
@@ -176,6 +193,7 @@ pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     commands::<reception_domain::policy::PolicyState>(&mut out);
     commands::<reception_domain::staff::Directory>(&mut out);
     commands::<reception_domain::notification::RulesState>(&mut out);
+    out.extend(staff_update_by_path(&out));
     let app = [
         (
             "CommandOutcome",
