@@ -137,6 +137,7 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 pub struct Reminder {
     pub deadline: String,
+    #[schemars(range(max = 4_294_967_295u32))]
     pub lead_minutes: u32,
     pub to: Vec<Recipient>,
     #[serde(default)]
