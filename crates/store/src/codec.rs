@@ -177,6 +177,22 @@ pub(crate) fn fill_hash(canonical: &[u8], hash: &str, sig: Option<&str>) -> Vec<
     out
 }
 
+/// Stored bytes without a signature, with `sig` written in after the hash (as
+/// [`fill_hash`] and [`encode_new`] place it). The first `,"hash":"` is the envelope's
+/// own field: no field before it is a free-form map, and strings escape their quotes.
+pub(crate) fn insert_sig(stored: &[u8], sig: &str) -> Vec<u8> {
+    const HASH_FIELD: &[u8] = b",\"hash\":\"";
+    let at = memchr::memmem::find(stored, HASH_FIELD)
+        .map(|p| p + HASH_FIELD.len())
+        .and_then(|p| memchr::memchr(b'"', &stored[p..]).map(|q| p + q))
+        .expect("stored envelope bytes always hold their hash");
+    let mut out = Vec::with_capacity(stored.len() + sig.len() + 10);
+    out.extend_from_slice(&stored[..at]);
+    push_sig(&mut out, Some(sig));
+    out.extend_from_slice(&stored[at..]);
+    out
+}
+
 /// After the hash's digits: closes `hash` and opens `sig`, left open for the closing
 /// quote that follows (a signature is a key id, `:` and base64url: nothing to escape).
 fn push_sig(out: &mut Vec<u8>, sig: Option<&str>) {

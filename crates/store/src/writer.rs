@@ -327,6 +327,16 @@ struct Pending {
     /// Streams created by this batch, with their first seq (the `heads` registry).
     created: Vec<(String, u64)>,
     idem: HashMap<String, ([u8; 32], Appended)>,
+    /// Envelopes of `log` still to be signed (see [`Writer::sign`]).
+    to_sign: Vec<ToSign>,
+}
+
+/// An envelope of a batch to sign before the batch is written: its index in
+/// `Pending::log`, its hash, and the key in force when it was encoded.
+struct ToSign {
+    at: usize,
+    hash: String,
+    signer: Arc<Signer>,
 }
 
 impl Writer {
@@ -582,6 +592,8 @@ impl Writer {
             start_keys,
             ..
         } = batch;
+        let mut pending = pending;
+        sign(&mut pending);
         let wrote = !pending.log.is_empty() || !pending.idem.is_empty();
         let result = if wrote {
             self.write_batch(&pending)
@@ -695,6 +707,7 @@ impl Writer {
         let mut seq = self.seq;
         let mut hash = self.hash.clone();
         let mut log = Vec::with_capacity(req.events.len());
+        let mut to_sign = Vec::new();
         for (ev, pre) in req.events.into_iter().zip(&pre) {
             seq += 1;
             version += 1;
@@ -705,10 +718,17 @@ impl Writer {
                 pre,
                 stamp,
                 &hash,
-                self.signer.as_deref(),
+                None,
                 &mut self.canonical,
                 &mut self.stored,
             );
+            if let Some(signer) = &self.signer {
+                to_sign.push(ToSign {
+                    at: pending.log.len() + log.len(),
+                    hash: hash.clone(),
+                    signer: signer.clone(),
+                });
+            }
             log.push((seq, IVec::from(self.stored.as_slice())));
             events.push(AppendedEvent {
                 seq,
@@ -724,6 +744,7 @@ impl Writer {
                 .push((codec::stream_key(&req.stream, e.version), e.seq));
         }
         pending.log.extend(log);
+        pending.to_sign.extend(to_sign);
         self.seq = seq;
         self.hash = hash;
         let appended = Appended {
@@ -938,6 +959,42 @@ impl Writer {
         }
         batch.insert(codec::META_HEAD, codec::encode_head(self.seq, &self.hash));
         self.trees.events.apply_batch(batch).map_err(io_err)
+    }
+}
+
+/// Signs the batch's new envelopes, on every core: signing is most of what the writer
+/// spends on an event, and each signature depends only on its envelope's hash. Each
+/// signature goes in after its `hash`, where `codec::encode_new` puts it.
+fn sign(pending: &mut Pending) {
+    if pending.to_sign.is_empty() {
+        return;
+    }
+    let to_sign = std::mem::take(&mut pending.to_sign);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // below this, starting a thread costs more than the signatures it would make
+    const PER_THREAD: usize = 8;
+    let chunk = to_sign.len().div_ceil(threads).max(PER_THREAD);
+    let sigs: Vec<String> = std::thread::scope(|scope| {
+        let mut parts = to_sign.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|t| t.signer.sign(&t.hash))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut sigs: Vec<String> = first.iter().map(|t| t.signer.sign(&t.hash)).collect();
+        for h in handles {
+            sigs.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        sigs
+    });
+    for (t, sig) in to_sign.iter().zip(&sigs) {
+        let (_, bytes) = &mut pending.log[t.at];
+        *bytes = IVec::from(codec::insert_sig(bytes, sig));
     }
 }
 
