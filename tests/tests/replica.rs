@@ -755,10 +755,7 @@ async fn replicas_follow_the_writer_through_nats_outage_writer_crash_and_rebuild
     let writer_data = dir.join("writer");
     let mut writer = Node::writer(dir, &writer_data, &nats_url);
     writer.wait_up().await;
-    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
-        .expect("the writer writes <data-dir>/admin.token")
-        .trim()
-        .to_string();
+    let admin = admin_token(&writer_data);
     let mut replica = Node::replica(
         "replica-1",
         dir,
@@ -1206,10 +1203,7 @@ async fn a_three_node_jetstream_cluster_loses_nothing_when_a_node_or_the_replica
     ];
     let mut writer = Node::start("writer", args, Vec::new(), port, dir);
     start_when_cluster_ready(&mut writer).await;
-    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
-        .expect("admin token")
-        .trim()
-        .to_string();
+    let admin = admin_token(&writer_data);
     let mut replica = Node::replica("replica", dir, &dir.join("replica"), &urls, &writer.base);
     start_when_cluster_ready(&mut replica).await;
 
@@ -1280,34 +1274,56 @@ async fn a_three_node_jetstream_cluster_loses_nothing_when_a_node_or_the_replica
 /// Deletes one message of the stream `RECEPTION` through the NATS protocol itself (the
 /// JetStream API is request/reply over plain subjects), as a lost message would look.
 fn delete_stream_message(nats_port: u16, stream_seq: u64) {
+    let payload = format!("{{\"seq\":{stream_seq},\"no_erase\":true}}");
+    let reply = nats_request(
+        nats_port,
+        "$JS.API.STREAM.MSG.DELETE.RECEPTION",
+        payload.as_bytes(),
+    );
+    assert!(
+        reply.contains("\"success\":true"),
+        "delete refused: {reply}"
+    );
+}
+
+/// One request over the plain NATS protocol (as any client allowed on the server
+/// could send it); answers the reply's payload line.
+fn nats_request(nats_port: u16, subject: &str, payload: &[u8]) -> String {
     use std::io::{BufRead as _, BufReader as StdBufReader, Write as _};
     let mut conn = TcpStream::connect(("127.0.0.1", nats_port)).expect("connect to NATS");
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut reader = StdBufReader::new(conn.try_clone().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap(); // INFO
-    let payload = format!("{{\"seq\":{stream_seq},\"no_erase\":true}}");
     write!(
         conn,
-        "CONNECT {{\"verbose\":false}}\r\nSUB _INBOX.del 1\r\n\
-         PUB $JS.API.STREAM.MSG.DELETE.RECEPTION _INBOX.del {}\r\n{payload}\r\n",
+        "CONNECT {{\"verbose\":false}}\r\nSUB _INBOX.req 1\r\nPUB {subject} _INBOX.req {}\r\n",
         payload.len()
     )
     .unwrap();
+    conn.write_all(payload).unwrap();
+    conn.write_all(b"\r\n").unwrap();
     conn.flush().unwrap();
     loop {
         line.clear();
-        reader.read_line(&mut line).expect("a reply from JetStream");
-        if line.starts_with("MSG _INBOX.del") {
+        reader.read_line(&mut line).expect("a reply from NATS");
+        if line.starts_with("MSG _INBOX.req") {
             line.clear();
             reader.read_line(&mut line).unwrap();
-            assert!(line.contains("\"success\":true"), "delete refused: {line}");
-            return;
+            return line;
         }
         if line.starts_with("PING") {
             conn.write_all(b"PONG\r\n").unwrap();
         }
     }
+}
+
+/// The admin token a write node made on its first start.
+fn admin_token(data: &Path) -> String {
+    std::fs::read_to_string(data.join("admin.token"))
+        .expect("admin token")
+        .trim()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1319,10 +1335,7 @@ async fn a_gap_jetstream_cannot_fill_makes_a_replica_unready_or_is_healed_from_t
     let writer_data = dir.join("writer");
     let mut writer = Node::writer(dir, &writer_data, &nats_url);
     writer.wait_up().await;
-    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
-        .expect("admin token")
-        .trim()
-        .to_string();
+    let admin = admin_token(&writer_data);
     let t = Tokens::issue(&writer, &admin).await;
     let mut last = 0;
     for n in 0..20 {
@@ -1426,10 +1439,7 @@ async fn a_relay_whose_cursor_is_ahead_of_a_jetstream_that_lost_its_store_republ
     let writer_data = dir.join("writer");
     let mut writer = Node::writer(dir, &writer_data, &nats_url);
     writer.wait_up().await;
-    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
-        .expect("admin token")
-        .trim()
-        .to_string();
+    let admin = admin_token(&writer_data);
     let t = Tokens::issue(&writer, &admin).await;
     let mut last = 0;
     for n in 0..20 {
@@ -1481,38 +1491,8 @@ async fn a_relay_whose_cursor_is_ahead_of_a_jetstream_that_lost_its_store_republ
 /// Publishes `payload` on `subject` with the plain NATS protocol (as anyone allowed to
 /// publish to the stream could) and waits for JetStream's acknowledgement.
 fn publish_raw(nats_port: u16, subject: &str, payload: &[u8]) {
-    use std::io::{BufRead as _, BufReader as StdBufReader, Write as _};
-    let mut conn = TcpStream::connect(("127.0.0.1", nats_port)).expect("connect to NATS");
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut reader = StdBufReader::new(conn.try_clone().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap(); // INFO
-    write!(
-        conn,
-        "CONNECT {{\"verbose\":false,\"headers\":true}}\r\nSUB _INBOX.pub 1\r\n\
-         PUB {subject} _INBOX.pub {}\r\n",
-        payload.len()
-    )
-    .unwrap();
-    conn.write_all(payload).unwrap();
-    conn.write_all(b"\r\n").unwrap();
-    conn.flush().unwrap();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).expect("an ack from JetStream");
-        if line.starts_with("MSG _INBOX.pub") {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            assert!(
-                line.contains("\"seq\""),
-                "JetStream did not store it: {line}"
-            );
-            return;
-        }
-        if line.starts_with("PING") {
-            conn.write_all(b"PONG\r\n").unwrap();
-        }
-    }
+    let ack = nats_request(nats_port, subject, payload);
+    assert!(ack.contains("\"seq\""), "JetStream did not store it: {ack}");
 }
 
 /// A `TokenIssued` granting admin to `token`, continuing the chain after `last` (link
@@ -1551,10 +1531,7 @@ async fn a_forged_token_injected_into_jetstream_is_refused_and_the_replica_keeps
     let writer_data = dir.join("writer");
     let mut writer = Node::writer(dir, &writer_data, &nats_url);
     writer.wait_up().await;
-    let admin = std::fs::read_to_string(writer_data.join("admin.token"))
-        .expect("admin token")
-        .trim()
-        .to_string();
+    let admin = admin_token(&writer_data);
     let t = Tokens::issue(&writer, &admin).await;
     let mut last = sign_in(&writer, &t, 0).await;
     let log = writer.log(&admin).await;
