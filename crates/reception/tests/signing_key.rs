@@ -78,6 +78,29 @@ fn the_first_append_makes_a_key_verify_checks_it_and_a_rotation_hands_over() {
 }
 
 #[test]
+fn a_backup_named_by_a_bare_file_name_keeps_the_key_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(issue(&data, "ops.wang").status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_reception"))
+        .args(["backup", "--out", "b.jsonl", "--data-dir"])
+        .arg(&data)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("b.jsonl.signing.key")).unwrap(),
+        std::fs::read(data.join("signing.key")).unwrap()
+    );
+}
+
+#[test]
 fn a_rotation_cut_short_is_finished_or_dropped_by_what_the_log_says() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -201,7 +201,9 @@ impl Signer {
             .and_then(|()| f.sync_all())
             .map_err(fail)?;
         std::fs::rename(&tmp, path).map_err(fail)?;
-        if let Some(dir) = path.parent() {
+        // a bare file name lives in the current directory
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.or(Some(Path::new("."))) {
             std::fs::File::open(dir)
                 .and_then(|d| d.sync_all())
                 .map_err(fail)?;
