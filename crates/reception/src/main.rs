@@ -209,11 +209,12 @@ async fn start_http(listen: SocketAddr, router: axum::Router) -> anyhow::Result<
 /// Waits for SIGTERM/SIGINT, then stops accepting and gives in-flight requests
 /// `deadline_s` seconds.
 async fn stop_on_signal(
+    signal: impl std::future::Future<Output = ()>,
     running: Running,
     deadline_s: u64,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 ) {
-    shutdown_signal().await;
+    signal.await;
     tracing::info!(deadline_s, "shutting down: finishing in-flight requests");
     // event streams never end on their own: end them, then wait for the rest
     stopping.send_replace(true);
@@ -308,8 +309,11 @@ async fn serve(data_dir: &Path, tz: &str, args: ServeArgs) -> anyhow::Result<Exi
     let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
     tracing::info!(data_dir = %data_dir.display(), "serving");
+    // listening for the signals before the address is announced: a stop sent as soon
+    // as the server says where it listens is a graceful one
+    let signal = shutdown_signal();
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline, stopping).await;
+    stop_on_signal(signal, running, args.shutdown_deadline, stopping).await;
 
     let handle = relay.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {
@@ -410,8 +414,11 @@ async fn read_node(data_dir: &Path, tz: &str, args: ReadNodeArgs) -> anyhow::Res
     state.readiness = Some(readiness_probe(read.clone(), extra));
     let stopping = state.stopping.clone();
     let router = reception_api::router_with(state, reception_web::router_with_tz(tz.name()));
+    // listening for the signals before the address is announced: a stop sent as soon
+    // as the server says where it listens is a graceful one
+    let signal = shutdown_signal();
     let running = start_http(args.listen, router).await?;
-    stop_on_signal(running, args.shutdown_deadline, stopping).await;
+    stop_on_signal(signal, running, args.shutdown_deadline, stopping).await;
 
     let handle = replica.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(handle) = handle {
@@ -573,24 +580,31 @@ async fn bench_http(
 }
 
 /// SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or SIGINT, listened for from the call on (not from the first poll).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
