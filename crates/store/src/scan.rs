@@ -302,37 +302,34 @@ fn rfc3339(s: &str) -> Option<DateTime<FixedOffset>> {
         .single()
 }
 
+/// The JSON brackets, by value (`{`, `[`, `}`, `]`).
+const OPEN_OBJECT: u8 = 0x7B;
+const OPEN_ARRAY: u8 = 0x5B;
+const CLOSE_OBJECT: u8 = 0x7D;
+const CLOSE_ARRAY: u8 = 0x5D;
+
 /// Whether `rest` is an object or array payload whose brackets close exactly
 /// before the envelope's final `}` (strings skipped, escapes honoured): a cheap
 /// structural check instead of a full parse, so that a record cut short or
 /// followed by other fields is not sliced. Anything else takes the slow path.
 /// (Brackets are counted, not matched: `{]` closes like `{}`.)
 fn closed(rest: &[u8]) -> bool {
-    if !matches!(rest.first(), Some(b'{' | b'[')) {
+    if !matches!(rest.first(), Some(&OPEN_OBJECT | &OPEN_ARRAY)) {
         return false;
     }
     let (mut depth, mut i) = (0usize, 0);
     while i < rest.len() {
         match rest[i] {
             // inside a string only its closing quote and escapes matter
-            b'"' => loop {
-                let next = rest
-                    .get(i + 1..)
-                    .and_then(|r| memchr::memchr2(b'"', b'\\', r));
-                let Some(k) = next else {
-                    return false;
-                };
-                i += 1 + k;
-                if rest[i] == b'"' {
-                    break;
-                }
-                i += 1; // the escaped byte
+            b'"' => match string_end(rest, i) {
+                Some(end) => i = end,
+                None => return false,
             },
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
+            OPEN_OBJECT | OPEN_ARRAY => depth += 1,
+            CLOSE_OBJECT | CLOSE_ARRAY => {
                 depth -= 1;
                 if depth == 0 {
-                    return &rest[i + 1..] == b"}";
+                    return rest[i + 1..] == [CLOSE_OBJECT];
                 }
             }
             _ => {}
@@ -340,6 +337,20 @@ fn closed(rest: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// The index of the quote closing the string that opens at `start` (escapes
+/// honoured); `None` when it never closes.
+fn string_end(rest: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    loop {
+        let k = memchr::memchr2(b'"', b'\\', rest.get(i + 1..)?)?;
+        i += 1 + k;
+        if rest[i] == b'"' {
+            return Some(i);
+        }
+        i += 1; // the escaped byte
+    }
 }
 
 fn decode(
