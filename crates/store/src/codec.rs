@@ -270,7 +270,8 @@ impl Stamp {
 /// bytes (hash filled in) in `stored`, both reused buffers, from the caller's
 /// [`PreEncoded`] parts, the stream name as a JSON string, and what the writer assigns.
 /// The result is byte for byte `serde_json::to_vec` of the [`Envelope`] (field order is
-/// its declaration order), signed by `signer` when there is one. Returns the hash.
+/// its declaration order) without `sig`, which the writer adds for a whole batch
+/// ([`insert_sig`]). Returns the hash.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_new(
     seq: u64,
@@ -279,7 +280,6 @@ pub(crate) fn encode_new(
     pre: &PreEncoded,
     stamp: &Stamp,
     prev_hash: &str,
-    signer: Option<&crate::signing::Signer>,
     canonical: &mut Vec<u8>,
     stored: &mut Vec<u8>,
 ) -> String {
@@ -317,7 +317,6 @@ pub(crate) fn encode_new(
     stored.reserve(canonical.len() + hash.len() + 128);
     stored.extend_from_slice(&canonical[..split]);
     stored.extend_from_slice(hash.as_bytes());
-    push_sig(stored, signer.map(|s| s.sign(&hash)).as_deref());
     stored.extend_from_slice(&canonical[split..]);
     hash
 }
@@ -457,7 +456,6 @@ mod tests {
                     &pre,
                     &stamp,
                     &prev,
-                    signer,
                     &mut canon,
                     &mut stored,
                 );
@@ -466,6 +464,10 @@ mod tests {
                 assert_eq!(hash, chain_hash(&prev, &canon));
                 env.sig = signer.map(|k| k.sign(&hash));
                 env.hash = hash;
+                let stored = match &env.sig {
+                    Some(sig) => insert_sig(&stored, sig),
+                    None => stored.clone(),
+                };
                 assert_eq!(stored, serde_json::to_vec(&env).unwrap());
                 assert_eq!(decode_envelope(1, &stored).unwrap(), env);
                 assert_eq!(canonical_bytes(&env).unwrap(), canon);
@@ -485,7 +487,6 @@ mod tests {
             &pre,
             &stamp,
             GENESIS_HASH,
-            None,
             &mut canon,
             &mut stored,
         );
@@ -509,7 +510,7 @@ mod tests {
             let pre = PreEncoded::new(&ev).unwrap();
             let (mut canon, mut stored) = (Vec::new(), Vec::new());
             let stream_json = serde_json::to_vec(&stream).unwrap();
-            let hash = encode_new(seq, &stream_json, seq / 2, &pre, &stamp, GENESIS_HASH, None, &mut canon, &mut stored);
+            let hash = encode_new(seq, &stream_json, seq / 2, &pre, &stamp, GENESIS_HASH, &mut canon, &mut stored);
             let env = expected(seq, &stream, seq / 2, &ev, stamp.at, GENESIS_HASH, &hash);
             proptest::prop_assert_eq!(stored, serde_json::to_vec(&env).unwrap());
         }

@@ -103,12 +103,6 @@ impl Store {
         Ok(last)
     }
 
-    /// The key a replica of this store accepts as the log's first (see
-    /// [`crate::StoreOptions::trusted_key`]).
-    pub fn trusted_key(&self) -> Option<&PublicKey> {
-        self.inner.trusted_key.as_ref()
-    }
-
     fn send_key(
         &self,
         change: KeyChange,

@@ -718,7 +718,6 @@ impl Writer {
                 pre,
                 stamp,
                 &hash,
-                None,
                 &mut self.canonical,
                 &mut self.stored,
             );

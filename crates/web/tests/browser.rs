@@ -430,19 +430,10 @@ fn every_page_shows_the_api_figures_in_both_languages() {
             "document.querySelector('[data-test=board-row] a')",
             10,
         );
-        // The live board may redraw between the press and the release of a click (a
-        // pushed update); a click that landed on a redrawn row is repeated once.
-        page.click("[data-test=board-row] a");
-        let opened = "location.hash.startsWith('#/visit/')";
-        if page.eval(opened) != serde_json::Value::Bool(true) {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            if page.eval(opened) != serde_json::Value::Bool(true) {
-                // the middle of a customer name wrapped over two lines can be outside
-                // the link's text: open it from the keyboard instead
-                page.eval("document.querySelector('[data-test=board-row] a').focus()");
-                page.key("Enter");
-            }
-        }
+        page.open_link(
+            "[data-test=board-row] a",
+            "location.hash.startsWith('#/visit/')",
+        );
         page.wait_for("a visit", "document.querySelector('[data-test=event]')", 10);
         shot(&mut page, &format!("visit-{lang}-demo"));
         if lang == "zh" {
@@ -938,7 +929,10 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         10,
     );
     assert_eq!(test_text(&mut page, "inbox-link"), "我的通知");
-    page.click("[data-test=inbox-link]");
+    page.open_link(
+        "[data-test=inbox-link]",
+        "location.hash === '#/notifications'",
+    );
     page.wait_for(
         "the host's notification",
         "document.querySelector('[data-test=notification]')",
@@ -967,7 +961,10 @@ fn a_person_sees_their_own_notifications_and_marks_them_read() {
         10,
     );
     assert_eq!(test_text(&mut page, "inbox-link"), "My notifications");
-    page.click("[data-test=inbox-link]");
+    page.open_link(
+        "[data-test=inbox-link]",
+        "location.hash === '#/notifications'",
+    );
     page.wait_for(
         "the host's notification",
         "document.querySelector('[data-test=notification]')",

@@ -27,6 +27,16 @@ struct Window {
     tokens: Vec<u64>,
 }
 
+impl Window {
+    fn new(start: Instant) -> Window {
+        Window {
+            start,
+            failures: 0,
+            tokens: Vec::new(),
+        }
+    }
+}
+
 impl Default for AuthLimiter {
     fn default() -> Self {
         AuthLimiter::new(AUTH_FAILURES_PER_WINDOW)
@@ -81,17 +91,9 @@ impl AuthLimiter {
             map.retain(|_, w| w.start.elapsed() < AUTH_WINDOW);
         }
         let now = Instant::now();
-        let w = map.entry(ip).or_insert(Window {
-            start: now,
-            failures: 0,
-            tokens: Vec::new(),
-        });
+        let w = map.entry(ip).or_insert_with(|| Window::new(now));
         if w.start.elapsed() >= AUTH_WINDOW {
-            *w = Window {
-                start: now,
-                failures: 0,
-                tokens: Vec::new(),
-            };
+            *w = Window::new(now);
         }
         if let Some(t) = token {
             // at most `per_window` fingerprints: past that the address is limited anyway

@@ -158,9 +158,6 @@ fn bound(schema: &mut serde_json::Value) {
     }
 }
 
-/// Every schemars schema the document uses, by component name: each command body of
-/// each aggregate and the app's answers. Values are schemars roots as JSON (with their
-/// own `$defs`).
 /// The body of `POST /api/v1/staff/{id}`: the update command without its `id`, which
 /// the path gives (a body that names another id is refused).
 fn staff_update_by_path(
@@ -178,6 +175,9 @@ fn staff_update_by_path(
     Some((format!("{update}-by-path"), schema))
 }
 
+/// Every schemars schema the document uses, by component name: each command body of
+/// each aggregate and the app's answers. Values are schemars roots as JSON (with their
+/// own `$defs`).
 pub fn schemars_components() -> Vec<(String, serde_json::Value)> {
     fn commands<A: Aggregate>(out: &mut Vec<(String, serde_json::Value)>) {
         for s in <A::Command as DomainCommand>::schemas() {

@@ -238,6 +238,30 @@ impl Page<'_> {
         }
     }
 
+    /// Follows the link `selector` as a person would, until `opened` (a JS expression)
+    /// holds. A page that redraws between the press and the release of a click (a
+    /// pushed board update, a header filled in once the role is known), or a link
+    /// whose middle falls outside its wrapped text, can swallow the click: then it is
+    /// repeated once, and then the link is opened from the keyboard.
+    pub fn open_link(&mut self, selector: &str, opened: &str) {
+        let sel = serde_json::to_string(selector).expect("selector");
+        for attempt in 0..3 {
+            match attempt {
+                2 => {
+                    self.eval(&format!("document.querySelector({sel}).focus()"));
+                    self.key("Enter");
+                }
+                _ => self.click(selector),
+            }
+            for _ in 0..5 {
+                if self.eval(opened) == Value::Bool(true) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+
     /// Presses a key (e.g. "Home", "End", "ArrowRight") in the focused element.
     pub fn key(&mut self, key: &str) {
         let code = match key {
